@@ -1,0 +1,54 @@
+# Observatoire des coopérations interterritoriales — the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DB ?= data/observatoire.duckdb
+PORT ?= 8501
+
+.PHONY: run test install install-dev browser db data bench lint serve clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Debian's Chromium for the real-browser tests (root on Debian; skipped if present).
+browser:
+	@command -v chromium >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+
+$(DB): $(VENV)/.installed
+	$(PY) -m observatoire build
+
+db: $(DB)
+
+## make run: install, build the store if missing, start the observatory on http://localhost:$(PORT)
+run: $(VENV)/.installed $(DB)
+	$(PY) -m observatoire.ui.serve --server.port $(PORT)
+
+## make test: install, then the whole test suite (unit, AppTest, real browser)
+test: $(VENV)/.installed-dev browser
+	$(PY) -m pytest -q tests
+
+## make data: regenerate the shipped files of data/ from ../shared/data/raw and the registries
+data: $(VENV)/.installed
+	$(PY) -m observatoire prepare
+
+bench: $(VENV)/.installed-dev $(DB)
+	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check observatoire tests app.py pages bench tools
+	$(VENV)/bin/ruff format --check observatoire tests app.py pages bench tools
+
+clean:
+	rm -rf $(VENV) $(DB) .pytest_cache artifacts

@@ -1,0 +1,125 @@
+"""The DuckDB store: connection, versioned schema with migrations, transactions.
+
+One file (``$OBSERVATOIRE_DB``, default ``data/observatoire.duckdb``). Every write goes
+through :func:`transaction`, so a failed write leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from observatoire import config
+
+LEVELS = ("commune", "epci", "departement", "region", "france", "perimetre")
+LEVEL_FR = {
+    "commune": "commune",
+    "epci": "EPCI",
+    "departement": "département",
+    "region": "région",
+    "france": "France",
+    "perimetre": "périmètre",
+}
+
+# Large tables carry no PRIMARY KEY: DuckDB's ART indexes would multiply the file size by
+# ten; uniqueness is enforced by the writers and checked by tests, and rows are inserted
+# sorted so that zone maps prune lookups.
+# Each migration is (version, name, statements). Never edit a released migration: add one.
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "territoires, indicateurs, provenance",
+        [
+            """CREATE TABLE territory (
+                level VARCHAR NOT NULL, code VARCHAR NOT NULL, name VARCHAR NOT NULL,
+                name_norm VARCHAR NOT NULL, type VARCHAR, dep VARCHAR, reg VARCHAR,
+                epci VARCHAR, area_km2 DOUBLE, lon DOUBLE, lat DOUBLE, n_communes INTEGER,
+                PRIMARY KEY (level, code))""",
+            """CREATE TABLE territory_geometry (
+                level VARCHAR NOT NULL, code VARCHAR NOT NULL, detail VARCHAR NOT NULL,
+                wkb BLOB)""",
+            """CREATE TABLE membership (
+                commune VARCHAR PRIMARY KEY, epci VARCHAR, dep VARCHAR NOT NULL,
+                reg VARCHAR NOT NULL)""",
+            """CREATE TABLE code_passage (
+                old_code VARCHAR PRIMARY KEY, current_code VARCHAR NOT NULL, reason VARCHAR)""",
+            """CREATE TABLE indicator (
+                id VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, unit VARCHAR NOT NULL,
+                theme VARCHAR NOT NULL, source VARCHAR NOT NULL, year VARCHAR NOT NULL,
+                rule VARCHAR NOT NULL CHECK (rule IN ('sum', 'ratio', 'weighted_mean', 'none')),
+                numerator VARCHAR, denominator VARCHAR, weight VARCHAR,
+                scale DOUBLE DEFAULT 1, "offset" DOUBLE DEFAULT 0, decimals INTEGER DEFAULT 0,
+                nature VARCHAR NOT NULL, description VARCHAR, dataset_id VARCHAR,
+                ord INTEGER, source_short VARCHAR)""",
+            """CREATE TABLE commune_value (
+                commune VARCHAR NOT NULL, indicator VARCHAR NOT NULL, value DOUBLE)""",
+            """CREATE TABLE indicator_value (
+                level VARCHAR NOT NULL, code VARCHAR NOT NULL, indicator VARCHAR NOT NULL,
+                value DOUBLE, coverage DOUBLE)""",
+            """CREATE TABLE dataset (
+                id VARCHAR PRIMARY KEY, producer VARCHAR NOT NULL, dataset VARCHAR NOT NULL,
+                vintage VARCHAR NOT NULL, licence VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+                nature VARCHAR NOT NULL, coverage VARCHAR, source_file VARCHAR,
+                rows BIGINT, sha256 VARCHAR, loaded_at TIMESTAMP NOT NULL, report JSON)""",
+            """CREATE TABLE code_report (
+                dataset_id VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
+                code_current VARCHAR, status VARCHAR NOT NULL)""",
+        ],
+    ),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store (``:memory:`` allowed). Writers get the schema migrated."""
+    path = str(path or config.db_path())
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(path, read_only=read_only)
+    con.execute("SET enable_progress_bar = false")
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Schema version of the store (0 when empty)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply pending migrations, each in its own transaction; return the version."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "name VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
+    )
+    version = current_version(con)
+    for number, name, statements in MIGRATIONS:
+        if number <= version:
+            continue
+        with transaction(con):
+            for sql in statements:
+                con.execute(sql)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, name])
+    return current_version(con)
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``BEGIN`` … ``COMMIT``, or ``ROLLBACK`` on any exception (re-raised)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

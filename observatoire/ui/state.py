@@ -1,0 +1,63 @@
+"""Session state keys and deep links: the URL reproduces the view.
+
+Query parameters (all optional): ``territoire=epci:242900314``, ``niveau=epci``,
+``indicateur=DENSITE``, ``classes=quantiles``, ``presentation=1``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+TERRITORY = "territoire"
+MAP_LEVEL = "niveau"
+INDICATOR = "indicateur"
+METHOD = "classes"
+PRESENTATION = "presentation"
+
+DEFAULTS = {TERRITORY: "epci:242900314", MAP_LEVEL: "epci", INDICATOR: "DENSITE",
+            METHOD: "quantiles", PRESENTATION: "0"}
+LINKED = list(DEFAULTS)
+_TERRITORY_RE = re.compile(r"^(commune|epci|departement|region|france|perimetre):[0-9A-Za-z_-]{1,40}$")
+_SAFE = {
+    MAP_LEVEL: re.compile(r"^(commune|epci|departement)$"),
+    INDICATOR: re.compile(r"^[A-Z0-9_]{2,40}$"),
+    METHOD: re.compile(r"^(quantiles|jenks|manuel)$"),
+    PRESENTATION: re.compile(r"^[01]$"),
+    TERRITORY: _TERRITORY_RE,
+}
+
+
+def init() -> None:
+    """Read the query parameters once per session into the state (invalid ones ignored)."""
+    if st.session_state.get("_init"):
+        return
+    for key, default in DEFAULTS.items():
+        value = st.query_params.get(key)
+        if value is not None and _SAFE[key].match(value):
+            st.session_state[key] = value
+        else:
+            st.session_state.setdefault(key, default)
+    st.session_state["_init"] = True
+
+
+def sync_url() -> None:
+    """Write the current view into the query parameters (so the URL can be shared)."""
+    for key in LINKED:
+        value = st.session_state.get(key)
+        if value is not None and st.query_params.get(key) != str(value):
+            st.query_params[key] = str(value)
+
+
+def territory() -> tuple[str, str]:
+    level, code = st.session_state.get(TERRITORY, DEFAULTS[TERRITORY]).split(":", 1)
+    return level, code
+
+
+def set_territory(level: str, code: str) -> None:
+    st.session_state[TERRITORY] = f"{level}:{code}"
+
+
+def presentation() -> bool:
+    return st.session_state.get(PRESENTATION) == "1"

@@ -1,0 +1,85 @@
+"""Shared widgets: territory picker, key figures with source and year, profile tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from observatoire.store import LEVEL_FR
+from observatoire.territories import Profile
+from observatoire.ui import data, state
+
+
+def fmt(value, decimals: int = 0, unit: str = "") -> str:
+    """French number formatting: thin spaces for thousands, comma for decimals."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    text = f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    return f"{text} {unit}".strip()
+
+
+def _label(row) -> str:
+    return f"{row['name']} — {LEVEL_FR.get(row['level'], row['level'])} {row['code']}"
+
+
+def _on_pick() -> None:
+    choice = st.session_state.get("_pick")
+    if choice:
+        st.session_state[state.TERRITORY] = choice
+
+
+def territory_picker() -> None:
+    """Sidebar search: type a name or code, pick a result; sets the shared territory."""
+    level, code = state.territory()
+    st.sidebar.markdown("**Territoire choisi**")
+    st.sidebar.text(data.name_of(level, code))  # plain text: names may come from users
+    st.sidebar.caption(f"{LEVEL_FR.get(level, level)} {code}")
+    query = st.sidebar.text_input("Rechercher un territoire", key="_q",
+                                  placeholder="nom ou code : Brest, 29019, Bretagne…")
+    if query:
+        hits = data.search(query)
+        if hits.empty:
+            st.sidebar.info("Aucun territoire trouvé : essayez un autre nom ou un code Insee.")
+            return
+        options = [f"{r.level}:{r.code}" for r in hits.itertuples()]
+        labels = {f"{r['level']}:{r['code']}": _label(r) for r in hits.to_dict("records")}
+        st.sidebar.selectbox("Résultats", options, index=None, key="_pick",
+                             format_func=labels.get, on_change=_on_pick,
+                             placeholder=f"{len(options)} résultat(s) : choisissez")
+
+
+def key_figures(prof: Profile, ids: list[str], columns: int = 4) -> None:
+    """Big figures, each with its source and year underneath (full source in the help)."""
+    by_id = {i.id: i for i in prof.indicators}
+    shown = [by_id[i] for i in ids if i in by_id]
+    cols = st.columns(min(columns, len(shown)) or 1)
+    for n, ind in enumerate(shown):
+        with cols[n % len(cols)]:
+            short_unit = ind.unit if len(ind.unit) <= 3 else ""
+            label = ind.label if short_unit else f"{ind.label} ({ind.unit})"
+            st.metric(label, fmt(ind.value, ind.decimals, short_unit),
+                      help=f"{ind.source}, {ind.year}. {ind.note}".strip())
+            note = f" — {ind.note}" if ind.note else ""
+            st.caption(f"Source : {ind.source_short}, {ind.year}{note}")
+
+
+def profile_table(prof: Profile) -> pd.DataFrame:
+    """The profile as a table: indicator, value, unit, year, source, remark."""
+    return pd.DataFrame([{
+        "Thème": i.theme, "Indicateur": i.label, "Valeur": fmt(i.value, i.decimals),
+        "Unité": i.unit, "Année": i.year, "Nature": i.nature, "Source": i.source,
+        "Remarque": i.note} for i in prof.indicators])
+
+
+def profile_view(prof: Profile, columns: int = 2) -> None:
+    """Header, key figures and the full indicator table of a profile."""
+    st.subheader(f"{prof.name}")
+    parents = " · ".join(p["name"] for p in prof.parents)
+    st.caption(f"{prof.type_label.capitalize()} — code {prof.code}"
+               + (f" — {prof.n_communes} commune(s)" if prof.level != "commune" else "")
+               + (f" — dans : {parents}" if parents else ""))
+    key_figures(prof, ["P18_POP", "AREA_KM2", "DENSITE", "P18_EMPLT", "EVOL_POP_1318",
+                       "TX_CHOMAGE", "CONC_EMPLOI",
+                       "MED19" if prof.level == "commune" else "TP6019"], columns=columns)
+    with st.expander("Tous les indicateurs (valeur, année, source)", expanded=not state.presentation()):
+        st.dataframe(profile_table(prof), hide_index=True, width="stretch")

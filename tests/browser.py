@@ -1,0 +1,71 @@
+"""Helpers for real-browser tests: a Streamlit server on loopback and Debian's Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic",
+                 # WebGL (deck.gl maps) on the CPU renderer, as there is no GPU.
+                 "--enable-unsafe-swiftshader"]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(db: Path, port: int | None = None):
+    """Start the observatory (the README's launcher) on 127.0.0.1; yields its base URL."""
+    port = port or free_port()
+    env = dict(os.environ, OBSERVATOIRE_DB=str(db))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "observatoire.ui.serve", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("le serveur Streamlit n'a pas démarré")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_idle(page, expect: str | None = None, timeout: float = 90.0) -> None:
+    """Wait until Streamlit has finished running (no running status, no stale element for
+    a second) and, if given, until ``expect`` is visible in the page."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout * 1000)
+    if expect:
+        page.get_by_text(expect).first.wait_for(timeout=timeout * 1000)
+    deadline = time.time() + timeout
+    quiet = 0
+    while time.time() < deadline and quiet < 3:
+        busy = page.evaluate("""() => !!document.querySelector('[data-testid="stStatusWidget"]')
+            || !!document.querySelector('[data-stale="true"]')""")
+        quiet = 0 if busy else quiet + 1
+        time.sleep(0.5)
+    time.sleep(1.0)

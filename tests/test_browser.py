@@ -1,0 +1,94 @@
+"""Real browser (Playwright driving Debian's Chromium): what a person sees.
+
+Screenshots are written to ``artifacts/screenshots/`` (kept by CI as artefacts).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, streamlit_server, wait_idle
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+    reason="Chromium absent (make test l'installe)")
+
+
+@pytest.fixture(scope="module")
+def browser_page(built_db):
+    from playwright.sync_api import sync_playwright
+
+    assert shutil.which("chromium") or os.path.exists(CHROMIUM), "Chromium introuvable"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with streamlit_server(built_db) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        yield url, page, errors
+        browser.close()
+
+
+def _canvas_painted(page) -> bool:
+    """True when the map canvas has non-uniform pixels (something is drawn)."""
+    return page.evaluate("""() => {
+        const c = document.querySelector('canvas');
+        if (!c) return false;
+        const gl = c.getContext('webgl2') || c.getContext('webgl');
+        const probe = document.createElement('canvas');
+        probe.width = c.width; probe.height = c.height;
+        const ctx = probe.getContext('2d');
+        ctx.drawImage(c, 0, 0);
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set();
+        for (let i = 0; i < d.length; i += 4 * 97) { seen.add(d[i] + ',' + d[i+1] + ',' + d[i+2]); if (seen.size > 5) return true; }
+        return false;
+    }""")
+
+
+def test_map_page_from_deep_link_shows_a_painted_map_and_the_profile(browser_page):
+    url, page, errors = browser_page
+    page.goto(f"{url}/territoires?territoire=epci:242900314&indicateur=DENSITE")
+    wait_idle(page, expect="Densité de population (hab./km²)")
+    page.wait_for_selector("canvas", timeout=60000)
+    wait_idle(page)
+    page.screenshot(path=str(SCREENSHOTS / "territoires_brest.png"), full_page=True)
+    body = page.inner_text("body")
+    assert "Brest Métropole" in body
+    assert "Densité de population" in body
+    assert "Source" in body
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("canvas").count() >= 1
+    assert _canvas_painted(page)
+    assert not errors
+
+
+def test_sidebar_search_changes_the_territory_and_the_url(browser_page):
+    url, page, _ = browser_page
+    page.goto(f"{url}/territoires?territoire=epci:242900314")
+    wait_idle(page, expect="Tous les indicateurs")
+    box = page.get_by_label("Rechercher un territoire")
+    box.fill("rouen")
+    box.press("Enter")
+    wait_idle(page, expect="Résultats")
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name="Métropole Rouen Normandie — EPCI 200023414").click()
+    page.get_by_role("heading", name="Métropole Rouen Normandie").wait_for(timeout=60000)
+    wait_idle(page)
+    page.screenshot(path=str(SCREENSHOTS / "territoires_rouen.png"), full_page=True)
+    assert "Métropole Rouen Normandie" in page.inner_text("[data-testid='stMain']")
+    assert "territoire=epci%3A200023414" in page.url or "territoire=epci:200023414" in page.url
+
+
+def test_home_page_in_french(browser_page):
+    url, page, errors = browser_page
+    page.goto(url)
+    wait_idle(page, expect="La France en quelques chiffres")
+    page.screenshot(path=str(SCREENSHOTS / "accueil.png"), full_page=True)
+    body = page.inner_text("body")
+    assert "La France en quelques chiffres" in body
+    assert "66\u202f732\u202f538" in body
+    assert page.locator("[data-testid='stException']").count() == 0

@@ -1,0 +1,35 @@
+import json
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from observatoire import classify, maps
+
+
+def test_quantile_breaks_split_in_equal_counts():
+    v = np.arange(1, 101, dtype=float)
+    b = classify.quantile_breaks(v, 4)
+    counts = np.bincount(classify.classify(v, b))
+    assert list(counts) == [25, 25, 25, 25]
+
+
+def test_jenks_finds_obvious_gaps():
+    v = np.array([1, 2, 3, 50, 51, 52, 200, 201], dtype=float)
+    assert classify.jenks_breaks(v, 3) == [3.0, 52.0, 201.0]
+
+
+def test_missing_values_get_no_class():
+    assert list(classify.classify(np.array([np.nan, 5.0]), [10.0])) == [-1, 0]
+
+
+def test_choropleth_has_no_basemap_and_plain_text_tooltip():
+    sq = shapely.to_wkb(shapely.box(0, 0, 1, 1))
+    geoms = pd.DataFrame({"code": ["A", "B"], "wkb": [sq, sq]})
+    values = pd.DataFrame({"code": ["A", "B"], "name": ["<b>x</b>", "B"], "value": [1.0, np.nan]})
+    deck = maps.choropleth(geoms, values, [1.0], label="L", unit="u", year="2018", source="S")
+    spec = json.loads(deck.to_json())
+    assert spec.get("mapStyle") in (None, "")
+    assert "html" not in deck._tooltip
+    feats = spec["layers"][0]["data"]["features"]
+    assert [f["properties"]["label_value"] for f in feats] == ["1 u", "donnée absente"]
