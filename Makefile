@@ -1,5 +1,6 @@
 # Observatoire des coopérations interterritoriales — the two commands are `make run` and `make test`.
 SHELL := /bin/bash
+export PYTHONPATH := $(CURDIR)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

@@ -72,15 +72,13 @@ def codes_from_file(path: Path) -> list[tuple[str, str]]:
     else:
         df = pd.read_csv(path, dtype=str, sep=None, engine="python")
     lower = {c.lower(): c for c in df.columns}
-    code_col = next(
-        (lower[c] for c in ("code", "codgeo", "code_insee") if c in lower), None
-    )
+    code_col = next((lower[c] for c in ("code", "codgeo", "code_insee") if c in lower), None)
     if code_col is None:
         raise SystemExit(f"{path}: no code/CODGEO column")
     name_col = next((lower[c] for c in ("nom", "libgeo", "name") if c in lower), None)
     codes = df[code_col].astype(str).str.strip().str.zfill(5)
     names = df[name_col].astype(str) if name_col else "Commune " + codes
-    pairs = sorted(set(zip(codes, names)))
+    pairs = sorted(set(zip(codes, names, strict=True)))
     return list({c: (c, n) for c, n in pairs}.values())
 
 
@@ -101,28 +99,29 @@ def generate(
     by_dep: dict[str, list[str]] = {}
     for c in all_codes:
         by_dep.setdefault(c[:2], []).append(c)
-    weights = [rng.paretovariate(1.3) for _ in all_codes]
-    total = sum(weights)
-    counts = [max(1, int(rows * w / total)) for w in weights]
     cap = len(all_codes)
-    counts = [min(c, cap) for c in counts]
-    # adjust to exactly `rows`
-    i = 0
+    if rows > cap * cap:
+        raise SystemExit(f"{rows} rows need more than {cap} communes")
+    # about 30 rows per commune of residence, as in the whole-France INSEE file
+    origins = sorted(rng.sample(all_codes, min(cap, max(1, rows // 30))))
+    weights = [rng.paretovariate(1.3) for _ in origins]
+    total = sum(weights)
+    counts = [min(cap, max(1, int(rows * w / total))) for w in weights]
+    # adjust to exactly `rows`: each pass moves every origin by at most one row
     diff = rows - sum(counts)
     while diff != 0:
-        j = i % len(counts)
-        if diff > 0 and counts[j] < cap:
-            counts[j] += 1
-            diff -= 1
-        elif diff < 0 and counts[j] > 1:
-            counts[j] -= 1
-            diff += 1
-        i += 1
+        step = 1 if diff > 0 else -1
+        movable = [j for j, c in enumerate(counts) if (c < cap if step > 0 else c > 1)]
+        if not movable:
+            raise SystemExit(f"cannot spread {rows} rows over {len(origins)} origins")
+        for j in movable[: abs(diff)]:
+            counts[j] += step
+            diff -= step
     dest_col = DEST[kind]
     header = f"CODGEO;LIBGEO;{dest_col};L_{dest_col};NBFLUX_C{year % 100:02d}_{MEASURE[kind]}\n"
     with open(out, "w", encoding=encoding, newline="") as fh:
         fh.write(header)
-        for origin, k in zip(all_codes, counts):
+        for origin, k in zip(origins, counts, strict=True):
             local = by_dep[origin[:2]]
             dests = {origin}
             dests.update(rng.sample(local, min(len(local), (k * 7) // 10)))
@@ -148,20 +147,14 @@ def best_of(fn: Callable[[], object], n: int = 3) -> tuple[float, object]:
 def bench(path: Path, variants: bool) -> None:
     size_mb = path.stat().st_size / 1e6
     t_reader, flows = best_of(lambda: read_insee_flows(path))
-    dest = [
-        c for c in ("DCLT", "DCRAN", "DCETU") if c in path.read_text("utf-8")[:200]
-    ][0]
-    t_naive, naive = best_of(
-        lambda: pd.read_csv(path, sep=";", dtype={"CODGEO": str, dest: str})
-    )
+    dest = [c for c in ("DCLT", "DCRAN", "DCETU") if c in path.read_text("utf-8")[:200]][0]
+    t_naive, naive = best_of(lambda: pd.read_csv(path, sep=";", dtype={"CODGEO": str, dest: str}))
     n = flows.rows_read
     print(f"file: {path} ({size_mb:.1f} MB, {n} rows)")
     print(f"read_insee_flows (validated, best of 3): {t_reader:.3f} s")
     print(f"naive pandas.read_csv (no validation):   {t_naive:.3f} s")
     print(f"ratio reader / naive: {t_reader / t_naive:.2f}")
-    print(
-        f"sums equal: {abs(flows.df['value'].sum() - naive.iloc[:, 4].sum()) < 1e-6 * n}"
-    )
+    print(f"sums equal: {abs(flows.df['value'].sum() - naive.iloc[:, 4].sum()) < 1e-6 * n}")
     if not variants:
         return
     data = path.read_bytes()
@@ -194,9 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     codes = codes_from_file(args.codes) if args.codes else default_codes()
     t0 = time.perf_counter()
     generate(args.out, args.rows, args.seed, codes, args.kind, args.year, args.encoding)
-    print(
-        f"generated {args.rows} rows in {time.perf_counter() - t0:.1f} s → {args.out}"
-    )
+    print(f"generated {args.rows} rows in {time.perf_counter() - t0:.1f} s → {args.out}")
     if not args.no_bench and args.encoding.lower().replace("-", "") in ("utf8",):
         bench(args.out, args.variants)
 

@@ -234,5 +234,6 @@ def run(db: Path | None = None, data: Path | None = None) -> dict:
 
 def _steps() -> list:
     """Build steps of the other layers, imported lazily."""
-    steps = list(EXTRA_STEPS)
-    return steps
+    from observatoire import flow_sources
+
+    return [flow_sources.load, *EXTRA_STEPS]

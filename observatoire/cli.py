@@ -59,6 +59,70 @@ def cmd_profile(args) -> int:
     return 0
 
 
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}".replace(".", ",") + " %"
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=1, default=str))
+
+
+def cmd_import(args) -> int:
+    """Import a flow file into the store (one transaction, report printed)."""
+    from observatoire import flow_import, store
+
+    con = store.connect(args.db)
+    try:
+        reports = flow_import.import_file(con, args.file, kind=args.kind, year=args.year)
+    finally:
+        con.close()
+    if args.json:
+        _print_json(reports)
+        return 0
+    for r in reports:
+        print(r["resume"])
+        print(f"  jeu : {r['dataset']} ({r['kind']} {r['year']})")
+        print(f"  lignes lues : {r['lignes_lues']}, conservées : {r['lignes_conservees']}, "
+              f"codes ramenés au COG actuel : {r['codes_ramenes']['fusion']} (fusions), "
+              f"{r['codes_ramenes']['arrondissement']} (arrondissements), "
+              f"lignes avec l'étranger : {r['lignes_etranger']}")
+        print(f"  total : {_fmt(r['total'], 1)} ; couverture : {r['couverture']}")
+    return 0
+
+
+def cmd_flows(args) -> int:
+    """Flows of a territory: totals, balance, top partners, coverage."""
+    from observatoire import flows, store, territories
+
+    con = store.connect(args.db, read_only=True)
+    level, code = territories.resolve(con, args.territory, level=args.territory_level)
+    communes = flows.communes_of(con, level, code)
+    ds = flows.pick_dataset(con, communes, args.kind, args.year)
+    name = territories.name_of(con, level, code)
+    if ds is None:
+        print(f"Aucun flux {flows.KIND_FR[args.kind]} "
+              f"{args.year or ''} ne couvre {name}.".replace("  ", " "), file=sys.stderr)
+        return 3
+    s = flows.summary(con, communes, ds)
+    top = flows.partners(con, communes, ds, level=args.level, n=args.top)
+    if args.json:
+        _print_json({"territory": {"level": level, "code": code, "name": name},
+                     "summary": s.to_dict(), "partners": top.to_dict("records"),
+                     "median_distance_km_out": flows.median_distance(con, communes, ds)})
+        return 0
+    print(f"{name} — flux {flows.KIND_FR[s.kind]} {s.year} ({s.nature}) — jeu {ds}")
+    print(f"  {s.coverage['sentence']}")
+    print(f"  sortants {_fmt(s.outflow)}  entrants {_fmt(s.inflow)}  internes {_fmt(s.internal)}  "
+          f"solde {_fmt(s.net)}")
+    if s.share_out is not None:
+        print(f"  part des résidents qui sortent : {_pct(s.share_out)}")
+    if s.share_in is not None:
+        print(f"  part des places occupées par des non-résidents : {_pct(s.share_in)}")
+    for r in top.itertuples():
+        print(f"  {r.direction:8} {r.rang:>2}. {r.name} : {_fmt(r.value)} ({_pct(r.share)})")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m observatoire",
                                 description="Observatoire des coopérations interterritoriales")
@@ -74,6 +138,23 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--level", choices=["commune", "epci", "departement", "region", "france"])
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_profile)
+    s = sub.add_parser("import", help="importer un fichier (flux Insee)")
+    s.add_argument("what", choices=["flows"])
+    s.add_argument("file")
+    s.add_argument("--kind", choices=["travail", "residentiel", "etudes"])
+    s.add_argument("--year", type=int)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_import)
+    s = sub.add_parser("flows", help="flux d'un territoire")
+    s.add_argument("territory")
+    s.add_argument("--territory-level", choices=["commune", "epci", "departement", "region"])
+    s.add_argument("--level", default="epci", choices=["commune", "epci", "departement", "region"],
+                   help="niveau des partenaires")
+    s.add_argument("--kind", default="travail", choices=["travail", "residentiel", "etudes"])
+    s.add_argument("--year", type=int)
+    s.add_argument("--top", type=int, default=10)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_flows)
     return p
 
 

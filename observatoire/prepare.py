@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from observatoire import cog, config, geo
+from observatoire import cog, config, flow_sources, geo
 from observatoire.errors import SourceFileError
 from observatoire.sources import comparateur, reference
 
@@ -241,6 +241,8 @@ def run(raw: Path | None = None, data: Path | None = None) -> dict:
         "comparateur": {"file": "base_cc_comparateur_csv.zip",
                         "sha256": sha256(raw / "insee-comparateur-2021" / "base_cc_comparateur_csv.zip")},
     }
+    for path in flow_sources.prepare(raw, data / "flows", codemap):
+        files[f"flows/{path.name}"] = path
     files["sources"] = data / "ref" / "sources.json"
     files["sources"].write_text(json.dumps(sources, indent=1) + "\n")
     write_manifest(data, [p for p in _shipped(data)])

@@ -71,6 +71,26 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
 ]
 
+MIGRATIONS.append((
+    2,
+    "flux observés et estimés",
+    [
+        """CREATE TABLE flow_dataset (
+            id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, year INTEGER NOT NULL,
+            period_years INTEGER, nature VARCHAR NOT NULL CHECK (nature IN ('observé', 'estimé')),
+            label VARCHAR NOT NULL, producer VARCHAR NOT NULL, licence VARCHAR NOT NULL,
+            method VARCHAR, params JSON, dimensions VARCHAR, coverage_note VARCHAR NOT NULL,
+            rows BIGINT, total DOUBLE, sha256 VARCHAR, loaded_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE flow (
+            dataset_id VARCHAR NOT NULL, origin VARCHAR NOT NULL, destination VARCHAR NOT NULL,
+            value DOUBLE NOT NULL, mode VARCHAR, csp VARCHAR, abroad BOOLEAN NOT NULL)""",
+        """CREATE TABLE flow_scope (
+            dataset_id VARCHAR NOT NULL,
+            side VARCHAR NOT NULL CHECK (side IN ('origin', 'destination')),
+            scope_level VARCHAR NOT NULL, scope_code VARCHAR NOT NULL)""",
+    ],
+))
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

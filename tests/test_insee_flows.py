@@ -62,9 +62,7 @@ def isere_rows() -> list[list[str]]:
     return rows[1:]
 
 
-def isere_text(
-    rows: list[list[str]] | None = None, sep: str = ";", eol: str = "\n"
-) -> str:
+def isere_text(rows: list[list[str]] | None = None, sep: str = ";", eol: str = "\n") -> str:
     rows = isere_rows() if rows is None else rows
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=sep, lineterminator=eol)
@@ -90,22 +88,14 @@ def to_zip(name: str, payload: bytes, extra: dict[str, bytes] | None = None) -> 
     return buf.getvalue()
 
 
-def to_xlsx(
-    rows: list[list[object]], header: list[str], title_rows: bool = True
-) -> bytes:
+def to_xlsx(rows: list[list[object]], header: list[str], title_rows: bool = True) -> bytes:
     """An xlsx laid out like INSEE's: title rows, a row of long labels, then the header."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Flux_2017"
     if title_rows:
-        ws.append(
-            [
-                "Mobilités professionnelles en 2017 : déplacements domicile - lieu de travail"
-            ]
-        )
-        ws.append(
-            ["Source : Insee, RP2017 exploitation complémentaire, lieu de résidence"]
-        )
+        ws.append(["Mobilités professionnelles en 2017 : déplacements domicile - lieu de travail"])
+        ws.append(["Source : Insee, RP2017 exploitation complémentaire, lieu de résidence"])
         ws.append([])
         ws.append(
             [
@@ -142,9 +132,9 @@ VARIANTS = {
     "utf8_bom": lambda: b"\xef\xbb\xbf" + ISERE.read_bytes(),
     "utf16_tab": lambda: isere_text(sep="\t", eol="\r\n").encode("utf-16"),
     "comma_separator": lambda: isere_text(sep=",").encode("utf-8"),
-    "decimal_comma": lambda: isere_text(
-        [r[:4] + [r[4].replace(".", ",")] for r in isere_rows()]
-    ).encode("utf-8"),
+    "decimal_comma": lambda: isere_text([r[:4] + [r[4].replace(".", ",")] for r in isere_rows()]).encode(
+        "utf-8"
+    ),
     "quoted_fields": lambda: isere_text().replace("38185;", '"38185";').encode("utf-8"),
     "zip": lambda: to_zip("flux.csv", ISERE.read_bytes()),
     "zip_with_metadata": lambda: to_zip(
@@ -162,7 +152,7 @@ VARIANTS = {
 def test_isere_fixture_values_match_the_csv_module_reading():
     flows = read_insee_flows(ISERE)
     expected = [(r[0], r[2], float(r[4])) for r in isere_rows()]
-    got = list(zip(flows.df["origin"], flows.df["destination"], flows.df["value"]))
+    got = list(zip(flows.df["origin"], flows.df["destination"], flows.df["value"], strict=True))
     assert got == expected
 
 
@@ -235,9 +225,7 @@ def test_zip_with_two_data_files_asks_which_one_to_read():
 
 
 def test_zip_member_argument_picks_the_member():
-    other = lines_with(
-        {2: "38001;Les Abrets en Dauphiné;38001;Les Abrets en Dauphiné;1.5"}
-    )
+    other = lines_with({2: "38001;Les Abrets en Dauphiné;38001;Les Abrets en Dauphiné;1.5"})
     payload = to_zip("a.csv", ISERE.read_bytes(), {"b.csv": other})
     flows = read_insee_flows(payload, name="deux.zip", member="b.csv")
     assert flows.df["value"].iloc[0] == 1.5
@@ -293,8 +281,8 @@ def test_extra_columns_are_ignored_and_listed_in_the_report():
 def test_original_isere_file_gives_same_values_and_repaired_names():
     original = read_insee_flows(ISERE_ORIGINAL)
     clean = read_insee_flows(ISERE).df
-    pairs = set(zip(original.df["origin"], original.df["destination"]))
-    subset = clean[[p in pairs for p in zip(clean["origin"], clean["destination"])]]
+    pairs = set(zip(original.df["origin"], original.df["destination"], strict=True))
+    subset = clean[[p in pairs for p in zip(clean["origin"], clean["destination"], strict=True)]]
     pd.testing.assert_frame_equal(
         original.df.sort_values(["origin", "destination"]).reset_index(drop=True),
         subset.sort_values(["origin", "destination"]).reset_index(drop=True),
@@ -345,17 +333,13 @@ def test_insee_migration_layout_matches_the_clean_file_direction():
     insee = read_insee_flows(MIG_REBUILT).df
     with METRO_MIG.open(encoding="utf-8-sig", newline="") as fh:
         clean = [r for r in csv.DictReader(fh) if r["annee"] == "2019"]
-    expected = sorted(
-        (r["code_origine"], r["code_destination"], float(r["flux"])) for r in clean
-    )
-    assert (
-        sorted(zip(insee["origin"], insee["destination"], insee["value"])) == expected
-    )
+    expected = sorted((r["code_origine"], r["code_destination"], float(r["flux"])) for r in clean)
+    assert sorted(zip(insee["origin"], insee["destination"], insee["value"], strict=True)) == expected
 
 
 def test_school_origin_is_the_residence_codgeo():
     df = read_insee_flows(SCO_REBUILT).df
-    assert ("38185", "2A247") in set(zip(df["origin"], df["destination"]))
+    assert ("38185", "2A247") in set(zip(df["origin"], df["destination"], strict=True))
 
 
 def test_explicit_kind_and_year_that_agree_are_accepted():
@@ -387,9 +371,7 @@ def test_destination_column_incompatible_with_measure_raises():
 
 
 def test_header_matching_is_case_insensitive():
-    header = parse_flow_header(
-        ["codgeo", "libgeo", "dcran", "l_dcran", "nbflux_c19_pop01p"]
-    )
+    header = parse_flow_header(["codgeo", "libgeo", "dcran", "l_dcran", "nbflux_c19_pop01p"])
     assert (header.kind, header.year, header.origin_column) == (
         "residentiel",
         2019,
@@ -399,7 +381,7 @@ def test_header_matching_is_case_insensitive():
 
 # ------------------------------------------------------------------------------- errors
 def test_missing_measure_column_names_line_1():
-    payload = "CODGEO;LIBGEO;DCLT;L_DCLT\n38185;Grenoble;38185;Grenoble\n".encode()
+    payload = b"CODGEO;LIBGEO;DCLT;L_DCLT\n38185;Grenoble;38185;Grenoble\n"
     err = error_of(payload, name="sans_mesure.csv")
     assert str(err).startswith("Fichier « sans_mesure.csv », ligne 1 :")
     assert "colonne de mesure absente" in str(err)
@@ -423,15 +405,11 @@ def test_non_numeric_value_names_line_and_column():
         name="f.csv",
     )
     assert f"ligne 5, colonne {MEASURE} : valeur non numérique « abc »" in str(err)
-    assert err.errors == [
-        {"line": 5, "column": MEASURE, "message": "valeur non numérique « abc »"}
-    ]
+    assert err.errors == [{"line": 5, "column": MEASURE, "message": "valeur non numérique « abc »"}]
 
 
 def test_negative_flow_names_line_and_column():
-    err = error_of(
-        lines_with({7: "38130;La Côte-Saint-André;38130;La Côte;-3.5"}), name="f.csv"
-    )
+    err = error_of(lines_with({7: "38130;La Côte-Saint-André;38130;La Côte;-3.5"}), name="f.csv")
     assert f"ligne 7, colonne {MEASURE} : flux négatif « -3.5 »" in str(err)
 
 
@@ -447,19 +425,13 @@ def test_malformed_code_names_line_and_column():
 
 def test_truncated_last_line_with_fewer_fields_is_reported():
     err = error_of(lines_with({31: "38563;Voiron;385"}), name="f.csv")
-    assert (
-        "ligne 31, colonne L_DCLT : dernière ligne tronquée : 3 champs au lieu de 5"
-        in str(err)
-    )
+    assert "ligne 31, colonne L_DCLT : dernière ligne tronquée : 3 champs au lieu de 5" in str(err)
 
 
 def test_truncated_last_line_missing_its_final_value_is_reported():
     payload = lines_with({31: "38563;Voiron;38563;Voiron;"}).rstrip(b"\n")
     err = error_of(payload, name="f.csv")
-    assert (
-        f"ligne 31, colonne {MEASURE} : dernière ligne tronquée : valeur manquante"
-        in str(err)
-    )
+    assert f"ligne 31, colonne {MEASURE} : dernière ligne tronquée : valeur manquante" in str(err)
 
 
 def test_incomplete_line_in_the_middle_is_not_called_the_last():
@@ -468,9 +440,7 @@ def test_incomplete_line_in_the_middle_is_not_called_the_last():
 
 
 def test_line_with_too_many_fields_is_reported():
-    err = error_of(
-        lines_with({6: "38053;Bourgoin;38185;Grenoble;109.7;en trop"}), name="f.csv"
-    )
+    err = error_of(lines_with({6: "38053;Bourgoin;38185;Grenoble;109.7;en trop"}), name="f.csv")
     assert "ligne 6, colonne n° 6 : 6 champs au lieu de 5" in str(err)
 
 
@@ -491,9 +461,7 @@ def test_line_numbers_in_xlsx_are_spreadsheet_rows():
 
 
 def test_several_errors_are_listed_in_one_exception_in_line_order():
-    payload = lines_with(
-        {12: "38151;É;38421;S;x", 4: "38002;A;;G;1", 25: "38229;M;38185;G;-1"}
-    )
+    payload = lines_with({12: "38151;É;38421;S;x", 4: "38002;A;;G;1", 25: "38229;M;38185;G;-1"})
     err = error_of(payload, name="f.csv")
     assert [e["line"] for e in err.errors] == [4, 12, 25]
     assert "3 erreurs ; aucune ligne n'a été importée" in str(err)
@@ -531,9 +499,7 @@ def test_max_bytes_is_checked_on_a_path_before_reading(monkeypatch):
 
 
 def test_gzip_that_inflates_beyond_max_bytes_is_refused():
-    payload = gzip.compress(
-        b"CODGEO;DCLT;NBFLUX_C19_ACTOCC15P\n" + b"38185;38185;1\n" * 5000
-    )
+    payload = gzip.compress(b"CODGEO;DCLT;NBFLUX_C19_ACTOCC15P\n" + b"38185;38185;1\n" * 5000)
     err = error_of(payload, name="bombe.csv.gz", max_bytes=20_000)
     assert "trop volumineux une fois décompressé" in str(err)
 
@@ -577,11 +543,9 @@ def test_metropoles_commuting_file_is_split_by_year():
         ("travail", 2022, 1),
     ]
     y2019, y2022 = tables
-    assert y2022.df[["origin", "destination", "value"]].values.tolist() == [
-        ["38185", "38185", 39629.17]
-    ]
+    assert y2022.df[["origin", "destination", "value"]].values.tolist() == [["38185", "38185", 39629.17]]
     assert ("34057", "2A004", 1.1) in set(
-        zip(y2019.df["origin"], y2019.df["destination"], y2019.df["value"])
+        zip(y2019.df["origin"], y2019.df["destination"], y2019.df["value"], strict=True)
     )
     assert y2019.names["2A004"] == "Ajaccio"
     assert y2019.report["ignored_columns"] == ["dep_residence", "dep_travail"]
@@ -631,9 +595,7 @@ def test_idf_file_keeps_mode_and_csp_as_string_dimensions():
     assert list(df.columns) == ["origin", "destination", "value", "mode", "csp"]
     assert df["mode"].dtype == "str" and df["csp"].dtype == "str"
     tc5 = df[(df["origin"] == "93066") & (df["mode"] == "TC") & (df["csp"] == "5")]
-    assert tc5[["destination", "value"]].values.tolist() == [
-        ["75108", 459.6374497904733]
-    ]
+    assert tc5[["destination", "value"]].values.tolist() == [["75108", 459.6374497904733]]
     assert (flows.kind, flows.year, flows.measure) == ("travail", 2012, "FLOW")
 
 
@@ -651,18 +613,14 @@ def test_read_flows_detects_each_layout():
 
 
 def test_read_flows_rejects_an_unknown_header():
-    with pytest.raises(
-        FlowFileError, match="ligne 1 : en-tête manquant ou non reconnu"
-    ):
+    with pytest.raises(FlowFileError, match="ligne 1 : en-tête manquant ou non reconnu"):
         read_flows(b"a;b;c\n1;2;3\n", name="autre.csv")
 
 
 # ------------------------------------------------------------------- property-based
 code = st.one_of(
     st.integers(1000, 95999).map(lambda n: f"{n:05d}"),
-    st.tuples(st.sampled_from(["2A", "2B"]), st.integers(1, 999)).map(
-        lambda t: f"{t[0]}{t[1]:03d}"
-    ),
+    st.tuples(st.sampled_from(["2A", "2B"]), st.integers(1, 999)).map(lambda t: f"{t[0]}{t[1]:03d}"),
 )
 row = st.tuples(code, code, st.decimals(0, 10**6, places=6, allow_nan=False).map(str))
 

@@ -59,6 +59,7 @@ from observatoire.errors import ObservatoireError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "KIND_LABELS",
     "KINDS",
     "MAX_REPORTED_ERRORS",
     "FlowFile",
@@ -390,9 +391,7 @@ def read_flows(
         return _build_metropoles(table, raw, kind=kind, year=year)
     if layout == "idf":
         if kind is not None and _normalise_kind(kind, raw.name) != "travail":
-            raise _header_error(
-                table, f"ce fichier contient des flux domicile-travail, pas « {kind} »"
-            )
+            raise _header_error(table, f"ce fichier contient des flux domicile-travail, pas « {kind} »")
         return [_build_idf(table, raw, year=year)]
     raise _header_error(table, f"en-tête non reconnu : {_show_columns(table.columns)}")
 
@@ -429,22 +428,15 @@ def parse_flow_header(
         where = f"ligne {header_line}"
         if index is not None:
             where += f", colonne {cols[index] or f'n° {index + 1}'}"
-        return FlowFileError(
-            f"Fichier « {filename} », {where} : {message}", filename=filename
-        )
+        return FlowFileError(f"Fichier « {filename} », {where} : {message}", filename=filename)
 
     seen: dict[str, int] = {}
     for i, c in enumerate(upper):
         if c and c in seen:
-            raise fail(
-                f"colonne en double (colonnes n° {seen[c] + 1} et n° {i + 1})", i
-            )
+            raise fail(f"colonne en double (colonnes n° {seen[c] + 1} et n° {i + 1})", i)
         seen[c] = i
     if "CODGEO" not in seen:
-        raise fail(
-            "en-tête invalide : colonne CODGEO absente "
-            f"(colonnes trouvées : {_show_columns(cols)})"
-        )
+        raise fail(f"en-tête invalide : colonne CODGEO absente (colonnes trouvées : {_show_columns(cols)})")
     dests = [c for c in upper if c in _KIND_BY_DEST]
     if not dests:
         raise fail(
@@ -452,19 +444,13 @@ def parse_flow_header(
             "(DCLT pour le travail, DCRAN pour les migrations, DCETU pour les études)"
         )
     if len(dests) > 1:
-        raise fail(
-            f"plusieurs colonnes de destination ({', '.join(dests)})", seen[dests[1]]
-        )
+        raise fail(f"plusieurs colonnes de destination ({', '.join(dests)})", seen[dests[1]])
     dest = dests[0]
     measures = [c for c in upper if c.startswith("NBFLUX")]
     if not measures:
-        raise fail(
-            f"en-tête invalide : colonne de mesure absente ({_MEASURE_FOR_KIND[_KIND_BY_DEST[dest]]})"
-        )
+        raise fail(f"en-tête invalide : colonne de mesure absente ({_MEASURE_FOR_KIND[_KIND_BY_DEST[dest]]})")
     if len(measures) > 1:
-        raise fail(
-            f"plusieurs colonnes de mesure ({', '.join(measures)})", seen[measures[1]]
-        )
+        raise fail(f"plusieurs colonnes de mesure ({', '.join(measures)})", seen[measures[1]])
     measure = measures[0]
     m_index = seen[measure]
     m = _MEASURE_RE.match(measure)
@@ -503,14 +489,8 @@ def parse_flow_header(
             labels[code_col] = cols[seen[label_col]]
             label_indexes[code_col] = seen[label_col]
     used = {seen["CODGEO"], seen[dest], m_index, *label_indexes.values()}
-    ignored = tuple(
-        cols[i] or f"(colonne n° {i + 1} sans nom)"
-        for i in range(len(cols))
-        if i not in used
-    )
-    origin_col, dest_col = (
-        ("CODGEO", dest) if header_kind != "residentiel" else (dest, "CODGEO")
-    )
+    ignored = tuple(cols[i] or f"(colonne n° {i + 1} sans nom)" for i in range(len(cols)) if i not in used)
+    origin_col, dest_col = ("CODGEO", dest) if header_kind != "residentiel" else (dest, "CODGEO")
     return FlowHeader(
         kind=header_kind,
         year=header_year,
@@ -523,9 +503,7 @@ def parse_flow_header(
         codgeo_index=seen["CODGEO"],
         dest_index=seen[dest],
         measure_index=m_index,
-        label_indexes={
-            ("CODGEO" if k == "CODGEO" else "DEST"): v for k, v in label_indexes.items()
-        },
+        label_indexes={("CODGEO" if k == "CODGEO" else "DEST"): v for k, v in label_indexes.items()},
     )
 
 
@@ -558,9 +536,7 @@ def _too_large(name: str, size: int, max_bytes: int, what: str = "") -> FlowFile
     )
 
 
-def _read_bytes(
-    source: FlowSource, name: str | None, max_bytes: int
-) -> tuple[str, bytes]:
+def _read_bytes(source: FlowSource, name: str | None, max_bytes: int) -> tuple[str, bytes]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         shown = name or "données importées"
         if len(source) > max_bytes:
@@ -572,17 +548,11 @@ def _read_bytes(
         try:
             size = path.stat().st_size
         except FileNotFoundError:
-            raise FlowFileError(
-                f"Fichier « {shown} » introuvable ({path}).", filename=shown
-            ) from None
+            raise FlowFileError(f"Fichier « {shown} » introuvable ({path}).", filename=shown) from None
         except OSError as exc:
-            raise FlowFileError(
-                f"Fichier « {shown} » illisible : {exc}.", filename=shown
-            ) from None
+            raise FlowFileError(f"Fichier « {shown} » illisible : {exc}.", filename=shown) from None
         if path.is_dir():
-            raise FlowFileError(
-                f"« {shown} » est un dossier, pas un fichier.", filename=shown
-            )
+            raise FlowFileError(f"« {shown} » est un dossier, pas un fichier.", filename=shown)
         if size > max_bytes:
             raise _too_large(shown, size, max_bytes)
         return shown, path.read_bytes()
@@ -621,9 +591,7 @@ def _is_xlsx_zip(zf: zipfile.ZipFile) -> bool:
     )
 
 
-def _load(
-    source: FlowSource, *, name: str | None, max_bytes: int, member: str | None
-) -> _Raw:
+def _load(source: FlowSource, *, name: str | None, max_bytes: int, member: str | None) -> _Raw:
     shown, data = _read_bytes(source, name, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     if not data:
@@ -664,9 +632,7 @@ def _load_zip(
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        raise FlowFileError(
-            f"Fichier « {shown} » : archive zip illisible ({exc}).", filename=shown
-        ) from None
+        raise FlowFileError(f"Fichier « {shown} » : archive zip illisible ({exc}).", filename=shown) from None
     with zf:
         if _is_xlsx_zip(zf):
             return _Raw(shown, digest, data, True, prefix + "xlsx")
@@ -679,31 +645,18 @@ def _load_zip(
         ]
         listing = ", ".join(i.filename for i in infos) or "aucun fichier"
         if member is not None:
-            chosen = [
-                i
-                for i in infos
-                if i.filename == member or Path(i.filename).name == member
-            ]
+            chosen = [i for i in infos if i.filename == member or Path(i.filename).name == member]
             if not chosen:
                 raise FlowFileError(
-                    f"Fichier « {shown} » : l'archive ne contient pas « {member} » "
-                    f"(contenu : {listing}).",
+                    f"Fichier « {shown} » : l'archive ne contient pas « {member} » (contenu : {listing}).",
                     filename=shown,
                 )
         elif len(infos) == 1:
             chosen = infos
         else:
-            chosen = [
-                i
-                for i in infos
-                if i.filename.lower().endswith((".csv", ".txt", ".xlsx"))
-            ]
+            chosen = [i for i in infos if i.filename.lower().endswith((".csv", ".txt", ".xlsx"))]
             if len(chosen) > 1:
-                chosen = [
-                    i
-                    for i in chosen
-                    if not Path(i.filename).name.lower().startswith("meta")
-                ]
+                chosen = [i for i in chosen if not Path(i.filename).name.lower().startswith("meta")]
             if len(chosen) != 1:
                 raise FlowFileError(
                     f"Fichier « {shown} » : l'archive doit contenir un seul fichier CSV ou XLSX "
@@ -748,8 +701,7 @@ def _check_text(raw: _Raw) -> tuple[bytes, str]:
             return data.decode("utf-16").encode("utf-8"), "UTF-16"
         except UnicodeDecodeError:
             raise FlowFileError(
-                f"Fichier « {raw.name} » : UTF-16 invalide, ce n'est pas un fichier "
-                "texte lisible.",
+                f"Fichier « {raw.name} » : UTF-16 invalide, ce n'est pas un fichier texte lisible.",
                 filename=raw.name,
             ) from None
     sample = data[:65536]
@@ -788,9 +740,7 @@ class _Table:
     separator: str | None
     decimal_comma: bool
     container: str
-    invalid: list[tuple[int, int, int, str]] = field(
-        default_factory=list
-    )  # line, expected, got, text
+    invalid: list[tuple[int, int, int, str]] = field(default_factory=list)  # line, expected, got, text
     warnings: list[str] = field(default_factory=list)
     mojibake: bool = False
 
@@ -803,9 +753,7 @@ class _Table:
 
 
 def _clean_header_cell(c: object) -> str:
-    return (
-        str(c if c is not None else "").replace("\ufeff", "").strip().strip('"').strip()
-    )
+    return str(c if c is not None else "").replace("\ufeff", "").strip().strip('"').strip()
 
 
 def _layout_of(columns: Sequence[str]) -> str | None:
@@ -852,9 +800,7 @@ def _parse_payload(raw: _Raw) -> _Table:
 def _parse_text(raw: _Raw) -> _Table:
     data, encoding = _check_text(raw)
     if not data[:65536].strip() and not data.strip():
-        raise FlowFileError(
-            f"Fichier « {raw.name} » vide : aucune ligne.", filename=raw.name
-        )
+        raise FlowFileError(f"Fichier « {raw.name} » vide : aucune ligne.", filename=raw.name)
     if b"\n" not in data and b"\r" in data:  # old Mac line endings
         data = data.replace(b"\r", b"\n")
     if encoding == "UTF-8" or encoding == "UTF-8 avec BOM":
@@ -904,9 +850,7 @@ def _find_header(data: bytes, name: str) -> tuple[int, int, str, list[str]]:
     )
 
 
-def _body_lines(
-    data: bytes, body_start: int, header_line: int, fast: bool
-) -> np.ndarray:
+def _body_lines(data: bytes, body_start: int, header_line: int, fast: bool) -> np.ndarray:
     """Editor line numbers of the non-empty lines after the header."""
     if fast:
         n = data.count(b"\n", body_start)
@@ -916,7 +860,11 @@ def _body_lines(
     arr = np.frombuffer(data, dtype=np.uint8)[body_start:]
     if len(arr) == 0:
         return np.zeros(0, dtype=np.int64)
-    nl = np.flatnonzero(arr == 10)
+    lf = arr == 10
+    cr = arr == 13
+    # a CR not followed by LF also ends a line (pyarrow and most editors agree)
+    lone_cr = cr & ~np.concatenate((lf[1:], [False]))
+    nl = np.flatnonzero(lf | lone_cr)
     starts = np.concatenate(([0], nl + 1))
     ends = np.concatenate((nl, [len(arr)]))
     lengths = ends - starts
@@ -940,22 +888,16 @@ def _parse_utf8(raw: _Raw, data: bytes, encoding: str) -> _Table:
     body_head = data[body_start : body_start + 65536]
     if not body_head.strip() and not data[body_start:].strip():
         raise FlowFileError(
-            f"Fichier « {name} » : aucune ligne de données après l'en-tête "
-            f"(ligne {header_line}).",
+            f"Fichier « {name} » : aucune ligne de données après l'en-tête (ligne {header_line}).",
             filename=name,
         )
-    table, invalid = _arrow_read(
-        data, body_start, sep, len(columns), name, threads=True
-    )
+    table, invalid = _arrow_read(data, body_start, sep, len(columns), name, threads=True)
     if invalid and any(number is None for number, *_ in invalid):
-        table, invalid = _arrow_read(
-            data, body_start, sep, len(columns), name, threads=False
-        )
+        table, invalid = _arrow_read(data, body_start, sep, len(columns), name, threads=False)
     n_seen = table.num_rows + len(invalid)
     if n_seen == 0:
         raise FlowFileError(
-            f"Fichier « {name} » : aucune ligne de données après l'en-tête "
-            f"(ligne {header_line}).",
+            f"Fichier « {name} » : aucune ligne de données après l'en-tête (ligne {header_line}).",
             filename=name,
         )
     # Fast path: if pyarrow saw one row per physical line, row i is on line header + 1 + i;
@@ -977,18 +919,11 @@ def _parse_utf8(raw: _Raw, data: bytes, encoding: str) -> _Table:
             lines = np.arange(table.num_rows, dtype=np.int64) + header_line + 1
         for number, expected, actual, text in invalid:
             ok = number is not None and number <= len(body_lines)
-            invalid_rows.append(
-                (int(body_lines[number - 1]) if ok else 0, expected, actual, text)
-            )
+            invalid_rows.append((int(body_lines[number - 1]) if ok else 0, expected, actual, text))
         if not invalid:
-            warnings.append(
-                "Champs entre guillemets sur plusieurs lignes : numéros de ligne approximatifs."
-            )
+            warnings.append("Champs entre guillemets sur plusieurs lignes : numéros de ligne approximatifs.")
     scan_end = min(len(data), 1 << 20)
-    mojibake = (
-        data.find(b"\xc3\x83\xc2", 0, scan_end) >= 0
-        or data.find(b"\xc3\x83\xe2", 0, scan_end) >= 0
-    )
+    mojibake = data.find(b"\xc3\x83\xc2", 0, scan_end) >= 0 or data.find(b"\xc3\x83\xe2", 0, scan_end) >= 0
     return _Table(
         filename=name,
         columns=columns,
@@ -1052,9 +987,7 @@ def _arrow_read(
     except pa.ArrowException as exc:
         if "utf8" in str(exc).lower().replace("-", ""):
             raise _NotUtf8 from None
-        raise FlowFileError(
-            f"Fichier « {name} » : lecture CSV impossible ({exc}).", filename=name
-        ) from None
+        raise FlowFileError(f"Fichier « {name} » : lecture CSV impossible ({exc}).", filename=name) from None
     return table, invalid
 
 
@@ -1078,9 +1011,7 @@ def _parse_xlsx(raw: _Raw) -> _Table:
 
     name = raw.name
     try:
-        wb = openpyxl.load_workbook(
-            io.BytesIO(raw.payload), read_only=True, data_only=True
-        )
+        wb = openpyxl.load_workbook(io.BytesIO(raw.payload), read_only=True, data_only=True)
     except (
         InvalidFileException,
         zipfile.BadZipFile,
@@ -1088,13 +1019,12 @@ def _parse_xlsx(raw: _Raw) -> _Table:
         ValueError,
         OSError,
     ) as exc:
-        raise FlowFileError(
-            f"Fichier « {name} » : classeur XLSX illisible ({exc}).", filename=name
-        ) from None
+        raise FlowFileError(f"Fichier « {name} » : classeur XLSX illisible ({exc}).", filename=name) from None
     try:
         sheets = []
         for ws in wb.worksheets:
             sheets.append(ws.title)
+            ws.reset_dimensions()  # some writers store wrong sheet dimensions
             rows = ws.iter_rows(values_only=True)
             header: list[str] | None = None
             header_line = 0
@@ -1142,9 +1072,7 @@ def _parse_xlsx(raw: _Raw) -> _Table:
                 )
             return _Table(
                 filename=name,
-                columns=[
-                    c or f"(colonne n° {i + 1} sans nom)" for i, c in enumerate(header)
-                ],
+                columns=[c or f"(colonne n° {i + 1} sans nom)" for i, c in enumerate(header)],
                 arrays=[pa.chunked_array([pa.array(v, pa.string())]) for v in values],
                 lines=np.asarray(lines, dtype=np.int64),
                 header_line=header_line,
@@ -1181,16 +1109,14 @@ class _Errors:
         if len(self.items) < 10 * MAX_REPORTED_ERRORS:
             self.items.append((line, col_pos, column, message))
 
-    def add_mask(
-        self, mask: np.ndarray, col_pos: int, column: str, describe: Any
-    ) -> None:
+    def add_mask(self, mask: np.ndarray, col_pos: int, column: str, describe: Any) -> None:
         """Add one error per True in ``mask``; ``describe(row_indexes)`` gives the messages."""
         idx = np.flatnonzero(mask)
         if len(idx) == 0:
             return
         self.total += len(idx)
         shown = idx[:MAX_REPORTED_ERRORS]
-        for i, message in zip(shown, describe(shown)):
+        for i, message in zip(shown, describe(shown), strict=True):
             self.items.append((int(self.table.lines[i]), col_pos, column, message))
 
     def raise_if_any(self) -> None:
@@ -1199,9 +1125,7 @@ class _Errors:
         items = sorted(self.items)[:MAX_REPORTED_ERRORS]
         name = self.table.filename
         plural = "s" if self.total > 1 else ""
-        parts = [
-            f"Fichier « {name} » : {self.total} erreur{plural} ; aucune ligne n'a été importée."
-        ]
+        parts = [f"Fichier « {name} » : {self.total} erreur{plural} ; aucune ligne n'a été importée."]
         errors = []
         for line, _, column, message in items:
             where = f"ligne {line}, colonne {column}" if line else f"colonne {column}"
@@ -1212,17 +1136,11 @@ class _Errors:
             parts.append(
                 f"… et {rest} autre{'s' if rest > 1 else ''} erreur{'s' if rest > 1 else ''} non affichée{'s' if rest > 1 else ''}."
             )
-        raise FlowFileError(
-            "\n".join(parts), filename=name, errors=errors, total_errors=self.total
-        )
+        raise FlowFileError("\n".join(parts), filename=name, errors=errors, total_errors=self.total)
 
 
 def _np(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    return (
-        arr.to_numpy(zero_copy_only=False)
-        if isinstance(arr, pa.Array)
-        else arr.to_numpy()
-    )
+    return arr.to_numpy(zero_copy_only=False) if isinstance(arr, pa.Array) else arr.to_numpy()
 
 
 def _quote(value: object) -> str:
@@ -1241,11 +1159,7 @@ def _field_count_errors(table: _Table, errors: _Errors) -> None:
             )
         elif actual < expected:
             missing = table.columns[actual]
-            what = (
-                "dernière ligne tronquée"
-                if line == table.last_line
-                else "ligne incomplète"
-            )
+            what = "dernière ligne tronquée" if line == table.last_line else "ligne incomplète"
             errors.add(
                 line,
                 actual,
@@ -1258,7 +1172,8 @@ def _field_count_errors(table: _Table, errors: _Errors) -> None:
                 line,
                 expected,
                 f"n° {expected + 1}",
-                f"{actual} champs au lieu de {expected} (séparateur en trop ?)",
+                f"{actual} champs au lieu de {expected} "
+                + ("(séparateur en trop ?)" if table.separator else "(cellules au-delà de l'en-tête)"),
             )
 
 
@@ -1294,15 +1209,12 @@ class _Codes:
         idx = np.flatnonzero(self.padded[raw_ids])
         firsts = raw_ids[idx[:3]]
         examples = [
-            f"{c.strip()} → {c.strip().zfill(5)}"
-            for c in self.raw_uniq.take(pa.array(firsts)).to_pylist()
+            f"{c.strip()} → {c.strip().zfill(5)}" for c in self.raw_uniq.take(pa.array(firsts)).to_pylist()
         ]
         return len(idx), examples
 
 
-def _codes(
-    table: _Table, index: int, errors: _Errors, what: str = "code commune"
-) -> _Codes:
+def _codes(table: _Table, index: int, errors: _Errors, what: str = "code commune") -> _Codes:
     column = table.columns[index]
     raw_ids, raw_uniq = _encode(table.column(index))
     s = pc.utf8_upper(pc.utf8_trim_whitespace(raw_uniq))
@@ -1313,16 +1225,11 @@ def _codes(
         padded = _np(to_pad)
         s = pc.if_else(to_pad, pc.utf8_lpad(s, 5, "0"), s)
     valid = _np(pc.match_substring_regex(s, _CODE_RE))
-    errors.add_mask(
-        empty[raw_ids], index, column, lambda ix: [f"{what} vide"] * len(ix)
-    )
+    errors.add_mask(empty[raw_ids], index, column, lambda ix: [f"{what} vide"] * len(ix))
 
     def bad(ix: np.ndarray) -> list[str]:
         values = raw_uniq.take(pa.array(raw_ids[ix])).to_pylist()
-        return [
-            f"{what} invalide {_quote(v)} (5 caractères attendus, ex. 38185 ou 2A004)"
-            for v in values
-        ]
+        return [f"{what} invalide {_quote(v)} (5 caractères attendus, ex. 38185 ou 2A004)" for v in values]
 
     errors.add_mask((~valid & ~empty)[raw_ids], index, column, bad)
     remap, uniq = _encode(s)
@@ -1362,9 +1269,7 @@ def _values(table: _Table, index: int, errors: _Errors) -> np.ndarray:
 
     def quoted(template: str) -> Any:
         def describe(ix: np.ndarray) -> list[str]:
-            return [
-                template.format(_quote(v)) for v in arr.take(pa.array(ix)).to_pylist()
-            ]
+            return [template.format(_quote(v)) for v in arr.take(pa.array(ix)).to_pylist()]
 
         return describe
 
@@ -1392,7 +1297,7 @@ def _labels(table: _Table, codes: _Codes, label_index: int) -> dict[str, str]:
     first = first[uniq_ids]
     keys = codes.uniq.take(pa.array(uniq_ids)).to_pylist()
     labels = label_uniq.take(pa.array(label_ids[first])).to_pylist()
-    return dict(zip(keys, labels))
+    return dict(zip(keys, labels, strict=True))
 
 
 def _repair_mojibake(names: dict[str, str]) -> tuple[dict[str, str], int]:
@@ -1416,8 +1321,7 @@ def _normalise_kind(kind: str, filename: str | None) -> str:
     k = k.strip().lower()
     if k not in KINDS:
         raise FlowFileError(
-            f"Type de flux inconnu « {kind} » : « travail », « residentiel » ou "
-            "« etudes » attendu.",
+            f"Type de flux inconnu « {kind} » : « travail », « residentiel » ou « etudes » attendu.",
             filename=filename,
         )
     return k
@@ -1490,9 +1394,7 @@ def _finish(
     if table.mojibake and names:
         names, repaired = _repair_mojibake(names)
         if repaired:
-            fixes.append(
-                f"{repaired} libellé(s) doublement encodé(s) réparé(s) (« Ã© » → « é »)."
-            )
+            fixes.append(f"{repaired} libellé(s) doublement encodé(s) réparé(s) (« Ã© » → « é »).")
     warnings = list(table.warnings)
     if table.mojibake and not names:
         warnings.append("Le texte semble doublement encodé (« Ã© » au lieu de « é »).")
@@ -1522,10 +1424,7 @@ def _finish(
         notes.append(f"{n_zero} ligne(s) de flux nul conservée(s).")
     n_abroad = int((_abroad(origin, rows) | _abroad(destination, rows)).sum())
     if n_abroad:
-        notes.append(
-            f"{n_abroad} ligne(s) avec une extrémité hors de France (99xxx, MO001…) "
-            "conservée(s)."
-        )
+        notes.append(f"{n_abroad} ligne(s) avec une extrémité hors de France (99xxx, MO001…) conservée(s).")
     stayers = int(pc.sum(pc.equal(o, d)).as_py() or 0)
     total = float(v.sum())
     report = {
@@ -1575,9 +1474,7 @@ def _fmt_number(x: float) -> str:
 # --------------------------------------------------------------------------------------
 # Layout builders
 # --------------------------------------------------------------------------------------
-def _build_insee(
-    table: _Table, raw: _Raw, *, kind: str | None, year: int | None
-) -> FlowFile:
+def _build_insee(table: _Table, raw: _Raw, *, kind: str | None, year: int | None) -> FlowFile:
     hdr = parse_flow_header(
         table.columns,
         kind=kind,
@@ -1596,9 +1493,7 @@ def _build_insee(
         names.update(_labels(table, dest, hdr.label_indexes["DEST"]))
     if "CODGEO" in hdr.label_indexes:
         names.update(_labels(table, codgeo, hdr.label_indexes["CODGEO"]))
-    origin, destination = (
-        (dest, codgeo) if hdr.kind == "residentiel" else (codgeo, dest)
-    )
+    origin, destination = (dest, codgeo) if hdr.kind == "residentiel" else (codgeo, dest)
     return _finish(
         table,
         raw,
@@ -1617,9 +1512,7 @@ def _build_insee(
     )
 
 
-def _build_metropoles(
-    table: _Table, raw: _Raw, *, kind: str | None, year: int | None
-) -> list[FlowFile]:
+def _build_metropoles(table: _Table, raw: _Raw, *, kind: str | None, year: int | None) -> list[FlowFile]:
     lower = [c.strip().lower() for c in table.columns]
     wanted = _normalise_kind(kind, table.filename) if kind is not None else None
     notes: list[str] = []
@@ -1644,30 +1537,20 @@ def _build_metropoles(
             notes.append("Type « domicile-études » déduit du nom du fichier.")
         elif frozenset(lower) in _METRO_KNOWN_OD_LAYOUTS:
             found_kind = _METRO_KNOWN_OD_LAYOUTS[frozenset(lower)]
-            notes.append(
-                f"Type « {KIND_LABELS[found_kind]} » déduit de la liste des colonnes."
-            )
+            notes.append(f"Type « {KIND_LABELS[found_kind]} » déduit de la liste des colonnes.")
         else:
             raise _header_error(
                 table,
                 "colonnes code_origine/code_destination : précisez le type de flux "
                 "(« residentiel » ou « etudes »)",
             )
-    missing = [
-        c
-        for c in (spec["origin"], spec["destination"], "flux", "annee")
-        if c not in lower
-    ]
+    missing = [c for c in (spec["origin"], spec["destination"], "flux", "annee") if c not in lower]
     if missing:
         raise _header_error(table, f"colonne(s) absente(s) : {', '.join(missing)}")
     i_o, i_d = lower.index(spec["origin"]), lower.index(spec["destination"])
     i_v, i_y = lower.index("flux"), lower.index("annee")
     i_ol = lower.index(spec["origin_label"]) if spec["origin_label"] in lower else None
-    i_dl = (
-        lower.index(spec["destination_label"])
-        if spec["destination_label"] in lower
-        else None
-    )
+    i_dl = lower.index(spec["destination_label"]) if spec["destination_label"] in lower else None
     used = {i_o, i_d, i_v, i_y, i_ol, i_dl}
     ignored = [c for i, c in enumerate(table.columns) if i not in used]
 
@@ -1680,10 +1563,7 @@ def _build_metropoles(
     year_ok = _np(pc.match_substring_regex(years_txt, r"^(?:19|20)[0-9]{2}$"))
 
     def bad_year(idx: np.ndarray) -> list[str]:
-        return [
-            f"année invalide {_quote(v)}"
-            for v in table.column(i_y).take(pa.array(idx)).to_pylist()
-        ]
+        return [f"année invalide {_quote(v)}" for v in table.column(i_y).take(pa.array(idx)).to_pylist()]
 
     errors.add_mask(~year_ok, i_y, table.columns[i_y], bad_year)
     errors.raise_if_any()
@@ -1732,9 +1612,7 @@ def _build_metropoles(
     return out
 
 
-def _subset_names(
-    names: dict[str, str], origin: _Codes, dest: _Codes, rows: np.ndarray
-) -> dict[str, str]:
+def _subset_names(names: dict[str, str], origin: _Codes, dest: _Codes, rows: np.ndarray) -> dict[str, str]:
     codes = set(origin.uniq.take(pa.array(np.unique(origin.ids[rows]))).to_pylist())
     codes |= set(dest.uniq.take(pa.array(np.unique(dest.ids[rows]))).to_pylist())
     return {c: label for c, label in names.items() if c in codes}
@@ -1775,9 +1653,7 @@ def _build_idf(table: _Table, raw: _Raw, *, year: int | None) -> FlowFile:
     for key, idx in dims_idx.items():
         s = pc.utf8_upper(pc.utf8_trim_whitespace(table.column(idx)))
         empty = _np(pc.equal(pc.utf8_length(s), 0))
-        errors.add_mask(
-            empty, idx, table.columns[idx], lambda ix: ["valeur vide"] * len(ix)
-        )
+        errors.add_mask(empty, idx, table.columns[idx], lambda ix: ["valeur vide"] * len(ix))
         dims[key] = s
     errors.raise_if_any()
     return _finish(

@@ -1,0 +1,204 @@
+"""Load flow tables into the store: codes brought to the current COG, coverage recorded,
+one transaction per import, provenance and report kept.
+
+A flow file is refused as a whole (nothing written) when it holds commune codes that are
+neither current, nor old (merged), nor arrondissements, nor places abroad.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from observatoire import cog, store
+from observatoire.errors import ObservatoireError
+from observatoire.sources import insee_flows
+
+KIND_FR = {"travail": "domicile-travail", "residentiel": "migrations résidentielles",
+           "etudes": "domicile-études"}
+LICENCE = "Licence Ouverte / Etalab 2.0"
+MAX_LISTED = 20
+
+
+class FlowImportError(ObservatoireError):
+    """A flow file that cannot be imported (French message, lines listed)."""
+
+
+@dataclass
+class Scope:
+    """Which places a dataset fully observes on each side.
+
+    ``("all", "metro")`` means every commune of metropolitan France; otherwise lists of
+    ``(level, code)`` with level in commune / epci / departement / region.
+    """
+
+    origin: list[tuple[str, str]]
+    destination: list[tuple[str, str]]
+    note: str
+
+
+@dataclass
+class FlowDataset:
+    id: str
+    kind: str
+    year: int
+    label: str
+    producer: str
+    frame: pd.DataFrame  # origin, destination, value, mode, csp, abroad
+    scope: Scope
+    period_years: int | None = None
+    nature: str = "observé"
+    method: str | None = None
+    params: dict | None = None
+    sha256: str | None = None
+    report: dict = field(default_factory=dict)
+
+
+def codemap_from_store(con: duckdb.DuckDBPyConnection) -> cog.CodeMap:
+    com = con.execute("SELECT code FROM territory WHERE level = 'commune'").df()
+    passage = con.execute("SELECT old_code, current_code FROM code_passage").df()
+    return cog.CodeMap.from_frame(com, passage)
+
+
+def normalise(ff: insee_flows.FlowFile, codemap: cog.CodeMap) -> tuple[pd.DataFrame, dict]:
+    """Bring a flow table to current codes; returns the aggregated frame and a report.
+
+    Raises FlowImportError listing unknown codes with their line numbers.
+    """
+    df = ff.df
+    o = codemap.map(df["origin"])
+    d = codemap.map(df["destination"])
+    unknown = (o["status"] == "unknown") | (d["status"] == "unknown")
+    if unknown.any():
+        first_line = int(ff.report.get("header_line", 1)) + 1
+        rows = df.index[unknown.to_numpy()]
+        lines = []
+        for i in rows[:MAX_LISTED]:
+            bad = [c for c, s in ((df.at[i, "origin"], o.at[i, "status"]),
+                                  (df.at[i, "destination"], d.at[i, "status"])) if s == "unknown"]
+            col = "origine" if o.at[i, "status"] == "unknown" else "destination"
+            lines.append(f"ligne {first_line + int(i)}, colonne {col} : code commune inconnu "
+                         f"« {bad[0]} »")
+        more = f" (et {len(rows) - MAX_LISTED} autres)" if len(rows) > MAX_LISTED else ""
+        raise FlowImportError(
+            f"Fichier « {ff.source} » refusé : {len(rows)} ligne(s) avec un code commune "
+            f"inconnu{more}. Rien n'a été importé.\n" + "\n".join(lines))
+    dims = [c for c in ("mode", "csp") if c in df.columns]
+    out = pd.DataFrame({"origin": o["code"].to_numpy(), "destination": d["code"].to_numpy(),
+                        "value": df["value"].to_numpy()})
+    for c in dims:
+        out[c] = df[c].astype("string").to_numpy()
+    out = out.groupby(["origin", "destination", *dims], as_index=False, dropna=False)["value"].sum()
+    for c in ("mode", "csp"):
+        if c not in out.columns:
+            out[c] = pd.Series([None] * len(out), dtype="string")
+    abroad_codes = {c for c, s in zip(o["code"], o["status"]) if s == "abroad"} | {
+        c for c, s in zip(d["code"], d["status"]) if s == "abroad"}
+    out["abroad"] = out["origin"].isin(abroad_codes) | out["destination"].isin(abroad_codes)
+    merged_internal = int(((o["status"] != "current") | (d["status"] != "current")).sum())
+    report = {
+        "lignes_lues": int(ff.rows_read),
+        "lignes_conservees": int(len(df)),
+        "codes_ramenes": {
+            "fusion": int((o["status"] == "merged").sum() + (d["status"] == "merged").sum()),
+            "arrondissement": int((o["status"] == "arrondissement").sum()
+                                  + (d["status"] == "arrondissement").sum()),
+        },
+        "lignes_avec_code_ramene": merged_internal,
+        "lignes_etranger": int(((o["status"] == "abroad") | (d["status"] == "abroad")).sum()),
+        "couples_apres_regroupement": int(len(out)),
+        "total": float(out["value"].sum()),
+        "lecture": ff.report,
+    }
+    return out, report
+
+
+def infer_scope(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> Scope:
+    """Coverage deduced from the content of an imported file (stated as deduced)."""
+    dep = con.execute("SELECT commune, dep FROM membership").df().set_index("commune")["dep"]
+    odeps = set(frame.loc[~frame["abroad"], "origin"].map(dep).dropna())
+    ddeps = set(frame.loc[~frame["abroad"], "destination"].map(dep).dropna())
+    n_all = con.execute("SELECT count(DISTINCT dep) FROM membership").fetchone()[0]
+    if len(odeps) >= 90 and len(ddeps) >= 90:
+        return Scope([("all", "metro")], [("all", "metro")],
+                     f"fichier France entière ({len(odeps)} départements d'origine sur {n_all}) ; "
+                     "couverture déduite du contenu")
+    if ddeps <= odeps and len(ddeps) >= len(odeps) * 0.8:
+        codes = [("departement", c) for c in sorted(odeps)]
+        return Scope(codes, codes, "flux internes aux départements "
+                     f"{', '.join(sorted(odeps))} ; couverture déduite du contenu")
+    if len(ddeps) > 3 * max(len(odeps), 1):
+        return Scope([("departement", c) for c in sorted(odeps)], [("all", "metro")],
+                     f"flux au départ des départements {', '.join(sorted(odeps))} vers toute la "
+                     "France ; couverture déduite du contenu")
+    if len(odeps) > 3 * max(len(ddeps), 1):
+        return Scope([("all", "metro")], [("departement", c) for c in sorted(ddeps)],
+                     f"flux vers les départements {', '.join(sorted(ddeps))} depuis toute la "
+                     "France ; couverture déduite du contenu")
+    both = sorted(odeps & ddeps)
+    codes = [("departement", c) for c in both]
+    return Scope(codes, codes, "couverture incertaine : seuls les flux internes aux départements "
+                 f"{', '.join(both)} sont considérés comme complets (déduit du contenu)")
+
+
+def write(con: duckdb.DuckDBPyConnection, ds: FlowDataset) -> None:
+    """Replace dataset ``ds.id`` in the store (caller holds the transaction)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for table in ("flow", "flow_scope"):
+        con.execute(f"DELETE FROM {table} WHERE dataset_id = ?", [ds.id])  # noqa: S608 (constant)
+    con.execute("DELETE FROM flow_dataset WHERE id = ?", [ds.id])
+    con.execute("DELETE FROM dataset WHERE id = ?", [ds.id])
+    con.execute("DELETE FROM code_report WHERE dataset_id = ?", [ds.id])
+    frame = ds.frame.assign(dataset_id=ds.id).sort_values(["origin", "destination"])
+    con.register("flow_df", frame)
+    con.execute("""INSERT INTO flow SELECT dataset_id, origin, destination, value, mode, csp, abroad
+                   FROM flow_df""")
+    con.unregister("flow_df")
+    scope_rows = [(ds.id, "origin", lvl, code) for lvl, code in ds.scope.origin]
+    scope_rows += [(ds.id, "destination", lvl, code) for lvl, code in ds.scope.destination]
+    con.executemany("INSERT INTO flow_scope VALUES (?, ?, ?, ?)", scope_rows)
+    dims = ",".join(c for c in ("mode", "csp") if frame[c].notna().any())
+    con.execute(
+        """INSERT INTO flow_dataset VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [ds.id, ds.kind, ds.year, ds.period_years, ds.nature, ds.label, ds.producer, LICENCE,
+         ds.method, json.dumps(ds.params) if ds.params else None, dims or None, ds.scope.note,
+         len(frame), float(frame["value"].sum()), ds.sha256, now])
+    con.execute(
+        "INSERT INTO dataset VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [ds.id, ds.producer, ds.label, str(ds.year), LICENCE, "flux", ds.nature, ds.scope.note,
+         ds.report.get("lecture", {}).get("source"), len(frame), ds.sha256, now,
+         json.dumps(ds.report, ensure_ascii=False, default=str)])
+
+
+def import_file(con: duckdb.DuckDBPyConnection, path: Path | str | bytes, *, kind: str | None = None,
+                year: int | None = None, name: str | None = None,
+                max_bytes: int = insee_flows.DEFAULT_MAX_BYTES) -> list[dict]:
+    """Import an INSEE flow file (any supported layout) in one transaction.
+
+    Re-importing the same content replaces it (the dataset id comes from kind, year and the
+    file's sha256). Returns one report per table imported. Raises FlowImportError or
+    FlowFileError with a French message; the store is then unchanged.
+    """
+    tables = insee_flows.read_flows(path, kind=kind, year=year, max_bytes=max_bytes, name=name)
+    codemap = codemap_from_store(con)
+    datasets = []
+    for ff in tables:
+        frame, report = normalise(ff, codemap)
+        scope = infer_scope(con, frame)
+        ds_id = f"import-{ff.kind}-{ff.year}-{ff.sha256[:10]}"
+        label = f"Flux {KIND_FR[ff.kind]} {ff.year} (import : {ff.source})"
+        datasets.append(FlowDataset(
+            id=ds_id, kind=ff.kind, year=ff.year, label=label, producer="Insee (fichier importé)",
+            frame=frame, scope=scope, period_years=ff.period_years, sha256=ff.sha256,
+            report=report))
+    with store.transaction(con):
+        for ds in datasets:
+            write(con, ds)
+    return [{"dataset": ds.id, "kind": ds.kind, "year": ds.year, "couverture": ds.scope.note,
+             **{k: v for k, v in ds.report.items() if k != "lecture"},
+             "resume": ds.report["lecture"].get("summary")} for ds in datasets]

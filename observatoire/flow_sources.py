@@ -1,0 +1,126 @@
+"""The real flow files shipped with the observatory: where they come from, what they cover.
+
+Used by ``prepare`` (raw files → ``data/flows/*.parquet`` + ``data/flows/datasets.json``)
+and by ``build`` (those files → the store).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from observatoire import cog, flow_import
+from observatoire.errors import SourceFileError
+from observatoire.sources import insee_flows
+
+METROPOLES = {"200040715": "Grenoble-Alpes-Métropole", "243500139": "Rennes Métropole",
+              "200023414": "Métropole Rouen Normandie", "244200770": "Saint-Étienne Métropole",
+              "243400017": "Montpellier Méditerranée Métropole"}
+MET_SCOPE = [("epci", c) for c in METROPOLES]
+ALL = [("all", "metro")]
+IDF = [("region", "11")]
+
+# id, raw file (relative to the raw folder), reader kwargs, label, producer, scope
+SHIPPED = [
+    {"id": "mobpro-isere-2017", "file": "mobpro-isere-2017/mobpro_isere2017_utf8.csv",
+     "label": "Navettes domicile-travail internes à l'Isère, 2017",
+     "producer": "Insee, RP 2017, base flux de mobilité domicile-lieu de travail "
+                 "(extrait Isère, atelier TransCarto)",
+     "origin": [("departement", "38")], "destination": [("departement", "38")],
+     "note": "flux internes à l'Isère : ni les sorties ni les entrées du département"},
+    {"id": "mobpro-idf-2012", "file": "mobpro-idf-2012-by-mode-csp/idf_commute_flows_2012_mode_csp.csv.gz",
+     "label": "Navettes domicile-travail internes à l'Île-de-France par mode et CSP, 2012",
+     "producer": "Insee, RP 2012 ; agrégation Géographie-cités (ameginatif)",
+     "origin": IDF, "destination": IDF, "year": 2012,
+     "note": "flux internes à l'Île-de-France, par mode de transport et CSP ; ni les sorties "
+             "ni les entrées de la région"},
+    {"id": "metropoles-{kind}-{year}", "file": "flows-5-metropoles-2019-2022/Mobilite_profess_clean.csv",
+     "kind": "travail",
+     "label": "Navettes domicile-travail des résidents de 5 métropoles, {year}",
+     "producer": "Insee, RP {year}, base flux de mobilité (filtre : résidents de Grenoble, "
+                 "Rennes, Rouen, Saint-Étienne, Montpellier)",
+     "origin": MET_SCOPE, "destination": ALL,
+     "note": "résidents des 5 métropoles vers toute la France métropolitaine : les flux "
+             "entrant dans ces métropoles depuis l'extérieur ne sont pas connus"},
+    {"id": "metropoles-{kind}-{year}", "file": "flows-5-metropoles-2019-2022/Mobilite_scolaire_clean.csv",
+     "kind": "etudes",
+     "label": "Navettes domicile-études des résidents de 5 métropoles, {year}",
+     "producer": "Insee, RP {year}, base flux domicile-lieu d'études (filtre : résidents des 5 "
+                 "métropoles)",
+     "origin": MET_SCOPE, "destination": ALL,
+     "note": "élèves et étudiants résidant dans les 5 métropoles : les flux entrants ne sont "
+             "pas connus"},
+    {"id": "metropoles-{kind}-{year}", "file": "flows-5-metropoles-2019-2022/Migrations_resid_clean.csv",
+     "kind": "residentiel",
+     "label": "Migrations résidentielles vers 5 métropoles, {year}",
+     "producer": "Insee, RP {year}, base flux de migrations résidentielles (filtre : résidence "
+                 "actuelle dans les 5 métropoles)",
+     "origin": ALL, "destination": MET_SCOPE,
+     "note": "arrivées dans les 5 métropoles (et stables) : les départs de ces métropoles vers "
+             "l'extérieur ne sont pas connus"},
+] + [
+    {"id": f"migcom-2008-{dep}", "file": f"migcom-2008-dep31-44-46/MRE{dep}.csv",
+     "label": f"Migrations résidentielles internes au département {dep} (résidence 5 ans avant), 2008",
+     "producer": "Insee, RP 2008, base flux de migrations résidentielles (package R flows, riatelab)",
+     "origin": [("departement", dep)], "destination": [("departement", dep)],
+     "note": f"migrations internes au département {dep}, sur 5 ans"}
+    for dep in ("31", "44", "46")
+]
+
+
+def prepare(raw: Path, out: Path, codemap: cog.CodeMap) -> list[Path]:
+    """Read every shipped raw flow file, bring it to current codes, write Parquet + metadata."""
+    out.mkdir(parents=True, exist_ok=True)
+    meta, written = [], []
+    for spec in SHIPPED:
+        path = raw / spec["file"]
+        if not path.exists():
+            raise SourceFileError(path, "fichier de flux introuvable")
+        tables = insee_flows.read_flows(path, kind=spec.get("kind"), year=spec.get("year"))
+        for ff in tables:
+            fmt = {"kind": ff.kind, "year": ff.year}
+            frame, report = flow_import.normalise(ff, codemap)
+            ds_id = spec["id"].format(**fmt)
+            target = out / f"{ds_id}.parquet"
+            frame.to_parquet(target, index=False, compression="zstd")
+            written.append(target)
+            report.pop("lecture", None)
+            meta.append({
+                "id": ds_id, "kind": ff.kind, "year": ff.year, "period_years": ff.period_years,
+                "label": spec["label"].format(**fmt), "producer": spec["producer"].format(**fmt),
+                "origin": spec["origin"], "destination": spec["destination"],
+                "note": spec["note"], "sha256_source": ff.sha256, "source": spec["file"],
+                "report": report,
+            })
+    meta_path = out / "datasets.json"
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+    return [*written, meta_path]
+
+
+def load(con: duckdb.DuckDBPyConnection, data: Path) -> None:
+    """Build step: shipped flows → store (inside the build transaction)."""
+    meta_path = data / "flows" / "datasets.json"
+    if not meta_path.exists():
+        return
+    try:
+        metas = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise SourceFileError(meta_path, f"JSON invalide ({exc.msg})", line=exc.lineno) from exc
+    for m in metas:
+        path = data / "flows" / f"{m['id']}.parquet"
+        try:
+            frame = pd.read_parquet(path)
+        except FileNotFoundError as exc:
+            raise SourceFileError(path, "fichier de flux manquant") from exc
+        except Exception as exc:
+            raise SourceFileError(path, f"fichier Parquet illisible ({exc})") from exc
+        scope = flow_import.Scope([tuple(x) for x in m["origin"]], [tuple(x) for x in m["destination"]],
+                                  m["note"])
+        ds = flow_import.FlowDataset(
+            id=m["id"], kind=m["kind"], year=m["year"], label=m["label"], producer=m["producer"],
+            frame=frame, scope=scope, period_years=m.get("period_years"),
+            sha256=m["sha256_source"], report={**m["report"], "lecture": {"source": m["source"]}})
+        flow_import.write(con, ds)

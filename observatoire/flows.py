@@ -1,0 +1,309 @@
+"""Flow queries: for a territory (any set of communes) and a flow dataset — totals, balance,
+top partners, intensity shares, distance profile, evolution, and the coverage of the answer.
+
+Every function takes a connection (or cursor) and returns plain objects or DataFrames.
+Observed and estimated datasets are never mixed: each answer comes from one dataset, and
+says which one and whether it is observed or estimated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import duckdb
+import pandas as pd
+
+from observatoire.errors import NotFoundError
+
+KIND_FR = {"travail": "domicile-travail", "residentiel": "migrations résidentielles",
+           "etudes": "domicile-études"}
+UNIT = {"commune": "{m}.commune", "epci": "coalesce({m}.epci, {m}.commune)",
+        "departement": "{m}.dep", "region": "{m}.reg"}
+ABROAD = "ETRANGER"
+DISTANCE_BINS = [0, 1, 5, 10, 20, 30, 50, 100, 200, 100000]
+
+
+def _unit(level: str, alias: str) -> str:
+    if level not in UNIT:
+        raise NotFoundError(f"Niveau d'agrégation inconnu : {level}")
+    return UNIT[level].format(m=alias)
+
+
+def communes_of(con: duckdb.DuckDBPyConnection, level: str, code: str) -> list[str]:
+    """Member communes of a reference territory."""
+    col = {"commune": "commune", "epci": "epci", "departement": "dep", "region": "reg"}
+    if level == "france":
+        return [r[0] for r in con.execute("SELECT commune FROM membership").fetchall()]
+    if level not in col:
+        raise NotFoundError(f"Niveau inconnu : {level}")
+    rows = con.execute(f"SELECT commune FROM membership WHERE {col[level]} = ?", [code]).fetchall()
+    if not rows:
+        raise NotFoundError(f"Territoire sans commune : {level} {code}")
+    return [r[0] for r in rows]
+
+
+def datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Flow datasets with kind, year, nature, coverage note."""
+    return con.execute("""SELECT id, kind, year, period_years, nature, label, producer, licence,
+        method, params, dimensions, coverage_note, rows, total, loaded_at
+        FROM flow_dataset ORDER BY kind, year, nature, id""").df()
+
+
+def _with_territory(con, communes: list[str]) -> duckdb.DuckDBPyConnection:
+    cur = con.cursor()
+    cur.register("tcom", pd.DataFrame({"commune": pd.Series(communes, dtype="string")}))
+    return cur
+
+
+SCOPE_SQL = """
+    SELECT count(*) AS n, count(*) FILTER (WHERE covered) AS covered FROM (
+        SELECT t.commune, EXISTS (
+            SELECT 1 FROM flow_scope s WHERE s.dataset_id = ? AND s.side = ? AND (
+                s.scope_level = 'all'
+                OR (s.scope_level = 'commune' AND s.scope_code = m.commune)
+                OR (s.scope_level = 'epci' AND s.scope_code = m.epci)
+                OR (s.scope_level = 'departement' AND s.scope_code = m.dep)
+                OR (s.scope_level = 'region' AND s.scope_code = m.reg))) AS covered
+        FROM tcom t JOIN membership m ON m.commune = t.commune)
+"""
+
+
+@dataclass
+class Coverage:
+    """What a dataset tells about a territory, side by side, in words."""
+
+    nature: str          # observé / estimé
+    outflow: str         # complet / partiel / absent
+    inflow: str
+    internal: str
+    note: str            # the dataset's own coverage note
+    sentence: str        # plain French for the page
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
+    """Is each side of the answer complete, partial or absent for this territory?"""
+    cur = _with_territory(con, communes)
+    meta = cur.execute("SELECT nature, coverage_note FROM flow_dataset WHERE id = ?", [dataset_id]).fetchone()
+    if meta is None:
+        raise NotFoundError(f"Jeu de flux inconnu : {dataset_id}")
+    nature, note = meta
+    n, in_origin = cur.execute(SCOPE_SQL, [dataset_id, "origin"]).fetchone()
+    _, in_dest = cur.execute(SCOPE_SQL, [dataset_id, "destination"]).fetchone()
+    all_dest = cur.execute("SELECT count(*) FROM flow_scope WHERE dataset_id = ? AND side = "
+                           "'destination' AND scope_level = 'all'", [dataset_id]).fetchone()[0] > 0
+    all_origin = cur.execute("SELECT count(*) FROM flow_scope WHERE dataset_id = ? AND side = "
+                             "'origin' AND scope_level = 'all'", [dataset_id]).fetchone()[0] > 0
+
+    def side(in_scope: int, other_all: bool) -> str:
+        if in_scope == 0:
+            return "absent"
+        return "complet" if in_scope == n and other_all else "partiel"
+
+    out_s, in_s = side(in_origin, all_dest), side(in_dest, all_origin)
+    internal = "complet" if in_origin == n and in_dest == n else ("partiel" if in_origin or in_dest else "absent")
+    words = {"complet": "complets", "partiel": "partiels", "absent": "non couverts"}
+    sentence = (f"Flux {'estimés (modèle)' if nature == 'estimé' else 'observés'} : sortants "
+                f"{words[out_s]}, entrants {words[in_s]}, internes {words[internal]}. {note}.")
+    return Coverage(nature, out_s, in_s, internal, note, sentence)
+
+
+def pick_dataset(con, communes: list[str], kind: str, year: int | None = None,
+                 nature: str | None = None) -> str | None:
+    """The dataset that best covers a territory for a kind (and year): observed first."""
+    cands = con.execute("""SELECT id, year, nature, rows FROM flow_dataset WHERE kind = ?
+        AND (? IS NULL OR year = ?) AND (? IS NULL OR nature = ?)
+        ORDER BY nature = 'observé' DESC, year DESC, rows DESC""",
+                        [kind, year, year, nature, nature]).fetchall()
+    best, best_score = None, -1
+    rank = {"complet": 2, "partiel": 1, "absent": 0}
+    for ds_id, _, nat, _ in cands:
+        cov = coverage(con, communes, ds_id)
+        score = rank[cov.outflow] + rank[cov.inflow] + rank[cov.internal]
+        score = score * 2 + (1 if nat == "observé" else 0)
+        if score > best_score:
+            best, best_score = ds_id, score
+    return best if best_score > 1 else None
+
+
+FLOW_SQL = """
+    SELECT f.origin, f.destination, f.value,
+        (t_o.commune IS NOT NULL) AS o_in, (t_d.commune IS NOT NULL) AS d_in,
+        CASE WHEN mo.commune IS NULL THEN '{abroad}' ELSE {uo} END AS o_unit,
+        CASE WHEN md.commune IS NULL THEN '{abroad}' ELSE {ud} END AS d_unit
+    FROM flow f
+    LEFT JOIN tcom t_o ON t_o.commune = f.origin
+    LEFT JOIN tcom t_d ON t_d.commune = f.destination
+    LEFT JOIN membership mo ON mo.commune = f.origin
+    LEFT JOIN membership md ON md.commune = f.destination
+    WHERE f.dataset_id = ? AND (t_o.commune IS NOT NULL OR t_d.commune IS NOT NULL)
+"""
+
+
+def _territory_flows(cur, dataset_id: str, level: str) -> str:
+    return FLOW_SQL.format(abroad=ABROAD, uo=_unit(level, "mo"), ud=_unit(level, "md"))
+
+
+@dataclass
+class Summary:
+    dataset_id: str
+    kind: str
+    year: int
+    nature: str
+    outflow: float
+    inflow: float
+    internal: float
+    net: float
+    abroad_out: float
+    share_out: float | None      # residents leaving / all residents in the flows
+    share_in: float | None       # places (jobs, seats) held by people from outside
+    coverage: dict
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summary(con, communes: list[str], dataset_id: str) -> Summary:
+    """Totals for a territory: out, in, internal, net balance, intensity shares."""
+    cur = _with_territory(con, communes)
+    meta = cur.execute("SELECT kind, year, nature FROM flow_dataset WHERE id = ?", [dataset_id]).fetchone()
+    if meta is None:
+        raise NotFoundError(f"Jeu de flux inconnu : {dataset_id}")
+    row = cur.execute(f"""SELECT
+        coalesce(sum(value) FILTER (WHERE o_in AND NOT d_in), 0),
+        coalesce(sum(value) FILTER (WHERE d_in AND NOT o_in), 0),
+        coalesce(sum(value) FILTER (WHERE o_in AND d_in), 0),
+        coalesce(sum(value) FILTER (WHERE o_in AND d_unit = '{ABROAD}'), 0)
+        FROM ({_territory_flows(cur, dataset_id, 'commune')})""", [dataset_id]).fetchone()
+    out, inn, internal, abroad = (float(x) for x in row)
+    cov = coverage(con, communes, dataset_id)
+    # Shares only where the side is completely observed (else they would be biased).
+    share_out = out / (out + internal) if cov.outflow == "complet" and (out + internal) > 0 else None
+    share_in = inn / (inn + internal) if cov.inflow == "complet" and (inn + internal) > 0 else None
+    return Summary(dataset_id, meta[0], meta[1], meta[2], out, inn, internal, inn - out, abroad,
+                   share_out, share_in, cov.to_dict())
+
+
+def partners(con, communes: list[str], dataset_id: str, level: str = "epci", n: int = 10,
+             min_value: float = 0.0) -> pd.DataFrame:
+    """Top ``n`` partners both ways: ``direction`` (sortant/entrant), partner code and name,
+    value and share of the direction's total. Partners are units of ``level`` (flows inside
+    the territory excluded); places abroad are grouped as ``ETRANGER``."""
+    cur = _with_territory(con, communes)
+    df = cur.execute(f"""
+        WITH t AS ({_territory_flows(cur, dataset_id, level)}),
+        d AS (
+            SELECT 'sortant' AS direction, d_unit AS code, sum(value) AS value FROM t
+            WHERE o_in AND NOT d_in GROUP BY ALL
+            UNION ALL
+            SELECT 'entrant', o_unit, sum(value) FROM t WHERE d_in AND NOT o_in GROUP BY ALL),
+        r AS (SELECT *, value / sum(value) OVER (PARTITION BY direction) AS share,
+                     row_number() OVER (PARTITION BY direction ORDER BY value DESC) AS rang
+              FROM d WHERE value >= ?)
+        SELECT r.direction, r.rang, r.code,
+               coalesce(tt.name, CASE WHEN r.code = '{ABROAD}' THEN 'Étranger' ELSE r.code END) AS name,
+               r.value, r.share
+        FROM r LEFT JOIN territory tt ON tt.level = ? AND tt.code = r.code
+        WHERE r.rang <= ? ORDER BY r.direction DESC, r.rang""",
+                     [dataset_id, min_value, level, n]).df()
+    return df
+
+
+def distance_profile(con, communes: list[str], dataset_id: str) -> pd.DataFrame:
+    """Flow-weighted distribution of distances (between commune points) of the flows leaving,
+    entering or inside the territory, by distance band."""
+    cur = _with_territory(con, communes)
+    labels = [f"{a}–{b} km" if b < 100000 else f"{a} km et plus"
+              for a, b in zip(DISTANCE_BINS[:-1], DISTANCE_BINS[1:])]
+    df = cur.execute(f"""
+        WITH t AS ({_territory_flows(cur, dataset_id, 'commune')}),
+        g AS (
+            SELECT CASE WHEN o_in AND d_in THEN 'interne' WHEN o_in THEN 'sortant' ELSE 'entrant' END
+                       AS direction, value,
+                   2 * 6371 * asin(sqrt(pow(sin(radians(b.lat - a.lat) / 2), 2)
+                       + cos(radians(a.lat)) * cos(radians(b.lat))
+                       * pow(sin(radians(b.lon - a.lon) / 2), 2))) AS km
+            FROM t JOIN territory a ON a.level = 'commune' AND a.code = t.origin
+                   JOIN territory b ON b.level = 'commune' AND b.code = t.destination)
+        SELECT direction, km, value FROM g""", [dataset_id]).df()
+    if df.empty:
+        return pd.DataFrame(columns=["direction", "bande", "value", "share"])
+    df["bande"] = pd.cut(df["km"], DISTANCE_BINS, right=False, labels=labels)
+    out = df.groupby(["direction", "bande"], observed=False)["value"].sum().reset_index()
+    out["share"] = out["value"] / out.groupby("direction")["value"].transform("sum")
+    out["bande"] = out["bande"].astype(str)
+    return out
+
+
+def median_distance(con, communes: list[str], dataset_id: str, direction: str = "sortant") -> float | None:
+    """Flow-weighted median distance (km) of one direction (stayers count as 0 km for 'interne')."""
+    cur = _with_territory(con, communes)
+    df = cur.execute(f"""
+        WITH t AS ({_territory_flows(cur, dataset_id, 'commune')})
+        SELECT value, 2 * 6371 * asin(sqrt(pow(sin(radians(b.lat - a.lat) / 2), 2)
+                       + cos(radians(a.lat)) * cos(radians(b.lat))
+                       * pow(sin(radians(b.lon - a.lon) / 2), 2))) AS km,
+               CASE WHEN o_in AND d_in THEN 'interne' WHEN o_in THEN 'sortant' ELSE 'entrant' END AS direction
+        FROM t JOIN territory a ON a.level = 'commune' AND a.code = t.origin
+               JOIN territory b ON b.level = 'commune' AND b.code = t.destination""", [dataset_id]).df()
+    df = df[df["direction"] == direction].sort_values("km")
+    if df.empty:
+        return None
+    cum = df["value"].cumsum()
+    return float(df.loc[cum >= cum.iloc[-1] / 2, "km"].iloc[0])
+
+
+def evolution(con, communes: list[str], kind: str, nature: str = "observé") -> pd.DataFrame:
+    """Summary per year for every year where a dataset of this kind covers the territory
+    (the same coverage family, so the years compare)."""
+    rows = []
+    for ds_id, year in con.execute("SELECT id, year FROM flow_dataset WHERE kind = ? AND nature = ? "
+                                   "ORDER BY year", [kind, nature]).fetchall():
+        cov = coverage(con, communes, ds_id)
+        if cov.outflow == "absent" and cov.inflow == "absent":
+            continue
+        s = summary(con, communes, ds_id)
+        rows.append({"year": year, "dataset_id": ds_id, "sortants": s.outflow, "entrants": s.inflow,
+                     "internes": s.internal, "solde": s.net, "sortants_couverture": cov.outflow,
+                     "entrants_couverture": cov.inflow})
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    # Only years observed with the same coverage as the latest one compare.
+    last = df.iloc[-1]
+    same = (df["sortants_couverture"] == last["sortants_couverture"]) & (
+        df["entrants_couverture"] == last["entrants_couverture"])
+    return df[same].reset_index(drop=True)
+
+
+def matrix(con, dataset_id: str, level: str = "epci") -> pd.DataFrame:
+    """All flows of a dataset aggregated unit × unit at ``level`` (abroad as ETRANGER)."""
+    return con.execute(f"""
+        SELECT CASE WHEN mo.commune IS NULL THEN '{ABROAD}' ELSE {_unit(level, 'mo')} END AS origin,
+               CASE WHEN md.commune IS NULL THEN '{ABROAD}' ELSE {_unit(level, 'md')} END AS destination,
+               sum(f.value) AS value
+        FROM flow f
+        LEFT JOIN membership mo ON mo.commune = f.origin
+        LEFT JOIN membership md ON md.commune = f.destination
+        WHERE f.dataset_id = ? GROUP BY ALL""", [dataset_id]).df()
+
+
+def flow_lines(con, communes: list[str], dataset_id: str, level: str = "commune", n: int = 30,
+               min_value: float = 0.0) -> pd.DataFrame:
+    """Top ``n`` flows touching the territory between units of ``level`` (internal links
+    between different units included), with the points of both ends, for a flow map."""
+    cur = _with_territory(con, communes)
+    return cur.execute(f"""
+        WITH t AS ({_territory_flows(cur, dataset_id, level)}),
+        g AS (SELECT o_unit, d_unit, sum(value) AS value,
+                     CASE WHEN bool_and(o_in) AND bool_and(d_in) THEN 'interne'
+                          WHEN bool_and(o_in) THEN 'sortant' ELSE 'entrant' END AS direction
+              FROM t WHERE o_unit <> d_unit AND o_unit <> '{ABROAD}' AND d_unit <> '{ABROAD}'
+              GROUP BY ALL HAVING sum(value) >= ?)
+        SELECT g.*, a.name AS o_name, b.name AS d_name, a.lon AS o_lon, a.lat AS o_lat,
+               b.lon AS d_lon, b.lat AS d_lat
+        FROM g JOIN territory a ON a.level = ? AND a.code = g.o_unit
+               JOIN territory b ON b.level = ? AND b.code = g.d_unit
+        ORDER BY value DESC LIMIT ?""", [dataset_id, min_value, level, level, n]).df()
