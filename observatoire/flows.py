@@ -129,16 +129,20 @@ def pick_dataset(con, communes: list[str], kind: str, year: int | None = None,
 
 
 FLOW_SQL = """
-    SELECT f.origin, f.destination, f.value,
-        (t_o.commune IS NOT NULL) AS o_in, (t_d.commune IS NOT NULL) AS d_in,
+    SELECT f.origin, f.destination, f.value, f.o_in, f.d_in,
         CASE WHEN mo.commune IS NULL THEN '{abroad}' ELSE {uo} END AS o_unit,
         CASE WHEN md.commune IS NULL THEN '{abroad}' ELSE {ud} END AS d_unit
-    FROM flow f
-    LEFT JOIN tcom t_o ON t_o.commune = f.origin
-    LEFT JOIN tcom t_d ON t_d.commune = f.destination
+    FROM (
+        SELECT origin, destination, value, TRUE AS o_in,
+               destination IN (SELECT commune FROM tcom) AS d_in
+        FROM flow WHERE dataset_id = $ds AND origin IN (SELECT commune FROM tcom)
+        UNION ALL
+        SELECT origin, destination, value, FALSE, TRUE
+        FROM flow WHERE dataset_id = $ds AND destination IN (SELECT commune FROM tcom)
+              AND origin NOT IN (SELECT commune FROM tcom)
+    ) f
     LEFT JOIN membership mo ON mo.commune = f.origin
     LEFT JOIN membership md ON md.commune = f.destination
-    WHERE f.dataset_id = ? AND (t_o.commune IS NOT NULL OR t_d.commune IS NOT NULL)
 """
 
 
@@ -176,7 +180,7 @@ def summary(con, communes: list[str], dataset_id: str) -> Summary:
         coalesce(sum(value) FILTER (WHERE d_in AND NOT o_in), 0),
         coalesce(sum(value) FILTER (WHERE o_in AND d_in), 0),
         coalesce(sum(value) FILTER (WHERE o_in AND d_unit = '{ABROAD}'), 0)
-        FROM ({_territory_flows(cur, dataset_id, 'commune')})""", [dataset_id]).fetchone()
+        FROM ({_territory_flows(cur, dataset_id, 'commune')})""", {"ds": dataset_id}).fetchone()
     out, inn, internal, abroad = (float(x) for x in row)
     cov = coverage(con, communes, dataset_id)
     # Shares only where the side is completely observed (else they would be biased).
@@ -201,13 +205,13 @@ def partners(con, communes: list[str], dataset_id: str, level: str = "epci", n: 
             SELECT 'entrant', o_unit, sum(value) FROM t WHERE d_in AND NOT o_in GROUP BY ALL),
         r AS (SELECT *, value / sum(value) OVER (PARTITION BY direction) AS share,
                      row_number() OVER (PARTITION BY direction ORDER BY value DESC) AS rang
-              FROM d WHERE value >= ?)
+              FROM d WHERE value >= $min)
         SELECT r.direction, r.rang, r.code,
                coalesce(tt.name, CASE WHEN r.code = '{ABROAD}' THEN 'Étranger' ELSE r.code END) AS name,
                r.value, r.share
-        FROM r LEFT JOIN territory tt ON tt.level = ? AND tt.code = r.code
-        WHERE r.rang <= ? ORDER BY r.direction DESC, r.rang""",
-                     [dataset_id, min_value, level, n]).df()
+        FROM r LEFT JOIN territory tt ON tt.level = $level AND tt.code = r.code
+        WHERE r.rang <= $n ORDER BY r.direction DESC, r.rang""",
+                     {"ds": dataset_id, "min": min_value, "level": level, "n": n}).df()
     return df
 
 
@@ -227,7 +231,7 @@ def distance_profile(con, communes: list[str], dataset_id: str) -> pd.DataFrame:
                        * pow(sin(radians(b.lon - a.lon) / 2), 2))) AS km
             FROM t JOIN territory a ON a.level = 'commune' AND a.code = t.origin
                    JOIN territory b ON b.level = 'commune' AND b.code = t.destination)
-        SELECT direction, km, value FROM g""", [dataset_id]).df()
+        SELECT direction, km, value FROM g""", {"ds": dataset_id}).df()
     if df.empty:
         return pd.DataFrame(columns=["direction", "bande", "value", "share"])
     df["bande"] = pd.cut(df["km"], DISTANCE_BINS, right=False, labels=labels)
@@ -247,7 +251,7 @@ def median_distance(con, communes: list[str], dataset_id: str, direction: str = 
                        * pow(sin(radians(b.lon - a.lon) / 2), 2))) AS km,
                CASE WHEN o_in AND d_in THEN 'interne' WHEN o_in THEN 'sortant' ELSE 'entrant' END AS direction
         FROM t JOIN territory a ON a.level = 'commune' AND a.code = t.origin
-               JOIN territory b ON b.level = 'commune' AND b.code = t.destination""", [dataset_id]).df()
+               JOIN territory b ON b.level = 'commune' AND b.code = t.destination""", {"ds": dataset_id}).df()
     df = df[df["direction"] == direction].sort_values("km")
     if df.empty:
         return None
@@ -301,9 +305,9 @@ def flow_lines(con, communes: list[str], dataset_id: str, level: str = "commune"
                      CASE WHEN bool_and(o_in) AND bool_and(d_in) THEN 'interne'
                           WHEN bool_and(o_in) THEN 'sortant' ELSE 'entrant' END AS direction
               FROM t WHERE o_unit <> d_unit AND o_unit <> '{ABROAD}' AND d_unit <> '{ABROAD}'
-              GROUP BY ALL HAVING sum(value) >= ?)
+              GROUP BY ALL HAVING sum(value) >= $min)
         SELECT g.*, a.name AS o_name, b.name AS d_name, a.lon AS o_lon, a.lat AS o_lat,
                b.lon AS d_lon, b.lat AS d_lat
-        FROM g JOIN territory a ON a.level = ? AND a.code = g.o_unit
-               JOIN territory b ON b.level = ? AND b.code = g.d_unit
-        ORDER BY value DESC LIMIT ?""", [dataset_id, min_value, level, level, n]).df()
+        FROM g JOIN territory a ON a.level = $level AND a.code = g.o_unit
+               JOIN territory b ON b.level = $level AND b.code = g.d_unit
+        ORDER BY value DESC LIMIT $n""", {"ds": dataset_id, "min": min_value, "level": level, "n": n}).df()

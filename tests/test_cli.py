@@ -34,3 +34,25 @@ def test_unknown_territory_gives_french_error_and_exit_code_2(built_db):
     out = _run("profile", "zzzz introuvable", env_db=built_db)
     assert out.returncode == 2
     assert "Aucun territoire" in out.stderr
+
+
+def test_flows_command_prints_partners_and_coverage(built_db):
+    out = _run("flows", "grenoble alpes metropole", "--top", "3", "--json", env_db=built_db)
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert res["territory"]["code"] == "200040715"
+    assert res["summary"]["coverage"]["inflow"] == "partiel"
+    first = [p for p in res["partners"] if p["direction"] == "sortant"][0]
+    assert first["name"] == "CC Le Grésivaudan"
+
+
+def test_import_command_refuses_a_wrong_file_in_french(built_db, tmp_path):
+    import shutil
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(built_db, db)
+    bad = tmp_path / "pas_un_flux.csv"
+    bad.write_text("a;b;c\n1;2;3\n", encoding="utf-8")
+    out = _run("import", "flows", str(bad), env_db=db)
+    assert out.returncode == 2
+    assert "pas_un_flux.csv" in out.stderr and "en-tête" in out.stderr

@@ -1,0 +1,95 @@
+"""Flow queries on a small hand-made dataset whose answers are known, and on the real
+shipped flows (coverage said in words)."""
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from observatoire import flow_import, flows, store
+
+BREST = "242900314"  # Brest Métropole, 8 communes
+BREST_C = "29019"
+GUIPAVAS = "29075"  # in Brest Métropole
+LANDERNEAU = "29103"  # CA Pays de Landerneau-Daoulas
+QUIMPER = "29232"
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory, built_db):
+    db = tmp_path_factory.mktemp("flows") / "h.duckdb"
+    shutil.copy(built_db, db)
+    con = store.connect(db)
+    frame = pd.DataFrame([
+        (BREST_C, BREST_C, 100.0), (GUIPAVAS, BREST_C, 50.0),   # internal: 150
+        (BREST_C, LANDERNEAU, 30.0), (BREST_C, QUIMPER, 10.0),  # out: 40
+        (LANDERNEAU, BREST_C, 60.0),                             # in: 60
+        (BREST_C, "99134", 2.0),                                 # out, abroad
+    ], columns=["origin", "destination", "value"])
+    frame["mode"] = pd.Series([None] * len(frame), dtype="string")
+    frame["csp"] = pd.Series([None] * len(frame), dtype="string")
+    frame["abroad"] = frame["destination"] == "99134"
+    scope = flow_import.Scope([("departement", "29")], [("all", "metro")], "test : départ du Finistère")
+    ds = flow_import.FlowDataset(id="test-29", kind="travail", year=2020, label="test",
+                                 producer="test", frame=frame, scope=scope)
+    with store.transaction(con):
+        flow_import.write(con, ds)
+    yield con
+    con.close()
+
+
+def test_summary_separates_out_in_internal_and_abroad(hand):
+    s = flows.summary(hand, flows.communes_of(hand, "epci", BREST), "test-29")
+    assert (s.outflow, s.inflow, s.internal, s.abroad_out) == (42.0, 60.0, 150.0, 2.0)
+    assert s.net == 18.0
+    assert s.share_out == pytest.approx(42 / 192)
+    # inflow only observed from the Finistère: not complete, so no share is given
+    assert s.coverage["inflow"] == "partiel" and s.share_in is None
+    assert s.coverage["outflow"] == "complet"
+
+
+def test_partners_are_ranked_by_volume_per_direction(hand):
+    top = flows.partners(hand, flows.communes_of(hand, "epci", BREST), "test-29", level="epci")
+    out = top[top.direction == "sortant"]
+    assert list(out["value"]) == [30.0, 10.0, 2.0]
+    assert out.iloc[2]["name"] == "Étranger"
+    assert out["share"].sum() == pytest.approx(1.0)
+    assert list(top[top.direction == "entrant"]["value"]) == [60.0]
+
+
+def test_commune_level_turns_intra_epci_flows_into_partners(hand):
+    top = flows.partners(hand, [BREST_C], "test-29", level="commune")
+    assert set(top[top.direction == "entrant"]["code"]) == {GUIPAVAS, LANDERNEAU}
+
+
+def test_distance_profile_puts_stayers_under_one_km(hand):
+    prof = flows.distance_profile(hand, [BREST_C], "test-29")
+    inside = prof[(prof.direction == "interne") & (prof.value > 0)]
+    assert list(inside["bande"]) == ["0–1 km"] and inside["value"].sum() == 100.0
+
+
+def test_matrix_aggregates_to_departements(hand):
+    m = flows.matrix(hand, "test-29", "departement")
+    assert m[(m.origin == "29") & (m.destination == "29")]["value"].sum() == 250.0
+    assert m[m.destination == flows.ABROAD]["value"].sum() == 2.0
+
+
+def test_territory_outside_the_scope_is_said_not_covered(hand):
+    cov = flows.coverage(hand, flows.communes_of(hand, "commune", "38185"), "test-29")
+    assert cov.outflow == "absent" and "non couverts" in cov.sentence
+
+
+def test_real_metropole_flows_say_inflows_are_partial(con):
+    gre = flows.communes_of(con, "epci", "200040715")
+    ds = flows.pick_dataset(con, gre, "travail")
+    assert ds == "metropoles-travail-2022"
+    cov = flows.coverage(con, gre, ds)
+    assert (cov.outflow, cov.inflow, cov.internal) == ("complet", "partiel", "complet")
+    evo = flows.evolution(con, gre, "travail")
+    assert list(evo["year"]) == [2019, 2022]  # Isère 2017 has another coverage: not compared
+
+
+def test_isere_flows_are_internal_only(con):
+    s = flows.summary(con, ["38185"], "mobpro-isere-2017")
+    assert round(s.internal, 1) == 37_886.5
+    assert s.coverage["outflow"] == "partiel" and s.share_out is None
