@@ -20,6 +20,7 @@ state.init()
 pages = [
     st.Page("pages/accueil.py", title="Accueil", icon=":material/home:", url_path="accueil", default=True),
     st.Page("pages/territoires.py", title="Territoires (carte)", icon=":material/map:", url_path="territoires"),
+    st.Page("pages/flux.py", title="Flux", icon=":material/sync_alt:", url_path="flux"),
     st.Page("pages/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
 ]
 nav = st.navigation(pages)

@@ -103,7 +103,12 @@ def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
         return "complet" if in_scope == n and other_all else "partiel"
 
     out_s, in_s = side(in_origin, all_dest), side(in_dest, all_origin)
-    internal = "complet" if in_origin == n and in_dest == n else ("partiel" if in_origin or in_dest else "absent")
+    if in_origin == n and in_dest == n:
+        internal = "complet"
+    elif in_origin == 0 or in_dest == 0:
+        internal = "absent"
+    else:
+        internal = "partiel"
     words = {"complet": "complets", "partiel": "partiels", "absent": "non couverts"}
     sentence = (f"Flux {'estimés (modèle)' if nature == 'estimé' else 'observés'} : sortants "
                 f"{words[out_s]}, entrants {words[in_s]}, internes {words[internal]}. {note}.")
@@ -121,6 +126,8 @@ def pick_dataset(con, communes: list[str], kind: str, year: int | None = None,
     rank = {"complet": 2, "partiel": 1, "absent": 0}
     for ds_id, _, nat, _ in cands:
         cov = coverage(con, communes, ds_id)
+        if cov.outflow == "absent" and cov.internal == "absent" and cov.inflow != "complet":
+            continue  # only a few flows from elsewhere: not an answer about this territory
         score = rank[cov.outflow] + rank[cov.inflow] + rank[cov.internal]
         score = score * 2 + (1 if nat == "observé" else 0)
         if score > best_score:

@@ -91,3 +91,54 @@ def choropleth(geoms: pd.DataFrame, values: pd.DataFrame, breaks: list[float], *
                + f"\nSource : {source}", "style": {"fontSize": "14px"}}
     return pdk.Deck(layers=layers, initial_view_state=view or FRANCE_VIEW, map_provider=None,
                     map_style=None, tooltip=tooltip)
+
+
+def flow_map(lines: pd.DataFrame, *, estimated: bool, territory_point: tuple[float, float],
+             totals: dict[str, float], outlines: pd.DataFrame | None = None,
+             label: str = "personnes") -> pdk.Deck:
+    """Top flows as arcs (leaving: vermilion → grey, entering: grey → blue; width ∝ volume),
+    the territory's in/out totals as circles, no basemap. Estimated flows are drawn in a
+    lighter, thinner style and say so in their tooltip."""
+    from observatoire.palettes import OKABE_ITO
+
+    data = lines.copy()
+    vmax = float(data["value"].max()) if not data.empty else 1.0
+    data["width"] = 2 + 18 * data["value"] / vmax
+    alpha = 140 if estimated else 230
+    out_c, in_c = list(OKABE_ITO[5]) + [alpha], list(OKABE_ITO[4]) + [alpha]
+    grey = [120, 120, 120, alpha]
+    data["src_c"] = [out_c if d != "entrant" else grey for d in data["direction"]]
+    data["dst_c"] = [grey if d != "entrant" else in_c for d in data["direction"]]
+    nature = "ESTIMÉ (modèle)" if estimated else "observé"
+    data["label"] = [f"{o} → {d} : {format_value(v, 0, label)} ({nature})"
+                     for o, d, v in zip(data["o_name"], data["d_name"], data["value"])]
+    layers = []
+    if outlines is not None and not outlines.empty:
+        layers.append(pdk.Layer("GeoJsonLayer", features(outlines, outlines[["code"]]), id="contours",
+                                stroked=True, filled=True, get_fill_color=[245, 245, 240, 255],
+                                get_line_color=[150, 150, 150, 255], get_line_width=1,
+                                line_width_units=pdk.types.String("pixels")))
+    layers.append(pdk.Layer(
+        "ArcLayer", data.to_dict("records"), id="flux", pickable=True,
+        get_source_position=["o_lon", "o_lat"], get_target_position=["d_lon", "d_lat"],
+        get_source_color="src_c", get_target_color="dst_c", get_width="width",
+        width_units=pdk.types.String("pixels"), get_height=0.4, great_circle=False))
+    lon, lat = territory_point
+    circles = []
+    total_max = max(totals.values()) if totals and max(totals.values()) > 0 else 1.0
+    for key, colour in (("sortants", OKABE_ITO[5]), ("entrants", OKABE_ITO[4])):
+        v = totals.get(key, 0.0)
+        circles.append({"lon": lon, "lat": lat, "r": 8 + 40 * (v / total_max) ** 0.5,
+                        "c": list(colour) + [90], "label": f"{key} : {format_value(v, 0, label)}"})
+    layers.append(pdk.Layer("ScatterplotLayer", circles, id="totaux", pickable=True,
+                            get_position=["lon", "lat"], get_radius="r", get_fill_color="c",
+                            radius_units=pdk.types.String("pixels"), stroked=True,
+                            get_line_color=[60, 60, 60, 200], line_width_min_pixels=1))
+    pts = data[["o_lon", "o_lat"]].to_numpy().tolist() + data[["d_lon", "d_lat"]].to_numpy().tolist()
+    if pts:
+        xs, ys = [p[0] for p in pts] + [lon], [p[1] for p in pts] + [lat]
+        view = view_for((min(xs), min(ys), max(xs), max(ys)))
+    else:
+        view = view_for((lon - 0.3, lat - 0.2, lon + 0.3, lat + 0.2))
+    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None,
+                    tooltip={"text": "{label}"})

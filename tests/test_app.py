@@ -48,7 +48,8 @@ def test_invalid_deep_link_values_fall_back_to_defaults(built_db):
     assert at.selectbox(key="niveau").value == "epci"
 
 
-@pytest.mark.parametrize("page", ["pages/accueil.py", "pages/territoires.py", "pages/donnees.py"])
+@pytest.mark.parametrize("page", ["pages/accueil.py", "pages/territoires.py", "pages/flux.py",
+                                  "pages/donnees.py"])
 def test_every_page_renders_in_french_without_exception(built_db, page):
     at = _app(built_db, page)
     assert not at.exception
@@ -77,3 +78,20 @@ def test_changing_the_shared_territory_changes_the_profile(built_db):
     at.run()
     assert not at.exception
     assert "Métropole Rouen Normandie" in [s.value for s in at.subheader]
+
+
+def test_flux_page_shows_totals_partners_and_partial_coverage(built_db):
+    at = _app(built_db, "pages/flux.py", territoire="epci:200040715", flux="travail", annee="2019")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Internes"] == "161\u202f300"
+    assert "Entrants (partiel)" in metrics
+    warnings = " ".join(w.value for w in at.warning)
+    assert "entrants partiels" in warnings
+    assert any("Insee, RP 2019" in c.value for c in at.caption)
+
+
+def test_flux_page_says_when_no_flow_covers_the_territory(built_db):
+    at = _app(built_db, "pages/flux.py", territoire="epci:242900314", flux="travail")
+    assert not at.exception
+    assert "Aucun flux" in " ".join(w.value for w in at.warning)

@@ -26,6 +26,7 @@ def browser_page(built_db):
     with streamlit_server(built_db) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+        page.set_default_timeout(60000)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         yield url, page, errors
@@ -81,6 +82,19 @@ def test_sidebar_search_changes_the_territory_and_the_url(browser_page):
     page.screenshot(path=str(SCREENSHOTS / "territoires_rouen.png"), full_page=True)
     assert "Métropole Rouen Normandie" in page.inner_text("[data-testid='stMain']")
     assert "territoire=epci%3A200023414" in page.url or "territoire=epci:200023414" in page.url
+
+
+def test_flux_page_from_deep_link_draws_the_flow_map(browser_page):
+    url, page, errors = browser_page
+    page.goto(f"{url}/flux?territoire=epci:200040715&flux=travail&annee=2022")
+    wait_idle(page, expect="Bilan des flux 2022")
+    page.wait_for_selector("canvas", timeout=60000)
+    wait_idle(page)
+    page.screenshot(path=str(SCREENSHOTS / "flux_grenoble.png"), full_page=True)
+    body = page.inner_text("body")
+    assert "Grenoble-Alpes-Métropole" in body and "Entrants (partiel)" in body
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert _canvas_painted(page)
 
 
 def test_home_page_in_french(browser_page):

@@ -15,9 +15,14 @@ MAP_LEVEL = "niveau"
 INDICATOR = "indicateur"
 METHOD = "classes"
 PRESENTATION = "presentation"
+KIND = "flux"
+YEAR = "annee"
+PARTNER_LEVEL = "partenaires"
+TOP = "top"
 
 DEFAULTS = {TERRITORY: "epci:242900314", MAP_LEVEL: "epci", INDICATOR: "DENSITE",
-            METHOD: "quantiles", PRESENTATION: "0"}
+            METHOD: "quantiles", PRESENTATION: "0", KIND: "travail", YEAR: "auto",
+            PARTNER_LEVEL: "epci", TOP: "15"}
 LINKED = list(DEFAULTS)
 _TERRITORY_RE = re.compile(r"^(commune|epci|departement|region|france|perimetre):[0-9A-Za-z_-]{1,40}$")
 _SAFE = {
@@ -26,6 +31,10 @@ _SAFE = {
     METHOD: re.compile(r"^(quantiles|jenks|manuel)$"),
     PRESENTATION: re.compile(r"^[01]$"),
     TERRITORY: _TERRITORY_RE,
+    KIND: re.compile(r"^(travail|residentiel|etudes)$"),
+    YEAR: re.compile(r"^(auto|(19|20)[0-9]{2})$"),
+    PARTNER_LEVEL: re.compile(r"^(commune|epci|departement|region)$"),
+    TOP: re.compile(r"^[0-9]{1,2}$"),
 }
 
 

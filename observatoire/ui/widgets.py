@@ -83,3 +83,26 @@ def profile_view(prof: Profile, columns: int = 2) -> None:
                        "MED19" if prof.level == "commune" else "TP6019"], columns=columns)
     with st.expander("Tous les indicateurs (valeur, année, source)", expanded=not state.presentation()):
         st.dataframe(profile_table(prof), hide_index=True, width="stretch")
+
+
+PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr",
+                 "toImageButtonOptions": {"format": "png", "scale": 2},
+                 "modeBarButtonsToAdd": ["toImage"]}
+
+
+def chart(fig, key: str) -> None:
+    """A plotly chart with PNG export (modebar) and an SVG export button."""
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, width="stretch")
+
+
+def table_downloads(df: pd.DataFrame, name: str, source: str, key: str) -> None:
+    """The table behind a chart, with CSV and XLSX downloads."""
+    from observatoire import exports
+
+    st.dataframe(df, hide_index=True, width="stretch")
+    c1, c2 = st.columns(2)
+    c1.download_button("Télécharger (CSV)", exports.to_csv_bytes(df), f"{name}.csv",
+                       "text/csv", key=f"{key}_csv")
+    c2.download_button("Télécharger (XLSX)", exports.to_xlsx_bytes(df, name, source), f"{name}.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"{key}_xlsx")
