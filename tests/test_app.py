@@ -51,7 +51,7 @@ def test_invalid_deep_link_values_fall_back_to_defaults(built_db):
 @pytest.mark.parametrize("page", ["pages/accueil.py", "pages/territoires.py", "pages/flux.py",
                                   "pages/donnees.py"])
 def test_every_page_renders_in_french_without_exception(built_db, page):
-    at = _app(built_db, page)
+    at = _app(built_db, page, territoire="epci:200040715")
     assert not at.exception
     text = _text(at)
     assert "Source" in text or "source" in text
