@@ -54,12 +54,12 @@ def aggregate(con: duckdb.DuckDBPyConnection, grouping: pd.DataFrame) -> pd.Data
 
     Returns a frame ``level, code, indicator, value, coverage``.
     """
-    cur = con.cursor()
-    cur.register("grp", grouping[["commune", "level", "code"]])
+    # On ``con`` itself (not a new cursor): a caller's open transaction must see its own writes.
+    con.register("grp", grouping[["commune", "level", "code"]])
     try:
-        return cur.execute(AGGREGATE_SQL).df()
+        return con.execute(AGGREGATE_SQL).df()
     finally:
-        cur.unregister("grp")
+        con.unregister("grp")
 
 
 def reference_grouping_sql() -> str:

@@ -234,6 +234,6 @@ def run(db: Path | None = None, data: Path | None = None) -> dict:
 
 def _steps() -> list:
     """Build steps of the other layers, imported lazily."""
-    from observatoire import flow_sources
+    from observatoire import catalogue, flow_sources, perimeters
 
-    return [flow_sources.load, *EXTRA_STEPS]
+    return [flow_sources.load, perimeters.load_shipped, catalogue.load_shipped, *EXTRA_STEPS]

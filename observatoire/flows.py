@@ -34,6 +34,11 @@ def communes_of(con: duckdb.DuckDBPyConnection, level: str, code: str) -> list[s
     col = {"commune": "commune", "epci": "epci", "departement": "dep", "region": "reg"}
     if level == "france":
         return [r[0] for r in con.execute("SELECT commune FROM membership").fetchall()]
+    if level == "perimetre":
+        rows = con.execute("SELECT commune FROM perimeter_commune WHERE perimeter_id = ?", [code]).fetchall()
+        if not rows:
+            raise NotFoundError(f"Périmètre inconnu : {code}")
+        return [r[0] for r in rows]
     if level not in col:
         raise NotFoundError(f"Niveau inconnu : {level}")
     rows = con.execute(f"SELECT commune FROM membership WHERE {col[level]} = ?", [code]).fetchall()

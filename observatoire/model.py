@@ -59,6 +59,8 @@ __all__ = [
     "DEFAULT_INTRA_FACTOR",
     "DEFAULT_FORM",
     "DEFAULT_BETA",
+    "DEFAULT_OUTSIDE_KM",
+    "DEFAULT_TOL",
     "PairSet",
     "IPFResult",
     "CalibrationResult",
@@ -104,6 +106,13 @@ DEFAULT_FORM: str = "exp"
 #: by maximising CPC on Ile-de-France 2012 and Isere 2017 pooled
 #: (``tools/evaluate_model.py``; see ``docs/MODEL.md``).
 DEFAULT_BETA: float = 0.1
+
+#: Equivalent distance (km) of the outside zone used for open systems
+#: (:func:`furness`, :func:`estimate_flows`); see ``docs/MODEL.md``.
+DEFAULT_OUTSIDE_KM: float = 40.0
+
+#: Default IPF tolerance of :func:`estimate_flows` (largest relative margin error).
+DEFAULT_TOL: float = 1e-4
 
 Form = Literal["exp", "power"]
 
@@ -424,8 +433,13 @@ def build_pairs(lon: np.ndarray, lat: np.ndarray,
         else:
             keep = ~self_mask
             oi, dj, d = oi[keep], dj[keep], d[keep]
-        d = np.maximum(d, MIN_DISTANCE_KM)
-        order = np.lexsort((dj, d, oi))
+        d = np.maximum(d, MIN_DISTANCE_KM).astype(np.float32)
+        # sort by (origin, distance); a stable sort keeps destinations ascending
+        # among ties (np.nonzero is row-major and candidates are sorted).
+        # Positive float32 bit patterns order like the floats.
+        key = (oi.astype(np.int64) << 32) | d.view(np.int32).astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        del key
         oi, dj, d = oi[order], dj[order], d[order]
         if oi.shape[0]:
             first = np.ones(oi.shape[0], dtype=bool)
@@ -468,12 +482,20 @@ def deterrence(distance_km: np.ndarray, beta: float, form: Form = "exp") -> np.n
     raise ValueError(f"unknown deterrence form {form!r} (use 'exp' or 'power')")
 
 
-def connected_components(pairs: PairSet) -> tuple[int, np.ndarray]:
+def connected_components(pairs: PairSet, weights: np.ndarray | None = None) -> tuple[int, np.ndarray]:
     """Connected components of the pair graph (units linked by a pair).
 
     The pair set is symmetric by construction, so strong components of the
     directed graph are its connected components (computed without building the
     transpose).
+
+    Parameters
+    ----------
+    pairs : PairSet
+    weights : numpy.ndarray of float64, optional
+        Positive values per pair (e.g. the deterrence already computed); used as
+        the graph data without a copy. By default a float64 array of ones is
+        allocated (8 bytes per pair).
 
     Returns
     -------
@@ -483,7 +505,8 @@ def connected_components(pairs: PairSet) -> tuple[int, np.ndarray]:
     from scipy.sparse import csr_array
     from scipy.sparse.csgraph import connected_components as _cc
 
-    graph = csr_array((np.ones(pairs.n_pairs, dtype=np.int8), pairs.destination, pairs.indptr),
+    data = np.ones(pairs.n_pairs, dtype=np.float64) if weights is None else weights
+    graph = csr_array((data, pairs.destination, pairs.indptr),
                       shape=(pairs.n_units, pairs.n_units))
     n_comp, labels = _cc(graph, directed=True, connection="strong")
     return int(n_comp), labels.astype(np.int32)
@@ -491,7 +514,8 @@ def connected_components(pairs: PairSet) -> tuple[int, np.ndarray]:
 
 def balance_destinations(origins: np.ndarray, destinations: np.ndarray,
                          pairs: PairSet | None = None,
-                         mode: Literal["global", "component"] = "component") -> np.ndarray:
+                         mode: Literal["global", "component"] = "component",
+                         labels: np.ndarray | None = None) -> np.ndarray:
     """Rescale destination totals so that they match the origin totals.
 
     A doubly-constrained model needs ``sum D = sum O``. With a distance cutoff the
@@ -503,8 +527,10 @@ def balance_destinations(origins: np.ndarray, destinations: np.ndarray,
     origins, destinations : array-like
         ``O_i`` and ``D_j`` (non-negative).
     pairs : PairSet, optional
-        Needed for ``mode="component"``.
+        Needed for ``mode="component"`` unless ``labels`` is given.
     mode : {"global", "component"}
+    labels : numpy.ndarray, optional
+        Component label of each unit (from :func:`connected_components`).
 
     Returns
     -------
@@ -520,9 +546,11 @@ def balance_destinations(origins: np.ndarray, destinations: np.ndarray,
         return d * (o.sum() / sd) if sd > 0 else d.copy()
     if mode != "component":
         raise ValueError("mode must be 'global' or 'component'")
-    if pairs is None:
-        raise ValueError("mode='component' needs the pair set")
-    n_comp, labels = connected_components(pairs)
+    if labels is None:
+        if pairs is None:
+            raise ValueError("mode='component' needs the pair set or the labels")
+        _, labels = connected_components(pairs)
+    n_comp = int(labels.max()) + 1 if labels.size else 0
     so = np.bincount(labels, weights=o, minlength=n_comp)
     sd = np.bincount(labels, weights=d, minlength=n_comp)
     factor = np.divide(so, sd, out=np.zeros_like(so), where=sd > 0)
@@ -539,14 +567,21 @@ class IPFResult:
         Estimated flow on each pair of the pair set.
     a, b : numpy.ndarray
         Balancing vectors: ``flows = a[origin] * b[destination] * f(d)``, i.e.
-        ``a_i = A_i O_i`` and ``b_j = B_j D_j`` (NaN-free; 0 where the margin is 0).
+        ``a_i = A_i O_i`` and ``b_j = B_j D_j`` (0 where the margin is 0).
     iterations : int
     max_rel_error : float
-        Largest relative margin error ``|sum - target| / target`` over rows and
-        columns with a positive target (rows are exact after the last update).
+        Largest relative margin error ``|sum - target| / target`` over the
+        columns with a positive target (and the outside zone, if any); rows are
+        exact after the last update.
     converged : bool
     unallocated : float
         Total of origins that could not be allocated (no reachable destination).
+    outside_origin, outside_destination : numpy.ndarray or None
+        With an outside zone (see :func:`furness`): flow from each unit to the
+        outside zone (workers whose job is beyond the modelled system) and from
+        the outside zone to each unit (jobs held by people from beyond it).
+    info : dict
+        Model name and parameters.
     """
 
     flows: np.ndarray
@@ -556,6 +591,8 @@ class IPFResult:
     max_rel_error: float
     converged: bool
     unallocated: float = 0.0
+    outside_origin: np.ndarray | None = None
+    outside_destination: np.ndarray | None = None
     info: dict = field(default_factory=dict)
 
 
@@ -571,12 +608,24 @@ def _row_sums_sorted(values: np.ndarray, pairs: PairSet) -> np.ndarray:
 def furness(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
             weights: np.ndarray, *, tol: float = 1e-6, max_iter: int = 2000,
             backend: Literal["sparse", "bincount"] = "sparse",
-            b0: np.ndarray | None = None, out: np.ndarray | None = None) -> IPFResult:
+            outside_weight: float = 0.0, outside_total: float | None = None,
+            b0: np.ndarray | None = None, out: np.ndarray | None = None,
+            chunk: int = 8_000_000) -> IPFResult:
     """Doubly-constrained balancing (Furness / IPF) on a sparse pair list.
 
     Finds ``a, b`` such that ``T_k = a[o_k] * b[d_k] * w_k`` has row sums
     ``origins`` and column sums ``destinations``. Alternates
-    ``a = O / (W b)`` and ``b = D / (W^T a)``.
+    ``a = O / (W b)`` and ``b = D / (W^T a)`` until the largest relative column
+    error is ``<= tol`` (rows are then exact).
+
+    Optional **outside zone** (``outside_weight > 0``): one extra zone linked to
+    every unit with seed ``outside_weight`` in both directions and to itself
+    with seed 1, with margins ``outside_total``. It is the balancing valve of an
+    *open* system: where employed residents exceed the jobs within reach (near
+    Geneva, Luxembourg or Basel, where many residents work abroad), the surplus
+    goes to the outside zone instead of being forced onto improbable long trips,
+    and symmetrically for surplus jobs. Its flows are returned apart
+    (``outside_origin``, ``outside_destination``), never as unit-to-unit flows.
 
     Parameters
     ----------
@@ -585,21 +634,26 @@ def furness(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
         (see :func:`balance_destinations`).
     pairs : PairSet
     weights : numpy.ndarray, shape (n_pairs,)
-        Seed values ``w_k >= 0`` (``f(d_k)`` for the gravity model).
+        Seed values ``w_k > 0`` (``f(d_k)`` for the gravity model).
     tol : float
-        Stop when the largest relative column error is ``<= tol`` (rows are then
-        exact).
+        Convergence tolerance on the largest relative margin error.
     max_iter : int
     backend : {"sparse", "bincount"}
         ``"sparse"``: row/column sums as CSR mat-vec products
         (:mod:`scipy.sparse`, no temporary per pair); ``"bincount"``: gather +
         :func:`numpy.bincount` on the pair list (one float64 temporary per pair).
-        Same result; see ``bench/bench_model.py`` for their speed.
+        Same result; ``bench/bench_model.py`` compares their speed.
+    outside_weight : float
+        Seed between any unit and the outside zone (0: no outside zone).
+    outside_total : float, optional
+        Margins of the outside zone; default ``sum(origins)``.
     b0 : numpy.ndarray, optional
         Warm start for ``b`` (e.g. from a neighbouring beta).
     out : numpy.ndarray, optional
         Buffer (n_pairs float64) for the flows; may be ``weights`` itself to
         save memory (``weights`` is then overwritten).
+    chunk : int
+        Pairs multiplied at once when forming the flows (memory bound).
 
     Returns
     -------
@@ -615,6 +669,10 @@ def furness(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (pairs.n_pairs,):
         raise ValueError("one weight per pair is needed")
+    kappa = float(outside_weight)
+    if kappa < 0:
+        raise ValueError("outside_weight must be >= 0")
+    x_out = float(o.sum()) if outside_total is None else float(outside_total)
 
     if backend == "sparse":
         from scipy.sparse import csr_array
@@ -645,55 +703,75 @@ def furness(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
 
     pos_o = o > 0
     pos_d = d > 0
-    b = np.where(pos_d, 1.0, 0.0) if b0 is None else np.where(pos_d, b0, 0.0)
-    b = b.astype(np.float64)
+    b = np.where(pos_d, 1.0 if b0 is None else b0, 0.0).astype(np.float64)
+    b_out = 1.0
+    a_out = 0.0
     a = np.zeros(n, dtype=np.float64)
+
+    def update_a(b: np.ndarray, b_out: float) -> tuple[np.ndarray, float]:
+        rs = row_sums(b)
+        if kappa > 0:
+            rs += kappa * b_out
+            a_out = x_out / (kappa * b.sum() + b_out)
+        else:
+            a_out = 0.0
+        return np.divide(o, rs, out=np.zeros(n), where=pos_o & (rs > 0)), a_out
+
+    def column_error(a: np.ndarray, a_out: float, b: np.ndarray, b_out: float):
+        cs = col_sums(a)
+        cs_out = 0.0
+        if kappa > 0:
+            cs += kappa * a_out
+            cs_out = kappa * a.sum() + a_out
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.abs(b * cs - d)[pos_d] / d[pos_d]
+        err = float(rel.max()) if rel.size else 0.0
+        if kappa > 0:
+            err = max(err, abs(b_out * cs_out - x_out) / x_out)
+        return cs, cs_out, (err if np.isfinite(err) else math.inf)
+
     err = math.inf
     it = 0
-    unallocated = 0.0
     for it in range(1, max_iter + 1):
-        rs = row_sums(b)
-        ok_r = pos_o & (rs > 0)
-        a = np.divide(o, rs, out=np.zeros(n), where=ok_r)
-        cs = col_sums(a)
-        ok_c = pos_d & (cs > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            col_err = np.abs(b * cs - d) / d
-        err = float(np.max(col_err[pos_d])) if pos_d.any() else 0.0
-        if not np.isfinite(err):
-            err = math.inf
-        b = np.divide(d, cs, out=np.zeros(n), where=ok_c)
+        a, a_out = update_a(b, b_out)
+        cs, cs_out, err = column_error(a, a_out, b, b_out)
         if err <= tol:
             break
-    unallocated = float(o[pos_o & ~(row_sums(b) > 0)].sum())
-    # final rows exact: recompute a with the last b
-    rs = row_sums(b)
-    a = np.divide(o, rs, out=np.zeros(n), where=pos_o & (rs > 0))
-    cs = col_sums(a)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        col_err = np.abs(b * cs - d) / d
-    err = float(np.max(col_err[pos_d])) if pos_d.any() else 0.0
-    if not np.isfinite(err):
-        err = math.inf
+        b = np.divide(d, cs, out=np.zeros(n), where=pos_d & (cs > 0))
+        if kappa > 0:
+            b_out = x_out / cs_out
+    # rows exact with the last b; err is the column error of this final state
+    a, a_out = update_a(b, b_out)
+    _, _, err = column_error(a, a_out, b, b_out)
+    reach = row_sums(np.where(pos_d, 1.0, 0.0))
+    unallocated = 0.0 if kappa > 0 else float(o[pos_o & ~(reach > 0)].sum())
     converged = err <= tol
     if backend == "bincount":
         del buf
     flows = out if out is not None else np.empty(pairs.n_pairs, dtype=np.float64)
-    if flows is not w:
-        np.copyto(flows, w)
-    flows *= np.take(a, pairs.origin)
-    flows *= np.take(b, pairs.destination)
+    for lo in range(0, pairs.n_pairs, chunk):
+        hi = min(lo + chunk, pairs.n_pairs)
+        seg = flows[lo:hi]
+        if flows is not w:
+            np.copyto(seg, w[lo:hi])
+        seg *= a[pairs.origin[lo:hi]]
+        seg *= b[pairs.destination[lo:hi]]
     if not converged:
         warnings.warn(f"IPF did not converge: max relative margin error {err:.3g} after "
-                      f"{it} iterations (unallocated origins {unallocated:.1f})",
-                      RuntimeWarning, stacklevel=2)
-    return IPFResult(flows=flows, a=a, b=b, iterations=it, max_rel_error=err,
-                     converged=converged, unallocated=unallocated)
+                      f"{it} iterations", RuntimeWarning, stacklevel=2)
+    res = IPFResult(flows=flows, a=a, b=b, iterations=it, max_rel_error=err,
+                    converged=converged, unallocated=unallocated)
+    if kappa > 0:
+        res.outside_origin = a * kappa * b_out
+        res.outside_destination = a_out * kappa * b
+        res.info.update(outside_total=x_out, outside_self=a_out * b_out)
+    return res
 
 
 def gravity_flows(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
                   beta: float, form: Form = "exp", *, tol: float = 1e-6,
                   max_iter: int = 2000, balance: Literal["global", "component", "none"] = "component",
+                  outside_km: float | None = None, outside_total: float | None = None,
                   backend: Literal["sparse", "bincount"] = "sparse",
                   b0: np.ndarray | None = None) -> IPFResult:
     """Doubly-constrained gravity model ``T_ij = A_i O_i B_j D_j f(d_ij)``.
@@ -713,6 +791,12 @@ def gravity_flows(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
     balance : {"component", "global", "none"}
         How ``destinations`` are rescaled to match ``origins``
         (:func:`balance_destinations`); ``"none"`` if they already match.
+    outside_km : float, optional
+        Add the outside zone of :func:`furness` at this equivalent distance from
+        every unit (seed ``f(outside_km)``); ``None`` (default): strict closed
+        system. Use it for open systems (all of France from the comparateur).
+    outside_total : float, optional
+        Margins of the outside zone (default ``sum(origins)``).
 
     Returns
     -------
@@ -721,11 +805,22 @@ def gravity_flows(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
     """
     o = np.asarray(origins, dtype=np.float64)
     d = np.asarray(destinations, dtype=np.float64)
-    if balance != "none":
-        d = balance_destinations(o, d, pairs, mode=balance)
     w = deterrence(pairs.distance_km, beta, form)
-    res = furness(o, d, pairs, w, tol=tol, max_iter=max_iter, backend=backend, b0=b0, out=w)
-    res.info.update(model="gravity", form=form, beta=float(beta))
+    n_comp = 1
+    if balance == "component":
+        n_comp, labels = connected_components(pairs, w)
+        d = balance_destinations(o, d, mode="component", labels=labels)
+    elif balance == "global":
+        d = balance_destinations(o, d, mode="global")
+    elif balance != "none":
+        raise ValueError("balance must be 'component', 'global' or 'none'")
+    kappa = 0.0
+    if outside_km is not None:
+        kappa = float(deterrence(np.array([outside_km]), beta, form)[0])
+    res = furness(o, d, pairs, w, tol=tol, max_iter=max_iter, backend=backend, b0=b0, out=w,
+                  outside_weight=kappa, outside_total=outside_total)
+    res.info.update(model="gravity", form=form, beta=float(beta), components=n_comp,
+                    outside_km=outside_km)
     return res
 
 
@@ -1107,8 +1202,9 @@ def employed_residents(active_15_64: np.ndarray | pd.Series,
 def estimate_flows(units: pd.DataFrame, *, model: Literal["gravity", "radiation"] = "gravity",
                    form: Form = DEFAULT_FORM, beta: float = DEFAULT_BETA,
                    cutoff_km: float = DEFAULT_CUTOFF_KM,
-                   intra_factor: float = DEFAULT_INTRA_FACTOR, tol: float = 1e-4,
-                   max_iter: int = 1000, min_value: float = 0.0,
+                   intra_factor: float = DEFAULT_INTRA_FACTOR,
+                   outside_km: float | None = DEFAULT_OUTSIDE_KM,
+                   tol: float = DEFAULT_TOL, max_iter: int = 1000, min_value: float = 0.0,
                    as_frame: bool = True) -> pd.DataFrame | tuple[PairSet, IPFResult]:
     """Estimate commuting flows for a set of units (e.g. all communes of France).
 
@@ -1116,11 +1212,17 @@ def estimate_flows(units: pd.DataFrame, *, model: Literal["gravity", "radiation"
     ----------
     units : pandas.DataFrame
         One row per unit with columns ``code`` (str), ``lon``, ``lat`` (centroid,
-        degrees), ``area_km2``, ``origins`` (employed residents) and
-        ``destinations`` (jobs). Rows with a missing centroid are rejected.
+        degrees), ``area_km2``, ``origins`` (employed residents, see
+        :func:`employed_residents`) and ``destinations`` (jobs, ``P18_EMPLT``).
+        Rows with a missing centroid are rejected.
     model : {"gravity", "radiation"}
-    form, beta : deterrence of the gravity model (defaults: calibrated values).
+    form, beta : deterrence of the gravity model (defaults: calibrated values,
+        ``docs/MODEL.md``).
     cutoff_km, intra_factor : pair set construction.
+    outside_km : float or None
+        Outside zone of the gravity model (see :func:`furness`); ``None`` for a
+        strict closed system. The default suits comparateur margins for all of
+        France, an open system (cross-border workers).
     tol, max_iter : IPF settings (relative margin tolerance).
     min_value : float
         Drop flows ``<= min_value`` from the frame.
@@ -1130,9 +1232,11 @@ def estimate_flows(units: pd.DataFrame, *, model: Literal["gravity", "radiation"
     Returns
     -------
     pandas.DataFrame or (PairSet, IPFResult)
-        Columns ``origin``, ``destination``, ``distance_km``, ``value``.
-        Destinations are rescaled so that jobs equal employed residents within
-        each connected component of the pair graph.
+        Columns ``origin``, ``destination``, ``distance_km``, ``value``: estimated
+        flows, residence -> workplace. Destinations are first rescaled so that
+        jobs equal employed residents within each connected component of the
+        pair graph. Flows to / from the outside zone are in
+        ``IPFResult.outside_origin`` / ``outside_destination`` (raw output).
     """
     req = {"code", "lon", "lat", "area_km2", "origins", "destinations"}
     missing = req - set(units.columns)
@@ -1144,7 +1248,8 @@ def estimate_flows(units: pd.DataFrame, *, model: Literal["gravity", "radiation"
     o = np.nan_to_num(units["origins"].to_numpy(dtype=np.float64), nan=0.0)
     d = np.nan_to_num(units["destinations"].to_numpy(dtype=np.float64), nan=0.0)
     if model == "gravity":
-        res = gravity_flows(o, d, pairs, beta, form, tol=tol, max_iter=max_iter)
+        res = gravity_flows(o, d, pairs, beta, form, tol=tol, max_iter=max_iter,
+                            outside_km=outside_km)
     elif model == "radiation":
         res = radiation_flows(o, pairs, d)
     else:

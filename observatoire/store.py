@@ -91,6 +91,34 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    3,
+    "périmètres et catalogue des coopérations",
+    [
+        """CREATE TABLE perimeter (
+            id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, kind VARCHAR, source VARCHAR,
+            note VARCHAR, shipped BOOLEAN NOT NULL DEFAULT FALSE, created_by VARCHAR,
+            updated_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE perimeter_member (
+            perimeter_id VARCHAR NOT NULL, level VARCHAR NOT NULL, code VARCHAR NOT NULL,
+            name VARCHAR, note VARCHAR)""",
+        """CREATE TABLE perimeter_commune (perimeter_id VARCHAR NOT NULL, commune VARCHAR NOT NULL)""",
+        """CREATE TABLE cooperation (
+            id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, summary VARCHAR, form VARCHAR NOT NULL,
+            themes VARCHAR[], status VARCHAR NOT NULL, date_start VARCHAR, date_end VARCHAR,
+            metropoles VARCHAR[], source_doc VARCHAR NOT NULL, source_page VARCHAR,
+            source_url VARCHAR, notes VARCHAR, version INTEGER NOT NULL DEFAULT 1,
+            retired BOOLEAN NOT NULL DEFAULT FALSE, updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL)""",
+        """CREATE TABLE cooperation_partner (
+            cooperation_id VARCHAR NOT NULL, partner_kind VARCHAR NOT NULL, epci_siren VARCHAR,
+            name VARCHAR NOT NULL, body_type VARCHAR, role VARCHAR, note VARCHAR)""",
+        """CREATE TABLE cooperation_history (
+            cooperation_id VARCHAR NOT NULL, version INTEGER NOT NULL, action VARCHAR NOT NULL,
+            changed_at TIMESTAMP NOT NULL, changed_by VARCHAR NOT NULL, before JSON, after JSON)""",
+    ],
+))
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

@@ -13,11 +13,11 @@ from observatoire import text
 from observatoire.errors import NotFoundError
 from observatoire.store import LEVEL_FR
 
-LEVEL_ORDER = {"region": 0, "departement": 1, "epci": 2, "commune": 3, "france": 4}
+LEVEL_ORDER = {"region": 0, "departement": 1, "epci": 2, "commune": 3, "france": 4, "perimetre": 5}
 TYPE_FR = {
     "COM": "commune", "CC": "communauté de communes", "CA": "communauté d'agglomération",
     "CU": "communauté urbaine", "METRO": "métropole", "MET69": "métropole de Lyon",
-    "DEP": "département", "REG": "région", "FR": "pays",
+    "DEP": "département", "REG": "région", "FR": "pays", "PERIM": "périmètre",
 }
 
 

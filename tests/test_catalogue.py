@@ -1,0 +1,107 @@
+import shutil
+
+import pandas as pd
+import pytest
+
+from observatoire import catalogue as C
+from observatoire import store
+from observatoire.errors import ObservatoireError
+
+
+@pytest.fixture()
+def rw(tmp_path, built_db):
+    db = tmp_path / "c.duckdb"
+    shutil.copy(built_db, db)
+    con = store.connect(db)
+    yield con
+    con.close()
+
+
+def test_brest_cob_contract_is_dated_and_themed_from_seed_000(con):
+    rec = C.get(con, "brest-cob-reciprocite")
+    assert rec["date_start"] == "2016-11-04"
+    assert rec["form"] == "contrat de réciprocité"
+    # seed 000: three working groups (économie/insertion; santé, culture, services; énergie/environnement)
+    assert {"développement économique", "insertion", "santé", "culture", "énergie", "environnement"} <= set(rec["themes"])
+    assert rec["source_doc"].startswith("seed 000")
+    assert {p["epci_siren"] for p in rec["partners"] if p["partner_kind"] == "epci"} >= {"242900314"}
+
+
+def test_every_cooperation_cites_a_source(con):
+    df = C.search(con)
+    assert len(df) >= 40
+    assert df["source_doc"].str.len().min() > 0
+
+
+def test_search_is_accent_insensitive_and_filters_combine(con):
+    a = C.search(con, "reciprocite")
+    b = C.search(con, "Réciprocité")
+    assert len(a) == len(b) > 0
+    nantes = C.search(con, metropole="244400404", form="contrat de réciprocité")
+    assert len(nantes) >= 1 and all("244400404" in list(m) for m in nantes["metropoles"])
+
+
+def _good(con):
+    coops = pd.DataFrame([{"id": "test-coop", "name": "Test", "summary": "", "form": "convention",
+                           "themes": "tourisme", "status": "active", "date_start": "2020",
+                           "date_end": "", "metropoles": "242900314", "source_doc": "test",
+                           "source_page": "", "source_url": "", "notes": ""}])
+    parts = pd.DataFrame([{"cooperation_id": "test-coop", "partner_kind": "epci",
+                           "epci_siren": "242900314", "name": "Brest Métropole", "body_type": "",
+                           "role": "métropole", "note": ""}])
+    return coops, parts
+
+
+@pytest.mark.parametrize("col,value,expected", [
+    ("form", "mariage", "forme inconnue"),
+    ("name", "", "nom manquant"),
+    ("metropoles", "12345", "SIREN invalide"),
+    ("source_doc", "", "source manquante"),
+])
+def test_malformed_import_changes_nothing_and_names_the_row(rw, col, value, expected):
+    coops, parts = _good(rw)
+    coops.loc[0, col] = value
+    before = rw.execute("SELECT count(*), max(updated_at) FROM cooperation").fetchone()
+    with pytest.raises(C.CatalogueError) as err:
+        C.replace_all(rw, coops, parts, user="test")
+    assert expected in str(err.value) and "ligne 2" in str(err.value)
+    assert rw.execute("SELECT count(*), max(updated_at) FROM cooperation").fetchone() == before
+
+
+def test_duplicated_id_is_refused(rw):
+    coops, parts = _good(rw)
+    with pytest.raises(C.CatalogueError, match="en double"):
+        C.replace_all(rw, pd.concat([coops, coops]), parts, user="test")
+
+
+def test_two_editors_on_the_same_version_second_is_told(rw):
+    rec = C.get(rw, "brest-cob-reciprocite")
+    parts = rec.pop("partners")
+    v = rec["version"]
+    C.save(rw, {**rec, "notes": "édition A"}, parts, user="alice", expected_version=v)
+    with pytest.raises(C.ConflictError, match="alice"):
+        C.save(rw, {**rec, "notes": "édition B"}, parts, user="bob", expected_version=v)
+    assert C.get(rw, "brest-cob-reciprocite")["notes"] == "édition A"
+
+
+def test_history_restore_and_retire_lose_nothing(rw):
+    rec = C.get(rw, "brest-cob-reciprocite")
+    parts = rec.pop("partners")
+    original_notes = rec["notes"]
+    v2 = C.save(rw, {**rec, "notes": "changé"}, parts, user="alice", expected_version=rec["version"])
+    C.restore(rw, "brest-cob-reciprocite", rec["version"], user="bob")
+    assert C.get(rw, "brest-cob-reciprocite")["notes"] == original_notes
+    cur = C.get(rw, "brest-cob-reciprocite")
+    C.set_retired(rw, "brest-cob-reciprocite", True, user="bob", expected_version=cur["version"])
+    assert "brest-cob-reciprocite" not in set(C.search(rw)["id"])
+    assert "brest-cob-reciprocite" in set(C.search(rw, include_retired=True)["id"])
+    hist = C.history(rw, "brest-cob-reciprocite")
+    assert len(hist) >= 4 and v2 in set(hist["version"])
+    assert set(hist["changed_by"]) >= {"alice", "bob"}
+
+
+def test_editing_requires_a_user(rw):
+    rec = C.get(rw, "brest-cob-reciprocite")
+    parts = rec.pop("partners")
+    with pytest.raises(ObservatoireError, match="connectez-vous"):
+        C.save(rw, rec, parts, user="", expected_version=rec["version"])
