@@ -123,6 +123,21 @@ def cmd_flows(args) -> int:
     return 0
 
 
+def cmd_user(args) -> int:
+    """Create or update a local editor account (password asked, hashed with scrypt)."""
+    import getpass
+
+    from observatoire import auth
+
+    pwd = getpass.getpass("Mot de passe : ")
+    if len(pwd) < 10:
+        print("Erreur : 10 caractères au moins.", file=sys.stderr)
+        return 2
+    auth.add_user(args.name, pwd)
+    print(f"Compte « {args.name} » enregistré dans {auth.users_path()}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m observatoire",
                                 description="Observatoire des coopérations interterritoriales")
@@ -155,6 +170,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--top", type=int, default=10)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_flows)
+    s = sub.add_parser("user", help="créer un compte éditeur local (mot de passe haché, hors dépôt)")
+    s.add_argument("name")
+    s.set_defaults(func=cmd_user)
     return p
 
 

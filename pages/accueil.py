@@ -29,7 +29,7 @@ ds = data.datasets()
 st.header("Ce que contient l'observatoire")
 c1, c2, c3 = st.columns(3)
 c1.metric("Communes (COG 2025)", widgets.fmt(france.n_communes))
-c2.metric("Indicateurs par territoire", widgets.fmt(len(data.catalogue())))
+c2.metric("Indicateurs par territoire", widgets.fmt(len(data.indicators())))
 c3.metric("Jeux de données chargés", widgets.fmt(len(ds)))
 st.dataframe(ds[["producer", "dataset", "vintage", "nature", "coverage", "licence"]].rename(columns={
     "producer": "Producteur", "dataset": "Jeu de données", "vintage": "Millésime",

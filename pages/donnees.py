@@ -15,7 +15,7 @@ st.dataframe(ds.rename(columns={
     "coverage": "Couverture", "source_file": "Fichier", "rows": "Lignes",
     "sha256": "Empreinte sha256", "loaded_at": "Chargé le"}), hide_index=True, width="stretch")
 st.subheader("Indicateurs")
-cat = data.catalogue()
+cat = data.indicators()
 rules = {"sum": "somme", "ratio": "rapport de sommes", "weighted_mean": "moyenne pondérée",
          "none": "non agrégeable"}
 st.dataframe(cat.assign(rule=cat["rule"].map(rules))[

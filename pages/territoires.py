@@ -9,7 +9,7 @@ from observatoire.ui import data, state, widgets
 st.title("Territoires")
 level, code = state.territory()
 prof = data.profile(level, code)
-cat = data.catalogue()
+cat = data.indicators()
 
 map_levels = {"epci": "Intercommunalités (EPCI)", "departement": "Départements",
               "commune": "Communes (du département du territoire choisi)"}

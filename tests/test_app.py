@@ -49,7 +49,7 @@ def test_invalid_deep_link_values_fall_back_to_defaults(built_db):
 
 
 @pytest.mark.parametrize("page", ["pages/accueil.py", "pages/territoires.py", "pages/flux.py",
-                                  "pages/donnees.py"])
+                                  "pages/perimetres.py", "pages/cooperations.py", "pages/donnees.py"])
 def test_every_page_renders_in_french_without_exception(built_db, page):
     at = _app(built_db, page, territoire="epci:200040715")
     assert not at.exception
@@ -95,3 +95,34 @@ def test_flux_page_says_when_no_flow_covers_the_territory(built_db):
     at = _app(built_db, "pages/flux.py", territoire="epci:242900314", flux="travail")
     assert not at.exception
     assert "Aucun flux" in " ".join(w.value for w in at.warning)
+
+
+def test_cooperations_page_states_coverage_against_the_census(built_db):
+    at = _app(built_db, "pages/cooperations.py")
+    assert not at.exception
+    assert any("173" in c.value for c in at.caption)
+    shown = {m.label: m.value for m in at.metric}["Coopérations affichées"]
+    assert shown.endswith("documentées") and int(shown.split(" / ")[1].split()[0]) >= 40
+
+
+def test_cooperations_search_filters_the_table(built_db):
+    at = _app(built_db, "pages/cooperations.py")
+    at.text_input(key="_c_q").set_value("Centre Ouest Bretagne")
+    at.run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}["Coopérations affichées"]
+    assert 1 <= int(shown.split(" / ")[0]) < 10
+
+
+def test_perimeter_as_territory_everywhere(built_db):
+    at = _app(built_db, "pages/territoires.py", territoire="perimetre:pays-cob")
+    assert not at.exception
+    assert "Pays du Centre Ouest Bretagne (COB)" in [s.value for s in at.subheader]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Population (habitants)"] == "80\u202f840"
+
+
+def test_editing_the_catalogue_needs_sign_in(built_db):
+    at = _app(built_db, "pages/cooperations.py")
+    assert not any(f for f in at.get("form") if "_edit" in str(getattr(f, "id", "")))
+    assert not at.get("file_uploader")

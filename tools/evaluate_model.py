@@ -339,9 +339,10 @@ def run_model(p: Prepared, model: str, beta: float | None, margins: str) -> np.n
     o, d = (p.o_obs, p.d_obs) if margins == "observed" else (p.o_comp, p.d_comp)
     if model == "radiation":
         return M.radiation_flows(o, p.pairs, d).flows
-    form = "exp" if model in ("gravity-exp", "null") else "power"
+    form = "power" if model == "gravity-power" else "exp"
     b = 0.0 if model == "null" else beta
-    res = M.gravity_flows(o, d, p.pairs, b, form, tol=1e-6, max_iter=3000)
+    outside = M.DEFAULT_OUTSIDE_KM if model == "gravity-exp-outside" else None
+    res = M.gravity_flows(o, d, p.pairs, b, form, tol=1e-6, max_iter=3000, outside_km=outside)
     return res.flows
 
 
@@ -361,9 +362,11 @@ def scores(p: Prepared, est: np.ndarray) -> dict[str, float]:
     return {"cpc_commune": c_commune, "cpc_epci": c_epci, "mean_km": md_est}
 
 
+OUTSIDE_LABEL = f"gravity-exp + outside zone {M.DEFAULT_OUTSIDE_KM:g} km"
 MODELS = ("gravity-exp", "gravity-power", "gravity-exp (mean distance)",
-          "gravity-power (mean distance)", "radiation", "null (beta = 0)")
+          "gravity-power (mean distance)", OUTSIDE_LABEL, "radiation", "null (beta = 0)")
 MODEL_KEY = {"gravity-exp": ("gravity-exp", "exp", "cpc"),
+             OUTSIDE_LABEL: ("gravity-exp-outside", "exp", "cpc"),
              "gravity-power": ("gravity-power", "power", "cpc"),
              "gravity-exp (mean distance)": ("gravity-exp", "exp", "mean_distance"),
              "gravity-power (mean distance)": ("gravity-power", "power", "mean_distance"),

@@ -6,14 +6,25 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from observatoire import config, flows, store, territories
+from observatoire import catalogue, config, flows, perimeters, store, territories
 
 
 @st.cache_resource(show_spinner=False)
 def connection(path: str | None = None) -> duckdb.DuckDBPyConnection:
-    """One read-only connection per process; queries run on their own cursor."""
+    """One connection per process (DuckDB allows one configuration per file and process);
+    every query runs on its own cursor, writes go through :func:`writer`."""
     path = path or str(config.db_path())
-    return store.connect(path, read_only=True)
+    return store.connect(path)
+
+
+def writer() -> duckdb.DuckDBPyConnection:
+    """A cursor for a write (the caller wraps it in ``store.transaction``); caches are
+    cleared by :func:`after_write`."""
+    return connection(str(config.db_path())).cursor()
+
+
+def after_write() -> None:
+    st.cache_data.clear()
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
@@ -31,7 +42,7 @@ def profile(level: str, code: str) -> territories.Profile:
 
 
 @st.cache_data(show_spinner=False)
-def catalogue() -> pd.DataFrame:
+def indicators() -> pd.DataFrame:
     return territories.indicator_catalogue(cursor())
 
 
@@ -98,3 +109,46 @@ def flow_distance(communes: tuple[str, ...], dataset_id: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=128)
 def flow_evolution(communes: tuple[str, ...], kind: str, nature: str) -> pd.DataFrame:
     return flows.evolution(cursor(), list(communes), kind, nature)
+
+
+@st.cache_data(show_spinner=False)
+def perimeter_list() -> pd.DataFrame:
+    return perimeters.list_perimeters(cursor())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def perimeter_members(pid: str) -> pd.DataFrame:
+    return perimeters.members(cursor(), pid)
+
+
+@st.cache_data(show_spinner=False)
+def epci_list() -> pd.DataFrame:
+    return cursor().execute("SELECT code, name, type, dep FROM territory WHERE level = 'epci' ORDER BY name").df()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cooperations(query: str = "", metropole: str | None = None, theme: str | None = None,
+                 form: str | None = None, status: str | None = None, year: int | None = None,
+                 partner_epci: str | None = None, region: str | None = None) -> pd.DataFrame:
+    return catalogue.search(cursor(), query, metropole, theme, form, status, year, partner_epci, region)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cooperation(cid: str) -> dict | None:
+    return catalogue.get(cursor(), cid)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cooperation_history(cid: str) -> pd.DataFrame:
+    return catalogue.history(cursor(), cid)
+
+
+@st.cache_data(show_spinner=False)
+def catalogue_coverage() -> str:
+    return catalogue.coverage_sentence(cursor())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def epci_points(codes: tuple[str, ...]) -> pd.DataFrame:
+    return cursor().execute("SELECT code, name, lon, lat FROM territory WHERE level = 'epci' "
+                            "AND code IN (SELECT unnest(?))", [list(codes)]).df()
