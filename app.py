@@ -21,6 +21,7 @@ pages = [
     st.Page("pages/accueil.py", title="Accueil", icon=":material/home:", url_path="accueil", default=True),
     st.Page("pages/territoires.py", title="Territoires (carte)", icon=":material/map:", url_path="territoires"),
     st.Page("pages/flux.py", title="Flux", icon=":material/sync_alt:", url_path="flux"),
+    st.Page("pages/comparer.py", title="Comparer", icon=":material/compare_arrows:", url_path="comparer"),
     st.Page("pages/perimetres.py", title="Périmètres", icon=":material/select_all:", url_path="perimetres"),
     st.Page("pages/cooperations.py", title="Coopérations", icon=":material/handshake:", url_path="cooperations"),
     st.Page("pages/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),

@@ -20,6 +20,9 @@ st.dataframe(per.rename(columns={"name": "Nom", "kind": "Type", "source": "Sourc
                                  "shipped": "Livré"})[["Nom", "Type", "Membres", "Communes",
                                                        "Superficie (km²)", "Source", "Livré"]],
              hide_index=True, width="stretch")
+st.caption("Compositions d'après les documents cités (colonne « Source ») ; EPCI et communes au "
+           "COG 2025 (Source : Etalab, decoupage-administratif 6.0.0). Superficies calculées en "
+           "Lambert-93.")
 choice = st.selectbox("Voir un périmètre", per["id"].tolist(), index=None,
                       format_func=dict(zip(per["id"], per["name"])).get, key="_per_pick",
                       placeholder="choisissez un périmètre")

@@ -49,7 +49,8 @@ def test_invalid_deep_link_values_fall_back_to_defaults(built_db):
 
 
 @pytest.mark.parametrize("page", ["pages/accueil.py", "pages/territoires.py", "pages/flux.py",
-                                  "pages/perimetres.py", "pages/cooperations.py", "pages/donnees.py"])
+                                  "pages/comparer.py", "pages/perimetres.py", "pages/cooperations.py",
+                                  "pages/donnees.py"])
 def test_every_page_renders_in_french_without_exception(built_db, page):
     at = _app(built_db, page, territoire="epci:200040715")
     assert not at.exception
@@ -126,3 +127,13 @@ def test_editing_the_catalogue_needs_sign_in(built_db):
     at = _app(built_db, "pages/cooperations.py")
     assert not any(f for f in at.get("form") if "_edit" in str(getattr(f, "id", "")))
     assert not at.get("file_uploader")
+
+
+def test_comparer_ranks_brest_among_metropoles_of_its_stratum(built_db):
+
+    at = _app(built_db, "pages/comparer.py", territoire="epci:242900314")
+    assert not at.exception
+    peers = at.multiselect(key="_peers_epci_242900314").value
+    assert len(peers) >= 5
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Rang ") and f"sur {len(peers) + 1}" in c for c in captions)

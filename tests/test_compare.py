@@ -1,0 +1,25 @@
+import pytest
+
+from observatoire import compare
+
+
+def test_strata_bounds():
+    assert compare.stratum(210_047) == (200_000, 500_000)
+    assert compare.stratum(4_999) == (0, 5_000)
+    assert compare.stratum(None) is None
+
+
+def test_default_peers_of_brest_are_metropoles_of_the_same_stratum(con):
+    peers = compare.default_peers(con, "epci", "242900314")
+    assert len(peers) >= 5 and set(peers["type"]) == {"METRO"}
+    assert "242900314" not in set(peers["code"])
+
+
+def test_rank_and_percentile_are_consistent(con):
+    peers = compare.default_peers(con, "epci", "242900314")["code"].tolist()
+    t = compare.compare(con, "epci", "242900314", ["DENSITE"], peers).iloc[0]
+    vals = compare.peer_values(con, "epci", "DENSITE", peers)
+    assert t["rank"] == (vals > t["value"]).sum() + 1
+    assert t["percentile"] == pytest.approx(100 * (vals < t["value"]).mean())
+    assert t["ref:France"] == pytest.approx(66_732_538 / con.execute(
+        "SELECT value FROM indicator_value WHERE level='france' AND indicator='AREA_KM2'").fetchone()[0])
