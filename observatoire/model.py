@@ -691,12 +691,12 @@ def furness(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
 
         def row_sums(b: np.ndarray) -> np.ndarray:
             np.take(b, dest_idx, out=buf)
-            buf *= w
+            np.multiply(buf, w, out=buf)
             return np.bincount(origin_idx, weights=buf, minlength=n)
 
         def col_sums(a: np.ndarray) -> np.ndarray:
             np.take(a, origin_idx, out=buf)
-            buf *= w
+            np.multiply(buf, w, out=buf)
             return np.bincount(dest_idx, weights=buf, minlength=n)
     else:
         raise ValueError("backend must be 'sparse' or 'bincount'")
@@ -746,8 +746,6 @@ def furness(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
     reach = row_sums(np.where(pos_d, 1.0, 0.0))
     unallocated = 0.0 if kappa > 0 else float(o[pos_o & ~(reach > 0)].sum())
     converged = err <= tol
-    if backend == "bincount":
-        del buf
     flows = out if out is not None else np.empty(pairs.n_pairs, dtype=np.float64)
     for lo in range(0, pairs.n_pairs, chunk):
         hi = min(lo + chunk, pairs.n_pairs)

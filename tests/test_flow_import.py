@@ -153,3 +153,12 @@ def test_merged_commune_codes_are_brought_to_the_current_commune(rw, tmp_path):
                       "ORDER BY origin", [rep["dataset"]]).fetchall()
     assert rows == [("01138", "01138", 112.5, False), ("75056", "99134", 3.0, True)]
     assert rep["codes_ramenes"] == {"fusion": 1, "arrondissement": 1}
+
+
+def test_upload_bytes_import_like_the_page_does(rw):
+    raw = (FIXTURES / "flows" / "mobpro_isere2017_30rows.csv").read_bytes()
+    rep = flow_import.import_file(rw, raw, name="televersement.csv")[0]
+    assert "televersement.csv" in rep["resume"]
+    assert rw.execute("SELECT count(*) FROM flow WHERE dataset_id = ?", [rep["dataset"]]).fetchone()[0] == 30
+    row = rw.execute("SELECT nature, kind FROM dataset WHERE id = ?", [rep["dataset"]]).fetchone()
+    assert row == ("observé", "flux")
