@@ -322,3 +322,75 @@ def restore(con, cid: str, version: int, user: str) -> int:
     parts = old.pop("partners")
     current = get(con, cid)
     return save(con, old, parts, user, current["version"] if current else None)
+
+
+def read_table(path: Path | str, sheet: str | None = None) -> pd.DataFrame:
+    """Read a CSV (UTF-8, ``,`` or ``;``) or XLSX table of the catalogue format, all strings.
+
+    Raises CatalogueError naming the file when the encoding or format is wrong.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise CatalogueError(f"Fichier « {path.name} » introuvable.") from exc
+    if path.suffix.lower() == ".xlsx":
+        import io
+
+        try:
+            return pd.read_excel(io.BytesIO(raw), sheet_name=sheet or 0, dtype=str).fillna("")
+        except Exception as exc:
+            raise CatalogueError(f"Fichier « {path.name} » : classeur XLSX illisible ({exc}).") from exc
+    try:
+        txt = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CatalogueError(f"Fichier « {path.name} », ligne {line} : encodage non UTF-8 "
+                             "(enregistrez le fichier en « CSV UTF-8 »). Rien n'a été importé.") from exc
+    import io
+
+    first = txt.split("\n", 1)[0]
+    sep = ";" if first.count(";") > first.count(",") else ","
+    try:
+        return pd.read_csv(io.StringIO(txt), dtype=str, sep=sep).fillna("")
+    except pd.errors.ParserError as exc:
+        raise CatalogueError(f"Fichier « {path.name} » : CSV invalide ({exc}).") from exc
+
+
+def import_files(con, path: Path | str, partners_path: Path | str | None, user: str) -> int:
+    """Import a catalogue: an XLSX with sheets ``cooperations`` and ``partenaires``, or two CSV."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx" and partners_path is None:
+        coops, parts = read_table(path, "cooperations"), read_table(path, "partenaires")
+    else:
+        if partners_path is None:
+            raise CatalogueError("Indiquez aussi le fichier des partenaires (--partners).")
+        coops, parts = read_table(path), read_table(partners_path)
+    return replace_all(con, coops, parts, user=user)
+
+
+def export_tables(con, include_retired: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The catalogue in the import format (round-trips through :func:`import_files`)."""
+    coops = con.execute(f"""SELECT id, name, summary, form, array_to_string(themes, '|') AS themes,
+        status, date_start, date_end, array_to_string(metropoles, '|') AS metropoles, source_doc,
+        source_page, source_url, notes FROM cooperation
+        {'' if include_retired else 'WHERE NOT retired'} ORDER BY id""").df()
+    parts = con.execute("""SELECT cooperation_id, partner_kind, epci_siren, name, body_type, role, note
+        FROM cooperation_partner WHERE cooperation_id IN (SELECT unnest(?)) ORDER BY cooperation_id, name""",
+                        [coops["id"].tolist()]).df()
+    return coops, parts
+
+
+def export_files(con, path: Path | str) -> list[Path]:
+    """Write the catalogue: one XLSX with two sheets, or ``X.csv`` + ``X_partenaires.csv``."""
+    path = Path(path)
+    coops, parts = export_tables(con)
+    if path.suffix.lower() == ".xlsx":
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            coops.to_excel(xl, sheet_name="cooperations", index=False)
+            parts.to_excel(xl, sheet_name="partenaires", index=False)
+        return [path]
+    ppath = path.with_name(path.stem + "_partenaires.csv")
+    coops.to_csv(path, index=False, encoding="utf-8")
+    parts.to_csv(ppath, index=False, encoding="utf-8")
+    return [path, ppath]

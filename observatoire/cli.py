@@ -68,10 +68,19 @@ def _print_json(obj) -> None:
 
 
 def cmd_import(args) -> int:
-    """Import a flow file into the store (one transaction, report printed)."""
+    """Import a flow file or a catalogue into the store (one transaction, report printed)."""
     from observatoire import flow_import, store
 
     con = store.connect(args.db)
+    if args.what == "cooperations":
+        from observatoire import catalogue
+
+        try:
+            n = catalogue.import_files(con, args.file, args.partners, user=args.user)
+        finally:
+            con.close()
+        print(f"{n} coopération(s) importée(s) ; l'historique garde la version précédente.")
+        return 0
     try:
         reports = flow_import.import_file(con, args.file, kind=args.kind, year=args.year)
     finally:
@@ -87,6 +96,16 @@ def cmd_import(args) -> int:
               f"{r['codes_ramenes']['arrondissement']} (arrondissements), "
               f"lignes avec l'étranger : {r['lignes_etranger']}")
         print(f"  total : {_fmt(r['total'], 1)} ; couverture : {r['couverture']}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    """Export the catalogue in its import format."""
+    from observatoire import catalogue, store
+
+    con = store.connect(args.db, read_only=True)
+    for p in catalogue.export_files(con, args.file):
+        print(f"Écrit : {p}")
     return 0
 
 
@@ -154,12 +173,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_profile)
     s = sub.add_parser("import", help="importer un fichier (flux Insee)")
-    s.add_argument("what", choices=["flows"])
+    s.add_argument("what", choices=["flows", "cooperations"])
     s.add_argument("file")
+    s.add_argument("--partners", help="coopérations : fichier CSV des partenaires")
+    s.add_argument("--user", default="ligne de commande", help="coopérations : auteur de l'import")
     s.add_argument("--kind", choices=["travail", "residentiel", "etudes"])
     s.add_argument("--year", type=int)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_import)
+    s = sub.add_parser("export", help="exporter le catalogue des coopérations (CSV ou XLSX)")
+    s.add_argument("what", choices=["cooperations"])
+    s.add_argument("file")
+    s.set_defaults(func=cmd_export)
     s = sub.add_parser("flows", help="flux d'un territoire")
     s.add_argument("territory")
     s.add_argument("--territory-level", choices=["commune", "epci", "departement", "region"])

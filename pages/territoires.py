@@ -84,7 +84,9 @@ with left:
             state.set_territory(map_level, picked)
             st.rerun()
 with right:
-    widgets.profile_view(data.profile(*state.territory()))
+    current = data.profile(*state.territory())
+    widgets.profile_view(current)
+    widgets.cooperations_link(current.level, current.code, current.parents)
 
 with st.expander(f"Tableau : {meta['label']} par {LEVEL_FR[map_level]}"):
     st.dataframe(values.rename(columns={"code": "Code", "name": "Nom", "value": meta["label"]})

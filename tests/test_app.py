@@ -137,3 +137,13 @@ def test_comparer_ranks_brest_among_metropoles_of_its_stratum(built_db):
     assert len(peers) >= 5
     captions = [c.value for c in at.caption]
     assert any(c.startswith("Rang ") and f"sur {len(peers) + 1}" in c for c in captions)
+
+
+def test_territory_profile_links_to_its_cooperations(built_db):
+    at = _app(built_db, "pages/territoires.py", territoire="epci:242900314")
+    button = next(b for b in at.button if b.label.startswith("Voir ses coopérations"))
+    button.click().run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}["Coopérations affichées"]
+    n = int(button.label.split("(")[1].rstrip(")"))
+    assert shown.startswith(f"{n} / ")

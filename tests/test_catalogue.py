@@ -105,3 +105,23 @@ def test_editing_requires_a_user(rw):
     parts = rec.pop("partners")
     with pytest.raises(ObservatoireError, match="connectez-vous"):
         C.save(rw, rec, parts, user="", expected_version=rec["version"])
+
+
+def test_export_then_import_round_trips(rw, tmp_path):
+    out = C.export_files(rw, tmp_path / "cat.xlsx")[0]
+    before = C.export_tables(rw)
+    n = C.import_files(rw, out, None, user="test")
+    after = C.export_tables(rw)
+    assert n == len(before[0])
+    pd.testing.assert_frame_equal(before[0].fillna(""), after[0].fillna(""))
+
+
+def test_wrong_encoding_is_refused_with_its_line(rw, tmp_path):
+    coops, parts = _good(rw)
+    p = tmp_path / "latin.csv"
+    coops.assign(name="Coopération déjà là").to_csv(p, index=False, encoding="latin-1")
+    parts.to_csv(tmp_path / "p.csv", index=False)
+    before = rw.execute("SELECT count(*) FROM cooperation").fetchone()
+    with pytest.raises(C.CatalogueError, match="ligne 2 : encodage non UTF-8"):
+        C.import_files(rw, p, tmp_path / "p.csv", user="test")
+    assert rw.execute("SELECT count(*) FROM cooperation").fetchone() == before

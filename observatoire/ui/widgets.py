@@ -106,3 +106,16 @@ def table_downloads(df: pd.DataFrame, name: str, source: str, key: str) -> None:
     c2.download_button("Télécharger (XLSX)", exports.to_xlsx_bytes(df, name, source), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}_xlsx")
+
+
+def cooperations_link(level: str, code: str, parents: list[dict]) -> None:
+    """One click from a territory to its cooperations (EPCI, or the commune's EPCI)."""
+    epci = code if level == "epci" else next((p["code"] for p in parents if p["level"] == "epci"), None)
+    if not epci:
+        return
+    n = len(data.cooperations(partner_epci=epci))
+    label = f"Voir ses coopérations ({n})" if level == "epci" else f"Coopérations de son EPCI ({n})"
+    if st.button(label, key=f"_coop_link_{epci}", disabled=n == 0):
+        state.set_territory("epci", epci)
+        st.session_state["_c_own"] = True
+        st.switch_page("pages/cooperations.py")
