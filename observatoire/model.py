@@ -103,9 +103,9 @@ MIN_DISTANCE_KM: float = 0.1
 DEFAULT_FORM: str = "exp"
 
 #: Deterrence parameter of the production model (km^-1 for ``exp``), calibrated
-#: by maximising CPC on Ile-de-France 2012 and Isere 2017 pooled
-#: (``tools/evaluate_model.py``; see ``docs/MODEL.md``).
-DEFAULT_BETA: float = 0.1
+#: by maximising the mean CPC of Ile-de-France 2012 and Isere 2017 (equal weights,
+#: all flows, observed margins; ``tools/evaluate_model.py``, ``docs/MODEL.md``).
+DEFAULT_BETA: float = 0.214
 
 #: Equivalent distance (km) of the outside zone used for open systems
 #: (:func:`furness`, :func:`estimate_flows`); see ``docs/MODEL.md``.

@@ -127,7 +127,17 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.D
     path = str(path or config.db_path())
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(path, read_only=read_only)
+    try:
+        con = duckdb.connect(path, read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            from observatoire.errors import ObservatoireError
+
+            raise ObservatoireError(
+                f"La base « {path} » est ouverte en écriture par un autre processus (l'application "
+                "en cours d'exécution ?). Importez depuis la page Données, ou arrêtez l'application."
+            ) from exc
+        raise
     con.execute("SET enable_progress_bar = false")
     if not read_only:
         migrate(con)

@@ -19,6 +19,17 @@ def built_db(tmp_path_factory) -> Path:
 
     db = tmp_path_factory.mktemp("store") / "observatoire.duckdb"
     build.run(db=db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def app_db(built_db, tmp_path_factory) -> Path:
+    """A copy of the store for the in-process app (AppTest): the app opens it read-write,
+    which DuckDB does not allow beside the read-only connections of the other tests."""
+    import shutil
+
+    db = tmp_path_factory.mktemp("appstore") / "observatoire.duckdb"
+    shutil.copy(built_db, db)
     os.environ["OBSERVATOIRE_DB"] = str(db)
     return db
 

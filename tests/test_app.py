@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 
-def _app(built_db, page: str | None = None, **params) -> AppTest:
+def _app(app_db, page: str | None = None, **params) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for k, v in params.items():
         at.query_params[k] = v
@@ -24,16 +24,16 @@ def _text(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_home_shows_national_population_with_source(built_db):
-    at = _app(built_db)
+def test_home_shows_national_population_with_source(app_db):
+    at = _app(app_db)
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Population (habitants)"] == "66\u202f732\u202f538"
     assert "Source : Insee, RP, 2018" in _text(at)
 
 
-def test_territories_page_from_deep_link_shows_brest_metropole(built_db):
-    at = _app(built_db, "pages/territoires.py", territoire="epci:242900314", indicateur="TX_CHOMAGE")
+def test_territories_page_from_deep_link_shows_brest_metropole(app_db):
+    at = _app(app_db, "pages/territoires.py", territoire="epci:242900314", indicateur="TX_CHOMAGE")
     assert not at.exception
     assert "Brest Métropole" in [s.value for s in at.subheader]
     metrics = {m.label: m.value for m in at.metric}
@@ -42,8 +42,8 @@ def test_territories_page_from_deep_link_shows_brest_metropole(built_db):
     assert any("Taux de chômage" in c.value for c in at.caption)
 
 
-def test_invalid_deep_link_values_fall_back_to_defaults(built_db):
-    at = _app(built_db, "pages/territoires.py", territoire="epci:<script>", niveau="zzz")
+def test_invalid_deep_link_values_fall_back_to_defaults(app_db):
+    at = _app(app_db, "pages/territoires.py", territoire="epci:<script>", niveau="zzz")
     assert not at.exception
     assert at.selectbox(key="niveau").value == "epci"
 
@@ -51,8 +51,8 @@ def test_invalid_deep_link_values_fall_back_to_defaults(built_db):
 @pytest.mark.parametrize("page", ["pages/accueil.py", "pages/territoires.py", "pages/flux.py",
                                   "pages/comparer.py", "pages/perimetres.py", "pages/cooperations.py",
                                   "pages/donnees.py"])
-def test_every_page_renders_in_french_without_exception(built_db, page):
-    at = _app(built_db, page, territoire="epci:200040715")
+def test_every_page_renders_in_french_without_exception(app_db, page):
+    at = _app(app_db, page, territoire="epci:200040715")
     assert not at.exception
     text = _text(at)
     assert "Source" in text or "source" in text
@@ -60,8 +60,8 @@ def test_every_page_renders_in_french_without_exception(built_db, page):
         assert english not in text
 
 
-def test_sidebar_search_lists_matching_territories(built_db):
-    at = _app(built_db)
+def test_sidebar_search_lists_matching_territories(app_db):
+    at = _app(app_db)
     at.text_input(key="_q").set_value("rouen")
     at.run()
     assert not at.exception
@@ -73,16 +73,16 @@ def test_sidebar_search_lists_matching_territories(built_db):
     assert "Métropole Rouen Normandie" in set(hits["name"])
 
 
-def test_changing_the_shared_territory_changes_the_profile(built_db):
-    at = _app(built_db, "pages/territoires.py")
+def test_changing_the_shared_territory_changes_the_profile(app_db):
+    at = _app(app_db, "pages/territoires.py")
     at.session_state["territoire"] = "epci:200023414"
     at.run()
     assert not at.exception
     assert "Métropole Rouen Normandie" in [s.value for s in at.subheader]
 
 
-def test_flux_page_shows_totals_partners_and_partial_coverage(built_db):
-    at = _app(built_db, "pages/flux.py", territoire="epci:200040715", flux="travail", annee="2019")
+def test_flux_page_shows_totals_partners_and_partial_coverage(app_db):
+    at = _app(app_db, "pages/flux.py", territoire="epci:200040715", flux="travail", annee="2019")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Internes"] == "161\u202f300"
@@ -92,22 +92,22 @@ def test_flux_page_shows_totals_partners_and_partial_coverage(built_db):
     assert any("Insee, RP 2019" in c.value for c in at.caption)
 
 
-def test_flux_page_says_when_no_flow_covers_the_territory(built_db):
-    at = _app(built_db, "pages/flux.py", territoire="epci:242900314", flux="travail")
+def test_flux_page_says_when_no_flow_covers_the_territory(app_db):
+    at = _app(app_db, "pages/flux.py", territoire="epci:242900314", flux="travail")
     assert not at.exception
     assert "Aucun flux" in " ".join(w.value for w in at.warning)
 
 
-def test_cooperations_page_states_coverage_against_the_census(built_db):
-    at = _app(built_db, "pages/cooperations.py")
+def test_cooperations_page_states_coverage_against_the_census(app_db):
+    at = _app(app_db, "pages/cooperations.py")
     assert not at.exception
     assert any("173" in c.value for c in at.caption)
     shown = {m.label: m.value for m in at.metric}["Coopérations affichées"]
     assert shown.endswith("documentées") and int(shown.split(" / ")[1].split()[0]) >= 40
 
 
-def test_cooperations_search_filters_the_table(built_db):
-    at = _app(built_db, "pages/cooperations.py")
+def test_cooperations_search_filters_the_table(app_db):
+    at = _app(app_db, "pages/cooperations.py")
     at.text_input(key="_c_q").set_value("Centre Ouest Bretagne")
     at.run()
     assert not at.exception
@@ -115,23 +115,23 @@ def test_cooperations_search_filters_the_table(built_db):
     assert 1 <= int(shown.split(" / ")[0]) < 10
 
 
-def test_perimeter_as_territory_everywhere(built_db):
-    at = _app(built_db, "pages/territoires.py", territoire="perimetre:pays-cob")
+def test_perimeter_as_territory_everywhere(app_db):
+    at = _app(app_db, "pages/territoires.py", territoire="perimetre:pays-cob")
     assert not at.exception
     assert "Pays du Centre Ouest Bretagne (COB)" in [s.value for s in at.subheader]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Population (habitants)"] == "80\u202f840"
 
 
-def test_editing_the_catalogue_needs_sign_in(built_db):
-    at = _app(built_db, "pages/cooperations.py")
+def test_editing_the_catalogue_needs_sign_in(app_db):
+    at = _app(app_db, "pages/cooperations.py")
     assert not any(f for f in at.get("form") if "_edit" in str(getattr(f, "id", "")))
     assert not at.get("file_uploader")
 
 
-def test_comparer_ranks_brest_among_metropoles_of_its_stratum(built_db):
+def test_comparer_ranks_brest_among_metropoles_of_its_stratum(app_db):
 
-    at = _app(built_db, "pages/comparer.py", territoire="epci:242900314")
+    at = _app(app_db, "pages/comparer.py", territoire="epci:242900314")
     assert not at.exception
     peers = at.multiselect(key="_peers_epci_242900314").value
     assert len(peers) >= 5
@@ -139,8 +139,8 @@ def test_comparer_ranks_brest_among_metropoles_of_its_stratum(built_db):
     assert any(c.startswith("Rang ") and f"sur {len(peers) + 1}" in c for c in captions)
 
 
-def test_territory_profile_links_to_its_cooperations(built_db):
-    at = _app(built_db, "pages/territoires.py", territoire="epci:242900314")
+def test_territory_profile_links_to_its_cooperations(app_db):
+    at = _app(app_db, "pages/territoires.py", territoire="epci:242900314")
     button = next(b for b in at.button if b.label.startswith("Voir ses coopérations"))
     button.click().run()
     assert not at.exception

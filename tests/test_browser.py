@@ -18,12 +18,16 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def browser_page(built_db):
+def browser_page(built_db, tmp_path_factory):
     from playwright.sync_api import sync_playwright
+
+    # The server opens its store read-write: give it its own copy (DuckDB locks the file).
+    db = tmp_path_factory.mktemp("browser") / "observatoire.duckdb"
+    shutil.copy(built_db, db)
 
     assert shutil.which("chromium") or os.path.exists(CHROMIUM), "Chromium introuvable"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with streamlit_server(built_db) as url, sync_playwright() as p:
+    with streamlit_server(db) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
         page.set_default_timeout(60000)
@@ -106,3 +110,25 @@ def test_home_page_in_french(browser_page):
     assert "La France en quelques chiffres" in body
     assert "66\u202f732\u202f538" in body
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+@pytest.mark.parametrize("path,expect,shot,has_map", [
+    ("/comparer?territoire=epci:242900314", "Indicateurs de flux", "comparer_brest", False),
+    ("/perimetres?territoire=perimetre:pays-cob", "Périmètres enregistrés", "perimetres", False),
+    ("/cooperations?territoire=epci:242900314", "Coopérations par thème", "cooperations", True),
+    ("/donnees", "Flux : couverture de chaque fichier", "donnees", False),
+])
+def test_every_other_page_opens_from_a_deep_link(browser_page, path, expect, shot, has_map):
+    url, page, errors = browser_page
+    page.goto(url + path)
+    wait_idle(page, expect=expect)
+    if has_map:
+        page.wait_for_selector("canvas", timeout=60000)
+        wait_idle(page)
+    page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
+    body = page.inner_text("[data-testid='stMain']")
+    for english in ("Traceback", "Error", "Loading"):
+        assert english not in body
+    if has_map:
+        assert _canvas_painted(page)
