@@ -5,15 +5,16 @@
    Mayotte, which has no comparateur data): time and peak memory of
    :func:`observatoire.model.estimate_flows` (pair set + doubly-constrained
    gravity with the production parameters), and of the radiation baseline.
-2. A naive dense baseline on one région (Auvergne-Rhône-Alpes by default):
+2. A naive dense baseline on one région (Nouvelle-Aquitaine by default):
    dense ``n x n`` IPF versus the sparse one on the same communes, with and
    without the distance cutoff, and the two sparse back-ends.
 
 Each measured run happens in a fresh ``spawn`` child process that loads its
-inputs from a temporary ``.npz``: its peak RSS (``resource.getrusage``,
-``ru_maxrss``) is the model's own (plus the interpreter and NumPy/SciPy, whose
-baseline is measured by an empty child), and ``tracemalloc`` (which NumPy
-reports its buffers to) gives the peak of the allocations made by the run.
+inputs from a temporary ``.npz``: its peak RSS (``VmHWM``, else
+``resource.getrusage``) is the model's own plus the interpreter, NumPy/SciPy and
+the inputs (that baseline is measured by an empty child), and ``tracemalloc``
+(which NumPy reports its buffers to) gives the peak of the allocations made by
+the run itself.
 
 Usage::
 
@@ -43,6 +44,19 @@ if str(ROOT / "tools") not in sys.path:
 
 
 def _maxrss_mb() -> float:
+    """Peak resident set size of this process, MB.
+
+    ``VmHWM`` from ``/proc/self/status`` (Linux) is reset when the spawned child
+    execs, whereas ``getrusage().ru_maxrss`` keeps the high-water mark of the
+    forked parent image across ``exec`` and would count the parent's data.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -148,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description="benchmark of observatoire.model on all of France")
     ap.add_argument("--quick", action="store_true", help="skip the tracemalloc and radiation runs")
-    ap.add_argument("--region", default="84", help="région code of the dense baseline (84 = AURA)")
+    ap.add_argument("--region", default="75",
+                    help="région code of the dense baseline (75 = Nouvelle-Aquitaine)")
     ap.add_argument("--cutoff-km", type=float, default=M.DEFAULT_CUTOFF_KM)
     args = ap.parse_args(argv)
 
@@ -192,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         sub = units[units["reg"] == args.region].reset_index(drop=True)
         rg = os.path.join(tmp, "region.npz")
         save_inputs(rg, sub, M.DEFAULT_INTRA_FACTOR)
-        strict = dict(params, outside_km=None, tol=1e-6, max_iter=5000)
+        strict = dict(params, outside_km=None, tol=1e-6, max_iter=3000)
         f_dense = os.path.join(tmp, "dense.npy")
         f_inf = os.path.join(tmp, "sparse_inf.npy")
         f_cut = os.path.join(tmp, "sparse_cut.npy")

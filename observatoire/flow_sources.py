@@ -95,9 +95,62 @@ def prepare(raw: Path, out: Path, codemap: cog.CodeMap) -> list[Path]:
                 "note": spec["note"], "sha256_source": ff.sha256, "source": spec["file"],
                 "report": report,
             })
+    est_path, est_meta = prepare_estimated(out.parent, out)
+    written.append(est_path)
+    meta.append(est_meta)
     meta_path = out / "datasets.json"
     meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
     return [*written, meta_path]
+
+
+ESTIMATE_ID = "estimation-gravite-travail-2018"
+ESTIMATE_MIN = 1.0  # persons: smaller estimated flows are not shipped (size), said in the note
+
+
+def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
+    """Estimated home-work flows for all of France (doubly-constrained gravity model, see
+    docs/MODEL.md), from the shipped communes and comparateur: margins RP 2018."""
+    import time
+
+    from observatoire import model
+
+    com = pd.read_parquet(data / "ref/communes.parquet", columns=["code", "lon", "lat", "area_km2"])
+    comp = pd.read_parquet(data / "indicators/comparateur_2021.parquet",
+                           columns=["code", "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT"])
+    units = com.merge(comp, on="code", how="inner").dropna(subset=["lon", "lat"])
+    units["origins"] = model.employed_residents(units["P18_ACT1564"], units["P18_CHOM1564"])
+    units["destinations"] = units["P18_EMPLT"]
+    t0 = time.perf_counter()
+    est = model.estimate_flows(units, min_value=0.0)
+    seconds = time.perf_counter() - t0
+    total = float(est["value"].sum())
+    kept = est[est["value"] >= ESTIMATE_MIN]
+    frame = pd.DataFrame({"origin": kept["origin"].astype(str), "destination": kept["destination"].astype(str),
+                          "value": kept["value"].round(1)})
+    frame["mode"] = pd.Series([None] * len(frame), dtype="string")
+    frame["csp"] = pd.Series([None] * len(frame), dtype="string")
+    frame["abroad"] = False
+    path = out / f"{ESTIMATE_ID}.parquet"
+    frame.to_parquet(path, index=False, compression="zstd")
+    params = {"modèle": "gravité doublement contrainte (Furness)", "dissuasion": model.DEFAULT_FORM,
+              "beta_par_km": model.DEFAULT_BETA, "rayon_km": model.DEFAULT_CUTOFF_KM,
+              "origines": "actifs occupés 15-64 ans (P18_ACT1564 − P18_CHOM1564)",
+              "destinations": "emplois au lieu de travail (P18_EMPLT), ramenés au total des origines",
+              "calibration": "docs/MODEL.md", "couples_estimes": int(len(est)),
+              "seuil_livre_personnes": ESTIMATE_MIN,
+              "part_du_volume_livre": round(float(frame["value"].sum()) / total, 4),
+              "secondes": round(seconds, 1)}
+    meta = {"id": ESTIMATE_ID, "kind": "travail", "year": 2018, "period_years": None,
+            "nature": "estimé", "method": "gravité doublement contrainte", "params": params,
+            "label": "Navettes domicile-travail ESTIMÉES pour toute la France (modèle de gravité), 2018",
+            "producer": "Observatoire (modèle) à partir d'Insee, Comparateur de territoires (RP 2018)",
+            "origin": ALL, "destination": ALL,
+            "note": (f"flux ESTIMÉS par un modèle de gravité (non observés) ; seuls les flux d'au moins "
+                     f"{ESTIMATE_MIN:g} personne sont conservés ({100 * params['part_du_volume_livre']:.0f} % "
+                     "du volume estimé)"),
+            "sha256_source": "", "source": "data/indicators/comparateur_2021.parquet",
+            "report": {"total": float(frame["value"].sum()), "couples_apres_regroupement": len(frame)}}
+    return path, meta
 
 
 def load(con: duckdb.DuckDBPyConnection, data: Path) -> None:
@@ -122,5 +175,6 @@ def load(con: duckdb.DuckDBPyConnection, data: Path) -> None:
         ds = flow_import.FlowDataset(
             id=m["id"], kind=m["kind"], year=m["year"], label=m["label"], producer=m["producer"],
             frame=frame, scope=scope, period_years=m.get("period_years"),
+            nature=m.get("nature", "observé"), method=m.get("method"), params=m.get("params"),
             sha256=m["sha256_source"], report={**m["report"], "lecture": {"source": m["source"]}})
         flow_import.write(con, ds)

@@ -122,22 +122,25 @@ def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
 
 def pick_dataset(con, communes: list[str], kind: str, year: int | None = None,
                  nature: str | None = None) -> str | None:
-    """The dataset that best covers a territory for a kind (and year): observed first."""
-    cands = con.execute("""SELECT id, year, nature, rows FROM flow_dataset WHERE kind = ?
-        AND (? IS NULL OR year = ?) AND (? IS NULL OR nature = ?)
-        ORDER BY nature = 'observé' DESC, year DESC, rows DESC""",
-                        [kind, year, year, nature, nature]).fetchall()
-    best, best_score = None, -1
+    """The dataset that best covers a territory for a kind (and year). Observed data always
+    win when they say something about the territory; estimates are the fallback (or asked
+    for explicitly with ``nature='estimé'``)."""
     rank = {"complet": 2, "partiel": 1, "absent": 0}
-    for ds_id, _, nat, _ in cands:
-        cov = coverage(con, communes, ds_id)
-        if cov.outflow == "absent" and cov.internal == "absent" and cov.inflow != "complet":
-            continue  # only a few flows from elsewhere: not an answer about this territory
-        score = rank[cov.outflow] + rank[cov.inflow] + rank[cov.internal]
-        score = score * 2 + (1 if nat == "observé" else 0)
-        if score > best_score:
-            best, best_score = ds_id, score
-    return best if best_score > 1 else None
+    natures = [nature] if nature else ["observé", "estimé"]
+    for nat in natures:
+        cands = con.execute("""SELECT id FROM flow_dataset WHERE kind = ? AND nature = ?
+            AND (? IS NULL OR year = ?) ORDER BY year DESC, rows DESC""", [kind, nat, year, year]).fetchall()
+        best, best_score = None, -1
+        for (ds_id,) in cands:
+            cov = coverage(con, communes, ds_id)
+            if cov.outflow == "absent" and cov.internal == "absent" and cov.inflow != "complet":
+                continue  # only a few flows from elsewhere: not an answer about this territory
+            score = rank[cov.outflow] + rank[cov.inflow] + rank[cov.internal]
+            if score > best_score:
+                best, best_score = ds_id, score
+        if best is not None:
+            return best
+    return None
 
 
 FLOW_SQL = """

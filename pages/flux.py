@@ -27,9 +27,14 @@ plevel = c3.selectbox("Partenaires regroupés par", ["commune", "epci", "departe
                       format_func=lambda lv: LEVEL_FR[lv], key=state.PARTNER_LEVEL)
 top_n = c4.number_input("Nombre de flux", 3, 50, int(st.session_state.get(state.TOP, "15")), step=1)
 st.session_state[state.TOP] = str(int(top_n))
-min_value = st.slider("Flux minimal affiché (personnes)", 0, 500, 0, step=10, key="_min")
+s1, s2 = st.columns([3, 2])
+min_value = s1.slider("Flux minimal affiché (personnes)", 0, 500, 0, step=10, key="_min")
+natures = {"auto": "observés si disponibles, sinon estimés", "observé": "observés seulement",
+           "estimé": "estimés (modèle) seulement"}
+nature = s2.radio("Nature des flux", list(natures), format_func=natures.get, key="_nature", horizontal=False)
 
-ds = data.pick_flow_dataset(communes, kind, None if year == "auto" else int(year))
+ds = data.pick_flow_dataset(communes, kind, None if year == "auto" else int(year),
+                            None if nature == "auto" else nature)
 if ds is None:
     st.warning(f"Aucun flux {KIND_FR[kind]} {'' if year == 'auto' else year} ne couvre {name}. "
                "Les fichiers chargés couvrent : Isère (2017), Île-de-France (2012), les résidents "

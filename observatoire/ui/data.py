@@ -82,8 +82,9 @@ def flow_datasets() -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def pick_flow_dataset(communes: tuple[str, ...], kind: str, year: int | None) -> str | None:
-    return flows.pick_dataset(cursor(), list(communes), kind, year)
+def pick_flow_dataset(communes: tuple[str, ...], kind: str, year: int | None,
+                      nature: str | None = None) -> str | None:
+    return flows.pick_dataset(cursor(), list(communes), kind, year, nature)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
