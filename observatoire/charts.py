@@ -96,11 +96,14 @@ def position(values: pd.Series, own: float, label: str, unit: str, title: str, s
     fig.add_scatter(x=[own], y=["pairs"], mode="markers+text", name=label,
                     marker={"color": OUT_COLOUR, "size": 16, "symbol": "diamond"},
                     text=[label], textposition="top center")
-    for name, v in (references or {}).items():
-        if v is None:
-            continue
-        fig.add_vline(x=v, line_dash="dash", line_color="#333",
-                      annotation_text=f"{name} : {_fr_number(v, 1)}", annotation_position="top")
     fig.update_xaxes(title=unit, gridcolor="#eee")
     fig.update_yaxes(showticklabels=False)
-    return _layout(fig, title, source, height=260)
+    fig = _layout(fig, title, source, height=300)
+    refs = [(n, v) for n, v in (references or {}).items() if v is not None]
+    fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 30 + 22 * len(refs), "b": 75})
+    fig.layout.annotations[0].update(y=-0.35)
+    for i, (name, v) in enumerate(refs):
+        fig.add_vline(x=v, line_dash="dash", line_color="#333")
+        fig.add_annotation(x=v, y=1.0 + 0.12 * (i + 1), yref="paper", text=f"{name} : {_fr_number(v, 1)}",
+                           showarrow=False, xanchor="left", font={"size": 12, "color": "#333"})
+    return fig

@@ -40,7 +40,8 @@ df = data.cooperations(query, metropole, theme, form, status, int(year) if year 
 stats = C.statistics(df)
 
 m1, m2, m3 = st.columns(3)
-m1.metric("Coopérations affichées", f"{len(df)} / {len(all_coops)} documentées")
+m1.metric("Coopérations affichées", f"{len(df)} / {len(all_coops)}",
+          help="Nombre affiché avec les filtres / nombre documenté dans le catalogue.")
 n_active = int((df["status"] == "active").sum())
 m2.metric("Actives", f"{widgets.fmt(100 * n_active / max(len(df), 1), 0)} %",
           help="Recensement 2018 : 76 % actives, 24 % en projet (sur 173).")

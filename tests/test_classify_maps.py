@@ -33,3 +33,16 @@ def test_choropleth_has_no_basemap_and_plain_text_tooltip():
     assert "html" not in deck._tooltip
     feats = spec["layers"][0]["data"]["features"]
     assert [f["properties"]["label_value"] for f in feats] == ["1 u", "donnée absente"]
+
+
+def test_position_chart_labels_every_reference_and_the_source():
+    import pandas as pd
+
+    from observatoire import charts
+
+    fig = charts.position(pd.Series([1.0, 2.0, 3.0]), 2.5, "Brest", "%", "", "Insee, 2018",
+                          references={"France": 2.0, "Bretagne": 1.5, "Finistère": None})
+    texts = [a.text for a in fig.layout.annotations]
+    assert "Source : Insee, 2018" in texts
+    assert "France : 2,0" in texts and "Bretagne : 1,5" in texts
+    assert not any("Finistère" in t for t in texts)
