@@ -115,6 +115,10 @@ def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
     else:
         internal = "partiel"
     words = {"complet": "complets", "partiel": "partiels", "absent": "non couverts"}
+    if nature == "estimé":
+        sentence = (f"Flux ESTIMÉS par un modèle, non observés : ordres de grandeur à confronter aux "
+                    f"données observées. {note[:1].upper()}{note[1:]}.")
+        return Coverage(nature, out_s, in_s, internal, note, sentence)
     sentence = (f"Flux {'estimés (modèle)' if nature == 'estimé' else 'observés'} : sortants "
                 f"{words[out_s]}, entrants {words[in_s]}, internes {words[internal]}. {note}.")
     return Coverage(nature, out_s, in_s, internal, note, sentence)

@@ -92,8 +92,16 @@ def test_flux_page_shows_totals_partners_and_partial_coverage(app_db):
     assert any("Insee, RP 2019" in c.value for c in at.caption)
 
 
-def test_flux_page_says_when_no_flow_covers_the_territory(app_db):
+def test_flux_page_falls_back_to_estimates_and_says_so(app_db):
     at = _app(app_db, "pages/flux.py", territoire="epci:242900314", flux="travail")
+    assert not at.exception
+    assert "ESTIMÉS" in " ".join(w.value for w in at.warning)
+    assert any("estimé" in c.value for c in at.caption)
+
+
+def test_flux_page_says_when_no_observed_flow_covers_the_territory(app_db):
+    at = _app(app_db, "pages/flux.py", territoire="epci:242900314", flux="travail")
+    at.radio(key="_nature").set_value("observé").run()
     assert not at.exception
     assert "Aucun flux" in " ".join(w.value for w in at.warning)
 

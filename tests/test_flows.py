@@ -93,3 +93,16 @@ def test_isere_flows_are_internal_only(con):
     s = flows.summary(con, ["38185"], "mobpro-isere-2017")
     assert round(s.internal, 1) == 37_886.5
     assert s.coverage["outflow"] == "partiel" and s.share_out is None
+
+
+def test_estimated_flows_are_a_fallback_and_say_so(con):
+    brest = flows.communes_of(con, "epci", "242900314")
+    ds = flows.pick_dataset(con, brest, "travail")
+    meta = con.execute("SELECT nature, method FROM flow_dataset WHERE id = ?", [ds]).fetchone()
+    assert meta[0] == "estimé" and "gravité" in meta[1]
+    s = flows.summary(con, brest, ds)
+    assert s.nature == "estimé" and "ESTIMÉS" in s.coverage["sentence"]
+    # where observed flows exist they win, even though the estimate covers more
+    gre = flows.communes_of(con, "epci", "200040715")
+    assert flows.pick_dataset(con, gre, "travail") == "metropoles-travail-2022"
+    assert flows.pick_dataset(con, gre, "travail", nature="estimé") == ds
