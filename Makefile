@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DB ?= data/observatoire.duckdb
 PORT ?= 8501
 
-.PHONY: run test install install-dev browser db data bench lint serve clean
+.PHONY: run test install install-dev browser browser-optional db data bench lint serve clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,19 @@ browser:
 	@command -v chromium >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
+# For run: Chromium renders chart images server-side (PNG/SVG); the app works without it.
+browser-optional:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq chromium poppler-utils >/dev/null; } || \
+	  echo "Chromium absent : l'export d'images PNG/SVG côté serveur sera indisponible."
+
 $(DB): $(VENV)/.installed
 	$(PY) -m observatoire build
 
 db: $(DB)
 
 ## make run: install, build the store if missing, start the observatory on http://localhost:$(PORT)
-run: $(VENV)/.installed $(DB)
+run: $(VENV)/.installed browser-optional $(DB)
 	$(PY) -m observatoire.ui.serve --server.port $(PORT)
 
 ## make test: install, then the whole test suite (unit, AppTest, real browser)

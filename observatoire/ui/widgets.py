@@ -91,8 +91,16 @@ PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr",
 
 
 def chart(fig, key: str) -> None:
-    """A plotly chart with PNG export (modebar) and an SVG export button."""
+    """A plotly chart, with PNG and SVG downloads rendered server-side on click (the same
+    figure as shown), besides the modebar's own PNG button."""
+    from observatoire import figure_export
+
     st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, width="stretch")
+    c1, c2, _ = st.columns([1, 1, 3])
+    c1.download_button("Image PNG", lambda: figure_export.figure_bytes(fig, "png"), f"{key}.png",
+                       "image/png", key=f"{key}_png")
+    c2.download_button("Image SVG", lambda: figure_export.figure_bytes(fig, "svg"), f"{key}.svg",
+                       "image/svg+xml", key=f"{key}_svg")
 
 
 def table_downloads(df: pd.DataFrame, name: str, source: str, key: str) -> None:
