@@ -113,7 +113,8 @@ def _job(kind: str, npz: str, params: dict, trace: bool, queue) -> None:
         b = np.where(dd > 0, 1.0, 0.0)
         err = np.inf
         it = 0
-        for it in range(1, params["max_iter"] + 1):
+        while it < params["max_iter"]:
+            it += 1
             a = np.divide(o, k @ b, out=np.zeros(n), where=o > 0)
             cs = k.T @ a
             rel = np.abs(b * cs - dd)[dd > 0] / dd[dd > 0]
@@ -157,8 +158,9 @@ def save_inputs(path: str, units, intra_factor: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from observatoire import model as M
     import evaluate_model as E
+
+    from observatoire import model as M
 
     ap = argparse.ArgumentParser(description="benchmark of observatoire.model on all of France")
     ap.add_argument("--quick", action="store_true", help="skip the tracemalloc and radiation runs")
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         sub = units[units["reg"] == args.region].reset_index(drop=True)
         rg = os.path.join(tmp, "region.npz")
         save_inputs(rg, sub, M.DEFAULT_INTRA_FACTOR)
-        strict = dict(params, outside_km=None, tol=1e-6, max_iter=3000)
+        strict = dict(params, outside_km=None, tol=params["tol"], max_iter=3000)
         f_dense = os.path.join(tmp, "dense.npy")
         f_inf = os.path.join(tmp, "sparse_inf.npy")
         f_cut = os.path.join(tmp, "sparse_cut.npy")
@@ -216,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         rs_cut = run_child("sparse", rg, dict(strict, keep_flows=f_cut))
         rs_bin = run_child("sparse", rg, dict(strict, backend="bincount"))
         n = len(sub)
-        print(f"{n} communes, {n * n:,} dense cells; closed system, tol 1e-6 (no outside zone)")
+        print(f"{n} communes, {n * n:,} dense cells; closed system, tol {strict['tol']:g} (no outside zone)")
         head = f"{'variant':44s} {'pairs':>12s} {'time s':>8s} {'iter':>6s} {'peak RSS MB':>12s}"
         print(head)
         for name, x in (("dense n x n IPF (NumPy mat-vec)", rd),

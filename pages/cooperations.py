@@ -88,8 +88,8 @@ if links:
     arcs = pd.DataFrame([{"o_lon": pts.at[a, "lon"], "o_lat": pts.at[a, "lat"], "d_lon": pts.at[b, "lon"],
                           "d_lat": pts.at[b, "lat"], "label": f"{pts.at[a, 'name']} ↔ {pts.at[b, 'name']} : {n}"}
                          for a, b, n in links if a in pts.index and b in pts.index])
-    deck = pdk.Deck(layers=[
-        pdk.Layer("GeoJsonLayer", maps.features(data.geometries("departement"), data.geometries("departement")[["code"]]),
+    deck = maps.Deck(layers=[
+        pdk.Layer("GeoJsonLayer", maps.features(data.geojson("departement"), data.geojson("departement")[["code"]]),
                   id="deps", stroked=True, filled=True, get_fill_color=[245, 245, 240, 255],
                   get_line_color=[160, 160, 160, 255], get_line_width=1, line_width_units=pdk.types.String("pixels")),
         pdk.Layer("ArcLayer", arcs.to_dict("records"), id="coop", pickable=True, get_source_position=["o_lon", "o_lat"],

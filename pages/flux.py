@@ -79,7 +79,7 @@ if level in ("commune", "epci", "departement", "region"):
     terr_point = (row[0], row[1])
 outline_within = None
 deps = [p["code"] for p in prof.parents if p["level"] == "region"]
-outlines = data.geometries("departement")
+outlines = data.geojson("departement")
 deck = maps.flow_map(lines, estimated=estimated, territory_point=terr_point,
                      totals={"sortants": s.outflow, "entrants": s.inflow}, outlines=outlines)
 

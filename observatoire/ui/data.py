@@ -56,6 +56,14 @@ def geometries(level: str, within: tuple[str, str] | None = None) -> pd.DataFram
     return territories.geometries(cursor(), level, within)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def geojson(level: str, within: tuple[str, str] | None = None) -> pd.DataFrame:
+    """Display geometries parsed once to GeoJSON (``code, geometry``)."""
+    from observatoire import maps
+
+    return maps.parse_geometries(geometries(level, within))
+
+
 @st.cache_data(show_spinner=False)
 def datasets() -> pd.DataFrame:
     return territories.datasets(cursor())
