@@ -7,23 +7,30 @@ import streamlit as st
 from observatoire import config
 from observatoire.ui import state, widgets
 
-st.set_page_config(page_title="Observatoire des coopérations interterritoriales",
-                   page_icon=":material/hub:", layout="wide")
+st.set_page_config(
+    page_title="Observatoire des coopérations interterritoriales", page_icon=":material/hub:", layout="wide"
+)
 
 if not Path(config.db_path()).exists():
-    st.error("La base de données n'est pas construite. Lancez « make run » (ou "
-             "« python -m observatoire build ») puis rechargez la page.")
+    st.error(
+        "La base de données n'est pas construite. Lancez « make run » (ou "
+        "« python -m observatoire build ») puis rechargez la page."
+    )
     st.stop()
 
 state.init()
 
 pages = [
     st.Page("pages/accueil.py", title="Accueil", icon=":material/home:", url_path="accueil", default=True),
-    st.Page("pages/territoires.py", title="Territoires (carte)", icon=":material/map:", url_path="territoires"),
+    st.Page(
+        "pages/territoires.py", title="Territoires (carte)", icon=":material/map:", url_path="territoires"
+    ),
     st.Page("pages/flux.py", title="Flux", icon=":material/sync_alt:", url_path="flux"),
     st.Page("pages/comparer.py", title="Comparer", icon=":material/compare_arrows:", url_path="comparer"),
     st.Page("pages/perimetres.py", title="Périmètres", icon=":material/select_all:", url_path="perimetres"),
-    st.Page("pages/cooperations.py", title="Coopérations", icon=":material/handshake:", url_path="cooperations"),
+    st.Page(
+        "pages/cooperations.py", title="Coopérations", icon=":material/handshake:", url_path="cooperations"
+    ),
     st.Page("pages/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
 ]
 nav = st.navigation(pages)
@@ -31,13 +38,20 @@ nav = st.navigation(pages)
 with st.sidebar:
     st.markdown("### Observatoire des coopérations interterritoriales")
 widgets.territory_picker()
-st.sidebar.toggle("Mode présentation (gros caractères)", key="_pres",
-                  value=state.presentation(),
-                  on_change=lambda: st.session_state.update(
-                      {state.PRESENTATION: "1" if st.session_state["_pres"] else "0"}))
+st.sidebar.toggle(
+    "Mode présentation (gros caractères)",
+    key="_pres",
+    value=state.presentation(),
+    on_change=lambda: st.session_state.update(
+        {state.PRESENTATION: "1" if st.session_state["_pres"] else "0"}
+    ),
+)
 if state.presentation():
-    st.markdown("<style>html, body, [class*='st-'] {font-size: 1.25rem;} "
-                "[data-testid='stMetricValue'] {font-size: 3rem;}</style>", unsafe_allow_html=True)
+    st.markdown(
+        "<style>html, body, [class*='st-'] {font-size: 1.25rem;} "
+        "[data-testid='stMetricValue'] {font-size: 3rem;}</style>",
+        unsafe_allow_html=True,
+    )
 
 nav.run()
 state.sync_url()

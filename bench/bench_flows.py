@@ -52,10 +52,12 @@ def main() -> None:
         rep = flow_import.import_file(con, csv)[0]
         imp = time.perf_counter() - t
         t = time.perf_counter()
-        naive = pd.read_csv(csv, sep=";", dtype={"CODGEO": str, "DCLT": str})
+        pd.read_csv(csv, sep=";", dtype={"CODGEO": str, "DCLT": str})
         naive_s = time.perf_counter() - t
-        print(f"import (read + validate + COG mapping + transaction): {imp:.1f} s (target < 30 s); "
-              f"naive pandas.read_csv alone: {naive_s:.1f} s")
+        print(
+            f"import (read + validate + COG mapping + transaction): {imp:.1f} s (target < 30 s); "
+            f"naive pandas.read_csv alone: {naive_s:.1f} s"
+        )
         ds = rep["dataset"]
         con.close()
         con = store.connect(db, read_only=True)
@@ -66,12 +68,16 @@ def main() -> None:
 
         def naive_matrix():
             x = fl.merge(mem.rename(columns={"commune": "origin", "epci": "o"}), on="origin", how="left")
-            x = x.merge(mem.rename(columns={"commune": "destination", "epci": "d"}), on="destination", how="left")
+            x = x.merge(
+                mem.rename(columns={"commune": "destination", "epci": "d"}), on="destination", how="left"
+            )
             return x.groupby(["o", "d"], dropna=False)["value"].sum()
 
         nms, _ = timed(naive_matrix, 3)
-        print(f"EPCI x EPCI aggregation of {len(fl):,} flows -> {len(m):,} pairs: {ms:.0f} ms warm "
-              f"(target < 300 ms); naive pandas (data already in memory): {nms:.0f} ms -> {nms / ms:.1f}x")
+        print(
+            f"EPCI x EPCI aggregation of {len(fl):,} flows -> {len(m):,} pairs: {ms:.0f} ms warm "
+            f"(target < 300 ms); naive pandas (data already in memory): {nms:.0f} ms -> {nms / ms:.1f}x"
+        )
         communes = flows.communes_of(con, "epci", "242900314")
         flows.partners(con, communes, ds)
         pms, _ = timed(lambda: flows.partners(con, communes, ds, level="epci", n=10), 10)
@@ -82,8 +88,10 @@ def main() -> None:
             return x.groupby("epci")["value"].sum().nlargest(10)
 
         npms, _ = timed(naive_partners, 5)
-        print(f"top partners of one EPCI (both ways, names): {pms:.1f} ms warm (target < 50 ms); "
-              f"naive pandas (one way, in memory): {npms:.1f} ms -> {npms / pms:.1f}x")
+        print(
+            f"top partners of one EPCI (both ways, names): {pms:.1f} ms warm (target < 50 ms); "
+            f"naive pandas (one way, in memory): {npms:.1f} ms -> {npms / pms:.1f}x"
+        )
         con.close()
 
 

@@ -25,8 +25,12 @@ def naive_profile(code: str) -> dict:
     sub = comp[comp["code"].isin(members["code"])]
     sums = sub.drop(columns=["code", "MED19", "TP6019"]).sum()
     area = members["area_km2"].sum()
-    return {"population": sums["P18_POP"], "area": area, "density": sums["P18_POP"] / area,
-            "chomage": 100 * sums["P18_CHOM1564"] / sums["P18_ACT1564"]}
+    return {
+        "population": sums["P18_POP"],
+        "area": area,
+        "density": sums["P18_POP"] / area,
+        "chomage": 100 * sums["P18_CHOM1564"] / sums["P18_ACT1564"],
+    }
 
 
 def main() -> None:
@@ -53,11 +57,14 @@ def main() -> None:
             naive.append((time.perf_counter() - t) * 1000)
         p50, p95 = statistics.median(times), sorted(times)[int(0.95 * len(times))]
         n50 = statistics.median(naive)
-        print(f"EPCI profile, warm, 200 EPCI: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(times):.1f} ms (target < 50 ms)")
+        print(
+            f"EPCI profile, warm, 200 EPCI: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(times):.1f} ms (target < 50 ms)"
+        )
         print(f"naive pandas baseline (read files + aggregate): p50 {n50:.1f} ms -> ratio {n50 / p50:.1f}x")
         con.close()
-    shipped = sum(p.stat().st_size for p in config.DATA_DIR.rglob("*") if p.is_file()
-                  and ".duckdb" not in p.name)
+    shipped = sum(
+        p.stat().st_size for p in config.DATA_DIR.rglob("*") if p.is_file() and ".duckdb" not in p.name
+    )
     print(f"shipped data in data/: {shipped / 1e6:.1f} MB (target well under 50 MB)")
 
 

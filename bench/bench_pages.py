@@ -16,10 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from observatoire import build, classify, config, maps, store, territories  # noqa: E402
+from observatoire import build, classify, config, maps, territories  # noqa: E402
 
-PAGES = ["pages/accueil.py", "pages/territoires.py", "pages/flux.py", "pages/comparer.py",
-         "pages/perimetres.py", "pages/cooperations.py", "pages/donnees.py"]
+PAGES = [
+    "pages/accueil.py",
+    "pages/territoires.py",
+    "pages/flux.py",
+    "pages/comparer.py",
+    "pages/perimetres.py",
+    "pages/cooperations.py",
+    "pages/donnees.py",
+]
 
 
 def pdk_json(deck) -> str:
@@ -39,13 +46,15 @@ def main() -> None:
         build.run(db=db)
     os.environ["OBSERVATOIRE_DB"] = str(db)
     root = Path(__file__).resolve().parents[1]
-    print("server time per page (AppTest, territory Grenoble-Alpes-Métropole; cold = first run, warm = median of 3):")
+    print(
+        "server time per page (AppTest, territory Grenoble-Alpes-Métropole; cold = first run, warm = median of 3):"
+    )
     for page in PAGES:
         times = []
         at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
         at.query_params["territoire"] = "epci:200040715"
         at.run()
-        for i in range(4):
+        for _ in range(4):
             t = time.perf_counter()
             at.switch_page(page)
             at.run()
@@ -61,25 +70,37 @@ def main() -> None:
         t = time.perf_counter()
         at.run()
         changes.append(time.perf_counter() - t)
-    print(f"territory change on Territoires: median {statistics.median(changes):.2f} s, max {max(changes):.2f} s (target < 1 s)")
+    print(
+        f"territory change on Territoires: median {statistics.median(changes):.2f} s, max {max(changes):.2f} s (target < 1 s)"
+    )
 
     from observatoire.ui import data as uidata
 
     con = uidata.connection(str(db))  # the app's own connection (one configuration per file)
     values = territories.level_values(con, "epci", "DENSITE")
     geoms = territories.geometries(con, "epci")
-    deck = maps.choropleth(geoms, values, classify.quantile_breaks(values["value"].to_numpy(dtype=float), 5),
-                           label="Densité", unit="hab./km²", year="2018", source="Insee",
-                           outlines=territories.geometries(con, "departement"))
+    deck = maps.choropleth(
+        geoms,
+        values,
+        classify.quantile_breaks(values["value"].to_numpy(dtype=float), 5),
+        label="Densité",
+        unit="hab./km²",
+        year="2018",
+        source="Insee",
+        outlines=territories.geometries(con, "departement"),
+    )
     payload = len(deck.to_json().encode())
-    print(f"France-wide EPCI map payload: {payload / 1e6:.2f} MB (target < 5 MB); "
-          f"pydeck's own pretty-printed JSON would be {len(pdk_json(deck)) / 1e6:.2f} MB")
+    print(
+        f"France-wide EPCI map payload: {payload / 1e6:.2f} MB (target < 5 MB); "
+        f"pydeck's own pretty-printed JSON would be {len(pdk_json(deck)) / 1e6:.2f} MB"
+    )
     con.close()
     uidata.connection.clear()  # the server below opens the store itself
 
     try:
-        from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
         from playwright.sync_api import sync_playwright
+
+        from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
     except ImportError:
         return
     if not os.path.exists(CHROMIUM):
@@ -91,10 +112,12 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
         wait_idle(page, expect="La France en quelques chiffres")
-        for path, expect in [("/territoires?territoire=epci:200040715", "Tous les indicateurs"),
-                             ("/flux?territoire=epci:200040715", "Bilan des flux"),
-                             ("/comparer?territoire=epci:200040715", "Indicateurs de flux"),
-                             ("/cooperations", "Coopérations par thème")]:
+        for path, expect in [
+            ("/territoires?territoire=epci:200040715", "Tous les indicateurs"),
+            ("/flux?territoire=epci:200040715", "Bilan des flux"),
+            ("/comparer?territoire=epci:200040715", "Indicateurs de flux"),
+            ("/cooperations", "Coopérations par thème"),
+        ]:
             t = time.perf_counter()
             page.goto(url + path)
             page.get_by_text(expect).first.wait_for(timeout=120000)

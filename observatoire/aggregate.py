@@ -77,7 +77,8 @@ def materialise_reference(con: duckdb.DuckDBPyConnection) -> int:
     """Fill ``indicator_value`` for every reference level; returns rows written."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE grp AS {reference_grouping_sql()}")
     con.execute("DELETE FROM indicator_value WHERE level <> 'perimetre'")
-    con.execute(f"INSERT INTO indicator_value SELECT * FROM ({AGGREGATE_SQL}) "
-                "ORDER BY level, code, indicator")
+    con.execute(
+        f"INSERT INTO indicator_value SELECT * FROM ({AGGREGATE_SQL}) ORDER BY level, code, indicator"
+    )
     con.execute("DROP TABLE grp")
     return con.execute("SELECT count(*) FROM indicator_value").fetchone()[0]

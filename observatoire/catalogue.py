@@ -14,22 +14,80 @@ import pandas as pd
 from observatoire import store, text
 from observatoire.errors import ObservatoireError, SourceFileError
 
-FORMS = ["contrat de réciprocité", "pôle métropolitain", "entente", "convention", "accord-cadre",
-         "syndicat mixte", "PETR/pays", "association", "SPL/SEM",
-         "groupement d'autorités concédantes", "Territoire d'industrie", "groupe informel", "autre"]
-THEMES = ["mobilité/transports", "tourisme", "développement économique", "alimentation", "énergie",
-          "environnement", "eau", "déchets", "santé", "culture",
-          "enseignement supérieur et recherche", "numérique", "insertion", "attractivité",
-          "agriculture", "logistique", "aménagement/planification", "services publics", "forêt-bois"]
+FORMS = [
+    "contrat de réciprocité",
+    "pôle métropolitain",
+    "entente",
+    "convention",
+    "accord-cadre",
+    "syndicat mixte",
+    "PETR/pays",
+    "association",
+    "SPL/SEM",
+    "groupement d'autorités concédantes",
+    "Territoire d'industrie",
+    "groupe informel",
+    "autre",
+]
+THEMES = [
+    "mobilité/transports",
+    "tourisme",
+    "développement économique",
+    "alimentation",
+    "énergie",
+    "environnement",
+    "eau",
+    "déchets",
+    "santé",
+    "culture",
+    "enseignement supérieur et recherche",
+    "numérique",
+    "insertion",
+    "attractivité",
+    "agriculture",
+    "logistique",
+    "aménagement/planification",
+    "services publics",
+    "forêt-bois",
+]
 STATUSES = ["active", "en projet", "terminée", "abandonnée", "inconnu"]
-BODY_TYPES = ["Région", "Département", "PNR", "PETR", "Pays", "chambre consulaire", "opérateur",
-              "commune", "syndicat", "État", "association", "autre"]
-COLUMNS = ["id", "name", "summary", "form", "themes", "status", "date_start", "date_end",
-           "metropoles", "source_doc", "source_page", "source_url", "notes"]
+BODY_TYPES = [
+    "Région",
+    "Département",
+    "PNR",
+    "PETR",
+    "Pays",
+    "chambre consulaire",
+    "opérateur",
+    "commune",
+    "syndicat",
+    "État",
+    "association",
+    "autre",
+]
+COLUMNS = [
+    "id",
+    "name",
+    "summary",
+    "form",
+    "themes",
+    "status",
+    "date_start",
+    "date_end",
+    "metropoles",
+    "source_doc",
+    "source_page",
+    "source_url",
+    "notes",
+]
 PARTNER_COLUMNS = ["cooperation_id", "partner_kind", "epci_siren", "name", "body_type", "role", "note"]
 # The 2018 census (CGET/ANCT, France urbaine, AdCF), seed 003.
-CENSUS = {"total": 173, "active_share": 0.76, "project_share": 0.24,
-          "source": "CGET/ANCT, France urbaine, AdCF : recensement fin 2018 (seed 003)"}
+CENSUS = {
+    "total": 173,
+    "active_share": 0.76,
+    "project_share": 0.24,
+    "source": "CGET/ANCT, France urbaine, AdCF : recensement fin 2018 (seed 003)",
+}
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,80}$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 SIREN_RE = re.compile(r"^\d{9}$")
@@ -56,8 +114,9 @@ def _split(v) -> list[str]:
     return [x.strip() for x in str(v).split("|") if x.strip()]
 
 
-def validate(coops: pd.DataFrame, partners: pd.DataFrame, known_epci: set[str],
-             first_line: int = 2) -> list[tuple[int, str, str]]:
+def validate(
+    coops: pd.DataFrame, partners: pd.DataFrame, known_epci: set[str], first_line: int = 2
+) -> list[tuple[int, str, str]]:
     """Every problem of a catalogue table, as (line, column, French message); line numbers
     are those of the file (header = line 1)."""
     problems = []
@@ -77,12 +136,16 @@ def validate(coops: pd.DataFrame, partners: pd.DataFrame, known_epci: set[str],
         if not str(r.get("name") or "").strip():
             problems.append((line, "name", "nom manquant"))
         if r.get("form") not in FORMS:
-            problems.append((line, "form", f"forme inconnue « {r.get('form')} » (attendu : {', '.join(FORMS)})"))
+            problems.append(
+                (line, "form", f"forme inconnue « {r.get('form')} » (attendu : {', '.join(FORMS)})")
+            )
         for t in _split(r.get("themes")):
             if t not in THEMES:
                 problems.append((line, "themes", f"thème inconnu « {t} »"))
         if r.get("status") not in STATUSES:
-            problems.append((line, "status", f"statut inconnu « {r.get('status')} » (attendu : {', '.join(STATUSES)})"))
+            problems.append(
+                (line, "status", f"statut inconnu « {r.get('status')} » (attendu : {', '.join(STATUSES)})")
+            )
         for col in ("date_start", "date_end"):
             v = str(r.get(col) or "").strip()
             if v and not DATE_RE.match(v):
@@ -93,12 +156,16 @@ def validate(coops: pd.DataFrame, partners: pd.DataFrame, known_epci: set[str],
             elif m not in known_epci:
                 problems.append((line, "metropoles", f"SIREN « {m} » : aucun EPCI actuel"))
         if not str(r.get("source_doc") or "").strip():
-            problems.append((line, "source_doc", "source manquante : chaque coopération doit citer sa source"))
+            problems.append(
+                (line, "source_doc", "source manquante : chaque coopération doit citer sa source")
+            )
     ids = set(seen)
     for i, p in enumerate(partners.to_dict("records")):
         line = first_line + i
         if p.get("cooperation_id") not in ids:
-            problems.append((line, "cooperation_id", f"coopération inconnue « {p.get('cooperation_id')} » (partenaires)"))
+            problems.append(
+                (line, "cooperation_id", f"coopération inconnue « {p.get('cooperation_id')} » (partenaires)")
+            )
         kind = p.get("partner_kind")
         if kind == "epci":
             s = str(p.get("epci_siren") or "")
@@ -108,9 +175,13 @@ def validate(coops: pd.DataFrame, partners: pd.DataFrame, known_epci: set[str],
                 problems.append((line, "epci_siren", f"SIREN « {s} » : aucun EPCI actuel (partenaires)"))
         elif kind == "organisme":
             if p.get("body_type") not in BODY_TYPES:
-                problems.append((line, "body_type", f"type d'organisme inconnu « {p.get('body_type')} » (partenaires)"))
+                problems.append(
+                    (line, "body_type", f"type d'organisme inconnu « {p.get('body_type')} » (partenaires)")
+                )
         else:
-            problems.append((line, "partner_kind", f"type de partenaire inconnu « {kind} » (epci ou organisme)"))
+            problems.append(
+                (line, "partner_kind", f"type de partenaire inconnu « {kind} » (epci ou organisme)")
+            )
         if not str(p.get("name") or "").strip():
             problems.append((line, "name", "nom du partenaire manquant (partenaires)"))
     return problems
@@ -123,19 +194,49 @@ def _known_epci(con) -> set[str]:
 def _row_params(r: dict, version: int, now, user: str) -> list:
     def s(k):
         v = r.get(k)
-        return None if v is None or (isinstance(v, float) and v != v) or str(v).strip() == "" else str(v).strip()
-    return [s("id"), s("name"), s("summary"), s("form"), _split(r.get("themes")), s("status"),
-            s("date_start"), s("date_end"), _split(r.get("metropoles")), s("source_doc"),
-            s("source_page"), s("source_url"), s("notes"), version, False, now, user]
+        return (
+            None if v is None or (isinstance(v, float) and v != v) or str(v).strip() == "" else str(v).strip()
+        )
+
+    return [
+        s("id"),
+        s("name"),
+        s("summary"),
+        s("form"),
+        _split(r.get("themes")),
+        s("status"),
+        s("date_start"),
+        s("date_end"),
+        _split(r.get("metropoles")),
+        s("source_doc"),
+        s("source_page"),
+        s("source_url"),
+        s("notes"),
+        version,
+        False,
+        now,
+        user,
+    ]
 
 
 def _insert(con, r: dict, partners: list[dict], version: int, user: str, now) -> None:
-    con.execute("INSERT INTO cooperation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                _row_params(r, version, now, user))
+    con.execute(
+        "INSERT INTO cooperation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _row_params(r, version, now, user),
+    )
     for p in partners:
-        con.execute("INSERT INTO cooperation_partner VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [r["id"], p.get("partner_kind"), p.get("epci_siren") or None, p.get("name"),
-                     p.get("body_type") or None, p.get("role") or None, p.get("note") or None])
+        con.execute(
+            "INSERT INTO cooperation_partner VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                r["id"],
+                p.get("partner_kind"),
+                p.get("epci_siren") or None,
+                p.get("name"),
+                p.get("body_type") or None,
+                p.get("role") or None,
+                p.get("note") or None,
+            ],
+        )
 
 
 def replace_all(con, coops: pd.DataFrame, partners: pd.DataFrame, user: str, transaction: bool = True) -> int:
@@ -144,7 +245,9 @@ def replace_all(con, coops: pd.DataFrame, partners: pd.DataFrame, user: str, tra
     partners = partners.fillna("")
     problems = validate(coops, partners, _known_epci(con))
     if problems:
-        raise CatalogueError(f"Catalogue refusé : {len(problems)} problème(s), rien n'a été modifié.", problems)
+        raise CatalogueError(
+            f"Catalogue refusé : {len(problems)} problème(s), rien n'a été modifié.", problems
+        )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
     def write():
@@ -157,10 +260,18 @@ def replace_all(con, coops: pd.DataFrame, partners: pd.DataFrame, user: str, tra
                 con.execute("DELETE FROM cooperation_partner WHERE cooperation_id = ?", [r["id"]])
             _insert(con, r, ps, version, user, now)
             after = get(con, r["id"])
-            con.execute("INSERT INTO cooperation_history VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [r["id"], version, "import" if before is None else "modification (import)",
-                         now, user, json.dumps(before, default=str, ensure_ascii=False) if before else None,
-                         json.dumps(after, default=str, ensure_ascii=False)])
+            con.execute(
+                "INSERT INTO cooperation_history VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    r["id"],
+                    version,
+                    "import" if before is None else "modification (import)",
+                    now,
+                    user,
+                    json.dumps(before, default=str, ensure_ascii=False) if before else None,
+                    json.dumps(after, default=str, ensure_ascii=False),
+                ],
+            )
 
     if transaction:
         with store.transaction(con):
@@ -194,15 +305,30 @@ def get(con, cid: str) -> dict | None:
         return None
     cols = [d[0] for d in cur.description]
     rec = dict(zip(cols, row))
-    rec["partners"] = cur.execute("""SELECT partner_kind, epci_siren, name, body_type, role, note
-        FROM cooperation_partner WHERE cooperation_id = ? ORDER BY role, name""", [cid]).df().to_dict("records")
+    rec["partners"] = (
+        cur.execute(
+            """SELECT partner_kind, epci_siren, name, body_type, role, note
+        FROM cooperation_partner WHERE cooperation_id = ? ORDER BY role, name""",
+            [cid],
+        )
+        .df()
+        .to_dict("records")
+    )
     return rec
 
 
-def search(con, query: str = "", metropole: str | None = None, theme: str | None = None,
-           form: str | None = None, status: str | None = None, year: int | None = None,
-           partner_epci: str | None = None, region: str | None = None,
-           include_retired: bool = False) -> pd.DataFrame:
+def search(
+    con,
+    query: str = "",
+    metropole: str | None = None,
+    theme: str | None = None,
+    form: str | None = None,
+    status: str | None = None,
+    year: int | None = None,
+    partner_epci: str | None = None,
+    region: str | None = None,
+    include_retired: bool = False,
+) -> pd.DataFrame:
     """Filtered catalogue, full-text search accent-insensitive over name, summary, notes and
     partner names."""
     df = con.execute("""SELECT c.id, c.name, c.summary, c.form, c.themes, c.status, c.date_start,
@@ -218,13 +344,22 @@ def search(con, query: str = "", metropole: str | None = None, theme: str | None
         df = df[~df["retired"]]
     q = text.normalize(query)
     if q:
-        hay = (df["name"].fillna("") + " " + df["summary"].fillna("") + " " + df["notes"].fillna("")
-               + " " + df["partner_names"].map(lambda x: " ".join(x) if x is not None else ""))
+        hay = (
+            df["name"].fillna("")
+            + " "
+            + df["summary"].fillna("")
+            + " "
+            + df["notes"].fillna("")
+            + " "
+            + df["partner_names"].map(lambda x: " ".join(x) if x is not None else "")
+        )
         hay = hay.map(text.normalize)
         for w in q.split():
             df = df[hay.loc[df.index].str.contains(w, regex=False)]
+
     def has(col, v):
         return df[col].map(lambda xs: xs is not None and v in list(xs))
+
     if metropole:
         df = df[has("metropoles", metropole)]
     if theme:
@@ -238,25 +373,40 @@ def search(con, query: str = "", metropole: str | None = None, theme: str | None
     if partner_epci:
         df = df[has("partner_epci", partner_epci) | has("metropoles", partner_epci)]
     if region:
-        regs = {r[0] for r in con.execute("SELECT code FROM territory WHERE level='epci' AND reg = ?", [region]).fetchall()}
-        df = df[df["partner_epci"].map(lambda xs: xs is not None and bool(regs & set(xs)))
-                | df["metropoles"].map(lambda xs: xs is not None and bool(regs & set(xs)))]
+        regs = {
+            r[0]
+            for r in con.execute(
+                "SELECT code FROM territory WHERE level='epci' AND reg = ?", [region]
+            ).fetchall()
+        }
+        df = df[
+            df["partner_epci"].map(lambda xs: xs is not None and bool(regs & set(xs)))
+            | df["metropoles"].map(lambda xs: xs is not None and bool(regs & set(xs)))
+        ]
     return df.reset_index(drop=True)
 
 
 def statistics(df: pd.DataFrame) -> dict[str, pd.Series]:
     """Counts by theme, form, status and métropole of a (filtered) catalogue."""
+
     def explode(col):
         return df[col].explode().dropna().value_counts()
-    return {"themes": explode("themes"), "form": df["form"].value_counts(),
-            "status": df["status"].value_counts(), "metropoles": explode("metropoles")}
+
+    return {
+        "themes": explode("themes"),
+        "form": df["form"].value_counts(),
+        "status": df["status"].value_counts(),
+        "metropoles": explode("metropoles"),
+    }
 
 
 def coverage_sentence(con) -> str:
     n = con.execute("SELECT count(*) FROM cooperation WHERE NOT retired").fetchone()[0]
-    return (f"{n} coopérations documentées ici ; le recensement de fin 2018 en comptait "
-            f"{CENSUS['total']} (liste jamais publiée), dont 76 % actives et 24 % en projet "
-            f"({CENSUS['source']}).")
+    return (
+        f"{n} coopérations documentées ici ; le recensement de fin 2018 en comptait "
+        f"{CENSUS['total']} (liste jamais publiée), dont 76 % actives et 24 % en projet "
+        f"({CENSUS['source']})."
+    )
 
 
 def save(con, record: dict, partners: list[dict], user: str, expected_version: int | None) -> int:
@@ -282,16 +432,25 @@ def save(con, record: dict, partners: list[dict], user: str, expected_version: i
                 raise ConflictError(
                     f"Cette fiche a été modifiée par {who} depuis son ouverture (version "
                     f"{before['version'] if before else '?'} au lieu de {expected_version}) : "
-                    "rechargez-la, vos changements n'ont pas été enregistrés.")
+                    "rechargez-la, vos changements n'ont pas été enregistrés."
+                )
             con.execute("DELETE FROM cooperation WHERE id = ?", [record["id"]])
             con.execute("DELETE FROM cooperation_partner WHERE cooperation_id = ?", [record["id"]])
         version = 1 if before is None else before["version"] + 1
         _insert(con, coops.iloc[0].to_dict(), parts.fillna("").to_dict("records"), version, user, now)
         after = get(con, record["id"])
-        con.execute("INSERT INTO cooperation_history VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [record["id"], version, "création" if before is None else "modification", now, user,
-                     json.dumps(before, default=str, ensure_ascii=False) if before else None,
-                     json.dumps(after, default=str, ensure_ascii=False)])
+        con.execute(
+            "INSERT INTO cooperation_history VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                record["id"],
+                version,
+                "création" if before is None else "modification",
+                now,
+                user,
+                json.dumps(before, default=str, ensure_ascii=False) if before else None,
+                json.dumps(after, default=str, ensure_ascii=False),
+            ],
+        )
     return version
 
 
@@ -308,14 +467,18 @@ def set_retired(con, cid: str, retired: bool, user: str, expected_version: int) 
 
 
 def history(con, cid: str) -> pd.DataFrame:
-    return con.execute("""SELECT version, action, changed_at, changed_by, before, after
-        FROM cooperation_history WHERE cooperation_id = ? ORDER BY version DESC""", [cid]).df()
+    return con.execute(
+        """SELECT version, action, changed_at, changed_by, before, after
+        FROM cooperation_history WHERE cooperation_id = ? ORDER BY version DESC""",
+        [cid],
+    ).df()
 
 
 def restore(con, cid: str, version: int, user: str) -> int:
     """Make an earlier version current again (as a new version)."""
-    row = con.execute("SELECT after FROM cooperation_history WHERE cooperation_id = ? AND version = ?",
-                      [cid, version]).fetchone()
+    row = con.execute(
+        "SELECT after FROM cooperation_history WHERE cooperation_id = ? AND version = ?", [cid, version]
+    ).fetchone()
     if row is None:
         raise ObservatoireError(f"Version {version} introuvable pour {cid}.")
     old = json.loads(row[0])
@@ -345,8 +508,10 @@ def read_table(path: Path | str, sheet: str | None = None) -> pd.DataFrame:
         txt = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise CatalogueError(f"Fichier « {path.name} », ligne {line} : encodage non UTF-8 "
-                             "(enregistrez le fichier en « CSV UTF-8 »). Rien n'a été importé.") from exc
+        raise CatalogueError(
+            f"Fichier « {path.name} », ligne {line} : encodage non UTF-8 "
+            "(enregistrez le fichier en « CSV UTF-8 »). Rien n'a été importé."
+        ) from exc
     import io
 
     first = txt.split("\n", 1)[0]
@@ -374,10 +539,12 @@ def export_tables(con, include_retired: bool = False) -> tuple[pd.DataFrame, pd.
     coops = con.execute(f"""SELECT id, name, summary, form, array_to_string(themes, '|') AS themes,
         status, date_start, date_end, array_to_string(metropoles, '|') AS metropoles, source_doc,
         source_page, source_url, notes FROM cooperation
-        {'' if include_retired else 'WHERE NOT retired'} ORDER BY id""").df()
-    parts = con.execute("""SELECT cooperation_id, partner_kind, epci_siren, name, body_type, role, note
+        {"" if include_retired else "WHERE NOT retired"} ORDER BY id""").df()
+    parts = con.execute(
+        """SELECT cooperation_id, partner_kind, epci_siren, name, body_type, role, note
         FROM cooperation_partner WHERE cooperation_id IN (SELECT unnest(?)) ORDER BY cooperation_id, name""",
-                        [coops["id"].tolist()]).df()
+        [coops["id"].tolist()],
+    ).df()
     return coops, parts
 
 

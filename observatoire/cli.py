@@ -54,8 +54,9 @@ def cmd_profile(args) -> int:
         print("  Appartient à : " + ", ".join(p["name"] for p in prof.parents))
     for ind in prof.indicators:
         note = f"  [{ind.note}]" if ind.note else ""
-        print(f"  - {ind.label} : {_fmt(ind.value, ind.decimals)} {ind.unit} "
-              f"({ind.source}, {ind.year}){note}")
+        print(
+            f"  - {ind.label} : {_fmt(ind.value, ind.decimals)} {ind.unit} ({ind.source}, {ind.year}){note}"
+        )
     return 0
 
 
@@ -91,10 +92,12 @@ def cmd_import(args) -> int:
     for r in reports:
         print(r["resume"])
         print(f"  jeu : {r['dataset']} ({r['kind']} {r['year']})")
-        print(f"  lignes lues : {r['lignes_lues']}, conservées : {r['lignes_conservees']}, "
-              f"codes ramenés au COG actuel : {r['codes_ramenes']['fusion']} (fusions), "
-              f"{r['codes_ramenes']['arrondissement']} (arrondissements), "
-              f"lignes avec l'étranger : {r['lignes_etranger']}")
+        print(
+            f"  lignes lues : {r['lignes_lues']}, conservées : {r['lignes_conservees']}, "
+            f"codes ramenés au COG actuel : {r['codes_ramenes']['fusion']} (fusions), "
+            f"{r['codes_ramenes']['arrondissement']} (arrondissements), "
+            f"lignes avec l'étranger : {r['lignes_etranger']}"
+        )
         print(f"  total : {_fmt(r['total'], 1)} ; couverture : {r['couverture']}")
     return 0
 
@@ -119,20 +122,29 @@ def cmd_flows(args) -> int:
     ds = flows.pick_dataset(con, communes, args.kind, args.year)
     name = territories.name_of(con, level, code)
     if ds is None:
-        print(f"Aucun flux {flows.KIND_FR[args.kind]} "
-              f"{args.year or ''} ne couvre {name}.".replace("  ", " "), file=sys.stderr)
+        print(
+            f"Aucun flux {flows.KIND_FR[args.kind]} {args.year or ''} ne couvre {name}.".replace("  ", " "),
+            file=sys.stderr,
+        )
         return 3
     s = flows.summary(con, communes, ds)
     top = flows.partners(con, communes, ds, level=args.level, n=args.top)
     if args.json:
-        _print_json({"territory": {"level": level, "code": code, "name": name},
-                     "summary": s.to_dict(), "partners": top.to_dict("records"),
-                     "median_distance_km_out": flows.median_distance(con, communes, ds)})
+        _print_json(
+            {
+                "territory": {"level": level, "code": code, "name": name},
+                "summary": s.to_dict(),
+                "partners": top.to_dict("records"),
+                "median_distance_km_out": flows.median_distance(con, communes, ds),
+            }
+        )
         return 0
     print(f"{name} — flux {flows.KIND_FR[s.kind]} {s.year} ({s.nature}) — jeu {ds}")
     print(f"  {s.coverage['sentence']}")
-    print(f"  sortants {_fmt(s.outflow)}  entrants {_fmt(s.inflow)}  internes {_fmt(s.internal)}  "
-          f"solde {_fmt(s.net)}")
+    print(
+        f"  sortants {_fmt(s.outflow)}  entrants {_fmt(s.inflow)}  internes {_fmt(s.internal)}  "
+        f"solde {_fmt(s.net)}"
+    )
     if s.share_out is not None:
         print(f"  part des résidents qui sortent : {_pct(s.share_out)}")
     if s.share_in is not None:
@@ -158,8 +170,9 @@ def cmd_user(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m observatoire",
-                                description="Observatoire des coopérations interterritoriales")
+    p = argparse.ArgumentParser(
+        prog="python -m observatoire", description="Observatoire des coopérations interterritoriales"
+    )
     p.add_argument("--db", default=None, help="chemin de la base DuckDB (défaut : $OBSERVATOIRE_DB)")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("prepare", help="régénérer data/ depuis les sources brutes")
@@ -188,8 +201,12 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("flows", help="flux d'un territoire")
     s.add_argument("territory")
     s.add_argument("--territory-level", choices=["commune", "epci", "departement", "region"])
-    s.add_argument("--level", default="epci", choices=["commune", "epci", "departement", "region"],
-                   help="niveau des partenaires")
+    s.add_argument(
+        "--level",
+        default="epci",
+        choices=["commune", "epci", "departement", "region"],
+        help="niveau des partenaires",
+    )
     s.add_argument("--kind", default="travail", choices=["travail", "residentiel", "etudes"])
     s.add_argument("--year", type=int)
     s.add_argument("--top", type=int, default=10)

@@ -107,6 +107,6 @@ class CodeMap:
         mapped = np.array([table[c][0] for c in uniq], dtype=object)
         status = np.array([table[c][1] for c in uniq], dtype=object)
         idx = pd.Index(uniq).get_indexer(codes.to_numpy())
-        return pd.DataFrame(
-            {"code": mapped[idx], "status": status[idx]}, index=codes.index
-        ).astype({"code": "string", "status": "string"})
+        return pd.DataFrame({"code": mapped[idx], "status": status[idx]}, index=codes.index).astype(
+            {"code": "string", "status": "string"}
+        )

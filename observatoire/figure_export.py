@@ -11,7 +11,9 @@ from observatoire.errors import ObservatoireError
 
 def _browser() -> None:
     if "BROWSER_PATH" not in os.environ:
-        path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+        path = shutil.which("chromium") or (
+            "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+        )
         if path:
             os.environ["BROWSER_PATH"] = path
 
@@ -26,4 +28,6 @@ def figure_bytes(fig, fmt: str = "png", width: int = 1200, scale: float = 2.0) -
     try:
         return fig.to_image(format=fmt, width=width, height=height, scale=scale if fmt == "png" else 1)
     except Exception as exc:  # kaleido raises various errors when Chromium is missing
-        raise ObservatoireError(f"Rendu de l'image impossible ({exc}) : installez le paquet Debian « chromium ».") from exc
+        raise ObservatoireError(
+            f"Rendu de l'image impossible ({exc}) : installez le paquet Debian « chromium »."
+        ) from exc

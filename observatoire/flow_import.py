@@ -19,8 +19,11 @@ from observatoire import cog, store
 from observatoire.errors import ObservatoireError
 from observatoire.sources import insee_flows
 
-KIND_FR = {"travail": "domicile-travail", "residentiel": "migrations résidentielles",
-           "etudes": "domicile-études"}
+KIND_FR = {
+    "travail": "domicile-travail",
+    "residentiel": "migrations résidentielles",
+    "etudes": "domicile-études",
+}
 LICENCE = "Licence Ouverte / Etalab 2.0"
 MAX_LISTED = 20
 
@@ -79,18 +82,25 @@ def normalise(ff: insee_flows.FlowFile, codemap: cog.CodeMap) -> tuple[pd.DataFr
         rows = df.index[unknown.to_numpy()]
         lines = []
         for i in rows[:MAX_LISTED]:
-            bad = [c for c, s in ((df.at[i, "origin"], o.at[i, "status"]),
-                                  (df.at[i, "destination"], d.at[i, "status"])) if s == "unknown"]
+            bad = [
+                c
+                for c, s in (
+                    (df.at[i, "origin"], o.at[i, "status"]),
+                    (df.at[i, "destination"], d.at[i, "status"]),
+                )
+                if s == "unknown"
+            ]
             col = "origine" if o.at[i, "status"] == "unknown" else "destination"
-            lines.append(f"ligne {first_line + int(i)}, colonne {col} : code commune inconnu "
-                         f"« {bad[0]} »")
+            lines.append(f"ligne {first_line + int(i)}, colonne {col} : code commune inconnu « {bad[0]} »")
         more = f" (et {len(rows) - MAX_LISTED} autres)" if len(rows) > MAX_LISTED else ""
         raise FlowImportError(
             f"Fichier « {ff.source} » refusé : {len(rows)} ligne(s) avec un code commune "
-            f"inconnu{more}. Rien n'a été importé.\n" + "\n".join(lines))
+            f"inconnu{more}. Rien n'a été importé.\n" + "\n".join(lines)
+        )
     dims = [c for c in ("mode", "csp") if c in df.columns]
-    out = pd.DataFrame({"origin": o["code"].to_numpy(), "destination": d["code"].to_numpy(),
-                        "value": df["value"].to_numpy()})
+    out = pd.DataFrame(
+        {"origin": o["code"].to_numpy(), "destination": d["code"].to_numpy(), "value": df["value"].to_numpy()}
+    )
     for c in dims:
         out[c] = df[c].astype("string").to_numpy()
     out = out.groupby(["origin", "destination", *dims], as_index=False, dropna=False)["value"].sum()
@@ -98,7 +108,8 @@ def normalise(ff: insee_flows.FlowFile, codemap: cog.CodeMap) -> tuple[pd.DataFr
         if c not in out.columns:
             out[c] = pd.Series([None] * len(out), dtype="string")
     abroad_codes = {c for c, s in zip(o["code"], o["status"]) if s == "abroad"} | {
-        c for c, s in zip(d["code"], d["status"]) if s == "abroad"}
+        c for c, s in zip(d["code"], d["status"]) if s == "abroad"
+    }
     out["abroad"] = out["origin"].isin(abroad_codes) | out["destination"].isin(abroad_codes)
     merged_internal = int(((o["status"] != "current") | (d["status"] != "current")).sum())
     report = {
@@ -106,8 +117,9 @@ def normalise(ff: insee_flows.FlowFile, codemap: cog.CodeMap) -> tuple[pd.DataFr
         "lignes_conservees": int(len(df)),
         "codes_ramenes": {
             "fusion": int((o["status"] == "merged").sum() + (d["status"] == "merged").sum()),
-            "arrondissement": int((o["status"] == "arrondissement").sum()
-                                  + (d["status"] == "arrondissement").sum()),
+            "arrondissement": int(
+                (o["status"] == "arrondissement").sum() + (d["status"] == "arrondissement").sum()
+            ),
         },
         "lignes_avec_code_ramene": merged_internal,
         "lignes_etranger": int(((o["status"] == "abroad") | (d["status"] == "abroad")).sum()),
@@ -125,25 +137,41 @@ def infer_scope(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> Scope:
     ddeps = set(frame.loc[~frame["abroad"], "destination"].map(dep).dropna())
     n_all = con.execute("SELECT count(DISTINCT dep) FROM membership").fetchone()[0]
     if len(odeps) >= 90 and len(ddeps) >= 90:
-        return Scope([("all", "metro")], [("all", "metro")],
-                     f"fichier France entière ({len(odeps)} départements d'origine sur {n_all}) ; "
-                     "couverture déduite du contenu")
+        return Scope(
+            [("all", "metro")],
+            [("all", "metro")],
+            f"fichier France entière ({len(odeps)} départements d'origine sur {n_all}) ; "
+            "couverture déduite du contenu",
+        )
     if ddeps <= odeps and len(ddeps) >= len(odeps) * 0.8:
         codes = [("departement", c) for c in sorted(odeps)]
-        return Scope(codes, codes, "flux internes aux départements "
-                     f"{', '.join(sorted(odeps))} ; couverture déduite du contenu")
+        return Scope(
+            codes,
+            codes,
+            f"flux internes aux départements {', '.join(sorted(odeps))} ; couverture déduite du contenu",
+        )
     if len(ddeps) > 3 * max(len(odeps), 1):
-        return Scope([("departement", c) for c in sorted(odeps)], [("all", "metro")],
-                     f"flux au départ des départements {', '.join(sorted(odeps))} vers toute la "
-                     "France ; couverture déduite du contenu")
+        return Scope(
+            [("departement", c) for c in sorted(odeps)],
+            [("all", "metro")],
+            f"flux au départ des départements {', '.join(sorted(odeps))} vers toute la "
+            "France ; couverture déduite du contenu",
+        )
     if len(odeps) > 3 * max(len(ddeps), 1):
-        return Scope([("all", "metro")], [("departement", c) for c in sorted(ddeps)],
-                     f"flux vers les départements {', '.join(sorted(ddeps))} depuis toute la "
-                     "France ; couverture déduite du contenu")
+        return Scope(
+            [("all", "metro")],
+            [("departement", c) for c in sorted(ddeps)],
+            f"flux vers les départements {', '.join(sorted(ddeps))} depuis toute la "
+            "France ; couverture déduite du contenu",
+        )
     both = sorted(odeps & ddeps)
     codes = [("departement", c) for c in both]
-    return Scope(codes, codes, "couverture incertaine : seuls les flux internes aux départements "
-                 f"{', '.join(both)} sont considérés comme complets (déduit du contenu)")
+    return Scope(
+        codes,
+        codes,
+        "couverture incertaine : seuls les flux internes aux départements "
+        f"{', '.join(both)} sont considérés comme complets (déduit du contenu)",
+    )
 
 
 def write(con: duckdb.DuckDBPyConnection, ds: FlowDataset) -> None:
@@ -165,19 +193,54 @@ def write(con: duckdb.DuckDBPyConnection, ds: FlowDataset) -> None:
     dims = ",".join(c for c in ("mode", "csp") if frame[c].notna().any())
     con.execute(
         """INSERT INTO flow_dataset VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [ds.id, ds.kind, ds.year, ds.period_years, ds.nature, ds.label, ds.producer, LICENCE,
-         ds.method, json.dumps(ds.params) if ds.params else None, dims or None, ds.scope.note,
-         len(frame), float(frame["value"].sum()), ds.sha256, now])
+        [
+            ds.id,
+            ds.kind,
+            ds.year,
+            ds.period_years,
+            ds.nature,
+            ds.label,
+            ds.producer,
+            LICENCE,
+            ds.method,
+            json.dumps(ds.params) if ds.params else None,
+            dims or None,
+            ds.scope.note,
+            len(frame),
+            float(frame["value"].sum()),
+            ds.sha256,
+            now,
+        ],
+    )
     con.execute(
         "INSERT INTO dataset VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [ds.id, ds.producer, ds.label, str(ds.year), LICENCE, "flux", ds.nature, ds.scope.note,
-         ds.report.get("lecture", {}).get("source"), len(frame), ds.sha256, now,
-         json.dumps(ds.report, ensure_ascii=False, default=str)])
+        [
+            ds.id,
+            ds.producer,
+            ds.label,
+            str(ds.year),
+            LICENCE,
+            "flux",
+            ds.nature,
+            ds.scope.note,
+            ds.report.get("lecture", {}).get("source"),
+            len(frame),
+            ds.sha256,
+            now,
+            json.dumps(ds.report, ensure_ascii=False, default=str),
+        ],
+    )
 
 
-def import_file(con: duckdb.DuckDBPyConnection, path: Path | str | bytes, *, kind: str | None = None,
-                year: int | None = None, name: str | None = None,
-                max_bytes: int = insee_flows.DEFAULT_MAX_BYTES) -> list[dict]:
+def import_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path | str | bytes,
+    *,
+    kind: str | None = None,
+    year: int | None = None,
+    name: str | None = None,
+    max_bytes: int = insee_flows.DEFAULT_MAX_BYTES,
+) -> list[dict]:
     """Import an INSEE flow file (any supported layout) in one transaction.
 
     Re-importing the same content replaces it (the dataset id comes from kind, year and the
@@ -192,13 +255,31 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path | str | bytes, *, kin
         scope = infer_scope(con, frame)
         ds_id = f"import-{ff.kind}-{ff.year}-{ff.sha256[:10]}"
         label = f"Flux {KIND_FR[ff.kind]} {ff.year} (import : {ff.source})"
-        datasets.append(FlowDataset(
-            id=ds_id, kind=ff.kind, year=ff.year, label=label, producer="Insee (fichier importé)",
-            frame=frame, scope=scope, period_years=ff.period_years, sha256=ff.sha256,
-            report=report))
+        datasets.append(
+            FlowDataset(
+                id=ds_id,
+                kind=ff.kind,
+                year=ff.year,
+                label=label,
+                producer="Insee (fichier importé)",
+                frame=frame,
+                scope=scope,
+                period_years=ff.period_years,
+                sha256=ff.sha256,
+                report=report,
+            )
+        )
     with store.transaction(con):
         for ds in datasets:
             write(con, ds)
-    return [{"dataset": ds.id, "kind": ds.kind, "year": ds.year, "couverture": ds.scope.note,
-             **{k: v for k, v in ds.report.items() if k != "lecture"},
-             "resume": ds.report["lecture"].get("summary")} for ds in datasets]
+    return [
+        {
+            "dataset": ds.id,
+            "kind": ds.kind,
+            "year": ds.year,
+            "couverture": ds.scope.note,
+            **{k: v for k, v in ds.report.items() if k != "lecture"},
+            "resume": ds.report["lecture"].get("summary"),
+        }
+        for ds in datasets
+    ]

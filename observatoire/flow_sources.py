@@ -16,57 +16,85 @@ from observatoire import cog, flow_import
 from observatoire.errors import SourceFileError
 from observatoire.sources import insee_flows
 
-METROPOLES = {"200040715": "Grenoble-Alpes-Métropole", "243500139": "Rennes Métropole",
-              "200023414": "Métropole Rouen Normandie", "244200770": "Saint-Étienne Métropole",
-              "243400017": "Montpellier Méditerranée Métropole"}
+METROPOLES = {
+    "200040715": "Grenoble-Alpes-Métropole",
+    "243500139": "Rennes Métropole",
+    "200023414": "Métropole Rouen Normandie",
+    "244200770": "Saint-Étienne Métropole",
+    "243400017": "Montpellier Méditerranée Métropole",
+}
 MET_SCOPE = [("epci", c) for c in METROPOLES]
 ALL = [("all", "metro")]
 IDF = [("region", "11")]
 
 # id, raw file (relative to the raw folder), reader kwargs, label, producer, scope
 SHIPPED = [
-    {"id": "mobpro-isere-2017", "file": "mobpro-isere-2017/mobpro_isere2017_utf8.csv",
-     "label": "Navettes domicile-travail internes à l'Isère, 2017",
-     "producer": "Insee, RP 2017, base flux de mobilité domicile-lieu de travail "
-                 "(extrait Isère, atelier TransCarto)",
-     "origin": [("departement", "38")], "destination": [("departement", "38")],
-     "note": "flux internes à l'Isère : ni les sorties ni les entrées du département"},
-    {"id": "mobpro-idf-2012", "file": "mobpro-idf-2012-by-mode-csp/idf_commute_flows_2012_mode_csp.csv.gz",
-     "label": "Navettes domicile-travail internes à l'Île-de-France par mode et CSP, 2012",
-     "producer": "Insee, RP 2012 ; agrégation Géographie-cités (ameginatif)",
-     "origin": IDF, "destination": IDF, "year": 2012,
-     "note": "flux internes à l'Île-de-France, par mode de transport et CSP ; ni les sorties "
-             "ni les entrées de la région"},
-    {"id": "metropoles-{kind}-{year}", "file": "flows-5-metropoles-2019-2022/Mobilite_profess_clean.csv",
-     "kind": "travail",
-     "label": "Navettes domicile-travail des résidents de 5 métropoles, {year}",
-     "producer": "Insee, RP {year}, base flux de mobilité (filtre : résidents de Grenoble, "
-                 "Rennes, Rouen, Saint-Étienne, Montpellier)",
-     "origin": MET_SCOPE, "destination": ALL,
-     "note": "résidents des 5 métropoles vers toute la France métropolitaine : les flux "
-             "entrant dans ces métropoles depuis l'extérieur ne sont pas connus"},
-    {"id": "metropoles-{kind}-{year}", "file": "flows-5-metropoles-2019-2022/Mobilite_scolaire_clean.csv",
-     "kind": "etudes",
-     "label": "Navettes domicile-études des résidents de 5 métropoles, {year}",
-     "producer": "Insee, RP {year}, base flux domicile-lieu d'études (filtre : résidents des 5 "
-                 "métropoles)",
-     "origin": MET_SCOPE, "destination": ALL,
-     "note": "élèves et étudiants résidant dans les 5 métropoles : les flux entrants ne sont "
-             "pas connus"},
-    {"id": "metropoles-{kind}-{year}", "file": "flows-5-metropoles-2019-2022/Migrations_resid_clean.csv",
-     "kind": "residentiel",
-     "label": "Migrations résidentielles vers 5 métropoles, {year}",
-     "producer": "Insee, RP {year}, base flux de migrations résidentielles (filtre : résidence "
-                 "actuelle dans les 5 métropoles)",
-     "origin": ALL, "destination": MET_SCOPE,
-     "note": "arrivées dans les 5 métropoles (et stables) : les départs de ces métropoles vers "
-             "l'extérieur ne sont pas connus"},
+    {
+        "id": "mobpro-isere-2017",
+        "file": "mobpro-isere-2017/mobpro_isere2017_utf8.csv",
+        "label": "Navettes domicile-travail internes à l'Isère, 2017",
+        "producer": "Insee, RP 2017, base flux de mobilité domicile-lieu de travail "
+        "(extrait Isère, atelier TransCarto)",
+        "origin": [("departement", "38")],
+        "destination": [("departement", "38")],
+        "note": "flux internes à l'Isère : ni les sorties ni les entrées du département",
+    },
+    {
+        "id": "mobpro-idf-2012",
+        "file": "mobpro-idf-2012-by-mode-csp/idf_commute_flows_2012_mode_csp.csv.gz",
+        "label": "Navettes domicile-travail internes à l'Île-de-France par mode et CSP, 2012",
+        "producer": "Insee, RP 2012 ; agrégation Géographie-cités (ameginatif)",
+        "origin": IDF,
+        "destination": IDF,
+        "year": 2012,
+        "note": "flux internes à l'Île-de-France, par mode de transport et CSP ; ni les sorties "
+        "ni les entrées de la région",
+    },
+    {
+        "id": "metropoles-{kind}-{year}",
+        "file": "flows-5-metropoles-2019-2022/Mobilite_profess_clean.csv",
+        "kind": "travail",
+        "label": "Navettes domicile-travail des résidents de 5 métropoles, {year}",
+        "producer": "Insee, RP {year}, base flux de mobilité (filtre : résidents de Grenoble, "
+        "Rennes, Rouen, Saint-Étienne, Montpellier)",
+        "origin": MET_SCOPE,
+        "destination": ALL,
+        "note": "résidents des 5 métropoles vers toute la France métropolitaine : les flux "
+        "entrant dans ces métropoles depuis l'extérieur ne sont pas connus",
+    },
+    {
+        "id": "metropoles-{kind}-{year}",
+        "file": "flows-5-metropoles-2019-2022/Mobilite_scolaire_clean.csv",
+        "kind": "etudes",
+        "label": "Navettes domicile-études des résidents de 5 métropoles, {year}",
+        "producer": "Insee, RP {year}, base flux domicile-lieu d'études (filtre : résidents des 5 "
+        "métropoles)",
+        "origin": MET_SCOPE,
+        "destination": ALL,
+        "note": "élèves et étudiants résidant dans les 5 métropoles : les flux entrants ne sont pas connus",
+    },
+    {
+        "id": "metropoles-{kind}-{year}",
+        "file": "flows-5-metropoles-2019-2022/Migrations_resid_clean.csv",
+        "kind": "residentiel",
+        "label": "Migrations résidentielles vers 5 métropoles, {year}",
+        "producer": "Insee, RP {year}, base flux de migrations résidentielles (filtre : résidence "
+        "actuelle dans les 5 métropoles)",
+        "origin": ALL,
+        "destination": MET_SCOPE,
+        "note": "arrivées dans les 5 métropoles (et stables) : les départs de ces métropoles vers "
+        "l'extérieur ne sont pas connus",
+    },
 ] + [
-    {"id": f"migcom-2008-{dep}", "file": f"migcom-2008-dep31-44-46/MRE{dep}.csv",
-     "label": f"Migrations résidentielles internes au département {dep} (résidence 5 ans avant), 2008",
-     "producer": "Insee, RP 2008, base flux de migrations résidentielles (package R flows, riatelab)",
-     "origin": [("departement", dep)], "destination": [("departement", dep)],
-     "note": f"migrations internes au département {dep}, sur 5 ans"}
+    {
+        "id": f"migcom-2008-{dep}",
+        "file": f"migcom-2008-dep31-44-46/MRE{dep}.csv",
+        "label": f"Migrations résidentielles internes au département {dep} (résidence 5 ans avant), 2008",
+        "producer": "Insee, RP 2008, base flux de migrations résidentielles (package R flows, riatelab)",
+        "origin": [("departement", dep)],
+        "destination": [("departement", dep)],
+        "note": f"migrations internes au département {dep}, sur 5 ans",
+    }
     for dep in ("31", "44", "46")
 ]
 
@@ -88,13 +116,22 @@ def prepare(raw: Path, out: Path, codemap: cog.CodeMap) -> list[Path]:
             frame.to_parquet(target, index=False, compression="zstd")
             written.append(target)
             report.pop("lecture", None)
-            meta.append({
-                "id": ds_id, "kind": ff.kind, "year": ff.year, "period_years": ff.period_years,
-                "label": spec["label"].format(**fmt), "producer": spec["producer"].format(**fmt),
-                "origin": spec["origin"], "destination": spec["destination"],
-                "note": spec["note"], "sha256_source": ff.sha256, "source": spec["file"],
-                "report": report,
-            })
+            meta.append(
+                {
+                    "id": ds_id,
+                    "kind": ff.kind,
+                    "year": ff.year,
+                    "period_years": ff.period_years,
+                    "label": spec["label"].format(**fmt),
+                    "producer": spec["producer"].format(**fmt),
+                    "origin": spec["origin"],
+                    "destination": spec["destination"],
+                    "note": spec["note"],
+                    "sha256_source": ff.sha256,
+                    "source": spec["file"],
+                    "report": report,
+                }
+            )
     est_path, est_meta = prepare_estimated(out.parent, out)
     written.append(est_path)
     meta.append(est_meta)
@@ -115,8 +152,10 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     from observatoire import model
 
     com = pd.read_parquet(data / "ref/communes.parquet", columns=["code", "lon", "lat", "area_km2"])
-    comp = pd.read_parquet(data / "indicators/comparateur_2021.parquet",
-                           columns=["code", "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT"])
+    comp = pd.read_parquet(
+        data / "indicators/comparateur_2021.parquet",
+        columns=["code", "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT"],
+    )
     units = com.merge(comp, on="code", how="inner").dropna(subset=["lon", "lat"])
     units["origins"] = model.employed_residents(units["P18_ACT1564"], units["P18_CHOM1564"])
     units["destinations"] = units["P18_EMPLT"]
@@ -125,31 +164,52 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     seconds = time.perf_counter() - t0
     total = float(est["value"].sum())
     kept = est[est["value"] >= ESTIMATE_MIN]
-    frame = pd.DataFrame({"origin": kept["origin"].astype(str), "destination": kept["destination"].astype(str),
-                          "value": kept["value"].round(1)})
+    frame = pd.DataFrame(
+        {
+            "origin": kept["origin"].astype(str),
+            "destination": kept["destination"].astype(str),
+            "value": kept["value"].round(1),
+        }
+    )
     frame["mode"] = pd.Series([None] * len(frame), dtype="string")
     frame["csp"] = pd.Series([None] * len(frame), dtype="string")
     frame["abroad"] = False
     path = out / f"{ESTIMATE_ID}.parquet"
     frame.to_parquet(path, index=False, compression="zstd")
-    params = {"modèle": "gravité doublement contrainte (Furness)", "dissuasion": model.DEFAULT_FORM,
-              "beta_par_km": model.DEFAULT_BETA, "rayon_km": model.DEFAULT_CUTOFF_KM,
-              "origines": "actifs occupés 15-64 ans (P18_ACT1564 − P18_CHOM1564)",
-              "destinations": "emplois au lieu de travail (P18_EMPLT), ramenés au total des origines",
-              "calibration": "docs/MODEL.md", "couples_estimes": int(len(est)),
-              "seuil_livre_personnes": ESTIMATE_MIN,
-              "part_du_volume_livre": round(float(frame["value"].sum()) / total, 4),
-              "secondes": round(seconds, 1)}
-    meta = {"id": ESTIMATE_ID, "kind": "travail", "year": 2018, "period_years": None,
-            "nature": "estimé", "method": "gravité doublement contrainte", "params": params,
-            "label": "Navettes domicile-travail ESTIMÉES pour toute la France (modèle de gravité), 2018",
-            "producer": "Observatoire (modèle) à partir d'Insee, Comparateur de territoires (RP 2018)",
-            "origin": ALL, "destination": ALL,
-            "note": (f"flux ESTIMÉS par un modèle de gravité (non observés) ; seuls les flux d'au moins "
-                     f"{ESTIMATE_MIN:g} personne sont conservés ({100 * params['part_du_volume_livre']:.0f} % "
-                     "du volume estimé)"),
-            "sha256_source": "", "source": "data/indicators/comparateur_2021.parquet",
-            "report": {"total": float(frame["value"].sum()), "couples_apres_regroupement": len(frame)}}
+    params = {
+        "modèle": "gravité doublement contrainte (Furness)",
+        "dissuasion": model.DEFAULT_FORM,
+        "beta_par_km": model.DEFAULT_BETA,
+        "rayon_km": model.DEFAULT_CUTOFF_KM,
+        "origines": "actifs occupés 15-64 ans (P18_ACT1564 − P18_CHOM1564)",
+        "destinations": "emplois au lieu de travail (P18_EMPLT), ramenés au total des origines",
+        "calibration": "docs/MODEL.md",
+        "couples_estimes": int(len(est)),
+        "seuil_livre_personnes": ESTIMATE_MIN,
+        "part_du_volume_livre": round(float(frame["value"].sum()) / total, 4),
+        "secondes": round(seconds, 1),
+    }
+    meta = {
+        "id": ESTIMATE_ID,
+        "kind": "travail",
+        "year": 2018,
+        "period_years": None,
+        "nature": "estimé",
+        "method": "gravité doublement contrainte",
+        "params": params,
+        "label": "Navettes domicile-travail ESTIMÉES pour toute la France (modèle de gravité), 2018",
+        "producer": "Observatoire (modèle) à partir d'Insee, Comparateur de territoires (RP 2018)",
+        "origin": ALL,
+        "destination": ALL,
+        "note": (
+            f"flux ESTIMÉS par un modèle de gravité (non observés) ; seuls les flux d'au moins "
+            f"{ESTIMATE_MIN:g} personne sont conservés ({100 * params['part_du_volume_livre']:.0f} % "
+            "du volume estimé)"
+        ),
+        "sha256_source": "",
+        "source": "data/indicators/comparateur_2021.parquet",
+        "report": {"total": float(frame["value"].sum()), "couples_apres_regroupement": len(frame)},
+    }
     return path, meta
 
 
@@ -170,11 +230,22 @@ def load(con: duckdb.DuckDBPyConnection, data: Path) -> None:
             raise SourceFileError(path, "fichier de flux manquant") from exc
         except Exception as exc:
             raise SourceFileError(path, f"fichier Parquet illisible ({exc})") from exc
-        scope = flow_import.Scope([tuple(x) for x in m["origin"]], [tuple(x) for x in m["destination"]],
-                                  m["note"])
+        scope = flow_import.Scope(
+            [tuple(x) for x in m["origin"]], [tuple(x) for x in m["destination"]], m["note"]
+        )
         ds = flow_import.FlowDataset(
-            id=m["id"], kind=m["kind"], year=m["year"], label=m["label"], producer=m["producer"],
-            frame=frame, scope=scope, period_years=m.get("period_years"),
-            nature=m.get("nature", "observé"), method=m.get("method"), params=m.get("params"),
-            sha256=m["sha256_source"], report={**m["report"], "lecture": {"source": m["source"]}})
+            id=m["id"],
+            kind=m["kind"],
+            year=m["year"],
+            label=m["label"],
+            producer=m["producer"],
+            frame=frame,
+            scope=scope,
+            period_years=m.get("period_years"),
+            nature=m.get("nature", "observé"),
+            method=m.get("method"),
+            params=m.get("params"),
+            sha256=m["sha256_source"],
+            report={**m["report"], "lecture": {"source": m["source"]}},
+        )
         flow_import.write(con, ds)

@@ -15,10 +15,17 @@ import pandas as pd
 
 from observatoire.errors import NotFoundError
 
-KIND_FR = {"travail": "domicile-travail", "residentiel": "migrations résidentielles",
-           "etudes": "domicile-études"}
-UNIT = {"commune": "{m}.commune", "epci": "coalesce({m}.epci, {m}.commune)",
-        "departement": "{m}.dep", "region": "{m}.reg"}
+KIND_FR = {
+    "travail": "domicile-travail",
+    "residentiel": "migrations résidentielles",
+    "etudes": "domicile-études",
+}
+UNIT = {
+    "commune": "{m}.commune",
+    "epci": "coalesce({m}.epci, {m}.commune)",
+    "departement": "{m}.dep",
+    "region": "{m}.reg",
+}
 ABROAD = "ETRANGER"
 DISTANCE_BINS = [0, 1, 5, 10, 20, 30, 50, 100, 200, 100000]
 
@@ -77,12 +84,12 @@ SCOPE_SQL = """
 class Coverage:
     """What a dataset tells about a territory, side by side, in words."""
 
-    nature: str          # observé / estimé
-    outflow: str         # complet / partiel / absent
+    nature: str  # observé / estimé
+    outflow: str  # complet / partiel / absent
     inflow: str
     internal: str
-    note: str            # the dataset's own coverage note
-    sentence: str        # plain French for the page
+    note: str  # the dataset's own coverage note
+    sentence: str  # plain French for the page
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -97,10 +104,22 @@ def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
     nature, note = meta
     n, in_origin = cur.execute(SCOPE_SQL, [dataset_id, "origin"]).fetchone()
     _, in_dest = cur.execute(SCOPE_SQL, [dataset_id, "destination"]).fetchone()
-    all_dest = cur.execute("SELECT count(*) FROM flow_scope WHERE dataset_id = ? AND side = "
-                           "'destination' AND scope_level = 'all'", [dataset_id]).fetchone()[0] > 0
-    all_origin = cur.execute("SELECT count(*) FROM flow_scope WHERE dataset_id = ? AND side = "
-                             "'origin' AND scope_level = 'all'", [dataset_id]).fetchone()[0] > 0
+    all_dest = (
+        cur.execute(
+            "SELECT count(*) FROM flow_scope WHERE dataset_id = ? AND side = "
+            "'destination' AND scope_level = 'all'",
+            [dataset_id],
+        ).fetchone()[0]
+        > 0
+    )
+    all_origin = (
+        cur.execute(
+            "SELECT count(*) FROM flow_scope WHERE dataset_id = ? AND side = "
+            "'origin' AND scope_level = 'all'",
+            [dataset_id],
+        ).fetchone()[0]
+        > 0
+    )
 
     def side(in_scope: int, other_all: bool) -> str:
         if in_scope == 0:
@@ -116,24 +135,32 @@ def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
         internal = "partiel"
     words = {"complet": "complets", "partiel": "partiels", "absent": "non couverts"}
     if nature == "estimé":
-        sentence = (f"Flux ESTIMÉS par un modèle, non observés : ordres de grandeur à confronter aux "
-                    f"données observées. {note[:1].upper()}{note[1:]}.")
+        sentence = (
+            f"Flux ESTIMÉS par un modèle, non observés : ordres de grandeur à confronter aux "
+            f"données observées. {note[:1].upper()}{note[1:]}."
+        )
         return Coverage(nature, out_s, in_s, internal, note, sentence)
-    sentence = (f"Flux {'estimés (modèle)' if nature == 'estimé' else 'observés'} : sortants "
-                f"{words[out_s]}, entrants {words[in_s]}, internes {words[internal]}. {note}.")
+    sentence = (
+        f"Flux {'estimés (modèle)' if nature == 'estimé' else 'observés'} : sortants "
+        f"{words[out_s]}, entrants {words[in_s]}, internes {words[internal]}. {note}."
+    )
     return Coverage(nature, out_s, in_s, internal, note, sentence)
 
 
-def pick_dataset(con, communes: list[str], kind: str, year: int | None = None,
-                 nature: str | None = None) -> str | None:
+def pick_dataset(
+    con, communes: list[str], kind: str, year: int | None = None, nature: str | None = None
+) -> str | None:
     """The dataset that best covers a territory for a kind (and year). Observed data always
     win when they say something about the territory; estimates are the fallback (or asked
     for explicitly with ``nature='estimé'``)."""
     rank = {"complet": 2, "partiel": 1, "absent": 0}
     natures = [nature] if nature else ["observé", "estimé"]
     for nat in natures:
-        cands = con.execute("""SELECT id FROM flow_dataset WHERE kind = ? AND nature = ?
-            AND (? IS NULL OR year = ?) ORDER BY year DESC, rows DESC""", [kind, nat, year, year]).fetchall()
+        cands = con.execute(
+            """SELECT id FROM flow_dataset WHERE kind = ? AND nature = ?
+            AND (? IS NULL OR year = ?) ORDER BY year DESC, rows DESC""",
+            [kind, nat, year, year],
+        ).fetchall()
         best, best_score = None, -1
         for (ds_id,) in cands:
             cov = coverage(con, communes, ds_id)
@@ -180,8 +207,8 @@ class Summary:
     internal: float
     net: float
     abroad_out: float
-    share_out: float | None      # residents leaving / all residents in the flows
-    share_in: float | None       # places (jobs, seats) held by people from outside
+    share_out: float | None  # residents leaving / all residents in the flows
+    share_in: float | None  # places (jobs, seats) held by people from outside
     coverage: dict
 
     def to_dict(self) -> dict:
@@ -194,28 +221,45 @@ def summary(con, communes: list[str], dataset_id: str) -> Summary:
     meta = cur.execute("SELECT kind, year, nature FROM flow_dataset WHERE id = ?", [dataset_id]).fetchone()
     if meta is None:
         raise NotFoundError(f"Jeu de flux inconnu : {dataset_id}")
-    row = cur.execute(f"""SELECT
+    row = cur.execute(
+        f"""SELECT
         coalesce(sum(value) FILTER (WHERE o_in AND NOT d_in), 0),
         coalesce(sum(value) FILTER (WHERE d_in AND NOT o_in), 0),
         coalesce(sum(value) FILTER (WHERE o_in AND d_in), 0),
         coalesce(sum(value) FILTER (WHERE o_in AND d_unit = '{ABROAD}'), 0)
-        FROM ({_territory_flows(cur, dataset_id, 'commune')})""", {"ds": dataset_id}).fetchone()
+        FROM ({_territory_flows(cur, dataset_id, "commune")})""",
+        {"ds": dataset_id},
+    ).fetchone()
     out, inn, internal, abroad = (float(x) for x in row)
     cov = coverage(con, communes, dataset_id)
     # Shares only where the side is completely observed (else they would be biased).
     share_out = out / (out + internal) if cov.outflow == "complet" and (out + internal) > 0 else None
     share_in = inn / (inn + internal) if cov.inflow == "complet" and (inn + internal) > 0 else None
-    return Summary(dataset_id, meta[0], meta[1], meta[2], out, inn, internal, inn - out, abroad,
-                   share_out, share_in, cov.to_dict())
+    return Summary(
+        dataset_id,
+        meta[0],
+        meta[1],
+        meta[2],
+        out,
+        inn,
+        internal,
+        inn - out,
+        abroad,
+        share_out,
+        share_in,
+        cov.to_dict(),
+    )
 
 
-def partners(con, communes: list[str], dataset_id: str, level: str = "epci", n: int = 10,
-             min_value: float = 0.0) -> pd.DataFrame:
+def partners(
+    con, communes: list[str], dataset_id: str, level: str = "epci", n: int = 10, min_value: float = 0.0
+) -> pd.DataFrame:
     """Top ``n`` partners both ways: ``direction`` (sortant/entrant), partner code and name,
     value and share of the direction's total. Partners are units of ``level`` (flows inside
     the territory excluded); places abroad are grouped as ``ETRANGER``."""
     cur = _with_territory(con, communes)
-    df = cur.execute(f"""
+    df = cur.execute(
+        f"""
         WITH t AS ({_territory_flows(cur, dataset_id, level)}),
         d AS (
             SELECT 'sortant' AS direction, d_unit AS code, sum(value) AS value FROM t
@@ -230,7 +274,8 @@ def partners(con, communes: list[str], dataset_id: str, level: str = "epci", n: 
                r.value, r.share
         FROM r LEFT JOIN territory tt ON tt.level = $level AND tt.code = r.code
         WHERE r.rang <= $n ORDER BY r.direction DESC, r.rang""",
-                     {"ds": dataset_id, "min": min_value, "level": level, "n": n}).df()
+        {"ds": dataset_id, "min": min_value, "level": level, "n": n},
+    ).df()
     return df
 
 
@@ -238,10 +283,13 @@ def distance_profile(con, communes: list[str], dataset_id: str) -> pd.DataFrame:
     """Flow-weighted distribution of distances (between commune points) of the flows leaving,
     entering or inside the territory, by distance band."""
     cur = _with_territory(con, communes)
-    labels = [f"{a}–{b} km" if b < 100000 else f"{a} km et plus"
-              for a, b in zip(DISTANCE_BINS[:-1], DISTANCE_BINS[1:])]
-    df = cur.execute(f"""
-        WITH t AS ({_territory_flows(cur, dataset_id, 'commune')}),
+    labels = [
+        f"{a}–{b} km" if b < 100000 else f"{a} km et plus"
+        for a, b in zip(DISTANCE_BINS[:-1], DISTANCE_BINS[1:])
+    ]
+    df = cur.execute(
+        f"""
+        WITH t AS ({_territory_flows(cur, dataset_id, "commune")}),
         g AS (
             SELECT CASE WHEN o_in AND d_in THEN 'interne' WHEN o_in THEN 'sortant' ELSE 'entrant' END
                        AS direction, value,
@@ -250,7 +298,9 @@ def distance_profile(con, communes: list[str], dataset_id: str) -> pd.DataFrame:
                        * pow(sin(radians(b.lon - a.lon) / 2), 2))) AS km
             FROM t JOIN territory a ON a.level = 'commune' AND a.code = t.origin
                    JOIN territory b ON b.level = 'commune' AND b.code = t.destination)
-        SELECT direction, km, value FROM g""", {"ds": dataset_id}).df()
+        SELECT direction, km, value FROM g""",
+        {"ds": dataset_id},
+    ).df()
     if df.empty:
         return pd.DataFrame(columns=["direction", "bande", "value", "share"])
     df["bande"] = pd.cut(df["km"], DISTANCE_BINS, right=False, labels=labels)
@@ -263,14 +313,17 @@ def distance_profile(con, communes: list[str], dataset_id: str) -> pd.DataFrame:
 def median_distance(con, communes: list[str], dataset_id: str, direction: str = "sortant") -> float | None:
     """Flow-weighted median distance (km) of one direction (stayers count as 0 km for 'interne')."""
     cur = _with_territory(con, communes)
-    df = cur.execute(f"""
-        WITH t AS ({_territory_flows(cur, dataset_id, 'commune')})
+    df = cur.execute(
+        f"""
+        WITH t AS ({_territory_flows(cur, dataset_id, "commune")})
         SELECT value, 2 * 6371 * asin(sqrt(pow(sin(radians(b.lat - a.lat) / 2), 2)
                        + cos(radians(a.lat)) * cos(radians(b.lat))
                        * pow(sin(radians(b.lon - a.lon) / 2), 2))) AS km,
                CASE WHEN o_in AND d_in THEN 'interne' WHEN o_in THEN 'sortant' ELSE 'entrant' END AS direction
         FROM t JOIN territory a ON a.level = 'commune' AND a.code = t.origin
-               JOIN territory b ON b.level = 'commune' AND b.code = t.destination""", {"ds": dataset_id}).df()
+               JOIN territory b ON b.level = 'commune' AND b.code = t.destination""",
+        {"ds": dataset_id},
+    ).df()
     df = df[df["direction"] == direction].sort_values("km")
     if df.empty:
         return None
@@ -282,43 +335,59 @@ def evolution(con, communes: list[str], kind: str, nature: str = "observé") -> 
     """Summary per year for every year where a dataset of this kind covers the territory
     (the same coverage family, so the years compare)."""
     rows = []
-    for ds_id, year in con.execute("SELECT id, year FROM flow_dataset WHERE kind = ? AND nature = ? "
-                                   "ORDER BY year", [kind, nature]).fetchall():
+    for ds_id, year in con.execute(
+        "SELECT id, year FROM flow_dataset WHERE kind = ? AND nature = ? ORDER BY year", [kind, nature]
+    ).fetchall():
         cov = coverage(con, communes, ds_id)
         if cov.outflow == "absent" and cov.inflow == "absent":
             continue
         s = summary(con, communes, ds_id)
-        rows.append({"year": year, "dataset_id": ds_id, "sortants": s.outflow, "entrants": s.inflow,
-                     "internes": s.internal, "solde": s.net, "sortants_couverture": cov.outflow,
-                     "entrants_couverture": cov.inflow})
+        rows.append(
+            {
+                "year": year,
+                "dataset_id": ds_id,
+                "sortants": s.outflow,
+                "entrants": s.inflow,
+                "internes": s.internal,
+                "solde": s.net,
+                "sortants_couverture": cov.outflow,
+                "entrants_couverture": cov.inflow,
+            }
+        )
     df = pd.DataFrame(rows)
     if df.empty:
         return df
     # Only years observed with the same coverage as the latest one compare.
     last = df.iloc[-1]
     same = (df["sortants_couverture"] == last["sortants_couverture"]) & (
-        df["entrants_couverture"] == last["entrants_couverture"])
+        df["entrants_couverture"] == last["entrants_couverture"]
+    )
     return df[same].reset_index(drop=True)
 
 
 def matrix(con, dataset_id: str, level: str = "epci") -> pd.DataFrame:
     """All flows of a dataset aggregated unit × unit at ``level`` (abroad as ETRANGER)."""
-    return con.execute(f"""
-        SELECT CASE WHEN mo.commune IS NULL THEN '{ABROAD}' ELSE {_unit(level, 'mo')} END AS origin,
-               CASE WHEN md.commune IS NULL THEN '{ABROAD}' ELSE {_unit(level, 'md')} END AS destination,
+    return con.execute(
+        f"""
+        SELECT CASE WHEN mo.commune IS NULL THEN '{ABROAD}' ELSE {_unit(level, "mo")} END AS origin,
+               CASE WHEN md.commune IS NULL THEN '{ABROAD}' ELSE {_unit(level, "md")} END AS destination,
                sum(f.value) AS value
         FROM flow f
         LEFT JOIN membership mo ON mo.commune = f.origin
         LEFT JOIN membership md ON md.commune = f.destination
-        WHERE f.dataset_id = ? GROUP BY ALL""", [dataset_id]).df()
+        WHERE f.dataset_id = ? GROUP BY ALL""",
+        [dataset_id],
+    ).df()
 
 
-def flow_lines(con, communes: list[str], dataset_id: str, level: str = "commune", n: int = 30,
-               min_value: float = 0.0) -> pd.DataFrame:
+def flow_lines(
+    con, communes: list[str], dataset_id: str, level: str = "commune", n: int = 30, min_value: float = 0.0
+) -> pd.DataFrame:
     """Top ``n`` flows touching the territory between units of ``level`` (internal links
     between different units included), with the points of both ends, for a flow map."""
     cur = _with_territory(con, communes)
-    return cur.execute(f"""
+    return cur.execute(
+        f"""
         WITH t AS ({_territory_flows(cur, dataset_id, level)}),
         g AS (SELECT o_unit, d_unit, sum(value) AS value,
                      CASE WHEN bool_and(o_in) AND bool_and(d_in) THEN 'interne'
@@ -329,4 +398,6 @@ def flow_lines(con, communes: list[str], dataset_id: str, level: str = "commune"
                b.lon AS d_lon, b.lat AS d_lat
         FROM g JOIN territory a ON a.level = $level AND a.code = g.o_unit
                JOIN territory b ON b.level = $level AND b.code = g.d_unit
-        ORDER BY value DESC LIMIT $n""", {"ds": dataset_id, "min": min_value, "level": level, "n": n}).df()
+        ORDER BY value DESC LIMIT $n""",
+        {"ds": dataset_id, "min": min_value, "level": level, "n": n},
+    ).df()

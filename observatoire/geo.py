@@ -31,7 +31,9 @@ def areas_km2(geoms: np.ndarray, deps: np.ndarray) -> np.ndarray:
         if not mask.any():
             continue
         tr = Transformer.from_crs(4326, epsg, always_xy=True)
-        projected = shapely.transform(geoms[mask], lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        projected = shapely.transform(
+            geoms[mask], lambda xy, tr=tr: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+        )
         out[mask] = shapely.area(projected) / 1e6
     return out
 

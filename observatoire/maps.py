@@ -54,8 +54,7 @@ def legend(breaks: list[float], decimals: int, unit: str) -> list[dict]:
     rows, low = [], None
     for b, c in zip(breaks, colours):
         lo = "min" if low is None else format_value(low, decimals, "").strip()
-        rows.append({"label": f"{lo} – {format_value(b, decimals, unit)}",
-                     "colour": palettes.hex_colour(c)})
+        rows.append({"label": f"{lo} – {format_value(b, decimals, unit)}", "colour": palettes.hex_colour(c)})
         low = b
     return rows
 
@@ -71,10 +70,21 @@ def view_for(bounds: tuple[float, float, float, float]) -> pdk.ViewState:
 FRANCE_VIEW = pdk.ViewState(longitude=2.5, latitude=46.6, zoom=4.6)
 
 
-def choropleth(geoms: pd.DataFrame, values: pd.DataFrame, breaks: list[float], *,
-               label: str, unit: str, year: str, source: str, decimals: int = 0,
-               selected: str | None = None, outlines: pd.DataFrame | None = None,
-               view: pdk.ViewState | None = None, layer_id: str = "choropleth") -> pdk.Deck:
+def choropleth(
+    geoms: pd.DataFrame,
+    values: pd.DataFrame,
+    breaks: list[float],
+    *,
+    label: str,
+    unit: str,
+    year: str,
+    source: str,
+    decimals: int = 0,
+    selected: str | None = None,
+    outlines: pd.DataFrame | None = None,
+    view: pdk.ViewState | None = None,
+    layer_id: str = "choropleth",
+) -> pdk.Deck:
     """A classed choropleth.
 
     Parameters
@@ -93,26 +103,58 @@ def choropleth(geoms: pd.DataFrame, values: pd.DataFrame, breaks: list[float], *
     vals["line"] = [[230, 30, 30, 255] if s else [255, 255, 255, 160] for s in vals["selected"]]
     vals["line_w"] = [3 if s else 0.5 for s in vals["selected"]]
     data = features(geoms, vals[["code", "name", "value", "label_value", "fill", "line", "line_w"]])
-    layers = [pdk.Layer(
-        "GeoJsonLayer", data, id=layer_id, pickable=True, stroked=True, filled=True,
-        get_fill_color="properties.fill", get_line_color="properties.line",
-        get_line_width="properties.line_w", line_width_units=pdk.types.String("pixels"), auto_highlight=True,
-    )]
+    layers = [
+        pdk.Layer(
+            "GeoJsonLayer",
+            data,
+            id=layer_id,
+            pickable=True,
+            stroked=True,
+            filled=True,
+            get_fill_color="properties.fill",
+            get_line_color="properties.line",
+            get_line_width="properties.line_w",
+            line_width_units=pdk.types.String("pixels"),
+            auto_highlight=True,
+        )
+    ]
     if outlines is not None and not outlines.empty:
-        layers.append(pdk.Layer(
-            "GeoJsonLayer", features(outlines, outlines[["code"]]), id=f"{layer_id}-contours",
-            pickable=False, stroked=True, filled=False, get_line_color=[40, 40, 40, 200],
-            get_line_width=1.2, line_width_units=pdk.types.String("pixels")))
+        layers.append(
+            pdk.Layer(
+                "GeoJsonLayer",
+                features(outlines, outlines[["code"]]),
+                id=f"{layer_id}-contours",
+                pickable=False,
+                stroked=True,
+                filled=False,
+                get_line_color=[40, 40, 40, 200],
+                get_line_width=1.2,
+                line_width_units=pdk.types.String("pixels"),
+            )
+        )
     # Plain-text tooltip: names may come from users (perimeters), never rendered as HTML.
-    tooltip = {"text": "{name}\n" + f"{label} ({year}) : " + "{label_value}"
-               + f"\nSource : {source}", "style": {"fontSize": "14px"}}
-    return Deck(layers=layers, initial_view_state=view or FRANCE_VIEW, map_provider=None,
-                    map_style=None, tooltip=tooltip)
+    tooltip = {
+        "text": "{name}\n" + f"{label} ({year}) : " + "{label_value}" + f"\nSource : {source}",
+        "style": {"fontSize": "14px"},
+    }
+    return Deck(
+        layers=layers,
+        initial_view_state=view or FRANCE_VIEW,
+        map_provider=None,
+        map_style=None,
+        tooltip=tooltip,
+    )
 
 
-def flow_map(lines: pd.DataFrame, *, estimated: bool, territory_point: tuple[float, float],
-             totals: dict[str, float], outlines: pd.DataFrame | None = None,
-             label: str = "personnes") -> pdk.Deck:
+def flow_map(
+    lines: pd.DataFrame,
+    *,
+    estimated: bool,
+    territory_point: tuple[float, float],
+    totals: dict[str, float],
+    outlines: pd.DataFrame | None = None,
+    label: str = "personnes",
+) -> pdk.Deck:
     """Top flows as arcs (leaving: vermilion → grey, entering: grey → blue; width ∝ volume),
     the territory's in/out totals as circles, no basemap. Estimated flows are drawn in a
     lighter, thinner style and say so in their tooltip."""
@@ -127,35 +169,76 @@ def flow_map(lines: pd.DataFrame, *, estimated: bool, territory_point: tuple[flo
     data["src_c"] = [out_c if d != "entrant" else grey for d in data["direction"]]
     data["dst_c"] = [grey if d != "entrant" else in_c for d in data["direction"]]
     nature = "ESTIMÉ (modèle)" if estimated else "observé"
-    data["label"] = [f"{o} → {d} : {format_value(v, 0, label)} ({nature})"
-                     for o, d, v in zip(data["o_name"], data["d_name"], data["value"])]
+    data["label"] = [
+        f"{o} → {d} : {format_value(v, 0, label)} ({nature})"
+        for o, d, v in zip(data["o_name"], data["d_name"], data["value"])
+    ]
     layers = []
     if outlines is not None and not outlines.empty:
-        layers.append(pdk.Layer("GeoJsonLayer", features(outlines, outlines[["code"]]), id="contours",
-                                stroked=True, filled=True, get_fill_color=[245, 245, 240, 255],
-                                get_line_color=[150, 150, 150, 255], get_line_width=1,
-                                line_width_units=pdk.types.String("pixels")))
-    layers.append(pdk.Layer(
-        "ArcLayer", data.to_dict("records"), id="flux", pickable=True,
-        get_source_position=["o_lon", "o_lat"], get_target_position=["d_lon", "d_lat"],
-        get_source_color="src_c", get_target_color="dst_c", get_width="width",
-        width_units=pdk.types.String("pixels"), get_height=0.4, great_circle=False))
+        layers.append(
+            pdk.Layer(
+                "GeoJsonLayer",
+                features(outlines, outlines[["code"]]),
+                id="contours",
+                stroked=True,
+                filled=True,
+                get_fill_color=[245, 245, 240, 255],
+                get_line_color=[150, 150, 150, 255],
+                get_line_width=1,
+                line_width_units=pdk.types.String("pixels"),
+            )
+        )
+    layers.append(
+        pdk.Layer(
+            "ArcLayer",
+            data.to_dict("records"),
+            id="flux",
+            pickable=True,
+            get_source_position=["o_lon", "o_lat"],
+            get_target_position=["d_lon", "d_lat"],
+            get_source_color="src_c",
+            get_target_color="dst_c",
+            get_width="width",
+            width_units=pdk.types.String("pixels"),
+            get_height=0.4,
+            great_circle=False,
+        )
+    )
     lon, lat = territory_point
     circles = []
     total_max = max(totals.values()) if totals and max(totals.values()) > 0 else 1.0
     for key, colour in (("sortants", OKABE_ITO[5]), ("entrants", OKABE_ITO[4])):
         v = totals.get(key, 0.0)
-        circles.append({"lon": lon, "lat": lat, "r": 8 + 40 * (v / total_max) ** 0.5,
-                        "c": list(colour) + [90], "label": f"{key} : {format_value(v, 0, label)}"})
-    layers.append(pdk.Layer("ScatterplotLayer", circles, id="totaux", pickable=True,
-                            get_position=["lon", "lat"], get_radius="r", get_fill_color="c",
-                            radius_units=pdk.types.String("pixels"), stroked=True,
-                            get_line_color=[60, 60, 60, 200], line_width_min_pixels=1))
+        circles.append(
+            {
+                "lon": lon,
+                "lat": lat,
+                "r": 8 + 40 * (v / total_max) ** 0.5,
+                "c": list(colour) + [90],
+                "label": f"{key} : {format_value(v, 0, label)}",
+            }
+        )
+    layers.append(
+        pdk.Layer(
+            "ScatterplotLayer",
+            circles,
+            id="totaux",
+            pickable=True,
+            get_position=["lon", "lat"],
+            get_radius="r",
+            get_fill_color="c",
+            radius_units=pdk.types.String("pixels"),
+            stroked=True,
+            get_line_color=[60, 60, 60, 200],
+            line_width_min_pixels=1,
+        )
+    )
     pts = data[["o_lon", "o_lat"]].to_numpy().tolist() + data[["d_lon", "d_lat"]].to_numpy().tolist()
     if pts:
         xs, ys = [p[0] for p in pts] + [lon], [p[1] for p in pts] + [lat]
         view = view_for((min(xs), min(ys), max(xs), max(ys)))
     else:
         view = view_for((lon - 0.3, lat - 0.2, lon + 0.3, lat + 0.2))
-    return Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None,
-                    tooltip={"text": "{label}"})
+    return Deck(
+        layers=layers, initial_view_state=view, map_provider=None, map_style=None, tooltip={"text": "{label}"}
+    )

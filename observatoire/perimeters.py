@@ -38,22 +38,36 @@ def expand(con, members: list[tuple[str, str]]) -> list[str]:
         elif level == "departement":
             rows = con.execute("SELECT commune FROM membership WHERE dep = ?", [code]).fetchall()
         else:
-            raise PerimeterError(f"Un périmètre se compose d'EPCI, de communes ou de départements, pas de « {level} ».")
+            raise PerimeterError(
+                f"Un périmètre se compose d'EPCI, de communes ou de départements, pas de « {level} »."
+            )
         if not rows:
             raise PerimeterError(f"Code inconnu dans le périmètre : {level} {code}.")
         out.update(r[0] for r in rows)
     return sorted(out)
 
 
-def save(con: duckdb.DuckDBPyConnection, *, id: str, name: str, members: list[tuple[str, str]],
-         kind: str = "autre", source: str = "", note: str = "", user: str = "",
-         shipped: bool = False, transaction: bool = True) -> dict:
+def save(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    id: str,
+    name: str,
+    members: list[tuple[str, str]],
+    kind: str = "autre",
+    source: str = "",
+    note: str = "",
+    user: str = "",
+    shipped: bool = False,
+    transaction: bool = True,
+) -> dict:
     """Create or replace a perimeter; its profile is computed with the aggregation rules.
 
     Raises PerimeterError for an invalid id, an empty or unknown member list.
     """
     if not ID_RE.match(id):
-        raise PerimeterError("Identifiant invalide : lettres minuscules, chiffres, tirets (2 à 61 caractères).")
+        raise PerimeterError(
+            "Identifiant invalide : lettres minuscules, chiffres, tirets (2 à 61 caractères)."
+        )
     name = name.strip()
     if not name or len(name) > 150:
         raise PerimeterError("Le nom du périmètre est obligatoire (150 caractères au plus).")
@@ -61,9 +75,12 @@ def save(con: duckdb.DuckDBPyConnection, *, id: str, name: str, members: list[tu
         raise PerimeterError("Un périmètre doit contenir au moins un EPCI ou une commune.")
     communes = expand(con, members)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    geoms = con.execute("""SELECT g.wkb, t.area_km2, t.lon, t.lat FROM territory_geometry g
+    geoms = con.execute(
+        """SELECT g.wkb, t.area_km2, t.lon, t.lat FROM territory_geometry g
         JOIN territory t ON t.level = 'commune' AND t.code = g.code
-        WHERE g.level = 'commune' AND g.code IN (SELECT unnest(?))""", [communes]).fetchall()
+        WHERE g.level = 'commune' AND g.code IN (SELECT unnest(?))""",
+        [communes],
+    ).fetchall()
     shapes = shapely.from_wkb([bytes(r[0]) for r in geoms])
     outline = geo.simplify_round(np.array([shapely.union_all(shapes)]), 0.002, 1e-3)[0] if geoms else None
     areas = np.array([r[1] or 0 for r in geoms])
@@ -72,23 +89,33 @@ def save(con: duckdb.DuckDBPyConnection, *, id: str, name: str, members: list[tu
     grouping = pd.DataFrame({"commune": communes, "level": "perimetre", "code": id})
 
     def write():
-        for table, col in (("perimeter_member", "perimeter_id"), ("perimeter_commune", "perimeter_id"),
-                           ("perimeter", "id")):
+        for table, col in (
+            ("perimeter_member", "perimeter_id"),
+            ("perimeter_commune", "perimeter_id"),
+            ("perimeter", "id"),
+        ):
             con.execute(f"DELETE FROM {table} WHERE {col} = ?", [id])  # noqa: S608 (constants)
         con.execute("DELETE FROM territory WHERE level = 'perimetre' AND code = ?", [id])
         con.execute("DELETE FROM territory_geometry WHERE level = 'perimetre' AND code = ?", [id])
         con.execute("DELETE FROM indicator_value WHERE level = 'perimetre' AND code = ?", [id])
-        con.execute("INSERT INTO perimeter VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [id, name, kind, source, note, shipped, user, now])
-        con.executemany("INSERT INTO perimeter_member VALUES (?, ?, ?, NULL, NULL)",
-                        [(id, lv, c) for lv, c in members])
+        con.execute(
+            "INSERT INTO perimeter VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [id, name, kind, source, note, shipped, user, now],
+        )
+        con.executemany(
+            "INSERT INTO perimeter_member VALUES (?, ?, ?, NULL, NULL)", [(id, lv, c) for lv, c in members]
+        )
         con.executemany("INSERT INTO perimeter_commune VALUES (?, ?)", [(id, c) for c in communes])
-        con.execute("""INSERT INTO territory (level, code, name, name_norm, type, area_km2, lon, lat, n_communes)
+        con.execute(
+            """INSERT INTO territory (level, code, name, name_norm, type, area_km2, lon, lat, n_communes)
                        VALUES ('perimetre', ?, ?, ?, 'PERIM', ?, ?, ?, ?)""",
-                    [id, name, text.normalize(name), float(areas.sum()), lon, lat, len(communes)])
+            [id, name, text.normalize(name), float(areas.sum()), lon, lat, len(communes)],
+        )
         if outline is not None:
-            con.execute("INSERT INTO territory_geometry VALUES ('perimetre', ?, 'light', ?)",
-                        [id, shapely.to_wkb(outline)])
+            con.execute(
+                "INSERT INTO territory_geometry VALUES ('perimetre', ?, 'light', ?)",
+                [id, shapely.to_wkb(outline)],
+            )
         values = aggregate.aggregate(con, grouping)
         con.register("pv", values)
         con.execute("INSERT INTO indicator_value SELECT level, code, indicator, value, coverage FROM pv")
@@ -110,17 +137,22 @@ def list_perimeters(con) -> pd.DataFrame:
 
 
 def members(con, id: str) -> pd.DataFrame:
-    df = con.execute("""SELECT m.level, m.code, t.name, t.type FROM perimeter_member m
+    df = con.execute(
+        """SELECT m.level, m.code, t.name, t.type FROM perimeter_member m
         LEFT JOIN territory t ON t.level = m.level AND t.code = m.code
-        WHERE m.perimeter_id = ? ORDER BY m.level, t.name""", [id]).df()
+        WHERE m.perimeter_id = ? ORDER BY m.level, t.name""",
+        [id],
+    ).df()
     if df.empty:
         raise NotFoundError(f"Périmètre inconnu : {id}")
     return df
 
 
 def communes(con, id: str) -> list[str]:
-    return [r[0] for r in con.execute("SELECT commune FROM perimeter_commune WHERE perimeter_id = ?",
-                                      [id]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute("SELECT commune FROM perimeter_commune WHERE perimeter_id = ?", [id]).fetchall()
+    ]
 
 
 def load_shipped(con: duckdb.DuckDBPyConnection, data: Path) -> None:
@@ -136,5 +168,15 @@ def load_shipped(con: duckdb.DuckDBPyConnection, data: Path) -> None:
     for p in per.to_dict("records"):
         ms = mem[mem["perimeter_id"] == p["id"]]
         source = " ; ".join(x for x in (p.get("source_doc"), p.get("source_page")) if x)
-        save(con, id=p["id"], name=p["name"], kind=p["kind"], source=source, note=p.get("note", ""),
-             members=list(zip(ms["level"], ms["code"])), user="livré", shipped=True, transaction=False)
+        save(
+            con,
+            id=p["id"],
+            name=p["name"],
+            kind=p["kind"],
+            source=source,
+            note=p.get("note", ""),
+            members=list(zip(ms["level"], ms["code"])),
+            user="livré",
+            shipped=True,
+            transaction=False,
+        )

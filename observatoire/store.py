@@ -71,53 +71,57 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
 ]
 
-MIGRATIONS.append((
-    2,
-    "flux observés et estimés",
-    [
-        """CREATE TABLE flow_dataset (
+MIGRATIONS.append(
+    (
+        2,
+        "flux observés et estimés",
+        [
+            """CREATE TABLE flow_dataset (
             id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, year INTEGER NOT NULL,
             period_years INTEGER, nature VARCHAR NOT NULL CHECK (nature IN ('observé', 'estimé')),
             label VARCHAR NOT NULL, producer VARCHAR NOT NULL, licence VARCHAR NOT NULL,
             method VARCHAR, params JSON, dimensions VARCHAR, coverage_note VARCHAR NOT NULL,
             rows BIGINT, total DOUBLE, sha256 VARCHAR, loaded_at TIMESTAMP NOT NULL)""",
-        """CREATE TABLE flow (
+            """CREATE TABLE flow (
             dataset_id VARCHAR NOT NULL, origin VARCHAR NOT NULL, destination VARCHAR NOT NULL,
             value DOUBLE NOT NULL, mode VARCHAR, csp VARCHAR, abroad BOOLEAN NOT NULL)""",
-        """CREATE TABLE flow_scope (
+            """CREATE TABLE flow_scope (
             dataset_id VARCHAR NOT NULL,
             side VARCHAR NOT NULL CHECK (side IN ('origin', 'destination')),
             scope_level VARCHAR NOT NULL, scope_code VARCHAR NOT NULL)""",
-    ],
-))
+        ],
+    )
+)
 
-MIGRATIONS.append((
-    3,
-    "périmètres et catalogue des coopérations",
-    [
-        """CREATE TABLE perimeter (
+MIGRATIONS.append(
+    (
+        3,
+        "périmètres et catalogue des coopérations",
+        [
+            """CREATE TABLE perimeter (
             id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, kind VARCHAR, source VARCHAR,
             note VARCHAR, shipped BOOLEAN NOT NULL DEFAULT FALSE, created_by VARCHAR,
             updated_at TIMESTAMP NOT NULL)""",
-        """CREATE TABLE perimeter_member (
+            """CREATE TABLE perimeter_member (
             perimeter_id VARCHAR NOT NULL, level VARCHAR NOT NULL, code VARCHAR NOT NULL,
             name VARCHAR, note VARCHAR)""",
-        """CREATE TABLE perimeter_commune (perimeter_id VARCHAR NOT NULL, commune VARCHAR NOT NULL)""",
-        """CREATE TABLE cooperation (
+            """CREATE TABLE perimeter_commune (perimeter_id VARCHAR NOT NULL, commune VARCHAR NOT NULL)""",
+            """CREATE TABLE cooperation (
             id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, summary VARCHAR, form VARCHAR NOT NULL,
             themes VARCHAR[], status VARCHAR NOT NULL, date_start VARCHAR, date_end VARCHAR,
             metropoles VARCHAR[], source_doc VARCHAR NOT NULL, source_page VARCHAR,
             source_url VARCHAR, notes VARCHAR, version INTEGER NOT NULL DEFAULT 1,
             retired BOOLEAN NOT NULL DEFAULT FALSE, updated_at TIMESTAMP NOT NULL,
             updated_by VARCHAR NOT NULL)""",
-        """CREATE TABLE cooperation_partner (
+            """CREATE TABLE cooperation_partner (
             cooperation_id VARCHAR NOT NULL, partner_kind VARCHAR NOT NULL, epci_siren VARCHAR,
             name VARCHAR NOT NULL, body_type VARCHAR, role VARCHAR, note VARCHAR)""",
-        """CREATE TABLE cooperation_history (
+            """CREATE TABLE cooperation_history (
             cooperation_id VARCHAR NOT NULL, version INTEGER NOT NULL, action VARCHAR NOT NULL,
             changed_at TIMESTAMP NOT NULL, changed_by VARCHAR NOT NULL, before JSON, after JSON)""",
-    ],
-))
+        ],
+    )
+)
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -15,14 +15,22 @@ from observatoire.store import LEVEL_FR
 
 LEVEL_ORDER = {"region": 0, "departement": 1, "epci": 2, "commune": 3, "france": 4, "perimetre": 5}
 TYPE_FR = {
-    "COM": "commune", "CC": "communauté de communes", "CA": "communauté d'agglomération",
-    "CU": "communauté urbaine", "METRO": "métropole", "MET69": "métropole de Lyon",
-    "DEP": "département", "REG": "région", "FR": "pays", "PERIM": "périmètre",
+    "COM": "commune",
+    "CC": "communauté de communes",
+    "CA": "communauté d'agglomération",
+    "CU": "communauté urbaine",
+    "METRO": "métropole",
+    "MET69": "métropole de Lyon",
+    "DEP": "département",
+    "REG": "région",
+    "FR": "pays",
+    "PERIM": "périmètre",
 }
 
 
-def search(con: duckdb.DuckDBPyConnection, query: str, limit: int = 10,
-           levels: tuple[str, ...] | None = None) -> pd.DataFrame:
+def search(
+    con: duckdb.DuckDBPyConnection, query: str, limit: int = 10, levels: tuple[str, ...] | None = None
+) -> pd.DataFrame:
     """Territories whose code or name matches ``query`` (accent- and case-insensitive).
 
     Ranking: exact code, exact name, name starting with the query, every word of the
@@ -154,10 +162,23 @@ def indicators_for(con, level: str, code: str) -> list[IndicatorValue]:
     out = []
     for r in rows:
         value, coverage = _clean(r[2]), _clean(r[10])
-        out.append(IndicatorValue(
-            id=r[0], label=r[1], value=value, unit=r[3], source=r[4], year=r[5], theme=r[6],
-            rule=r[7], nature=r[8], decimals=r[9], coverage=coverage, source_short=r[11],
-            note=_note(r[7], level, value, coverage)))
+        out.append(
+            IndicatorValue(
+                id=r[0],
+                label=r[1],
+                value=value,
+                unit=r[3],
+                source=r[4],
+                year=r[5],
+                theme=r[6],
+                rule=r[7],
+                nature=r[8],
+                decimals=r[9],
+                coverage=coverage,
+                source_short=r[11],
+                note=_note(r[7], level, value, coverage),
+            )
+        )
     return out
 
 
@@ -165,8 +186,9 @@ def profile(con: duckdb.DuckDBPyConnection, level: str, code: str) -> Profile:
     """The profile of a reference territory. Raises NotFoundError if unknown."""
     cur = con.cursor()
     row = cur.execute(
-        "SELECT name, type, area_km2, n_communes, dep, reg, epci FROM territory "
-        "WHERE level = ? AND code = ?", [level, code]).fetchone()
+        "SELECT name, type, area_km2, n_communes, dep, reg, epci FROM territory WHERE level = ? AND code = ?",
+        [level, code],
+    ).fetchone()
     if row is None:
         raise NotFoundError(f"Territoire inconnu : {LEVEL_FR.get(level, level)} {code}.")
     name, type_, area, n_com, dep, reg, epci = row
@@ -180,11 +202,21 @@ def _assemble(level, code, name, type_, n_com, inds, parent_list) -> Profile:
     area = by_id["AREA_KM2"].value if "AREA_KM2" in by_id else None
     dens = by_id["DENSITE"].value if "DENSITE" in by_id else None
     sources = sorted({i.source for i in inds if i.value is not None})
-    return Profile(level=level, code=code, name=name, type=type_,
-                   type_label=TYPE_FR.get(type_, type_ or ""), population=pop,
-                   population_year=by_id["P18_POP"].year if "P18_POP" in by_id else "",
-                   area_km2=area, density=dens, n_communes=n_com, parents=parent_list,
-                   indicators=inds, sources=sources)
+    return Profile(
+        level=level,
+        code=code,
+        name=name,
+        type=type_,
+        type_label=TYPE_FR.get(type_, type_ or ""),
+        population=pop,
+        population_year=by_id["P18_POP"].year if "P18_POP" in by_id else "",
+        area_km2=area,
+        density=dens,
+        n_communes=n_com,
+        parents=parent_list,
+        indicators=inds,
+        sources=sources,
+    )
 
 
 def parents(con, level: str, dep: str | None, reg: str | None, epci: str | None) -> list[dict]:
@@ -215,15 +247,19 @@ def members(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFra
         where, params = f"{col[level]} = ?", [code]
     else:
         raise NotFoundError(f"Niveau inconnu : {level}")
-    return con.execute(f"""
+    return con.execute(
+        f"""
         SELECT m.commune AS code, t.name, v.value AS population
         FROM membership m JOIN territory t ON t.level = 'commune' AND t.code = m.commune
         LEFT JOIN commune_value v ON v.commune = m.commune AND v.indicator = 'P18_POP'
-        WHERE {where} ORDER BY population DESC NULLS LAST""", params).df()
+        WHERE {where} ORDER BY population DESC NULLS LAST""",
+        params,
+    ).df()
 
 
-def level_values(con: duckdb.DuckDBPyConnection, level: str, indicator: str,
-                 within: tuple[str, str] | None = None) -> pd.DataFrame:
+def level_values(
+    con: duckdb.DuckDBPyConnection, level: str, indicator: str, within: tuple[str, str] | None = None
+) -> pd.DataFrame:
     """One indicator for every territory of a level (for maps and rankings).
 
     ``within=("departement", "29")`` restricts communes or EPCI to a parent.
@@ -235,11 +271,14 @@ def level_values(con: duckdb.DuckDBPyConnection, level: str, indicator: str,
         column = {"departement": "t.dep", "region": "t.reg", "epci": "t.epci"}[plevel]
         where = f" AND {column} = ?"
         params.append(pcode)
-    return con.execute(f"""
+    return con.execute(
+        f"""
         SELECT t.code, t.name, t.type, t.dep, t.reg, v.value, v.coverage
         FROM territory t
         LEFT JOIN indicator_value v ON v.level = t.level AND v.code = t.code AND v.indicator = ?
-        WHERE t.level = ?{where} ORDER BY t.code""", params).df()
+        WHERE t.level = ?{where} ORDER BY t.code""",
+        params,
+    ).df()
 
 
 def indicator_catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -247,8 +286,9 @@ def indicator_catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT * FROM indicator ORDER BY ord").df()
 
 
-def geometries(con: duckdb.DuckDBPyConnection, level: str,
-               within: tuple[str, str] | None = None) -> pd.DataFrame:
+def geometries(
+    con: duckdb.DuckDBPyConnection, level: str, within: tuple[str, str] | None = None
+) -> pd.DataFrame:
     """``code, wkb`` of the display geometry of a level (optionally inside a parent)."""
     params: list = [level]
     where = ""
@@ -257,10 +297,13 @@ def geometries(con: duckdb.DuckDBPyConnection, level: str,
         column = {"departement": "t.dep", "region": "t.reg", "epci": "t.epci"}[plevel]
         where = f" AND {column} = ?"
         params.append(pcode)
-    df = con.execute(f"""
+    df = con.execute(
+        f"""
         SELECT g.code, g.wkb FROM territory_geometry g
         JOIN territory t ON t.level = g.level AND t.code = g.code
-        WHERE g.level = ?{where} ORDER BY g.code""", params).df()
+        WHERE g.level = ?{where} ORDER BY g.code""",
+        params,
+    ).df()
     df["wkb"] = [bytes(b) for b in df["wkb"]]
     return df
 

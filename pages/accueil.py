@@ -8,10 +8,14 @@ st.title("Observatoire des coopérations interterritoriales")
 st.markdown(
     "Comment les métropoles et les territoires qui les entourent sont liés : profils des "
     "territoires, flux, comparaisons et coopérations. Cherchez votre territoire dans la "
-    "barre de gauche, ou choisissez-le ci-dessous.")
+    "barre de gauche, ou choisissez-le ci-dessous."
+)
 
-query = st.text_input("Trouver un territoire (commune, intercommunalité, département, région)",
-                      key="_home_q", placeholder="ex. : Brest Métropole, Rouen, 38185, Isère")
+query = st.text_input(
+    "Trouver un territoire (commune, intercommunalité, département, région)",
+    key="_home_q",
+    placeholder="ex. : Brest Métropole, Rouen, 38185, Isère",
+)
 if query:
     hits = data.search(query, limit=8)
     if hits.empty:
@@ -31,7 +35,17 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Communes (COG 2025)", widgets.fmt(france.n_communes))
 c2.metric("Indicateurs par territoire", widgets.fmt(len(data.indicators())))
 c3.metric("Jeux de données chargés", widgets.fmt(len(ds)))
-st.dataframe(ds[["producer", "dataset", "vintage", "nature", "coverage", "licence"]].rename(columns={
-    "producer": "Producteur", "dataset": "Jeu de données", "vintage": "Millésime",
-    "nature": "Nature", "coverage": "Couverture", "licence": "Licence"}), hide_index=True,
-    width="stretch")
+st.dataframe(
+    ds[["producer", "dataset", "vintage", "nature", "coverage", "licence"]].rename(
+        columns={
+            "producer": "Producteur",
+            "dataset": "Jeu de données",
+            "vintage": "Millésime",
+            "nature": "Nature",
+            "coverage": "Couverture",
+            "licence": "Licence",
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)

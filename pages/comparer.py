@@ -14,21 +14,47 @@ prof = data.profile(level, code)
 strat = compare.stratum(prof.population)
 default = compare.default_peers(cur, level, code)
 peer_level = "EPCI" if level in ("epci", "perimetre") else level
-st.markdown(f"Pairs par défaut : {len(default)} territoires"
-            + (f" du même type ({prof.type_label})" if level == "epci" else "")
-            + f", strate {compare.stratum_label(strat)}. Vous pouvez modifier la liste.")
-all_opts = cur.execute("SELECT code, name FROM territory WHERE level = ? ORDER BY name",
-                       ["epci" if level == "perimetre" else level]).df()
+st.markdown(
+    f"Pairs par défaut : {len(default)} territoires"
+    + (f" du même type ({prof.type_label})" if level == "epci" else "")
+    + f", strate {compare.stratum_label(strat)}. Vous pouvez modifier la liste."
+)
+all_opts = cur.execute(
+    "SELECT code, name FROM territory WHERE level = ? ORDER BY name",
+    ["epci" if level == "perimetre" else level],
+).df()
 labels = dict(zip(all_opts["code"], all_opts["name"]))
-peers = st.multiselect("Territoires de comparaison (pairs)", all_opts["code"].tolist(),
-                       default=default["code"].tolist()[:200], format_func=labels.get, key=f"_peers_{level}_{code}")
+peers = st.multiselect(
+    "Territoires de comparaison (pairs)",
+    all_opts["code"].tolist(),
+    default=default["code"].tolist()[:200],
+    format_func=labels.get,
+    key=f"_peers_{level}_{code}",
+)
 
 cat = data.indicators()
 usable = cat[cat["rule"] != "none"] if level != "commune" else cat
-defaults = [i for i in ["DENSITE", "EVOL_POP_1318", "TX_CHOMAGE", "CONC_EMPLOI", "TP6019", "PART_RSEC",
-                        "TX_VACANCE", "EVOL_EMPL_1318"] if i in set(usable["id"])]
-chosen = st.multiselect("Indicateurs", usable["id"].tolist(), default=defaults,
-                        format_func=dict(zip(cat["id"], cat["label"])).get, key="_cmp_ind")
+defaults = [
+    i
+    for i in [
+        "DENSITE",
+        "EVOL_POP_1318",
+        "TX_CHOMAGE",
+        "CONC_EMPLOI",
+        "TP6019",
+        "PART_RSEC",
+        "TX_VACANCE",
+        "EVOL_EMPL_1318",
+    ]
+    if i in set(usable["id"])
+]
+chosen = st.multiselect(
+    "Indicateurs",
+    usable["id"].tolist(),
+    default=defaults,
+    format_func=dict(zip(cat["id"], cat["label"])).get,
+    key="_cmp_ind",
+)
 table = compare.compare(cur, level, code, chosen, peers)
 
 for row in table.to_dict("records"):
@@ -38,13 +64,25 @@ for row in table.to_dict("records"):
     with c1:
         st.metric(f"{row['label']} ({row['unit']})", widgets.fmt(row["value"], int(row["decimals"])))
         if row.get("rank"):
-            st.caption(f"Rang {row['rank']} sur {row['rank_of']} (1 = la plus forte valeur) · "
-                       f"percentile {widgets.fmt(row['percentile'], 0)}")
+            st.caption(
+                f"Rang {row['rank']} sur {row['rank_of']} (1 = la plus forte valeur) · "
+                f"percentile {widgets.fmt(row['percentile'], 0)}"
+            )
         st.caption(f"Source : {row['source']}, {row['year']}")
     with c2:
         if len(vals) and row["value"] is not None:
-            widgets.chart(charts.position(vals, row["value"], name, row["unit"], "", f"{row['source']}, {row['year']}",
-                                          references=refs), key=f"pos_{row['indicator']}")
+            widgets.chart(
+                charts.position(
+                    vals,
+                    row["value"],
+                    name,
+                    row["unit"],
+                    "",
+                    f"{row['source']}, {row['year']}",
+                    references=refs,
+                ),
+                key=f"pos_{row['indicator']}",
+            )
 
 st.subheader("Indicateurs de flux")
 communes = tuple(data.communes_of(level, code))
@@ -53,10 +91,21 @@ for kind in flows.KIND_FR:
     ds = data.pick_flow_dataset(communes, kind, None)
     if ds:
         s = data.flow_summary(communes, ds)
-        rows.append({"Flux": flows.KIND_FR[kind], "Année": s.year, "Nature": s.nature,
-                     "Part des résidents qui sortent (%)": None if s.share_out is None else round(100 * s.share_out, 1),
-                     "Part des places occupées par des non-résidents (%)": None if s.share_in is None else round(100 * s.share_in, 1),
-                     "Solde (entrants − sortants)": round(s.net), "Couverture": s.coverage["sentence"]})
+        rows.append(
+            {
+                "Flux": flows.KIND_FR[kind],
+                "Année": s.year,
+                "Nature": s.nature,
+                "Part des résidents qui sortent (%)": None
+                if s.share_out is None
+                else round(100 * s.share_out, 1),
+                "Part des places occupées par des non-résidents (%)": None
+                if s.share_in is None
+                else round(100 * s.share_in, 1),
+                "Solde (entrants − sortants)": round(s.net),
+                "Couverture": s.coverage["sentence"],
+            }
+        )
 if rows:
     import pandas as pd
 

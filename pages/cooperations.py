@@ -3,7 +3,6 @@ import/export, editing with history for signed-in editors."""
 
 import io
 
-
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
@@ -23,81 +22,188 @@ epci_names = dict(zip(data.epci_list()["code"], data.epci_list()["name"]))
 
 f1, f2, f3, f4 = st.columns(4)
 query = f1.text_input("Recherche (nom, résumé, partenaires)", key="_c_q")
-metropole = f2.selectbox("Métropole", [None, *metros], format_func=lambda c: "toutes" if c is None else epci_names.get(c, c), key="_c_m")
+metropole = f2.selectbox(
+    "Métropole",
+    [None, *metros],
+    format_func=lambda c: "toutes" if c is None else epci_names.get(c, c),
+    key="_c_m",
+)
 theme = f3.selectbox("Thème", [None, *C.THEMES], format_func=lambda t: "tous" if t is None else t, key="_c_t")
 form = f4.selectbox("Forme", [None, *C.FORMS], format_func=lambda t: "toutes" if t is None else t, key="_c_f")
 g1, g2, g3, g4 = st.columns(4)
-status = g1.selectbox("Statut", [None, *C.STATUSES], format_func=lambda t: "tous" if t is None else t, key="_c_s")
+status = g1.selectbox(
+    "Statut", [None, *C.STATUSES], format_func=lambda t: "tous" if t is None else t, key="_c_s"
+)
 years = sorted({d[:4] for d in all_coops["date_start"].dropna() if d}, reverse=True)
-year = g2.selectbox("Année de début", [None, *years], format_func=lambda t: "toutes" if t is None else t, key="_c_y")
+year = g2.selectbox(
+    "Année de début", [None, *years], format_func=lambda t: "toutes" if t is None else t, key="_c_y"
+)
 level, code = state.territory()
 own = g3.toggle(f"Seulement celles de {data.name_of(level, code)}", key="_c_own", disabled=level != "epci")
 regions = data.cursor().execute("SELECT code, name FROM territory WHERE level='region' ORDER BY name").df()
-region = g4.selectbox("Région", [None, *regions["code"]], format_func=lambda c: "toutes" if c is None else dict(zip(regions["code"], regions["name"]))[c], key="_c_r")
+region = g4.selectbox(
+    "Région",
+    [None, *regions["code"]],
+    format_func=lambda c: "toutes" if c is None else dict(zip(regions["code"], regions["name"]))[c],
+    key="_c_r",
+)
 
-df = data.cooperations(query, metropole, theme, form, status, int(year) if year else None,
-                       code if own and level == "epci" else None, region)
+df = data.cooperations(
+    query,
+    metropole,
+    theme,
+    form,
+    status,
+    int(year) if year else None,
+    code if own and level == "epci" else None,
+    region,
+)
 stats = C.statistics(df)
 
 m1, m2, m3 = st.columns(3)
-m1.metric("Coopérations affichées", f"{len(df)} / {len(all_coops)}",
-          help="Nombre affiché avec les filtres / nombre documenté dans le catalogue.")
+m1.metric(
+    "Coopérations affichées",
+    f"{len(df)} / {len(all_coops)}",
+    help="Nombre affiché avec les filtres / nombre documenté dans le catalogue.",
+)
 n_active = int((df["status"] == "active").sum())
-m2.metric("Actives", f"{widgets.fmt(100 * n_active / max(len(df), 1), 0)} %",
-          help="Recensement 2018 : 76 % actives, 24 % en projet (sur 173).")
+m2.metric(
+    "Actives",
+    f"{widgets.fmt(100 * n_active / max(len(df), 1), 0)} %",
+    help="Recensement 2018 : 76 % actives, 24 % en projet (sur 173).",
+)
 m3.metric("En projet", f"{widgets.fmt(100 * (df['status'] == 'en projet').sum() / max(len(df), 1), 0)} %")
-st.caption(f"Référence : {C.CENSUS['total']} coopérations recensées fin 2018, 76 % actives, 24 % en "
-           f"projet — {C.CENSUS['source']}. Le catalogue en documente {len(all_coops)} à partir des "
-           "documents sources ; les statuts « inconnu » sont ceux que les sources ne précisent pas.")
+st.caption(
+    f"Référence : {C.CENSUS['total']} coopérations recensées fin 2018, 76 % actives, 24 % en "
+    f"projet — {C.CENSUS['source']}. Le catalogue en documente {len(all_coops)} à partir des "
+    "documents sources ; les statuts « inconnu » sont ceux que les sources ne précisent pas."
+)
 
 show = df.assign(
     themes=df["themes"].map(lambda x: ", ".join(x) if x is not None else ""),
-    metropoles=df["metropoles"].map(lambda x: ", ".join(epci_names.get(m, m) for m in x) if x is not None else ""),
-    partenaires=df["partner_names"].map(lambda x: ", ".join(x) if x is not None else ""))
-table = show[["id", "name", "metropoles", "form", "themes", "status", "date_start", "partenaires", "source_doc"]].rename(
-    columns={"name": "Nom", "metropoles": "Métropole(s)", "form": "Forme", "themes": "Thèmes",
-             "status": "Statut", "date_start": "Début", "partenaires": "Partenaires", "source_doc": "Source"})
-event = st.dataframe(table.drop(columns="id"), hide_index=True, width="stretch", on_select="rerun",
-                     selection_mode="single-row", key="_c_table")
+    metropoles=df["metropoles"].map(
+        lambda x: ", ".join(epci_names.get(m, m) for m in x) if x is not None else ""
+    ),
+    partenaires=df["partner_names"].map(lambda x: ", ".join(x) if x is not None else ""),
+)
+table = show[
+    ["id", "name", "metropoles", "form", "themes", "status", "date_start", "partenaires", "source_doc"]
+].rename(
+    columns={
+        "name": "Nom",
+        "metropoles": "Métropole(s)",
+        "form": "Forme",
+        "themes": "Thèmes",
+        "status": "Statut",
+        "date_start": "Début",
+        "partenaires": "Partenaires",
+        "source_doc": "Source",
+    }
+)
+event = st.dataframe(
+    table.drop(columns="id"),
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key="_c_table",
+)
 d1, d2, d3 = st.columns(3)
 d1.download_button("Exporter la sélection (CSV)", exports.to_csv_bytes(table), "cooperations.csv", "text/csv")
-d2.download_button("Exporter la sélection (XLSX)", exports.to_xlsx_bytes(table, "cooperations", C.CENSUS["source"]),
-                   "cooperations.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+d2.download_button(
+    "Exporter la sélection (XLSX)",
+    exports.to_xlsx_bytes(table, "cooperations", C.CENSUS["source"]),
+    "cooperations.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
 template = pd.DataFrame(columns=C.COLUMNS)
-d3.download_button("Modèle d'import (CSV)", exports.to_csv_bytes(template), "modele_cooperations.csv", "text/csv")
+d3.download_button(
+    "Modèle d'import (CSV)", exports.to_csv_bytes(template), "modele_cooperations.csv", "text/csv"
+)
 
 t1, t2 = st.columns(2)
 with t1:
     if not stats["themes"].empty:
-        s = stats["themes"].rename_axis("name").reset_index(name="value").assign(direction="sortant", share=lambda x: x["value"] / x["value"].sum())
-        widgets.chart(charts.top_partners(s, "sortant", "Coopérations par thème", "catalogue de l'observatoire"), key="c_th")
+        s = (
+            stats["themes"]
+            .rename_axis("name")
+            .reset_index(name="value")
+            .assign(direction="sortant", share=lambda x: x["value"] / x["value"].sum())
+        )
+        widgets.chart(
+            charts.top_partners(s, "sortant", "Coopérations par thème", "catalogue de l'observatoire"),
+            key="c_th",
+        )
 with t2:
     if not stats["form"].empty:
-        s = stats["form"].rename_axis("name").reset_index(name="value").assign(direction="entrant", share=lambda x: x["value"] / x["value"].sum())
-        widgets.chart(charts.top_partners(s, "entrant", "Coopérations par forme", "catalogue de l'observatoire"), key="c_fo")
+        s = (
+            stats["form"]
+            .rename_axis("name")
+            .reset_index(name="value")
+            .assign(direction="entrant", share=lambda x: x["value"] / x["value"].sum())
+        )
+        widgets.chart(
+            charts.top_partners(s, "entrant", "Coopérations par forme", "catalogue de l'observatoire"),
+            key="c_fo",
+        )
 
 # Map: each métropole linked to its EPCI partners.
 links = []
 for r in df.to_dict("records"):
-    for m in (r["metropoles"] if r["metropoles"] is not None else []):
-        for p in (r["partner_epci"] if r["partner_epci"] is not None else []):
+    for m in r["metropoles"] if r["metropoles"] is not None else []:
+        for p in r["partner_epci"] if r["partner_epci"] is not None else []:
             if p != m:
                 links.append((m, p, r["name"]))
 if links:
     pts = data.epci_points(tuple(sorted({x for a, b, _ in links for x in (a, b)}))).set_index("code")
-    arcs = pd.DataFrame([{"o_lon": pts.at[a, "lon"], "o_lat": pts.at[a, "lat"], "d_lon": pts.at[b, "lon"],
-                          "d_lat": pts.at[b, "lat"], "label": f"{pts.at[a, 'name']} ↔ {pts.at[b, 'name']} : {n}"}
-                         for a, b, n in links if a in pts.index and b in pts.index])
-    deck = maps.Deck(layers=[
-        pdk.Layer("GeoJsonLayer", maps.features(data.geojson("departement"), data.geojson("departement")[["code"]]),
-                  id="deps", stroked=True, filled=True, get_fill_color=[245, 245, 240, 255],
-                  get_line_color=[160, 160, 160, 255], get_line_width=1, line_width_units=pdk.types.String("pixels")),
-        pdk.Layer("ArcLayer", arcs.to_dict("records"), id="coop", pickable=True, get_source_position=["o_lon", "o_lat"],
-                  get_target_position=["d_lon", "d_lat"], get_source_color=[213, 94, 0, 220],
-                  get_target_color=[0, 114, 178, 220], get_width=3, width_units=pdk.types.String("pixels"))],
-        initial_view_state=maps.FRANCE_VIEW, map_provider=None, map_style=None, tooltip={"text": "{label}"})
+    arcs = pd.DataFrame(
+        [
+            {
+                "o_lon": pts.at[a, "lon"],
+                "o_lat": pts.at[a, "lat"],
+                "d_lon": pts.at[b, "lon"],
+                "d_lat": pts.at[b, "lat"],
+                "label": f"{pts.at[a, 'name']} ↔ {pts.at[b, 'name']} : {n}",
+            }
+            for a, b, n in links
+            if a in pts.index and b in pts.index
+        ]
+    )
+    deck = maps.Deck(
+        layers=[
+            pdk.Layer(
+                "GeoJsonLayer",
+                maps.features(data.geojson("departement"), data.geojson("departement")[["code"]]),
+                id="deps",
+                stroked=True,
+                filled=True,
+                get_fill_color=[245, 245, 240, 255],
+                get_line_color=[160, 160, 160, 255],
+                get_line_width=1,
+                line_width_units=pdk.types.String("pixels"),
+            ),
+            pdk.Layer(
+                "ArcLayer",
+                arcs.to_dict("records"),
+                id="coop",
+                pickable=True,
+                get_source_position=["o_lon", "o_lat"],
+                get_target_position=["d_lon", "d_lat"],
+                get_source_color=[213, 94, 0, 220],
+                get_target_color=[0, 114, 178, 220],
+                get_width=3,
+                width_units=pdk.types.String("pixels"),
+            ),
+        ],
+        initial_view_state=maps.FRANCE_VIEW,
+        map_provider=None,
+        map_style=None,
+        tooltip={"text": "{label}"},
+    )
     st.pydeck_chart(deck, height=480, key="c_map")
-    st.caption("Chaque arc relie une métropole (orange) à un EPCI partenaire (bleu) d'une coopération affichée.")
+    st.caption(
+        "Chaque arc relie une métropole (orange) à un EPCI partenaire (bleu) d'une coopération affichée."
+    )
 
 rows = event.selection.rows if event and event.selection else []
 if rows:
@@ -105,11 +211,25 @@ if rows:
     rec = data.cooperation(cid)
     st.subheader(rec["name"])
     st.text(rec["summary"] or "")
-    st.markdown(f"**Forme :** {rec['form']} · **Statut :** {rec['status']} · **Début :** {rec['date_start'] or 'non précisé'}"
-                f" · **Fin :** {rec['date_end'] or '—'}")
+    st.markdown(
+        f"**Forme :** {rec['form']} · **Statut :** {rec['status']} · **Début :** {rec['date_start'] or 'non précisé'}"
+        f" · **Fin :** {rec['date_end'] or '—'}"
+    )
     st.markdown("**Partenaires**")
-    st.dataframe(pd.DataFrame(rec["partners"]).rename(columns={"partner_kind": "Type", "epci_siren": "SIREN",
-                 "name": "Nom", "body_type": "Organisme", "role": "Rôle", "note": "Note"}), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(rec["partners"]).rename(
+            columns={
+                "partner_kind": "Type",
+                "epci_siren": "SIREN",
+                "name": "Nom",
+                "body_type": "Organisme",
+                "role": "Rôle",
+                "note": "Note",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     st.markdown("**Sources**")
     st.text(f"{rec['source_doc']} — {rec['source_page'] or ''} {rec['source_url'] or ''}")
     if rec["notes"]:
@@ -127,27 +247,49 @@ if rows:
             inner = fl[fl["direction"] == "interne"]
             s = data.flow_summary(tuple(sorted(communes)), ds)
             st.caption(s.coverage["sentence"])
-            st.dataframe(inner[["o_name", "d_name", "value"]].rename(columns={"o_name": "De", "d_name": "Vers", "value": "Actifs"}),
-                         hide_index=True)
+            st.dataframe(
+                inner[["o_name", "d_name", "value"]].rename(
+                    columns={"o_name": "De", "d_name": "Vers", "value": "Actifs"}
+                ),
+                hide_index=True,
+            )
         else:
             st.info("Aucun flux domicile-travail chargé ne couvre ces partenaires.")
     with st.expander("Historique des modifications"):
         hist = data.cooperation_history(cid)
-        st.dataframe(hist[["version", "action", "changed_at", "changed_by"]].rename(columns={
-            "version": "Version", "action": "Action", "changed_at": "Date (UTC)", "changed_by": "Par"}), hide_index=True)
+        st.dataframe(
+            hist[["version", "action", "changed_at", "changed_by"]].rename(
+                columns={
+                    "version": "Version",
+                    "action": "Action",
+                    "changed_at": "Date (UTC)",
+                    "changed_by": "Par",
+                }
+            ),
+            hide_index=True,
+        )
     if user:
         with st.form("_edit"):
             st.markdown(f"**Modifier** (version {rec['version']})")
             name = st.text_input("Nom", rec["name"])
             summary = st.text_area("Résumé", rec["summary"] or "")
             form_ = st.selectbox("Forme", C.FORMS, index=C.FORMS.index(rec["form"]))
-            themes = st.multiselect("Thèmes", C.THEMES, default=[t for t in (rec["themes"] or []) if t in C.THEMES])
+            themes = st.multiselect(
+                "Thèmes", C.THEMES, default=[t for t in (rec["themes"] or []) if t in C.THEMES]
+            )
             status_ = st.selectbox("Statut", C.STATUSES, index=C.STATUSES.index(rec["status"]))
             notes = st.text_area("Remarques", rec["notes"] or "")
             go = st.form_submit_button("Enregistrer")
         if go:
-            new = {**{k: rec[k] for k in C.COLUMNS}, "name": name, "summary": summary, "form": form_,
-                   "themes": themes, "status": status_, "notes": notes}
+            new = {
+                **{k: rec[k] for k in C.COLUMNS},
+                "name": name,
+                "summary": summary,
+                "form": form_,
+                "themes": themes,
+                "status": status_,
+                "notes": notes,
+            }
             try:
                 v = C.save(data.writer(), new, rec["partners"], user, rec["version"])
                 data.after_write()
@@ -171,6 +313,7 @@ if user:
     up = st.file_uploader("Fichier des coopérations", type=["csv", "xlsx"], key="_c_up")
     up_p = st.file_uploader("Fichier des partenaires (mêmes règles)", type=["csv", "xlsx"], key="_c_upp")
     if up is not None and up_p is not None:
+
         def read(f):
             raw = f.getvalue()
             if f.name.endswith(".xlsx"):
@@ -182,6 +325,7 @@ if user:
                 st.stop()
             sep = ";" if txt.split("\n", 1)[0].count(";") > txt.split("\n", 1)[0].count(",") else ","
             return pd.read_csv(io.StringIO(txt), dtype=str, sep=sep)
+
         coops, parts = read(up), read(up_p)
         st.markdown("**Aperçu avant enregistrement**")
         st.dataframe(coops.head(20), hide_index=True)

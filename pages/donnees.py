@@ -7,41 +7,91 @@ from observatoire.errors import ObservatoireError
 from observatoire.ui import auth, data
 
 st.title("Données")
-st.markdown("Chaque chiffre affiché indique sa source et son année. Les valeurs **observées** "
-            "(recensement, fichiers Insee) ne sont jamais mélangées aux valeurs **estimées** "
-            "(modèles), qui sont toujours signalées comme telles.")
+st.markdown(
+    "Chaque chiffre affiché indique sa source et son année. Les valeurs **observées** "
+    "(recensement, fichiers Insee) ne sont jamais mélangées aux valeurs **estimées** "
+    "(modèles), qui sont toujours signalées comme telles."
+)
 user = auth.sign_in_box()
 ds = data.datasets()
 st.subheader("Jeux de données chargés")
-st.dataframe(ds.rename(columns={
-    "id": "Identifiant", "producer": "Producteur", "dataset": "Jeu de données",
-    "vintage": "Millésime", "licence": "Licence", "kind": "Type", "nature": "Nature",
-    "coverage": "Couverture", "source_file": "Fichier", "rows": "Lignes",
-    "sha256": "Empreinte sha256", "loaded_at": "Chargé le (UTC)"}), hide_index=True, width="stretch")
+st.dataframe(
+    ds.rename(
+        columns={
+            "id": "Identifiant",
+            "producer": "Producteur",
+            "dataset": "Jeu de données",
+            "vintage": "Millésime",
+            "licence": "Licence",
+            "kind": "Type",
+            "nature": "Nature",
+            "coverage": "Couverture",
+            "source_file": "Fichier",
+            "rows": "Lignes",
+            "sha256": "Empreinte sha256",
+            "loaded_at": "Chargé le (UTC)",
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
 
 st.subheader("Flux : couverture de chaque fichier")
 fds = data.flow_datasets()
-st.dataframe(fds[["label", "kind", "year", "nature", "coverage_note", "rows", "total", "producer"]].rename(columns={
-    "label": "Jeu", "kind": "Type", "year": "Année", "nature": "Nature", "coverage_note": "Ce que le fichier couvre",
-    "rows": "Couples", "total": "Total (personnes)", "producer": "Source"}), hide_index=True, width="stretch")
-st.caption("Un fichier filtré sur les résidents d'une métropole ne dit rien des flux qui y entrent : "
-           "la page Flux le signale pour chaque territoire.")
+st.dataframe(
+    fds[["label", "kind", "year", "nature", "coverage_note", "rows", "total", "producer"]].rename(
+        columns={
+            "label": "Jeu",
+            "kind": "Type",
+            "year": "Année",
+            "nature": "Nature",
+            "coverage_note": "Ce que le fichier couvre",
+            "rows": "Couples",
+            "total": "Total (personnes)",
+            "producer": "Source",
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
+st.caption(
+    "Un fichier filtré sur les résidents d'une métropole ne dit rien des flux qui y entrent : "
+    "la page Flux le signale pour chaque territoire."
+)
 
 st.subheader("Indicateurs")
 cat = data.indicators()
-rules = {"sum": "somme", "ratio": "rapport de sommes", "weighted_mean": "moyenne pondérée",
-         "none": "non agrégeable"}
-st.dataframe(cat.assign(rule=cat["rule"].map(rules))[
-    ["label", "unit", "year", "source", "rule", "nature", "description"]].rename(columns={
-        "label": "Indicateur", "unit": "Unité", "year": "Année", "source": "Source",
-        "rule": "Agrégation", "nature": "Nature", "description": "Définition"}),
-    hide_index=True, width="stretch")
+rules = {
+    "sum": "somme",
+    "ratio": "rapport de sommes",
+    "weighted_mean": "moyenne pondérée",
+    "none": "non agrégeable",
+}
+st.dataframe(
+    cat.assign(rule=cat["rule"].map(rules))[
+        ["label", "unit", "year", "source", "rule", "nature", "description"]
+    ].rename(
+        columns={
+            "label": "Indicateur",
+            "unit": "Unité",
+            "year": "Année",
+            "source": "Source",
+            "rule": "Agrégation",
+            "nature": "Nature",
+            "description": "Définition",
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
 
 st.subheader("Importer un fichier de flux Insee")
-st.markdown("Fichiers « base flux » de l'Insee : domicile-travail (`DCLT`), migrations "
-            "résidentielles (`DCRAN`), domicile-études (`DCETU`) ; CSV `;` ou `,`, UTF-8 ou "
-            "latin-1, zip, gz ou xlsx de l'Insee. Le type et l'année sont lus dans l'en-tête. "
-            "Un import qui échoue ne modifie rien ; réimporter le même fichier le remplace.")
+st.markdown(
+    "Fichiers « base flux » de l'Insee : domicile-travail (`DCLT`), migrations "
+    "résidentielles (`DCRAN`), domicile-études (`DCETU`) ; CSV `;` ou `,`, UTF-8 ou "
+    "latin-1, zip, gz ou xlsx de l'Insee. Le type et l'année sont lus dans l'en-tête. "
+    "Un import qui échoue ne modifie rien ; réimporter le même fichier le remplace."
+)
 if not user:
     st.info("Connectez-vous (barre latérale, « Espace éditeur ») pour importer un fichier.")
 else:

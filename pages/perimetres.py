@@ -7,25 +7,44 @@ from observatoire.errors import ObservatoireError
 from observatoire.ui import auth, data, state, widgets
 
 st.title("Périmètres")
-st.markdown("Un périmètre (pays, pôle métropolitain, contrat…) se compose d'EPCI ou de communes. "
-            "Une fois choisi, il s'utilise sur toutes les pages : profil agrégé selon les bonnes "
-            "règles (sommes, rapports de sommes ; les médianes ne s'additionnent pas) et flux "
-            "internes, entrants et sortants.")
+st.markdown(
+    "Un périmètre (pays, pôle métropolitain, contrat…) se compose d'EPCI ou de communes. "
+    "Une fois choisi, il s'utilise sur toutes les pages : profil agrégé selon les bonnes "
+    "règles (sommes, rapports de sommes ; les médianes ne s'additionnent pas) et flux "
+    "internes, entrants et sortants."
+)
 user = auth.sign_in_box()
 
 per = data.perimeter_list()
 st.subheader("Périmètres enregistrés")
-st.dataframe(per.rename(columns={"name": "Nom", "kind": "Type", "source": "Source", "n_communes": "Communes",
-                                 "area_km2": "Superficie (km²)", "n_members": "Membres",
-                                 "shipped": "Livré"})[["Nom", "Type", "Membres", "Communes",
-                                                       "Superficie (km²)", "Source", "Livré"]],
-             hide_index=True, width="stretch")
-st.caption("Compositions d'après les documents cités (colonne « Source ») ; EPCI et communes au "
-           "COG 2025 (Source : Etalab, decoupage-administratif 6.0.0). Superficies calculées en "
-           "Lambert-93.")
-choice = st.selectbox("Voir un périmètre", per["id"].tolist(), index=None,
-                      format_func=dict(zip(per["id"], per["name"])).get, key="_per_pick",
-                      placeholder="choisissez un périmètre")
+st.dataframe(
+    per.rename(
+        columns={
+            "name": "Nom",
+            "kind": "Type",
+            "source": "Source",
+            "n_communes": "Communes",
+            "area_km2": "Superficie (km²)",
+            "n_members": "Membres",
+            "shipped": "Livré",
+        }
+    )[["Nom", "Type", "Membres", "Communes", "Superficie (km²)", "Source", "Livré"]],
+    hide_index=True,
+    width="stretch",
+)
+st.caption(
+    "Compositions d'après les documents cités (colonne « Source ») ; EPCI et communes au "
+    "COG 2025 (Source : Etalab, decoupage-administratif 6.0.0). Superficies calculées en "
+    "Lambert-93."
+)
+choice = st.selectbox(
+    "Voir un périmètre",
+    per["id"].tolist(),
+    index=None,
+    format_func=dict(zip(per["id"], per["name"])).get,
+    key="_per_pick",
+    placeholder="choisissez un périmètre",
+)
 if choice:
     row = per.set_index("id").loc[choice]
     if st.button("Utiliser ce périmètre sur toutes les pages", type="primary"):
@@ -38,8 +57,13 @@ if choice:
     if row["note"]:
         st.markdown("**Remarques :**")
         st.text(row["note"])
-    st.dataframe(data.perimeter_members(choice).rename(columns={"level": "Niveau", "code": "Code",
-                 "name": "Nom", "type": "Type"}), hide_index=True, width="stretch")
+    st.dataframe(
+        data.perimeter_members(choice).rename(
+            columns={"level": "Niveau", "code": "Code", "name": "Nom", "type": "Type"}
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 st.subheader("Construire un périmètre")
 if not user:
@@ -48,7 +72,9 @@ epci = data.epci_list()
 labels = dict(zip(epci["code"], epci["name"] + " (" + epci["dep"].fillna("") + ")"))
 with st.form("_new_perimeter"):
     name = st.text_input("Nom du périmètre", max_chars=150)
-    kind = st.selectbox("Type", ["pôle métropolitain", "pays", "contrat de réciprocité", "grand territoire", "autre"])
+    kind = st.selectbox(
+        "Type", ["pôle métropolitain", "pays", "contrat de réciprocité", "grand territoire", "autre"]
+    )
     chosen = st.multiselect("EPCI membres", epci["code"].tolist(), format_func=labels.get)
     communes_raw = st.text_input("Communes supplémentaires (codes Insee séparés par des virgules)")
     source = st.text_input("Source (document, délibération…)")
@@ -58,10 +84,13 @@ if ok and user:
     members += [("commune", c.strip()) for c in communes_raw.split(",") if c.strip()]
     try:
         con = data.writer()
-        res = perimeters.save(con, id=perimeters.slug(name), name=name, kind=kind, source=source,
-                              members=members, user=user)
+        res = perimeters.save(
+            con, id=perimeters.slug(name), name=name, kind=kind, source=source, members=members, user=user
+        )
         data.after_write()
-        st.success(f"Périmètre « {res['name']} » enregistré : {res['communes']} communes, "
-                   f"{widgets.fmt(res['area_km2'], 1)} km².")
+        st.success(
+            f"Périmètre « {res['name']} » enregistré : {res['communes']} communes, "
+            f"{widgets.fmt(res['area_km2'], 1)} km²."
+        )
     except ObservatoireError as exc:
         st.error(str(exc))

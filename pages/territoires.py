@@ -11,8 +11,11 @@ level, code = state.territory()
 prof = data.profile(level, code)
 cat = data.indicators()
 
-map_levels = {"epci": "Intercommunalités (EPCI)", "departement": "Départements",
-              "commune": "Communes (du département du territoire choisi)"}
+map_levels = {
+    "epci": "Intercommunalités (EPCI)",
+    "departement": "Départements",
+    "commune": "Communes (du département du territoire choisi)",
+}
 c1, c2, c3 = st.columns([1, 2, 1])
 map_level = c1.selectbox("Niveau", list(map_levels), format_func=map_levels.get, key=state.MAP_LEVEL)
 usable = cat[cat["rule"] != "none"] if map_level != "commune" else cat
@@ -21,8 +24,9 @@ if st.session_state.get(state.INDICATOR) not in ind_ids:
     st.session_state[state.INDICATOR] = "DENSITE"
 labels = dict(zip(cat["id"], cat["label"] + " (" + cat["year"] + ")"))
 indicator = c2.selectbox("Indicateur", ind_ids, format_func=labels.get, key=state.INDICATOR)
-method = c3.selectbox("Classes", list(classify.METHODS_FR), format_func=classify.METHODS_FR.get,
-                      key=state.METHOD)
+method = c3.selectbox(
+    "Classes", list(classify.METHODS_FR), format_func=classify.METHODS_FR.get, key=state.METHOD
+)
 meta = cat.set_index("id").loc[indicator]
 
 within = None
@@ -31,8 +35,10 @@ if map_level == "commune":
     deps = [p["code"] for p in prof.parents if p["level"] == "departement"]
     dep = code if level == "departement" else (deps[0] if deps else "29")
     within = ("departement", dep)
-    st.caption(f"Communes du département {data.name_of('departement', dep)} "
-               "(la carte communale est limitée à un département pour rester fluide).")
+    st.caption(
+        f"Communes du département {data.name_of('departement', dep)} "
+        "(la carte communale est limitée à un département pour rester fluide)."
+    )
 
 values = data.level_values(map_level, indicator, within)
 geoms = data.geometries(map_level, within)
@@ -43,8 +49,9 @@ if method == "quantiles":
 elif method == "jenks":
     breaks = classify.jenks_breaks(values["value"].to_numpy(dtype=float), k)
 else:
-    raw = st.text_input("Seuils (séparés par des points-virgules)", key="_manual",
-                        placeholder="ex. : 50; 100; 500; 1000")
+    raw = st.text_input(
+        "Seuils (séparés par des points-virgules)", key="_manual", placeholder="ex. : 50; 100; 500; 1000"
+    )
     try:
         breaks = sorted(float(x.replace(",", ".")) for x in raw.split(";") if x.strip())
     except ValueError:
@@ -62,21 +69,39 @@ sel_code = code if level == map_level else None
 view = None
 if within:
     import shapely
+
     b = shapely.total_bounds(shapely.from_wkb(geoms["wkb"].to_numpy()))
     view = maps.view_for(tuple(b))
-deck = maps.choropleth(shapes, values, breaks, label=meta["label"], unit=meta["unit"],
-                       year=meta["year"], source=meta["source"], decimals=int(meta["decimals"]),
-                       selected=sel_code, outlines=outlines, view=view, layer_id="carte")
+deck = maps.choropleth(
+    shapes,
+    values,
+    breaks,
+    label=meta["label"],
+    unit=meta["unit"],
+    year=meta["year"],
+    source=meta["source"],
+    decimals=int(meta["decimals"]),
+    selected=sel_code,
+    outlines=outlines,
+    view=view,
+    layer_id="carte",
+)
 
 left, right = st.columns([3, 2])
 with left:
-    event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object",
-                            key="carte_territoires", height=620 if not state.presentation() else 760)
-    st.caption(f"{meta['label']} ({meta['unit']}), {meta['year']} — Source : {meta['source']}. "
-               "Survolez un territoire pour sa valeur, cliquez pour afficher son profil.")
+    event = st.pydeck_chart(
+        deck,
+        on_select="rerun",
+        selection_mode="single-object",
+        key="carte_territoires",
+        height=620 if not state.presentation() else 760,
+    )
+    st.caption(
+        f"{meta['label']} ({meta['unit']}), {meta['year']} — Source : {meta['source']}. "
+        "Survolez un territoire pour sa valeur, cliquez pour afficher son profil."
+    )
     leg = maps.legend(breaks, int(meta["decimals"]), meta["unit"])
-    st.dataframe([{"Classe": i + 1, "Valeurs": r["label"]} for i, r in enumerate(leg)],
-                 hide_index=True)
+    st.dataframe([{"Classe": i + 1, "Valeurs": r["label"]} for i, r in enumerate(leg)], hide_index=True)
     objs = (event.selection.get("objects", {}) if event and event.selection else {}).get("carte", [])
     if objs:
         props = objs[0].get("properties", objs[0])
@@ -90,5 +115,10 @@ with right:
     widgets.cooperations_link(current.level, current.code, current.parents)
 
 with st.expander(f"Tableau : {meta['label']} par {LEVEL_FR[map_level]}"):
-    st.dataframe(values.rename(columns={"code": "Code", "name": "Nom", "value": meta["label"]})
-                 [["Code", "Nom", meta["label"]]], hide_index=True, width="stretch")
+    st.dataframe(
+        values.rename(columns={"code": "Code", "name": "Nom", "value": meta["label"]})[
+            ["Code", "Nom", meta["label"]]
+        ],
+        hide_index=True,
+        width="stretch",
+    )

@@ -13,10 +13,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic",
-                 # WebGL (deck.gl maps) on the CPU renderer, as there is no GPU.
-                 "--enable-unsafe-swiftshader"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    # WebGL (deck.gl maps) on the CPU renderer, as there is no GPU.
+    "--enable-unsafe-swiftshader",
+]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
 
@@ -32,9 +38,22 @@ def streamlit_server(db: Path, port: int | None = None):
     port = port or free_port()
     env = dict(os.environ, OBSERVATOIRE_DB=str(db))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "observatoire.ui.serve", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "observatoire.ui.serve",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60

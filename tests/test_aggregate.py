@@ -19,9 +19,10 @@ def mem():
         ("MED", "Médiane", "€", "t", "s", "2019", "none", None, None, None, 1, 0),
     ]
     con.executemany(
-        'INSERT INTO indicator (id, label, unit, theme, source, year, rule, numerator, '
-        'denominator, weight, scale, "offset", nature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?, \'observé\')',
-        ind)
+        "INSERT INTO indicator (id, label, unit, theme, source, year, rule, numerator, "
+        "denominator, weight, scale, \"offset\", nature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?, 'observé')",
+        ind,
+    )
     values = {
         "A": {"POP": 1000, "ACT": 100, "CHO": 10, "MEN": 400, "TP": 10.0, "MED": 20000},
         "B": {"POP": 9000, "ACT": 900, "CHO": 180, "MEN": 100, "TP": None, "MED": 30000},
@@ -32,8 +33,9 @@ def mem():
 
 
 def _grouping():
-    return pd.DataFrame({"commune": ["A", "B", "A"], "level": ["perimetre", "perimetre", "commune"],
-                         "code": ["P", "P", "A"]})
+    return pd.DataFrame(
+        {"commune": ["A", "B", "A"], "level": ["perimetre", "perimetre", "commune"], "code": ["P", "P", "A"]}
+    )
 
 
 def _get(df, level, code, ind):

@@ -48,9 +48,18 @@ def test_invalid_deep_link_values_fall_back_to_defaults(app_db):
     assert at.selectbox(key="niveau").value == "epci"
 
 
-@pytest.mark.parametrize("page", ["pages/accueil.py", "pages/territoires.py", "pages/flux.py",
-                                  "pages/comparer.py", "pages/perimetres.py", "pages/cooperations.py",
-                                  "pages/donnees.py"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "pages/accueil.py",
+        "pages/territoires.py",
+        "pages/flux.py",
+        "pages/comparer.py",
+        "pages/perimetres.py",
+        "pages/cooperations.py",
+        "pages/donnees.py",
+    ],
+)
 def test_every_page_renders_in_french_without_exception(app_db, page):
     at = _app(app_db, page, territoire="epci:200040715")
     assert not at.exception

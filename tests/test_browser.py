@@ -13,8 +13,8 @@ import pytest
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-    reason="Chromium absent (make test l'installe)")
+    not os.path.exists(CHROMIUM) and not os.environ.get("CI"), reason="Chromium absent (make test l'installe)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -112,12 +112,15 @@ def test_home_page_in_french(browser_page):
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-@pytest.mark.parametrize("path,expect,shot,has_map", [
-    ("/comparer?territoire=epci:242900314", "Indicateurs de flux", "comparer_brest", False),
-    ("/perimetres?territoire=perimetre:pays-cob", "Périmètres enregistrés", "perimetres", False),
-    ("/cooperations?territoire=epci:242900314", "Coopérations par thème", "cooperations", True),
-    ("/donnees", "Flux : couverture de chaque fichier", "donnees", False),
-])
+@pytest.mark.parametrize(
+    "path,expect,shot,has_map",
+    [
+        ("/comparer?territoire=epci:242900314", "Indicateurs de flux", "comparer_brest", False),
+        ("/perimetres?territoire=perimetre:pays-cob", "Périmètres enregistrés", "perimetres", False),
+        ("/cooperations?territoire=epci:242900314", "Coopérations par thème", "cooperations", True),
+        ("/donnees", "Flux : couverture de chaque fichier", "donnees", False),
+    ],
+)
 def test_every_other_page_opens_from_a_deep_link(browser_page, path, expect, shot, has_map):
     url, page, errors = browser_page
     page.goto(url + path)

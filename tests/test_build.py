@@ -24,10 +24,17 @@ def test_population_2018_of_all_communes_matches_the_comparateur_total(con):
 def test_each_current_commune_appears_once_and_paris_once(con):
     dup = con.execute(
         "SELECT count(*) FROM (SELECT code FROM territory WHERE level='commune' "
-        "GROUP BY code HAVING count(*) > 1)").fetchone()[0]
+        "GROUP BY code HAVING count(*) > 1)"
+    ).fetchone()[0]
     assert dup == 0
-    assert con.execute("SELECT count(*) FROM territory WHERE level='commune' AND code='75056'").fetchone()[0] == 1
-    assert con.execute("SELECT count(*) FROM territory WHERE level='commune' AND code LIKE '751%'").fetchone()[0] == 0
+    assert (
+        con.execute("SELECT count(*) FROM territory WHERE level='commune' AND code='75056'").fetchone()[0]
+        == 1
+    )
+    assert (
+        con.execute("SELECT count(*) FROM territory WHERE level='commune' AND code LIKE '751%'").fetchone()[0]
+        == 0
+    )
     n = con.execute("SELECT count(*) FROM territory WHERE level='commune'").fetchone()[0]
     assert n == 34_875  # COG 2025, metropolitan France and DROM
 
@@ -49,8 +56,10 @@ def test_brest_metropole_profile_matches_seed_002(con):
 
 
 def test_every_commune_has_geometry_or_is_a_documented_exception(con):
-    missing = set(con.execute("""SELECT t.code FROM territory t LEFT JOIN territory_geometry g
-        ON g.level = t.level AND g.code = t.code WHERE t.level='commune' AND g.wkb IS NULL""").df()["code"])
+    missing = set(
+        con.execute("""SELECT t.code FROM territory t LEFT JOIN territory_geometry g
+        ON g.level = t.level AND g.code = t.code WHERE t.level='commune' AND g.wkb IS NULL""").df()["code"]
+    )
     exceptions = pd.read_csv(config.DATA_DIR / "ref/geometry_exceptions.csv", dtype=str)
     no_geom = set(exceptions[exceptions["raison"].str.startswith("pas de géométrie")]["code"])
     assert missing == no_geom

@@ -22,7 +22,9 @@ def test_brest_cob_contract_is_dated_and_themed_from_seed_000(con):
     assert rec["date_start"] == "2016-11-04"
     assert rec["form"] == "contrat de réciprocité"
     # seed 000: three working groups (économie/insertion; santé, culture, services; énergie/environnement)
-    assert {"développement économique", "insertion", "santé", "culture", "énergie", "environnement"} <= set(rec["themes"])
+    assert {"développement économique", "insertion", "santé", "culture", "énergie", "environnement"} <= set(
+        rec["themes"]
+    )
     assert rec["source_doc"].startswith("seed 000")
     assert {p["epci_siren"] for p in rec["partners"] if p["partner_kind"] == "epci"} >= {"242900314"}
 
@@ -42,22 +44,50 @@ def test_search_is_accent_insensitive_and_filters_combine(con):
 
 
 def _good(con):
-    coops = pd.DataFrame([{"id": "test-coop", "name": "Test", "summary": "", "form": "convention",
-                           "themes": "tourisme", "status": "active", "date_start": "2020",
-                           "date_end": "", "metropoles": "242900314", "source_doc": "test",
-                           "source_page": "", "source_url": "", "notes": ""}])
-    parts = pd.DataFrame([{"cooperation_id": "test-coop", "partner_kind": "epci",
-                           "epci_siren": "242900314", "name": "Brest Métropole", "body_type": "",
-                           "role": "métropole", "note": ""}])
+    coops = pd.DataFrame(
+        [
+            {
+                "id": "test-coop",
+                "name": "Test",
+                "summary": "",
+                "form": "convention",
+                "themes": "tourisme",
+                "status": "active",
+                "date_start": "2020",
+                "date_end": "",
+                "metropoles": "242900314",
+                "source_doc": "test",
+                "source_page": "",
+                "source_url": "",
+                "notes": "",
+            }
+        ]
+    )
+    parts = pd.DataFrame(
+        [
+            {
+                "cooperation_id": "test-coop",
+                "partner_kind": "epci",
+                "epci_siren": "242900314",
+                "name": "Brest Métropole",
+                "body_type": "",
+                "role": "métropole",
+                "note": "",
+            }
+        ]
+    )
     return coops, parts
 
 
-@pytest.mark.parametrize("col,value,expected", [
-    ("form", "mariage", "forme inconnue"),
-    ("name", "", "nom manquant"),
-    ("metropoles", "12345", "SIREN invalide"),
-    ("source_doc", "", "source manquante"),
-])
+@pytest.mark.parametrize(
+    "col,value,expected",
+    [
+        ("form", "mariage", "forme inconnue"),
+        ("name", "", "nom manquant"),
+        ("metropoles", "12345", "SIREN invalide"),
+        ("source_doc", "", "source manquante"),
+    ],
+)
 def test_malformed_import_changes_nothing_and_names_the_row(rw, col, value, expected):
     coops, parts = _good(rw)
     coops.loc[0, col] = value

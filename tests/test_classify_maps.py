@@ -40,8 +40,15 @@ def test_position_chart_labels_every_reference_and_the_source():
 
     from observatoire import charts
 
-    fig = charts.position(pd.Series([1.0, 2.0, 3.0]), 2.5, "Brest", "%", "", "Insee, 2018",
-                          references={"France": 2.0, "Bretagne": 1.5, "Finistère": None})
+    fig = charts.position(
+        pd.Series([1.0, 2.0, 3.0]),
+        2.5,
+        "Brest",
+        "%",
+        "",
+        "Insee, 2018",
+        references={"France": 2.0, "Bretagne": 1.5, "Finistère": None},
+    )
     texts = [a.text for a in fig.layout.annotations]
     assert "Source : Insee, 2018" in texts
     assert "France : 2,0" in texts and "Bretagne : 1,5" in texts
@@ -52,10 +59,16 @@ def test_france_wide_epci_map_is_sent_compact_and_under_5_mb(con):
     from observatoire import territories
 
     values = territories.level_values(con, "epci", "DENSITE")
-    deck = maps.choropleth(territories.geometries(con, "epci"), values,
-                           classify.quantile_breaks(values["value"].to_numpy(dtype=float), 5),
-                           label="Densité", unit="hab./km²", year="2018", source="Insee",
-                           outlines=territories.geometries(con, "departement"))
+    deck = maps.choropleth(
+        territories.geometries(con, "epci"),
+        values,
+        classify.quantile_breaks(values["value"].to_numpy(dtype=float), 5),
+        label="Densité",
+        unit="hab./km²",
+        year="2018",
+        source="Insee",
+        outlines=territories.geometries(con, "departement"),
+    )
     payload = deck.to_json()
     assert len(payload.encode()) < 5_000_000
     assert "\n" not in payload[:1000]

@@ -9,8 +9,14 @@ def _run(*args, env_db):
     import os
 
     env = dict(os.environ, OBSERVATOIRE_DB=str(env_db))
-    return subprocess.run([sys.executable, "-m", "observatoire", *args], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "observatoire", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_profile_json_of_brest_metropole(built_db):

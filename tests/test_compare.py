@@ -21,5 +21,9 @@ def test_rank_and_percentile_are_consistent(con):
     vals = compare.peer_values(con, "epci", "DENSITE", peers)
     assert t["rank"] == (vals > t["value"]).sum() + 1
     assert t["percentile"] == pytest.approx(100 * (vals < t["value"]).mean())
-    assert t["ref:France"] == pytest.approx(66_732_538 / con.execute(
-        "SELECT value FROM indicator_value WHERE level='france' AND indicator='AREA_KM2'").fetchone()[0])
+    assert t["ref:France"] == pytest.approx(
+        66_732_538
+        / con.execute(
+            "SELECT value FROM indicator_value WHERE level='france' AND indicator='AREA_KM2'"
+        ).fetchone()[0]
+    )

@@ -6,13 +6,21 @@ import pytest
 
 from observatoire import charts, figure_export
 
-pytestmark = pytest.mark.skipif(not (shutil.which("chromium") or os.path.exists("/usr/bin/chromium")),
-                                reason="Chromium absent (make test l'installe)")
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("chromium") or os.path.exists("/usr/bin/chromium")),
+    reason="Chromium absent (make test l'installe)",
+)
 
 
 def _fig():
-    df = pd.DataFrame({"direction": ["sortant", "sortant"], "name": ["CC Le Grésivaudan", "Lyon"],
-                       "value": [12711.0, 1446.0], "share": [0.9, 0.1]})
+    df = pd.DataFrame(
+        {
+            "direction": ["sortant", "sortant"],
+            "name": ["CC Le Grésivaudan", "Lyon"],
+            "value": [12711.0, 1446.0],
+            "share": [0.9, 0.1],
+        }
+    )
     return charts.top_partners(df, "sortant", "Principales destinations (2022)", "Insee, RP 2022")
 
 

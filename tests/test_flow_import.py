@@ -26,8 +26,9 @@ def rw(tmp_path, built_db):
 def fingerprint(con) -> tuple:
     """Everything an import may touch, summarised (counts and order-free hashes)."""
     return (
-        con.execute("SELECT count(*), sum(hash(dataset_id, origin, destination, value, mode, csp)) "
-                    "FROM flow").fetchone(),
+        con.execute(
+            "SELECT count(*), sum(hash(dataset_id, origin, destination, value, mode, csp)) FROM flow"
+        ).fetchone(),
         con.execute("SELECT count(*), string_agg(id, ',' ORDER BY id) FROM flow_dataset").fetchone(),
         con.execute("SELECT count(*), string_agg(id, ',' ORDER BY id) FROM dataset").fetchone(),
         con.execute("SELECT count(*) FROM flow_scope").fetchone(),
@@ -36,8 +37,9 @@ def fingerprint(con) -> tuple:
 
 def _isere_result(con, ds_id):
     total = con.execute("SELECT sum(value) FROM flow WHERE dataset_id = ?", [ds_id]).fetchone()[0]
-    gg = con.execute("SELECT value FROM flow WHERE dataset_id = ? AND origin = '38185' AND "
-                     "destination = '38185'", [ds_id]).fetchone()[0]
+    gg = con.execute(
+        "SELECT value FROM flow WHERE dataset_id = ? AND origin = '38185' AND destination = '38185'", [ds_id]
+    ).fetchone()[0]
     return total, gg
 
 
@@ -114,12 +116,15 @@ def _broken(tmp_path, how: str):
     return path
 
 
-@pytest.mark.parametrize("how,expected", [
-    ("header", "ligne 1"),
-    ("non_numeric", "ligne 6"),
-    ("unknown_code", "ligne 8"),
-    ("truncated", "ligne 31"),
-])
+@pytest.mark.parametrize(
+    "how,expected",
+    [
+        ("header", "ligne 1"),
+        ("non_numeric", "ligne 6"),
+        ("unknown_code", "ligne 8"),
+        ("truncated", "ligne 31"),
+    ],
+)
 def test_bad_file_is_refused_in_french_and_the_store_is_unchanged(rw, tmp_path, how, expected):
     before = fingerprint(rw)
     with pytest.raises(ObservatoireError) as err:
@@ -145,12 +150,17 @@ def test_failure_inside_the_write_rolls_back(rw, monkeypatch):
 def test_merged_commune_codes_are_brought_to_the_current_commune(rw, tmp_path):
     # 01039 (Béon) is now part of 01138 (Culoz-Béon): both flows become internal to 01138.
     path = tmp_path / "merged.csv"
-    path.write_text("CODGEO;LIBGEO;DCLT;L_DCLT;NBFLUX_C17_ACTOCC15P\n"
-                    "01039;Béon;01138;Culoz;12.5\n01138;Culoz;01138;Culoz;100\n"
-                    "75115;Paris 15e;99134;Espagne;3\n", encoding="utf-8")
+    path.write_text(
+        "CODGEO;LIBGEO;DCLT;L_DCLT;NBFLUX_C17_ACTOCC15P\n"
+        "01039;Béon;01138;Culoz;12.5\n01138;Culoz;01138;Culoz;100\n"
+        "75115;Paris 15e;99134;Espagne;3\n",
+        encoding="utf-8",
+    )
     rep = flow_import.import_file(rw, path)[0]
-    rows = rw.execute("SELECT origin, destination, value, abroad FROM flow WHERE dataset_id = ? "
-                      "ORDER BY origin", [rep["dataset"]]).fetchall()
+    rows = rw.execute(
+        "SELECT origin, destination, value, abroad FROM flow WHERE dataset_id = ? ORDER BY origin",
+        [rep["dataset"]],
+    ).fetchall()
     assert rows == [("01138", "01138", 112.5, False), ("75056", "99134", 3.0, True)]
     assert rep["codes_ramenes"] == {"fusion": 1, "arrondissement": 1}
 

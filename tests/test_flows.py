@@ -20,18 +20,24 @@ def hand(tmp_path_factory, built_db):
     db = tmp_path_factory.mktemp("flows") / "h.duckdb"
     shutil.copy(built_db, db)
     con = store.connect(db)
-    frame = pd.DataFrame([
-        (BREST_C, BREST_C, 100.0), (GUIPAVAS, BREST_C, 50.0),   # internal: 150
-        (BREST_C, LANDERNEAU, 30.0), (BREST_C, QUIMPER, 10.0),  # out: 40
-        (LANDERNEAU, BREST_C, 60.0),                             # in: 60
-        (BREST_C, "99134", 2.0),                                 # out, abroad
-    ], columns=["origin", "destination", "value"])
+    frame = pd.DataFrame(
+        [
+            (BREST_C, BREST_C, 100.0),
+            (GUIPAVAS, BREST_C, 50.0),  # internal: 150
+            (BREST_C, LANDERNEAU, 30.0),
+            (BREST_C, QUIMPER, 10.0),  # out: 40
+            (LANDERNEAU, BREST_C, 60.0),  # in: 60
+            (BREST_C, "99134", 2.0),  # out, abroad
+        ],
+        columns=["origin", "destination", "value"],
+    )
     frame["mode"] = pd.Series([None] * len(frame), dtype="string")
     frame["csp"] = pd.Series([None] * len(frame), dtype="string")
     frame["abroad"] = frame["destination"] == "99134"
     scope = flow_import.Scope([("departement", "29")], [("all", "metro")], "test : départ du Finistère")
-    ds = flow_import.FlowDataset(id="test-29", kind="travail", year=2020, label="test",
-                                 producer="test", frame=frame, scope=scope)
+    ds = flow_import.FlowDataset(
+        id="test-29", kind="travail", year=2020, label="test", producer="test", frame=frame, scope=scope
+    )
     with store.transaction(con):
         flow_import.write(con, ds)
     yield con

@@ -25,22 +25,35 @@ def test_shipped_pays_cob_is_the_current_five_epci(con):
 
 
 def test_perimeter_profile_uses_the_aggregation_rules(rw):
-    perimeters.save(rw, id="brest-et-landerneau", name="Brest + Landerneau",
-                    members=[("epci", "242900314"), ("epci", "242900645")], user="test")
+    perimeters.save(
+        rw,
+        id="brest-et-landerneau",
+        name="Brest + Landerneau",
+        members=[("epci", "242900314"), ("epci", "242900645")],
+        user="test",
+    )
     p = territories.profile(rw, "perimetre", "brest-et-landerneau")
     a = territories.profile(rw, "epci", "242900314")
     b = territories.profile(rw, "epci", "242900645")
     assert p.population == a.population + b.population
-    chom = (a.value("P18_CHOM1564") + b.value("P18_CHOM1564")) / (
-        a.value("P18_ACT1564") + b.value("P18_ACT1564")) * 100
+    chom = (
+        (a.value("P18_CHOM1564") + b.value("P18_CHOM1564"))
+        / (a.value("P18_ACT1564") + b.value("P18_ACT1564"))
+        * 100
+    )
     assert p.value("TX_CHOMAGE") == pytest.approx(chom)
     assert p.value("MED19") is None  # a median is not aggregated
     assert territories.search(rw, "brest landerneau").iloc[0]["code"] == "brest-et-landerneau"
 
 
 def test_perimeter_flows_count_internal_links_between_members(rw):
-    perimeters.save(rw, id="grenoble-gresivaudan", name="Grenoble et Grésivaudan",
-                    members=[("epci", "200040715"), ("epci", "200018166")], user="test")
+    perimeters.save(
+        rw,
+        id="grenoble-gresivaudan",
+        name="Grenoble et Grésivaudan",
+        members=[("epci", "200040715"), ("epci", "200018166")],
+        user="test",
+    )
     comm = flows.communes_of(rw, "perimetre", "grenoble-gresivaudan")
     s_per = flows.summary(rw, comm, "mobpro-isere-2017")
     s_gre = flows.summary(rw, flows.communes_of(rw, "epci", "200040715"), "mobpro-isere-2017")

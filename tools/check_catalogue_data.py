@@ -25,6 +25,7 @@ Checks (exit code 1 if any error):
   * perimeter ids are unique, kinds use the vocabulary, every member's
     perimeter_id exists, no duplicated member, every perimeter has members.
 """
+
 import argparse
 import csv
 import json
@@ -32,24 +33,78 @@ import os
 import re
 import sys
 
-FORMS = {"contrat de réciprocité", "pôle métropolitain", "entente", "convention", "accord-cadre",
-         "syndicat mixte", "PETR/pays", "association", "SPL/SEM", "groupement d'autorités concédantes",
-         "Territoire d'industrie", "groupe informel", "autre"}
-THEMES = {"mobilité/transports", "tourisme", "développement économique", "alimentation", "énergie",
-          "environnement", "eau", "déchets", "santé", "culture", "enseignement supérieur et recherche",
-          "numérique", "insertion", "attractivité", "agriculture", "logistique",
-          "aménagement/planification", "services publics", "forêt-bois"}
+FORMS = {
+    "contrat de réciprocité",
+    "pôle métropolitain",
+    "entente",
+    "convention",
+    "accord-cadre",
+    "syndicat mixte",
+    "PETR/pays",
+    "association",
+    "SPL/SEM",
+    "groupement d'autorités concédantes",
+    "Territoire d'industrie",
+    "groupe informel",
+    "autre",
+}
+THEMES = {
+    "mobilité/transports",
+    "tourisme",
+    "développement économique",
+    "alimentation",
+    "énergie",
+    "environnement",
+    "eau",
+    "déchets",
+    "santé",
+    "culture",
+    "enseignement supérieur et recherche",
+    "numérique",
+    "insertion",
+    "attractivité",
+    "agriculture",
+    "logistique",
+    "aménagement/planification",
+    "services publics",
+    "forêt-bois",
+}
 STATUSES = {"active", "en projet", "terminée", "abandonnée", "inconnu"}
 PARTNER_KINDS = {"epci", "organisme"}
-BODY_TYPES = {"Région", "Département", "PNR", "PETR", "Pays", "chambre consulaire", "opérateur",
-              "commune", "syndicat", "État", "association", "autre"}
+BODY_TYPES = {
+    "Région",
+    "Département",
+    "PNR",
+    "PETR",
+    "Pays",
+    "chambre consulaire",
+    "opérateur",
+    "commune",
+    "syndicat",
+    "État",
+    "association",
+    "autre",
+}
 ROLES = {"métropole", "partenaire"}
 PERIMETER_KINDS = {"pays", "pôle métropolitain", "dialogue métropolitain", "territoire d'industrie", "autre"}
 MEMBER_LEVELS = {"epci", "commune"}
 METRO_TYPES = {"METRO", "MET69"}
 
-COOP_HEADER = ["id", "name", "summary", "form", "themes", "status", "date_start", "date_end",
-               "metropoles", "source_doc", "source_page", "source_url", "notes"]
+COOP_HEADER = [
+    "id",
+    "name",
+    "summary",
+    "form",
+    "themes",
+    "status",
+    "date_start",
+    "date_end",
+    "metropoles",
+    "source_doc",
+    "source_page",
+    "source_url",
+    "notes",
+]
 PARTNER_HEADER = ["cooperation_id", "partner_kind", "epci_siren", "name", "body_type", "role", "note"]
 PERIM_HEADER = ["id", "name", "kind", "source_doc", "source_page", "note"]
 MEMBER_HEADER = ["perimeter_id", "level", "code", "name", "note"]
@@ -95,8 +150,12 @@ class Checker:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("epci_json", help="path to decoupage-administratif data/epci.json")
-    ap.add_argument("--communes", help="path to decoupage-administratif data/communes.json (to check commune codes)")
-    ap.add_argument("--data-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
+    ap.add_argument(
+        "--communes", help="path to decoupage-administratif data/communes.json (to check commune codes)"
+    )
+    ap.add_argument(
+        "--data-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+    )
     a = ap.parse_args(argv)
 
     with open(a.epci_json, encoding="utf-8") as f:
@@ -164,8 +223,15 @@ def main(argv=None):
         if not metros:
             ck.err(w, "no metropoles")
         for m in metros:
-            if check_siren(w, m) and epci[m]["type"] not in METRO_TYPES and "communauté urbaine" not in c["notes"]:
-                ck.err(w, f"{m} ({epci[m]['nom']}, {epci[m]['type']}) is not a métropole and the notes do not explain it")
+            if (
+                check_siren(w, m)
+                and epci[m]["type"] not in METRO_TYPES
+                and "communauté urbaine" not in c["notes"]
+            ):
+                ck.err(
+                    w,
+                    f"{m} ({epci[m]['nom']}, {epci[m]['type']}) is not a métropole and the notes do not explain it",
+                )
         c["_metros"] = metros
 
     # ---- partners
@@ -184,7 +250,9 @@ def main(argv=None):
             ck.err(w, "empty name")
         if p["partner_kind"] == "epci":
             if check_siren(w, p["epci_siren"]) and p["name"] != epci[p["epci_siren"]]["nom"]:
-                ck.err(w, f"name {p['name']!r} is not the current official name {epci[p['epci_siren']]['nom']!r}")
+                ck.err(
+                    w, f"name {p['name']!r} is not the current official name {epci[p['epci_siren']]['nom']!r}"
+                )
             if p["body_type"]:
                 ck.err(w, "body_type must be empty for an epci partner")
             key = (cid, "epci", p["epci_siren"])
@@ -254,7 +322,9 @@ def main(argv=None):
             ck.err(p["_where"], f"perimeter {pid} has no member")
 
     # ---- report
-    print(f"cooperations: {len(coops)}  partners: {len(partners)}  perimeters: {len(perims)}  members: {len(members)}")
+    print(
+        f"cooperations: {len(coops)}  partners: {len(partners)}  perimeters: {len(perims)}  members: {len(members)}"
+    )
     for pid in pids:
         n = count.get(pid, 0)
         sirens = [m["code"] for m in members if m["perimeter_id"] == pid and m["level"] == "epci"]

@@ -51,28 +51,22 @@ def read_comparateur(path: Path) -> pd.DataFrame:
         missing = [c for c in COLUMNS if c not in header]
         raise SourceFileError(
             path,
-            "en-tête inattendu"
-            + (f" : colonnes manquantes {', '.join(missing)}" if missing else ""),
+            "en-tête inattendu" + (f" : colonnes manquantes {', '.join(missing)}" if missing else ""),
             line=1,
         )
     for i, line in enumerate(lines[1:], start=2):
         if line.count(";") != len(COLUMNS) - 1:
             raise SourceFileError(
                 path,
-                f"ligne incomplète ou tronquée ({line.count(';') + 1} champs au lieu de "
-                f"{len(COLUMNS)})",
+                f"ligne incomplète ou tronquée ({line.count(';') + 1} champs au lieu de {len(COLUMNS)})",
                 line=i,
             )
-    df = pd.read_csv(
-        io.StringIO(text), sep=";", dtype={"CODGEO": "string"}, na_values=["", "s", "nd"]
-    )
+    df = pd.read_csv(io.StringIO(text), sep=";", dtype={"CODGEO": "string"}, na_values=["", "s", "nd"])
     for col in COLUMNS[1:]:
         num = pd.to_numeric(df[col], errors="coerce")
         bad = num.isna() & df[col].notna()
         if bad.any():
             i = int(bad.to_numpy().nonzero()[0][0])
-            raise SourceFileError(
-                path, f"valeur non numérique « {df[col].iloc[i]} »", line=i + 2, column=col
-            )
+            raise SourceFileError(path, f"valeur non numérique « {df[col].iloc[i]} »", line=i + 2, column=col)
         df[col] = num.astype("float64")
     return df

@@ -90,8 +90,9 @@ def flow_datasets() -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def pick_flow_dataset(communes: tuple[str, ...], kind: str, year: int | None,
-                      nature: str | None = None) -> str | None:
+def pick_flow_dataset(
+    communes: tuple[str, ...], kind: str, year: int | None, nature: str | None = None
+) -> str | None:
     return flows.pick_dataset(cursor(), list(communes), kind, year, nature)
 
 
@@ -101,12 +102,16 @@ def flow_summary(communes: tuple[str, ...], dataset_id: str) -> flows.Summary:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def flow_partners(communes: tuple[str, ...], dataset_id: str, level: str, n: int, min_value: float) -> pd.DataFrame:
+def flow_partners(
+    communes: tuple[str, ...], dataset_id: str, level: str, n: int, min_value: float
+) -> pd.DataFrame:
     return flows.partners(cursor(), list(communes), dataset_id, level, n, min_value)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def flow_lines(communes: tuple[str, ...], dataset_id: str, level: str, n: int, min_value: float) -> pd.DataFrame:
+def flow_lines(
+    communes: tuple[str, ...], dataset_id: str, level: str, n: int, min_value: float
+) -> pd.DataFrame:
     return flows.flow_lines(cursor(), list(communes), dataset_id, level, n, min_value)
 
 
@@ -132,13 +137,24 @@ def perimeter_members(pid: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def epci_list() -> pd.DataFrame:
-    return cursor().execute("SELECT code, name, type, dep FROM territory WHERE level = 'epci' ORDER BY name").df()
+    return (
+        cursor()
+        .execute("SELECT code, name, type, dep FROM territory WHERE level = 'epci' ORDER BY name")
+        .df()
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def cooperations(query: str = "", metropole: str | None = None, theme: str | None = None,
-                 form: str | None = None, status: str | None = None, year: int | None = None,
-                 partner_epci: str | None = None, region: str | None = None) -> pd.DataFrame:
+def cooperations(
+    query: str = "",
+    metropole: str | None = None,
+    theme: str | None = None,
+    form: str | None = None,
+    status: str | None = None,
+    year: int | None = None,
+    partner_epci: str | None = None,
+    region: str | None = None,
+) -> pd.DataFrame:
     return catalogue.search(cursor(), query, metropole, theme, form, status, year, partner_epci, region)
 
 
@@ -159,5 +175,11 @@ def catalogue_coverage() -> str:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def epci_points(codes: tuple[str, ...]) -> pd.DataFrame:
-    return cursor().execute("SELECT code, name, lon, lat FROM territory WHERE level = 'epci' "
-                            "AND code IN (SELECT unnest(?))", [list(codes)]).df()
+    return (
+        cursor()
+        .execute(
+            "SELECT code, name, lon, lat FROM territory WHERE level = 'epci' AND code IN (SELECT unnest(?))",
+            [list(codes)],
+        )
+        .df()
+    )

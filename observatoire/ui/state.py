@@ -20,9 +20,17 @@ YEAR = "annee"
 PARTNER_LEVEL = "partenaires"
 TOP = "top"
 
-DEFAULTS = {TERRITORY: "epci:242900314", MAP_LEVEL: "epci", INDICATOR: "DENSITE",
-            METHOD: "quantiles", PRESENTATION: "0", KIND: "travail", YEAR: "auto",
-            PARTNER_LEVEL: "epci", TOP: "15"}
+DEFAULTS = {
+    TERRITORY: "epci:242900314",
+    MAP_LEVEL: "epci",
+    INDICATOR: "DENSITE",
+    METHOD: "quantiles",
+    PRESENTATION: "0",
+    KIND: "travail",
+    YEAR: "auto",
+    PARTNER_LEVEL: "epci",
+    TOP: "15",
+}
 LINKED = list(DEFAULTS)
 _TERRITORY_RE = re.compile(r"^(commune|epci|departement|region|france|perimetre):[0-9A-Za-z_-]{1,40}$")
 _SAFE = {

@@ -34,8 +34,9 @@ def territory_picker() -> None:
     st.sidebar.markdown("**Territoire choisi**")
     st.sidebar.text(data.name_of(level, code))  # plain text: names may come from users
     st.sidebar.caption(f"{LEVEL_FR.get(level, level)} {code}")
-    query = st.sidebar.text_input("Rechercher un territoire", key="_q",
-                                  placeholder="nom ou code : Brest, 29019, Bretagne…")
+    query = st.sidebar.text_input(
+        "Rechercher un territoire", key="_q", placeholder="nom ou code : Brest, 29019, Bretagne…"
+    )
     if query:
         hits = data.search(query)
         if hits.empty:
@@ -43,9 +44,15 @@ def territory_picker() -> None:
             return
         options = [f"{r.level}:{r.code}" for r in hits.itertuples()]
         labels = {f"{r['level']}:{r['code']}": _label(r) for r in hits.to_dict("records")}
-        st.sidebar.selectbox("Résultats", options, index=None, key="_pick",
-                             format_func=labels.get, on_change=_on_pick,
-                             placeholder=f"{len(options)} résultat(s) : choisissez")
+        st.sidebar.selectbox(
+            "Résultats",
+            options,
+            index=None,
+            key="_pick",
+            format_func=labels.get,
+            on_change=_on_pick,
+            placeholder=f"{len(options)} résultat(s) : choisissez",
+        )
 
 
 def key_figures(prof: Profile, ids: list[str], columns: int = 4) -> None:
@@ -57,37 +64,67 @@ def key_figures(prof: Profile, ids: list[str], columns: int = 4) -> None:
         with cols[n % len(cols)]:
             short_unit = ind.unit if len(ind.unit) <= 3 else ""
             label = ind.label if short_unit else f"{ind.label} ({ind.unit})"
-            st.metric(label, fmt(ind.value, ind.decimals, short_unit),
-                      help=f"{ind.source}, {ind.year}. {ind.note}".strip())
+            st.metric(
+                label,
+                fmt(ind.value, ind.decimals, short_unit),
+                help=f"{ind.source}, {ind.year}. {ind.note}".strip(),
+            )
             note = f" — {ind.note}" if ind.note else ""
             st.caption(f"Source : {ind.source_short}, {ind.year}{note}")
 
 
 def profile_table(prof: Profile) -> pd.DataFrame:
     """The profile as a table: indicator, value, unit, year, source, remark."""
-    return pd.DataFrame([{
-        "Thème": i.theme, "Indicateur": i.label, "Valeur": fmt(i.value, i.decimals),
-        "Unité": i.unit, "Année": i.year, "Nature": i.nature, "Source": i.source,
-        "Remarque": i.note} for i in prof.indicators])
+    return pd.DataFrame(
+        [
+            {
+                "Thème": i.theme,
+                "Indicateur": i.label,
+                "Valeur": fmt(i.value, i.decimals),
+                "Unité": i.unit,
+                "Année": i.year,
+                "Nature": i.nature,
+                "Source": i.source,
+                "Remarque": i.note,
+            }
+            for i in prof.indicators
+        ]
+    )
 
 
 def profile_view(prof: Profile, columns: int = 2) -> None:
     """Header, key figures and the full indicator table of a profile."""
     st.subheader(f"{prof.name}")
     parents = " · ".join(p["name"] for p in prof.parents)
-    st.caption(f"{prof.type_label.capitalize()} — code {prof.code}"
-               + (f" — {prof.n_communes} commune(s)" if prof.level != "commune" else "")
-               + (f" — dans : {parents}" if parents else ""))
-    key_figures(prof, ["P18_POP", "AREA_KM2", "DENSITE", "P18_EMPLT", "EVOL_POP_1318",
-                       "TX_CHOMAGE", "CONC_EMPLOI",
-                       "MED19" if prof.level == "commune" else "TP6019"], columns=columns)
+    st.caption(
+        f"{prof.type_label.capitalize()} — code {prof.code}"
+        + (f" — {prof.n_communes} commune(s)" if prof.level != "commune" else "")
+        + (f" — dans : {parents}" if parents else "")
+    )
+    key_figures(
+        prof,
+        [
+            "P18_POP",
+            "AREA_KM2",
+            "DENSITE",
+            "P18_EMPLT",
+            "EVOL_POP_1318",
+            "TX_CHOMAGE",
+            "CONC_EMPLOI",
+            "MED19" if prof.level == "commune" else "TP6019",
+        ],
+        columns=columns,
+    )
     with st.expander("Tous les indicateurs (valeur, année, source)", expanded=not state.presentation()):
         st.dataframe(profile_table(prof), hide_index=True, width="stretch")
 
 
-PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr",
-                 "toImageButtonOptions": {"format": "png", "scale": 2},
-                 "modeBarButtonsToAdd": ["toImage"]}
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "locale": "fr",
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+    "modeBarButtonsToAdd": ["toImage"],
+}
 
 
 def chart(fig, key: str) -> None:
@@ -97,10 +134,20 @@ def chart(fig, key: str) -> None:
 
     st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, width="stretch")
     c1, c2, _ = st.columns([1, 1, 3])
-    c1.download_button("Image PNG", lambda: figure_export.figure_bytes(fig, "png"), f"{key}.png",
-                       "image/png", key=f"{key}_png")
-    c2.download_button("Image SVG", lambda: figure_export.figure_bytes(fig, "svg"), f"{key}.svg",
-                       "image/svg+xml", key=f"{key}_svg")
+    c1.download_button(
+        "Image PNG",
+        lambda: figure_export.figure_bytes(fig, "png"),
+        f"{key}.png",
+        "image/png",
+        key=f"{key}_png",
+    )
+    c2.download_button(
+        "Image SVG",
+        lambda: figure_export.figure_bytes(fig, "svg"),
+        f"{key}.svg",
+        "image/svg+xml",
+        key=f"{key}_svg",
+    )
 
 
 def table_downloads(df: pd.DataFrame, name: str, source: str, key: str) -> None:
@@ -109,11 +156,16 @@ def table_downloads(df: pd.DataFrame, name: str, source: str, key: str) -> None:
 
     st.dataframe(df, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
-    c1.download_button("Télécharger (CSV)", exports.to_csv_bytes(df), f"{name}.csv",
-                       "text/csv", key=f"{key}_csv")
-    c2.download_button("Télécharger (XLSX)", exports.to_xlsx_bytes(df, name, source), f"{name}.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"{key}_xlsx")
+    c1.download_button(
+        "Télécharger (CSV)", exports.to_csv_bytes(df), f"{name}.csv", "text/csv", key=f"{key}_csv"
+    )
+    c2.download_button(
+        "Télécharger (XLSX)",
+        exports.to_xlsx_bytes(df, name, source),
+        f"{name}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+    )
 
 
 def cooperations_link(level: str, code: str, parents: list[dict]) -> None:
