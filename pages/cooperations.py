@@ -121,31 +121,22 @@ d3.download_button(
     "Modèle d'import (CSV)", exports.to_csv_bytes(template), "modele_cooperations.csv", "text/csv"
 )
 
+def _stat_chart(series, title, key, direction):
+    if series.empty:
+        return
+    s = series.rename_axis("name").reset_index(name="value")
+    s = s.assign(direction=direction, share=s["value"] / s["value"].sum())
+    widgets.chart(charts.top_partners(s, direction, title, "catalogue de l'observatoire"), key=key)
+
+
+met_stats = stats["metropoles"].rename(index=lambda c: epci_names.get(c, c))
 t1, t2 = st.columns(2)
 with t1:
-    if not stats["themes"].empty:
-        s = (
-            stats["themes"]
-            .rename_axis("name")
-            .reset_index(name="value")
-            .assign(direction="sortant", share=lambda x: x["value"] / x["value"].sum())
-        )
-        widgets.chart(
-            charts.top_partners(s, "sortant", "Coopérations par thème", "catalogue de l'observatoire"),
-            key="c_th",
-        )
+    _stat_chart(stats["themes"], "Coopérations par thème", "c_th", "sortant")
+    _stat_chart(stats["status"], "Coopérations par statut", "c_st", "interne")
 with t2:
-    if not stats["form"].empty:
-        s = (
-            stats["form"]
-            .rename_axis("name")
-            .reset_index(name="value")
-            .assign(direction="entrant", share=lambda x: x["value"] / x["value"].sum())
-        )
-        widgets.chart(
-            charts.top_partners(s, "entrant", "Coopérations par forme", "catalogue de l'observatoire"),
-            key="c_fo",
-        )
+    _stat_chart(stats["form"], "Coopérations par forme", "c_fo", "entrant")
+    _stat_chart(met_stats, "Coopérations par métropole", "c_me", "sortant")
 
 # Map: each métropole linked to its EPCI partners.
 links = []

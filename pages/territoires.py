@@ -115,10 +115,10 @@ with right:
     widgets.cooperations_link(current.level, current.code, current.parents)
 
 with st.expander(f"Tableau : {meta['label']} par {LEVEL_FR[map_level]}"):
-    st.dataframe(
-        values.rename(columns={"code": "Code", "name": "Nom", "value": meta["label"]})[
-            ["Code", "Nom", meta["label"]]
-        ],
-        hide_index=True,
-        width="stretch",
+    column = f"{meta['label']} ({meta['unit']}, {meta['year']})"
+    widgets.table_downloads(
+        values.rename(columns={"code": "Code", "name": "Nom", "value": column})[["Code", "Nom", column]],
+        f"{indicator}_{map_level}",
+        f"{meta['source']}, {meta['year']}",
+        "t_terr",
     )

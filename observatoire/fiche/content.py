@@ -329,8 +329,10 @@ def _cooperations(con, level, code, prof) -> tuple[list[Cooperation], str]:
 def _sources(con, key_figures, comparison, fb: FlowBlock | None, today: dt.date) -> list[str]:
     years: dict[str, set[str]] = {}
     for item in [*key_figures, *comparison]:
-        years.setdefault(item.source, set()).add(str(item.year))
-    out = [f"{src} — {', '.join(sorted(ys))}" for src, ys in years.items()]
+        for src in str(item.source).split(" ; "):
+            years.setdefault(src.strip(), set()).add(str(item.year))
+    out = [f"{src} — {'années' if len(ys) > 1 else 'année'} {', '.join(sorted(ys))}"
+           for src, ys in years.items() if src]
     for r in con.execute("""SELECT producer, dataset, vintage, licence FROM dataset
                             WHERE kind <> 'flux' ORDER BY kind DESC""").fetchall():
         out.append(f"{r[0]} : {r[1]}, millésime {r[2]} ({r[3]})")
@@ -393,6 +395,10 @@ def gather(con, level: str, code: str, today: dt.date | None = None) -> FicheCon
     coops, scope = _cooperations(cur, level, code, prof)
     parents = [p for p in prof.parents if p["level"] != "france"]
     bits = [prof.type_label.capitalize() if prof.type_label else LEVEL_FR.get(level, level)]
+    if level == "perimetre":
+        kind = cur.execute("SELECT kind FROM perimeter WHERE id = ?", [code]).fetchone()
+        if kind and kind[0] and kind[0] != "autre":
+            bits[0] += f" ({kind[0]})"
     bits.append(f"code {code}" if level != "perimetre" else f"identifiant {code}")
     if level != "commune" and prof.n_communes:
         bits.append(f"{number(prof.n_communes)} communes")
