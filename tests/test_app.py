@@ -164,3 +164,12 @@ def test_territory_profile_links_to_its_cooperations(app_db):
     shown = {m.label: m.value for m in at.metric}["Coopérations affichées"]
     n = int(button.label.split("(")[1].rstrip(")"))
     assert shown.startswith(f"{n} / ")
+
+
+def test_presentation_mode_hides_export_controls(app_db):
+    normal = _app(app_db, "pages/flux.py", territoire="epci:200040715")
+    pres = _app(app_db, "pages/flux.py", territoire="epci:200040715", presentation="1")
+    assert not pres.exception
+    n_normal = len(normal.get("download_button"))
+    n_pres = len(pres.get("download_button"))
+    assert n_normal > n_pres

@@ -150,18 +150,22 @@ def render(content: FicheContent, width_in: float = 7.0, height_in: float = 4.6,
     _add(ax, terr, facecolor=TERRITORY, edgecolor="none", zorder=3)
     inner = [_project(shapely.from_wkb(w), k) for w in m.inner]
     _add(ax, inner, facecolor="none", edgecolor="white", linewidth=0.35, alpha=0.9, zorder=4)
+    _add(ax, [g for _, _, g in deps], facecolor="none", edgecolor=DEP_EDGE, linewidth=0.8,
+         alpha=0.8, zorder=4.5)
     _add(ax, terr, facecolor="none", edgecolor=TERRITORY_EDGE, linewidth=1.3, zorder=5)
 
     halo = [patheffects.withStroke(linewidth=2.6, foreground="white")]
-    keep_clear = shapely.union_all(terr + [shapely.Point(centre)]).buffer(0.03 * max(w, h)) if terr else None
+    marks = [shapely.Point(centre)] + [shapely.Point(r["lon"] * k, r["lat"]) for r in shown]
+    arcs = [shapely.LineString(_arc((r["lon"] * k, r["lat"]), centre, s)) for r in shown for s in (0.18, -0.18)]
+    keep_clear = shapely.union_all(
+        [g.buffer(0.02 * max(w, h)) for g in terr]
+        + [m_.buffer(0.07 * max(w, h)) for m_ in marks] + [a.buffer(0.025 * max(w, h)) for a in arcs])
     for _, name, g in deps:
         area = g.intersection(view)
-        if keep_clear is not None:
-            rest = area.difference(keep_clear)
-            if rest.area < 0.04 * area.area:
-                continue  # the département is (almost) all territory: named in the subtitle
-            area = rest
-        p = area.representative_point()
+        rest = area.difference(keep_clear).buffer(-0.035 * max(w, h))
+        if rest.is_empty:
+            continue  # no free room: the département is named in the subtitle and tables
+        p = max(getattr(rest, "geoms", [rest]), key=lambda g: g.area).representative_point()
         ax.text(p.x, p.y, name, fontsize=6.5, color="#6d6d6d", style="italic", ha="center",
                 va="center", zorder=6, path_effects=halo, clip_on=True)
 

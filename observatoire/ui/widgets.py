@@ -133,6 +133,8 @@ def chart(fig, key: str) -> None:
     from observatoire import figure_export
 
     st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, width="stretch")
+    if state.presentation():  # workshop mode: fewer controls
+        return
     c1, c2, _ = st.columns([1, 1, 3])
     c1.download_button(
         "Image PNG",
