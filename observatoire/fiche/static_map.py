@@ -11,7 +11,7 @@ import io
 import math
 
 from observatoire.fiche.content import FicheContent
-from observatoire.fiche.formatting import number, truncate
+from observatoire.fiche.formatting import number, text_width_pt, truncate
 
 TERRITORY = "#e07b39"
 TERRITORY_EDGE = "#7a3408"
@@ -88,6 +88,7 @@ def _trim(curve, start: float, end: float):
 def render(content: FicheContent, width_in: float = 7.0, height_in: float = 4.6, dpi: int = 170,
            key_fraction: float = 0.36) -> bytes:
     """PNG bytes of the map of ``content`` (map left, key right)."""
+    import matplotlib
     import numpy as np
     import shapely
     from matplotlib import patheffects
@@ -160,9 +161,15 @@ def render(content: FicheContent, width_in: float = 7.0, height_in: float = 4.6,
     keep_clear = shapely.union_all(
         [g.buffer(0.02 * max(w, h)) for g in terr]
         + [m_.buffer(0.07 * max(w, h)) for m_ in marks] + [a.buffer(0.025 * max(w, h)) for a in arcs])
-    for _, name, g in deps:
+    terr_all = shapely.union_all(terr) if terr else shapely.Point(centre)
+    near = sorted(deps, key=lambda d: d[2].distance(terr_all))[:10]   # label the closest ones only
+    for _, name, g in near:
         area = g.intersection(view)
-        rest = area.difference(keep_clear).buffer(-0.035 * max(w, h))
+        # The label must fit inside the frame: half its size away from the edges.
+        hw = (text_width_pt(name, 6.5) / 72 / 2 + 0.04) * w / box_w
+        hh = 0.09 * h / box_h
+        inset = shapely.box(x0 + hw, y0 + hh, x1 - hw, y1 - hh)
+        rest = area.difference(keep_clear).buffer(-0.02 * max(w, h)).intersection(inset)
         if rest.is_empty:
             continue  # no free room: the département is named in the subtitle and tables
         p = max(getattr(rest, "geoms", [rest]), key=lambda g: g.area).representative_point()
@@ -183,18 +190,29 @@ def render(content: FicheContent, width_in: float = 7.0, height_in: float = 4.6,
                 continue
             a, b = (centre, p) if direction == "sortant" else (p, centre)
             curve = _trim(_arc(a, b, 0.18), gap * 0.6, gap)
-            style = "-" if direction == "sortant" else (0, (3.2, 1.6))
+            style = "-" if direction == "sortant" else dash(lw(value))
             color = OUT_COLOR if direction == "sortant" else IN_COLOR
             width = lw(value)
-            ax.plot(curve[:, 0], curve[:, 1], color=color, linewidth=width, linestyle=style,
-                    solid_capstyle="butt", dash_capstyle="butt", alpha=0.88, zorder=7)
+            with matplotlib.rc_context({"lines.scale_dashes": False}):
+                ax.plot(curve[:, 0], curve[:, 1], color=color, linewidth=width, linestyle=style,
+                        solid_capstyle="butt", dash_capstyle="butt", alpha=0.88, zorder=7)
             ax.annotate("", xy=curve[-1], xytext=curve[-2], zorder=8,
                         arrowprops={"arrowstyle": "-|>", "color": color, "lw": 0,
                                     "mutation_scale": 7 + 1.4 * width, "shrinkA": 0, "shrinkB": 0})
     ax.plot([centre[0]], [centre[1]], marker="o", markersize=5, color=TERRITORY_EDGE,
             markeredgecolor="white", zorder=9)
+    placed: list[tuple[float, float]] = []
+    min_d = 0.04 * max(w, h)
     for i, r in enumerate(shown, start=1):
-        ax.text(r["lon"] * k, r["lat"], str(i), fontsize=7, fontweight="bold", ha="center", va="center",
+        x, y = r["lon"] * k, r["lat"]
+        turn = 0
+        while any(math.hypot(x - a, y - b) < min_d for a, b in placed) and turn < 12:
+            # Two partners at the same place (Paris and its suburbs): nudge the number aside.
+            ang = math.pi / 4 + turn * math.pi / 3
+            x, y = r["lon"] * k + min_d * (1 + turn // 6) * math.cos(ang), r["lat"] + min_d * (1 + turn // 6) * math.sin(ang)
+            turn += 1
+        placed.append((x, y))
+        ax.text(x, y, str(i), fontsize=7, fontweight="bold", ha="center", va="center",
                 zorder=10, color="black",
                 bbox={"boxstyle": "circle,pad=0.25", "facecolor": "white", "edgecolor": "#333333",
                       "linewidth": 0.7})
@@ -209,9 +227,10 @@ def render(content: FicheContent, width_in: float = 7.0, height_in: float = 4.6,
 
 def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) -> None:
     """The key: what the colours and lines mean, then the numbered partners with values."""
+    import matplotlib
     from matplotlib.patches import Rectangle
 
-    from observatoire.fiche.formatting import text_width_pt, wrap
+    from observatoire.fiche.formatting import wrap
 
     fb = content.flows
     ax.set_xlim(0, 1)
@@ -253,8 +272,9 @@ def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) ->
     line(f"{fb.nature_label}" + (" : ordres de grandeur" if fb.estimated else ""),
          bold=fb.estimated, color=IN_COLOR if fb.estimated else "black")
     for direction, style, color, text in (("sortant", "-", OUT_COLOR, "sortants (résidents qui partent)"),
-                                          ("entrant", (0, (3.2, 1.6)), IN_COLOR, "entrants (actifs qui viennent)")):
-        ax.add_line(Line2D([0, 0.14], [y - 0.017] * 2, color=color, linewidth=2.4, linestyle=style))
+                                          ("entrant", dash(2.4), IN_COLOR, "entrants (actifs qui viennent)")):
+        with matplotlib.rc_context({"lines.scale_dashes": False}):
+            ax.add_line(Line2D([0, 0.14], [y - 0.017] * 2, color=color, linewidth=2.4, linestyle=style))
         ax.text(0.17, y - 0.017, text, fontsize=size, va="center")
         y -= 0.05
     # Width scale: two reference volumes.
@@ -265,21 +285,49 @@ def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) ->
         y -= 0.05
     y -= 0.01
     line("Partenaires (sortants / entrants)", bold=True)
-    for i, r in enumerate(shown, start=1):
-        ax.text(0.035, y - 0.001, str(i), fontsize=6.5, fontweight="bold", ha="center", va="top",
-                bbox={"boxstyle": "circle,pad=0.2", "facecolor": "white", "edgecolor": "#333333", "linewidth": 0.6})
-        yy = y
-        line(r["name"], indent=0.09)
-        y = yy - step_for(size) * 0.95
-        line(f"{number(r['sortant'])} / {number(r['entrant'])}", indent=0.09, color="#444444", fs=6.5)
-        y -= 0.004
-        if y < 0.16:
-            break
+    bottom = 0.11
+    two = 2 * step_for(size) * 0.95 + 0.004
+    if len(shown) * two <= y - bottom:
+        for i, r in enumerate(shown, start=1):
+            _badge(ax, y, i, 6.5)
+            yy = y
+            line(r["name"], indent=0.09)
+            y = yy - step_for(size) * 0.95
+            line(f"{number(r['sortant'])} / {number(r['entrant'])}", indent=0.09, color="#444444", fs=6.5)
+            y -= 0.004
+    else:
+        # Many partners: one line each, values right-aligned, smaller if still needed.
+        fs = size
+        while fs > 5.0 and len(shown) * step_for(fs) * 1.05 > y - bottom:
+            fs -= 0.5
+        for i, r in enumerate(shown, start=1):
+            if y - step_for(fs) < bottom:
+                break
+            vals = f"{number(r['sortant'])} / {number(r['entrant'])}"
+            vw = text_width_pt(vals, fs) + 6
+            avail = width_pt * 0.91 - vw
+            name = r["name"]
+            while text_width_pt(name, fs) > avail and len(name) > 4:
+                name = truncate(name, len(name) - 2)
+            _badge(ax, y, i, fs - 0.5)
+            ax.text(0.09, y, name, fontsize=fs, ha="left", va="top")
+            ax.text(1.0, y, vals, fontsize=fs, ha="right", va="top", color="#444444")
+            y -= step_for(fs) * 1.05
     src = wrap(f"Source : {fb.producer}, {fb.year}", width_pt, 5.5)
     if len(src) > 3:
         src = src[:2] + [truncate(src[2], max(len(src[2]) - 2, 4))]
     ax.text(0, 0.005, "\n".join(src), fontsize=5.5, color="#555555", ha="left", va="bottom",
             linespacing=1.25)
+
+
+def dash(width: float) -> tuple:
+    """Dash pattern (points) of an entering flow: readable at any line width."""
+    return (0, (3.0 + 1.1 * width, 1.8 + 0.45 * width))
+
+
+def _badge(ax, y: float, i: int, fs: float) -> None:
+    ax.text(0.035, y - 0.001, str(i), fontsize=fs, fontweight="bold", ha="center", va="top",
+            bbox={"boxstyle": "circle,pad=0.2", "facecolor": "white", "edgecolor": "#333333", "linewidth": 0.6})
 
 
 def _nice(v: float) -> float:
