@@ -59,6 +59,18 @@ st.caption(
     "la page Flux le signale pour chaque territoire."
 )
 
+est = fds[fds["nature"] == "estimé"]
+for row in est.to_dict("records"):
+    st.markdown(f"**{row['label']}** — méthode : {row['method']}.")
+    st.caption(
+        "Qualité mesurée hors échantillon (modèle calé sur l'Île-de-France et mesuré sur l'Isère, "
+        "et l'inverse ; détail dans docs/MODEL.md) : part commune des navetteurs (CPC) 71 à 73 % "
+        "entre communes, 92 % entre EPCI ; le modèle de radiation, pris comme référence, fait "
+        "50 à 54 % et 82 à 84 %. Les flux estimés ne sont jamais additionnés aux flux observés."
+    )
+    if row["params"]:
+        st.json(row["params"], expanded=False)
+
 st.subheader("Indicateurs")
 cat = data.indicators()
 rules = {
