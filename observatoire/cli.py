@@ -154,6 +154,17 @@ def cmd_flows(args) -> int:
     return 0
 
 
+def cmd_fiche(args) -> int:
+    """Write the fiche territoire (PDF A4 or PPTX 16:9) of a territory or perimeter."""
+    from observatoire import fiche, store, territories
+
+    con = store.connect(args.db, read_only=True)
+    level, code = territories.resolve(con, args.territory)
+    out = fiche.build_fiche(con, level, code, args.format, args.output)
+    print(f"Fiche écrite : {out}")
+    return 0
+
+
 def cmd_user(args) -> int:
     """Create or update a local editor account (password asked, hashed with scrypt)."""
     import getpass
@@ -212,6 +223,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--top", type=int, default=10)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_flows)
+    s = sub.add_parser("fiche", help="fiche territoire en PDF ou PPTX")
+    s.add_argument("territory")
+    s.add_argument("--format", choices=["pdf", "pptx"], default="pdf")
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=cmd_fiche)
     s = sub.add_parser("user", help="créer un compte éditeur local (mot de passe haché, hors dépôt)")
     s.add_argument("name")
     s.set_defaults(func=cmd_user)

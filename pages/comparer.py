@@ -114,5 +114,7 @@ if rows:
 else:
     st.info("Aucun flux chargé ne couvre ce territoire : importez un fichier Insee (page Données).")
 
+widgets.fiche_buttons(level, code, "fiche_cmp")
+
 with st.expander("Tableau de comparaison"):
     widgets.table_downloads(table, f"comparaison_{code}", "Insee, Comparateur de territoires", "t_cmp")

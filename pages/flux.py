@@ -123,6 +123,8 @@ with left:
         "pour son volume." + (" Flux estimés : tracés plus pâles." if estimated else "")
     )
 with right:
+    widgets.cooperations_link(level, code, prof.parents)
+    widgets.fiche_buttons(level, code, "fiche_flux")
     widgets.chart(
         charts.balance(s.outflow, s.inflow, s.internal, f"Bilan des flux {s.year}", source, coverage=cov),
         key="ch_balance",

@@ -50,6 +50,7 @@ if choice:
     if st.button("Utiliser ce périmètre sur toutes les pages", type="primary"):
         state.set_territory("perimetre", choice)
         st.rerun()
+    widgets.fiche_buttons("perimetre", choice, "fiche_per")
     prof = data.profile("perimetre", choice)
     widgets.key_figures(prof, ["P18_POP", "AREA_KM2", "DENSITE", "TX_CHOMAGE"])
     st.markdown("**Source :**")

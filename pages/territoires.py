@@ -113,6 +113,7 @@ with right:
     current = data.profile(*state.territory())
     widgets.profile_view(current)
     widgets.cooperations_link(current.level, current.code, current.parents)
+    widgets.fiche_buttons(current.level, current.code, "fiche_terr")
 
 with st.expander(f"Tableau : {meta['label']} par {LEVEL_FR[map_level]}"):
     column = f"{meta['label']} ({meta['unit']}, {meta['year']})"

@@ -173,3 +173,10 @@ def test_presentation_mode_hides_export_controls(app_db):
     n_normal = len(normal.get("download_button"))
     n_pres = len(pres.get("download_button"))
     assert n_normal > n_pres
+
+
+@pytest.mark.parametrize("page", ["pages/territoires.py", "pages/flux.py", "pages/comparer.py"])
+def test_fiche_buttons_on_territory_flow_and_comparison_views(app_db, page):
+    at = _app(app_db, page, territoire="epci:200040715")
+    labels = {b.label for b in at.get("download_button")}
+    assert {"Fiche territoire (PDF)", "Fiche territoire (PPTX)"} <= labels

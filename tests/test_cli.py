@@ -62,3 +62,10 @@ def test_import_command_refuses_a_wrong_file_in_french(built_db, tmp_path):
     out = _run("import", "flows", str(bad), env_db=db)
     assert out.returncode == 2
     assert "pas_un_flux.csv" in out.stderr and "en-tête" in out.stderr
+
+
+def test_fiche_command_writes_a_pdf(built_db, tmp_path):
+    out = tmp_path / "brest.pdf"
+    res = _run("fiche", "242900314", "--format", "pdf", "-o", str(out), env_db=built_db)
+    assert res.returncode == 0, res.stderr
+    assert out.read_bytes()[:5] == b"%PDF-"

@@ -26,8 +26,8 @@ SHORT_LABELS = {
     "P18_POP": "Population", "AREA_KM2": "Superficie", "DENSITE": "Densité de population",
     "EVOL_POP_1318": "Évolution de la population 2013-2018", "P18_EMPLT": "Emplois au lieu de travail",
     "TX_CHOMAGE": "Taux de chômage des 15-64 ans (recensement)",
-    "CONC_EMPLOI": "Concentration d'emploi (emplois pour 100 actifs occupés)",
-    "TP6019": "Taux de pauvreté (seuil à 60 %)", "MED19": "Revenu disponible médian par unité de consommation",
+    "CONC_EMPLOI": "Concentration d'emploi",
+    "TP6019": "Taux de pauvreté (seuil à 60\u00a0%)", "MED19": "Revenu disponible médian par unité de consommation",
     "EVOL_EMPL_1318": "Évolution de l'emploi 2013-2018", "PART_RSEC": "Part des résidences secondaires",
     "TX_VACANCE": "Taux de vacance des logements",
 }
@@ -52,6 +52,8 @@ class KeyFigure:
     source_short: str
     year: str
     note: str = ""
+    number_text: str = ""   # the formatted value alone
+    short_unit: str = ""    # the unit printed after the value ("" when long)
 
 
 @dataclass
@@ -122,8 +124,8 @@ class FlowBlock:
             ("Entrants (actifs venant d'ailleurs)", number(self.inflow)),
             ("Internes (résidents travaillant sur place)", number(self.internal)),
             ("Solde (entrants − sortants)", number(self.net, signed=True)),
-            ("Part des actifs résidents qui sortent", percent(self.share_out)),
-            ("Part des emplois occupés par des entrants", percent(self.share_in)),
+            ("Part des actifs résidents qui sortent", percent(self.share_out, 1)),
+            ("Part des emplois occupés par des entrants", percent(self.share_in, 1)),
         ]
 
 
@@ -173,6 +175,23 @@ class FicheContent:
     def level_label(self) -> str:
         return LEVEL_FR.get(self.level, self.level)
 
+    @property
+    def has_map(self) -> bool:
+        return bool(self.map.territory)
+
+    def map_caption(self) -> str:
+        fb = self.flows
+        if not self.has_map:
+            return "Carte indisponible : pas de contour pour ce territoire dans la base."
+        if fb is None:
+            return "Territoire en couleur, limites des départements en gris. " + self.flows_absent
+        if not fb.chart:
+            return ("Territoire en couleur, limites des départements en gris. Aucun flux "
+                    f"{fb.kind_label} avec un autre territoire dans le jeu {fb.nature_label} {fb.year}.")
+        return (f"Territoire en couleur ; liens vers ses principaux partenaires ({fb.kind_label}, {fb.year}, "
+                f"flux {fb.nature_label}) : trait plein = sortants, tirets = entrants, épaisseur "
+                f"proportionnelle au nombre d'actifs. Source : {fb.producer} ; contours Etalab/IGN.")
+
 
 def _key_figures(prof: territories.Profile) -> list[KeyFigure]:
     ids = list(KEY_FIGURES)
@@ -185,11 +204,14 @@ def _key_figures(prof: territories.Profile) -> list[KeyFigure]:
         if ind is None:
             continue
         short = len(ind.unit) <= 9
-        text = number(ind.value, ind.decimals, ind.unit if short else "", signed=i in SIGNED)
-        if text == "—":
-            text = "n.d."
+        num = number(ind.value, ind.decimals, signed=i in SIGNED)
+        if num == "—":
+            num = "n.d."
+        short_unit = ind.unit if short and num != "n.d." else ""
+        text = f"{num}\u00a0{short_unit}" if short_unit else num
         out.append(KeyFigure(id=i, label=SHORT_LABELS.get(i, ind.label), value=ind.value, text=text,
-                             unit="" if short or i == "CONC_EMPLOI" else ind.unit,
+                             unit="" if short else ind.unit,
+                             number_text=num, short_unit=short_unit,
                              source=ind.source, source_short=ind.source_short, year=str(ind.year),
                              note=ind.note))
     return out
@@ -200,7 +222,8 @@ def _peers_text(con, level: str, prof, n: int) -> str:
     if level == "epci":
         return f"{n} EPCI du même type ({prof.type_label}), strate de {strat}"
     if level == "perimetre":
-        return f"{n} EPCI de la strate de {strat}"
+        return (f"{n} EPCI de la strate de {strat} ; département et région de référence : ceux de la "
+                "majorité des communes du périmètre")
     if level == "commune":
         return f"{n} communes de la strate de {strat}"
     return f"les {n} autres {'départements' if level == 'departement' else 'régions'}"
@@ -233,8 +256,11 @@ def _comparison(con, level, code, prof) -> tuple[list[ComparisonRow], list[str],
 
 
 def _flows(con, level: str, code: str) -> tuple[FlowBlock | None, str]:
-    communes = flows.communes_of(con, level, code)
-    ds = flows.pick_dataset(con, communes, FLOW_KIND)
+    try:
+        communes = flows.communes_of(con, level, code)
+    except NotFoundError:
+        communes = []
+    ds = flows.pick_dataset(con, communes, FLOW_KIND) if communes else None
     if ds is None:
         return None, (f"Aucun jeu de flux {flows.KIND_FR[FLOW_KIND]} ne couvre ce territoire "
                       "dans la base de l'Observatoire.")
@@ -399,11 +425,17 @@ def gather(con, level: str, code: str, today: dt.date | None = None) -> FicheCon
         kind = cur.execute("SELECT kind FROM perimeter WHERE id = ?", [code]).fetchone()
         if kind and kind[0] and kind[0] != "autre":
             bits[0] += f" ({kind[0]})"
+        deps = cur.execute("""SELECT t.name, count(*) AS n FROM perimeter_commune p
+            JOIN membership m ON m.commune = p.commune
+            JOIN territory t ON t.level = 'departement' AND t.code = m.dep
+            WHERE p.perimeter_id = ? GROUP BY ALL ORDER BY n DESC, t.name""", [code]).fetchall()
     bits.append(f"code {code}" if level != "perimetre" else f"identifiant {code}")
     if level != "commune" and prof.n_communes:
         bits.append(f"{number(prof.n_communes)} communes")
     if parents:
         bits.append("dans : " + ", ".join(p["name"] for p in parents))
+    elif level == "perimetre" and deps:
+        bits.append(("sur : " if len(deps) > 1 else "dans : ") + ", ".join(d[0] for d in deps))
     return FicheContent(
         level=level, code=code, name=prof.name, type_label=prof.type_label, subtitle=" — ".join(bits),
         parents=parents, n_communes=prof.n_communes, date=today, date_text=date_fr(today), key_figures=kf,

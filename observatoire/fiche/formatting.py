@@ -41,6 +41,15 @@ def percent(share, decimals: int = 0) -> str:
     return "—" if missing(share) else number(100 * share, decimals, "%")
 
 
+def share(value) -> str:
+    """A share of a total for a ranking table: ``35 %``, ``< 1 %`` for the tiny ones."""
+    if missing(value):
+        return "—"
+    if 0 < value < 0.005:
+        return f"<{NBSP}1{NBSP}%"
+    return percent(value, 0)
+
+
 def date_fr(d: dt.date) -> str:
     return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
 

@@ -271,7 +271,7 @@ def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) ->
     line(f"Flux {fb.kind_label} {fb.year}", bold=True)
     line(f"{fb.nature_label}" + (" : ordres de grandeur" if fb.estimated else ""),
          bold=fb.estimated, color=IN_COLOR if fb.estimated else "black")
-    for direction, style, color, text in (("sortant", "-", OUT_COLOR, "sortants (résidents qui partent)"),
+    for _direction, style, color, text in (("sortant", "-", OUT_COLOR, "sortants (résidents qui partent)"),
                                           ("entrant", dash(2.4), IN_COLOR, "entrants (actifs qui viennent)")):
         with matplotlib.rc_context({"lines.scale_dashes": False}):
             ax.add_line(Line2D([0, 0.14], [y - 0.017] * 2, color=color, linewidth=2.4, linestyle=style))

@@ -181,3 +181,21 @@ def cooperations_link(level: str, code: str, parents: list[dict]) -> None:
         state.set_territory("epci", epci)
         st.session_state["_c_own"] = True
         st.switch_page("pages/cooperations.py")
+
+
+def fiche_buttons(level: str, code: str, key: str) -> None:
+    """One-click fiche territoire (PDF A4, PPTX 16:9), generated on click."""
+    if level == "france":
+        return
+    from observatoire import fiche
+
+    name = data.name_of(level, code)
+    c1, c2 = st.columns(2)
+    for col, fmt, label in ((c1, "pdf", "Fiche territoire (PDF)"), (c2, "pptx", "Fiche territoire (PPTX)")):
+        col.download_button(
+            label,
+            lambda fmt=fmt: fiche.fiche_bytes(data.cursor(), level, code, fmt),
+            fiche.file_name(name, fmt),
+            fiche.FORMATS[fmt],
+            key=f"{key}_{fmt}",
+        )
