@@ -142,7 +142,7 @@ def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
         return Coverage(nature, out_s, in_s, internal, note, sentence)
     sentence = (
         f"Flux {'estimés (modèle)' if nature == 'estimé' else 'observés'} : sortants "
-        f"{words[out_s]}, entrants {words[in_s]}, internes {words[internal]}. {note}."
+        f"{words[out_s]}, entrants {words[in_s]}, internes {words[internal]}. {note[:1].upper()}{note[1:]}."
     )
     return Coverage(nature, out_s, in_s, internal, note, sentence)
 

@@ -112,3 +112,9 @@ def test_estimated_flows_are_a_fallback_and_say_so(con):
     gre = flows.communes_of(con, "epci", "200040715")
     assert flows.pick_dataset(con, gre, "travail") == "metropoles-travail-2022"
     assert flows.pick_dataset(con, gre, "travail", nature="estimé") == ds
+
+
+def test_coverage_sentence_is_two_french_sentences(con):
+    cov = flows.coverage(con, flows.communes_of(con, "epci", "200023414"), "metropoles-travail-2022")
+    first, second = cov.sentence.split(". ", 1)
+    assert first.startswith("Flux observés") and second[:1].isupper()
