@@ -5,7 +5,8 @@ from pathlib import Path
 import streamlit as st
 
 from observatoire import config
-from observatoire.ui import state, widgets
+from observatoire.errors import ObservatoireError
+from observatoire.ui import data, state, widgets
 
 st.set_page_config(
     page_title="Observatoire des coopérations interterritoriales", page_icon=":material/hub:", layout="wide"
@@ -17,6 +18,14 @@ if not Path(config.db_path()).exists():
         "« python -m observatoire build ») puis rechargez la page."
     )
     st.stop()
+
+try:
+    restored = data.restore_message()
+except ObservatoireError as exc:
+    st.error(str(exc))
+    st.stop()
+if restored:
+    st.warning(restored)
 
 state.init()
 

@@ -121,6 +121,7 @@ d3.download_button(
     "Modèle d'import (CSV)", exports.to_csv_bytes(template), "modele_cooperations.csv", "text/csv"
 )
 
+
 def _stat_chart(series, title, key, direction):
     if series.empty:
         return
@@ -282,7 +283,9 @@ if rows:
                 "notes": notes,
             }
             try:
-                v = C.save(data.writer(), new, rec["partners"], user, rec["version"])
+                v = C.save(
+                    data.writer("modification du catalogue"), new, rec["partners"], user, rec["version"]
+                )
                 data.after_write()
                 st.success(f"Enregistré (version {v}).")
             except ObservatoireError as exc:
@@ -325,6 +328,6 @@ if user:
             st.error(f"{len(problems)} problème(s) : rien ne sera enregistré.")
             st.dataframe(pd.DataFrame(problems, columns=["Ligne", "Colonne", "Problème"]), hide_index=True)
         elif st.button("Enregistrer l'import (tout ou rien)"):
-            n = C.replace_all(data.writer(), coops, parts, user)
+            n = C.replace_all(data.writer("import du catalogue", force_backup=True), coops, parts, user)
             data.after_write()
             st.success(f"{n} coopération(s) enregistrée(s).")

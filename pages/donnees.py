@@ -112,7 +112,9 @@ else:
         with st.status("Import en cours…", expanded=True) as status:
             st.write("Lecture et validation du fichier…")
             try:
-                reports = flow_import.import_file(data.writer(), up.getvalue(), name=up.name)
+                reports = flow_import.import_file(
+                    data.writer("import de flux", force_backup=True), up.getvalue(), name=up.name
+                )
             except ObservatoireError as exc:
                 status.update(label="Import refusé : rien n'a été modifié", state="error")
                 st.error(str(exc))

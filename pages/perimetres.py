@@ -84,7 +84,7 @@ if ok and user:
     members = [("epci", c) for c in chosen]
     members += [("commune", c.strip()) for c in communes_raw.split(",") if c.strip()]
     try:
-        con = data.writer()
+        con = data.writer("enregistrement d'un périmètre")
         res = perimeters.save(
             con, id=perimeters.slug(name), name=name, kind=kind, source=source, members=members, user=user
         )

@@ -6,20 +6,43 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from observatoire import catalogue, config, flows, perimeters, store, territories
+from observatoire import catalogue, config, flows, perimeters, territories
 
 
 @st.cache_resource(show_spinner=False)
+def _open(path: str) -> tuple[duckdb.DuckDBPyConnection, str | None]:
+    from observatoire import backup
+
+    return backup.open_or_restore(path)
+
+
 def connection(path: str | None = None) -> duckdb.DuckDBPyConnection:
     """One connection per process (DuckDB allows one configuration per file and process);
-    every query runs on its own cursor, writes go through :func:`writer`."""
-    path = path or str(config.db_path())
-    return store.connect(path)
+    every query runs on its own cursor, writes go through :func:`writer`. A corrupted store
+    is detected at opening and restored from the last backup (see :func:`restore_message`)."""
+    return _open(path or str(config.db_path()))[0]
 
 
-def writer() -> duckdb.DuckDBPyConnection:
-    """A cursor for a write (the caller wraps it in ``store.transaction``); caches are
-    cleared by :func:`after_write`."""
+connection.clear = _open.clear  # type: ignore[attr-defined]
+
+
+def restore_message() -> str | None:
+    """French message when the store was restored from a backup at start-up."""
+    return _open(str(config.db_path()))[1]
+
+
+def backup_before_write(reason: str, force: bool = False) -> None:
+    """A consistent snapshot of the store before a write (at most one per 5 minutes, always
+    before an import)."""
+    from observatoire import backup
+
+    backup.snapshot(connection(), config.db_path(), reason=reason, min_interval_s=0 if force else 300)
+
+
+def writer(reason: str = "modification", force_backup: bool = False) -> duckdb.DuckDBPyConnection:
+    """A cursor for a write (the caller wraps it in ``store.transaction``), after a backup of
+    the store; caches are cleared by :func:`after_write`."""
+    backup_before_write(reason, force_backup)
     return connection(str(config.db_path())).cursor()
 
 
