@@ -22,10 +22,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Debian's Chromium for the real-browser tests (root on Debian; skipped if present).
+# Debian's Chromium (real-browser tests), poppler (PDF checks) and nginx (production set-up test).
 browser:
-	@command -v chromium >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+	@{ command -v chromium && command -v pdftoppm && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils nginx-light >/dev/null; }
 
 # For run: Chromium renders chart images server-side (PNG/SVG); the app works without it.
 browser-optional:
@@ -49,6 +49,12 @@ test: $(VENV)/.installed-dev browser
 ## make data: regenerate the shipped files of data/ from ../shared/data/raw and the registries
 data: $(VENV)/.installed
 	$(PY) -m observatoire prepare
+
+## make serve: production — the app on loopback behind nginx on :8080 (health: /sante, logs in logs/)
+serve: $(VENV)/.installed $(DB)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+	$(PY) -m observatoire.serve_prod --port 8080
 
 bench: $(VENV)/.installed-dev $(DB)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

@@ -26,8 +26,13 @@ def test_kill_during_import_leaves_the_store_as_before(tmp_path, built_db):
     con.close()
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "observatoire", "--db", str(db), "import", "flows", str(big)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "observatoire", "--db", str(db), "import", "flows", str(big)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     time.sleep(4.0)  # reading and validating take several seconds: kill it mid-way
     still_running = proc.poll() is None
     proc.send_signal(signal.SIGKILL)

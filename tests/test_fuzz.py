@@ -28,7 +28,7 @@ def test_random_bytes_are_refused_cleanly(data):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, len(REAL) - 1), st.binary(min_size=1, max_size=20))
 def test_mangled_real_file_is_read_or_refused_never_crashes(pos, junk):
-    data = REAL[:pos] + junk + REAL[pos + len(junk):]
+    data = REAL[:pos] + junk + REAL[pos + len(junk) :]
     try:
         files = insee_flows.read_flows(data, name="abime.csv")
     except ObservatoireError as exc:

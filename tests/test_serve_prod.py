@@ -1,0 +1,75 @@
+"""Production set-up: the app behind Debian's nginx on loopback — health check, websockets
+(pages render through the proxy), oversized uploads refused by the proxy."""
+
+import os
+import shutil
+import urllib.error
+import urllib.request
+
+import pytest
+
+from observatoire import serve_prod
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_idle
+
+pytestmark = pytest.mark.skipif(
+    not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx") and not os.environ.get("CI"),
+    reason="nginx absent (make test l'installe)",
+)
+
+
+@pytest.fixture(scope="module")
+def behind_nginx(built_db, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("prod")
+    db = tmp / "observatoire.duckdb"
+    shutil.copy(built_db, db)
+    os.environ["OBSERVATOIRE_LOOPBACK"] = "1"
+    old = os.environ.get("OBSERVATOIRE_DB")
+    os.environ["OBSERVATOIRE_DB"] = str(db)
+    port, app_port = free_port(), free_port()
+    procs = serve_prod.start(port, app_port, 1, tmp / "run", tmp / "logs")
+    try:
+        import time
+
+        for _ in range(40):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/sante", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}", tmp
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(20)
+        if old is None:
+            os.environ.pop("OBSERVATOIRE_DB", None)
+        else:
+            os.environ["OBSERVATOIRE_DB"] = old
+
+
+def test_health_check_through_the_proxy(behind_nginx):
+    url, _ = behind_nginx
+    assert urllib.request.urlopen(url + "/sante", timeout=5).read() == b"ok"
+
+
+def test_oversized_upload_is_refused_by_the_proxy(behind_nginx):
+    url, _ = behind_nginx
+    req = urllib.request.Request(
+        url + "/_stcore/upload_file/x/y", data=b"0" * (2 * 1024 * 1024), method="PUT"
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=10)
+    assert err.value.code == 413  # refused by nginx before reaching the app
+
+
+def test_pages_render_through_the_proxy_websocket(behind_nginx):
+    from playwright.sync_api import sync_playwright
+
+    url, _ = behind_nginx
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(url + "/flux?territoire=epci:200040715&flux=travail")
+        wait_idle(page, expect="Bilan des flux")
+        assert "Grenoble-Alpes-Métropole" in page.inner_text("body")
+        browser.close()
