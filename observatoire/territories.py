@@ -317,3 +317,16 @@ def name_of(con: duckdb.DuckDBPyConnection, level: str, code: str) -> str:
     """Display name of a territory (the code itself when unknown)."""
     row = con.execute("SELECT name FROM territory WHERE level = ? AND code = ?", [level, code]).fetchone()
     return row[0] if row else code
+
+
+def point(con: duckdb.DuckDBPyConnection, level: str, code: str) -> tuple[float, float]:
+    """A point inside the territory (lon, lat); the centre of France when unknown."""
+    row = con.execute("SELECT lon, lat FROM territory WHERE level = ? AND code = ?", [level, code]).fetchone()
+    if row is None or row[0] is None:
+        return 2.4, 46.6
+    return float(row[0]), float(row[1])
+
+
+def options(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
+    """``code, name`` of every territory of a level, by name (for pickers)."""
+    return con.execute("SELECT code, name FROM territory WHERE level = ? ORDER BY name", [level]).df()

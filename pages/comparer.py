@@ -8,21 +8,17 @@ from observatoire.ui import data, state, widgets
 level, code = state.territory()
 name = data.name_of(level, code)
 st.title(f"Comparer — {name}")
-cur = data.cursor()
 
 prof = data.profile(level, code)
 strat = compare.stratum(prof.population)
-default = compare.default_peers(cur, level, code)
+default = data.default_peers(level, code)
 peer_level = "EPCI" if level in ("epci", "perimetre") else level
 st.markdown(
     f"Pairs par défaut : {len(default)} territoires"
     + (f" du même type ({prof.type_label})" if level == "epci" else "")
     + f", strate {compare.stratum_label(strat)}. Vous pouvez modifier la liste."
 )
-all_opts = cur.execute(
-    "SELECT code, name FROM territory WHERE level = ? ORDER BY name",
-    ["epci" if level == "perimetre" else level],
-).df()
+all_opts = data.options("epci" if level == "perimetre" else level)
 labels = dict(zip(all_opts["code"], all_opts["name"]))
 peers = st.multiselect(
     "Territoires de comparaison (pairs)",
@@ -55,11 +51,11 @@ chosen = st.multiselect(
     format_func=dict(zip(cat["id"], cat["label"])).get,
     key="_cmp_ind",
 )
-table = compare.compare(cur, level, code, chosen, peers)
+table = data.comparison(level, code, tuple(chosen), tuple(peers))
 
 for row in table.to_dict("records"):
     refs = {k[4:]: v for k, v in row.items() if k.startswith("ref:")}
-    vals = compare.peer_values(cur, level, row["indicator"], peers)
+    vals = data.peer_values(level, row["indicator"], tuple(peers))
     c1, c2 = st.columns([1, 3])
     with c1:
         st.metric(f"{row['label']} ({row['unit']})", widgets.fmt(row["value"], int(row["decimals"])))

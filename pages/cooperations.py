@@ -40,7 +40,7 @@ year = g2.selectbox(
 )
 level, code = state.territory()
 own = g3.toggle(f"Seulement celles de {data.name_of(level, code)}", key="_c_own", disabled=level != "epci")
-regions = data.cursor().execute("SELECT code, name FROM territory WHERE level='region' ORDER BY name").df()
+regions = data.options("region")
 region = g4.selectbox(
     "Région",
     [None, *regions["code"]],

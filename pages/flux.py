@@ -92,18 +92,7 @@ st.caption(
 lines = data.flow_lines(communes, ds, plevel, int(top_n), float(min_value))
 top = data.flow_partners(communes, ds, plevel, int(top_n), float(min_value))
 prof = data.profile(level, code)
-terr_point = None
-if level in ("commune", "epci", "departement", "region"):
-    from observatoire.ui.data import cursor
-
-    row = (
-        cursor()
-        .execute("SELECT lon, lat FROM territory WHERE level = ? AND code = ?", [level, code])
-        .fetchone()
-    )
-    terr_point = (row[0], row[1])
-outline_within = None
-deps = [p["code"] for p in prof.parents if p["level"] == "region"]
+terr_point = data.point(level, code)
 outlines = data.geojson("departement")
 deck = maps.flow_map(
     lines,

@@ -180,3 +180,10 @@ def test_fiche_buttons_on_territory_flow_and_comparison_views(app_db, page):
     at = _app(app_db, page, territoire="epci:200040715")
     labels = {b.label for b in at.get("download_button")}
     assert {"Fiche territoire (PDF)", "Fiche territoire (PPTX)"} <= labels
+
+
+def test_flux_page_works_for_a_perimeter(app_db):
+    at = _app(app_db, "pages/flux.py", territoire="perimetre:pays-cob", flux="travail")
+    assert not at.exception
+    assert "Pays du Centre Ouest Bretagne (COB)" in at.title[0].value
+    assert {m.label for m in at.metric} >= {"Internes", "Solde (entrants − sortants)"}

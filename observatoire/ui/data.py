@@ -206,3 +206,34 @@ def epci_points(codes: tuple[str, ...]) -> pd.DataFrame:
         )
         .df()
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def point(level: str, code: str) -> tuple[float, float]:
+    return territories.point(cursor(), level, code)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def options(level: str) -> pd.DataFrame:
+    return territories.options(cursor(), level)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def default_peers(level: str, code: str) -> pd.DataFrame:
+    from observatoire import compare
+
+    return compare.default_peers(cursor(), level, code)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def comparison(level: str, code: str, indicators: tuple[str, ...], peers: tuple[str, ...]) -> pd.DataFrame:
+    from observatoire import compare
+
+    return compare.compare(cursor(), level, code, list(indicators), list(peers))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def peer_values(level: str, indicator: str, peers: tuple[str, ...]) -> pd.Series:
+    from observatoire import compare
+
+    return compare.peer_values(cursor(), level, indicator, list(peers))
