@@ -173,21 +173,7 @@ def flow_map(
         f"{o} → {d} : {format_value(v, 0, label)} ({nature})"
         for o, d, v in zip(data["o_name"], data["d_name"], data["value"])
     ]
-    layers = []
-    if outlines is not None and not outlines.empty:
-        layers.append(
-            pdk.Layer(
-                "GeoJsonLayer",
-                features(outlines, outlines[["code"]]),
-                id="contours",
-                stroked=True,
-                filled=True,
-                get_fill_color=[245, 245, 240, 255],
-                get_line_color=[150, 150, 150, 255],
-                get_line_width=1,
-                line_width_units=pdk.types.String("pixels"),
-            )
-        )
+    layers = [background(outlines)] if outlines is not None and not outlines.empty else []
     layers.append(
         pdk.Layer(
             "ArcLayer",
@@ -241,4 +227,45 @@ def flow_map(
         view = view_for((lon - 0.3, lat - 0.2, lon + 0.3, lat + 0.2))
     return Deck(
         layers=layers, initial_view_state=view, map_provider=None, map_style=None, tooltip={"text": "{label}"}
+    )
+
+
+def background(outlines: pd.DataFrame) -> pdk.Layer:
+    """Light filled outlines (e.g. départements) drawn under flow or link layers."""
+    return pdk.Layer(
+        "GeoJsonLayer",
+        features(outlines, outlines[["code"]]),
+        id="contours",
+        stroked=True,
+        filled=True,
+        get_fill_color=[245, 245, 240, 255],
+        get_line_color=[150, 150, 150, 255],
+        get_line_width=1,
+        line_width_units=pdk.types.String("pixels"),
+    )
+
+
+def link_map(links: pd.DataFrame, outlines: pd.DataFrame) -> pdk.Deck:
+    """Links between places (``o_lon, o_lat, d_lon, d_lat, label``), e.g. a métropole and its
+    cooperation partners: vermilion at the first end, blue at the other, over the outlines."""
+    from observatoire.palettes import OKABE_ITO
+
+    arcs = pdk.Layer(
+        "ArcLayer",
+        links.to_dict("records"),
+        id="liens",
+        pickable=True,
+        get_source_position=["o_lon", "o_lat"],
+        get_target_position=["d_lon", "d_lat"],
+        get_source_color=list(OKABE_ITO[5]) + [220],
+        get_target_color=list(OKABE_ITO[4]) + [220],
+        get_width=3,
+        width_units=pdk.types.String("pixels"),
+    )
+    return Deck(
+        layers=[background(outlines), arcs],
+        initial_view_state=FRANCE_VIEW,
+        map_provider=None,
+        map_style=None,
+        tooltip={"text": "{label}"},
     )

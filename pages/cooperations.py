@@ -4,7 +4,6 @@ import/export, editing with history for signed-in editors."""
 import io
 
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 
 from observatoire import catalogue as C
@@ -161,37 +160,7 @@ if links:
             if a in pts.index and b in pts.index
         ]
     )
-    deck = maps.Deck(
-        layers=[
-            pdk.Layer(
-                "GeoJsonLayer",
-                maps.features(data.geojson("departement"), data.geojson("departement")[["code"]]),
-                id="deps",
-                stroked=True,
-                filled=True,
-                get_fill_color=[245, 245, 240, 255],
-                get_line_color=[160, 160, 160, 255],
-                get_line_width=1,
-                line_width_units=pdk.types.String("pixels"),
-            ),
-            pdk.Layer(
-                "ArcLayer",
-                arcs.to_dict("records"),
-                id="coop",
-                pickable=True,
-                get_source_position=["o_lon", "o_lat"],
-                get_target_position=["d_lon", "d_lat"],
-                get_source_color=[213, 94, 0, 220],
-                get_target_color=[0, 114, 178, 220],
-                get_width=3,
-                width_units=pdk.types.String("pixels"),
-            ),
-        ],
-        initial_view_state=maps.FRANCE_VIEW,
-        map_provider=None,
-        map_style=None,
-        tooltip={"text": "{label}"},
-    )
+    deck = maps.link_map(arcs, data.geojson("departement"))
     st.pydeck_chart(deck, height=480, key="c_map")
     st.caption(
         "Chaque arc relie une métropole (orange) à un EPCI partenaire (bleu) d'une coopération affichée."
