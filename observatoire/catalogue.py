@@ -191,7 +191,7 @@ def _known_epci(con) -> set[str]:
     return {r[0] for r in con.execute("SELECT code FROM territory WHERE level = 'epci'").fetchall()}
 
 
-def _row_params(r: dict, version: int, now, user: str) -> list:
+def _row_params(r: dict, version: int, now, user: str, retired: bool = False) -> list:
     def s(k):
         v = r.get(k)
         return (
@@ -213,16 +213,31 @@ def _row_params(r: dict, version: int, now, user: str) -> list:
         s("source_url"),
         s("notes"),
         version,
-        False,
+        retired,
         now,
         user,
     ]
 
 
-def _insert(con, r: dict, partners: list[dict], version: int, user: str, now) -> None:
+def _write_version(
+    con,
+    r: dict,
+    partners: list[dict],
+    before: dict | None,
+    user: str,
+    now,
+    action: str,
+    retired: bool = False,
+) -> int:
+    """Replace the current row of ``r["id"]`` (if any) by a new version and record the change
+    (who, when, before/after) in the history; the caller holds the transaction."""
+    version = 1 if before is None else before["version"] + 1
+    if before is not None:
+        con.execute("DELETE FROM cooperation WHERE id = ?", [r["id"]])
+        con.execute("DELETE FROM cooperation_partner WHERE cooperation_id = ?", [r["id"]])
     con.execute(
         "INSERT INTO cooperation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        _row_params(r, version, now, user),
+        _row_params(r, version, now, user, retired),
     )
     for p in partners:
         con.execute(
@@ -237,6 +252,20 @@ def _insert(con, r: dict, partners: list[dict], version: int, user: str, now) ->
                 p.get("note") or None,
             ],
         )
+    after = get(con, r["id"])
+    con.execute(
+        "INSERT INTO cooperation_history VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            r["id"],
+            version,
+            action,
+            now,
+            user,
+            json.dumps(before, default=str, ensure_ascii=False) if before else None,
+            json.dumps(after, default=str, ensure_ascii=False),
+        ],
+    )
+    return version
 
 
 def replace_all(con, coops: pd.DataFrame, partners: pd.DataFrame, user: str, transaction: bool = True) -> int:
@@ -254,23 +283,8 @@ def replace_all(con, coops: pd.DataFrame, partners: pd.DataFrame, user: str, tra
         for r in coops.to_dict("records"):
             ps = partners[partners["cooperation_id"] == r["id"]].to_dict("records")
             before = get(con, r["id"])
-            version = (before["version"] + 1) if before else 1
-            if before:
-                con.execute("DELETE FROM cooperation WHERE id = ?", [r["id"]])
-                con.execute("DELETE FROM cooperation_partner WHERE cooperation_id = ?", [r["id"]])
-            _insert(con, r, ps, version, user, now)
-            after = get(con, r["id"])
-            con.execute(
-                "INSERT INTO cooperation_history VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    r["id"],
-                    version,
-                    "import" if before is None else "modification (import)",
-                    now,
-                    user,
-                    json.dumps(before, default=str, ensure_ascii=False) if before else None,
-                    json.dumps(after, default=str, ensure_ascii=False),
-                ],
+            _write_version(
+                con, r, ps, before, user, now, "import" if before is None else "modification (import)"
             )
 
     if transaction:
@@ -409,7 +423,14 @@ def coverage_sentence(con) -> str:
     )
 
 
-def save(con, record: dict, partners: list[dict], user: str, expected_version: int | None) -> int:
+def save(
+    con,
+    record: dict,
+    partners: list[dict],
+    user: str,
+    expected_version: int | None,
+    action: str | None = None,
+) -> int:
     """Create (``expected_version`` None) or update an entry; the second of two editors who
     opened the same version is refused (ConflictError). Returns the new version."""
     if not user:
@@ -434,22 +455,15 @@ def save(con, record: dict, partners: list[dict], user: str, expected_version: i
                     f"{before['version'] if before else '?'} au lieu de {expected_version}) : "
                     "rechargez-la, vos changements n'ont pas été enregistrés."
                 )
-            con.execute("DELETE FROM cooperation WHERE id = ?", [record["id"]])
-            con.execute("DELETE FROM cooperation_partner WHERE cooperation_id = ?", [record["id"]])
-        version = 1 if before is None else before["version"] + 1
-        _insert(con, coops.iloc[0].to_dict(), parts.fillna("").to_dict("records"), version, user, now)
-        after = get(con, record["id"])
-        con.execute(
-            "INSERT INTO cooperation_history VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                record["id"],
-                version,
-                "création" if before is None else "modification",
-                now,
-                user,
-                json.dumps(before, default=str, ensure_ascii=False) if before else None,
-                json.dumps(after, default=str, ensure_ascii=False),
-            ],
+        version = _write_version(
+            con,
+            coops.iloc[0].to_dict(),
+            parts.fillna("").to_dict("records"),
+            before,
+            user,
+            now,
+            action or ("création" if before is None else "modification"),
+            retired=bool(record.get("retired", False)),
         )
     return version
 
@@ -461,9 +475,7 @@ def set_retired(con, cid: str, retired: bool, user: str, expected_version: int) 
         raise ObservatoireError(f"Coopération inconnue : {cid}")
     rec["retired"] = retired
     parts = rec.pop("partners")
-    version = save(con, rec, parts, user, expected_version)
-    con.execute("UPDATE cooperation SET retired = ? WHERE id = ?", [retired, cid])
-    return version
+    return save(con, rec, parts, user, expected_version, action="retrait" if retired else "remise en service")
 
 
 def history(con, cid: str) -> pd.DataFrame:

@@ -155,3 +155,14 @@ def test_wrong_encoding_is_refused_with_its_line(rw, tmp_path):
     with pytest.raises(C.CatalogueError, match="ligne 2 : encodage non UTF-8"):
         C.import_files(rw, p, tmp_path / "p.csv", user="test")
     assert rw.execute("SELECT count(*) FROM cooperation").fetchone() == before
+
+
+def test_retiring_is_one_recorded_version_with_its_state(rw):
+    import json
+
+    rec = C.get(rw, "brest-cob-reciprocite")
+    v = C.set_retired(rw, "brest-cob-reciprocite", True, user="alice", expected_version=rec["version"])
+    last = C.history(rw, "brest-cob-reciprocite").iloc[0]
+    assert last["version"] == v and last["action"] == "retrait"
+    assert json.loads(last["after"])["retired"] is True
+    assert C.get(rw, "brest-cob-reciprocite")["retired"] is True
