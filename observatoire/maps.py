@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -17,9 +18,18 @@ class Deck(pdk.Deck):
     which makes the France-wide EPCI map five times heavier on the wire."""
 
     def to_json(self) -> str:
+        """Compact JSON, computed once per deck (cached decks are sent on every rerun)."""
         from pydeck.bindings.json_tools import default_serialize
 
-        return json.dumps(self, default=default_serialize, separators=(",", ":"))
+        cached = _JSON.get(self)
+        if cached is None:
+            cached = json.dumps(self, default=default_serialize, separators=(",", ":"))
+            _JSON[self] = cached
+        return cached
+
+
+# Kept outside the instance: pydeck serialises every attribute of a Deck.
+_JSON: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def parse_geometries(geoms: pd.DataFrame) -> pd.DataFrame:

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from observatoire import charts, compare, flows
-from observatoire.ui import data, state, widgets
+from observatoire import compare, flows
+from observatoire.ui import data, state, views, widgets
 
 level, code = state.territory()
 name = data.name_of(level, code)
@@ -68,7 +68,8 @@ for row in table.to_dict("records"):
     with c2:
         if len(vals) and row["value"] is not None:
             widgets.chart(
-                charts.position(
+                views.chart(
+                    "position",
                     vals,
                     row["value"],
                     name,

@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from observatoire import catalogue as C
-from observatoire import charts, exports, maps
+from observatoire import exports
 from observatoire.errors import ObservatoireError
-from observatoire.ui import auth, data, state, widgets
+from observatoire.ui import auth, data, state, views, widgets
 
 st.title("Coopérations")
 st.caption(data.catalogue_coverage())
@@ -108,10 +108,12 @@ event = st.dataframe(
     key="_c_table",
 )
 d1, d2, d3 = st.columns(3)
-d1.download_button("Exporter la sélection (CSV)", exports.to_csv_bytes(table), "cooperations.csv", "text/csv")
+d1.download_button(
+    "Exporter la sélection (CSV)", lambda: exports.to_csv_bytes(table), "cooperations.csv", "text/csv"
+)
 d2.download_button(
     "Exporter la sélection (XLSX)",
-    exports.to_xlsx_bytes(table, "cooperations", C.CENSUS["source"]),
+    lambda: exports.to_xlsx_bytes(table, "cooperations", C.CENSUS["source"]),  # on click
     "cooperations.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
@@ -126,7 +128,7 @@ def _stat_chart(series, title, key, direction):
         return
     s = series.rename_axis("name").reset_index(name="value")
     s = s.assign(direction=direction, share=s["value"] / s["value"].sum())
-    widgets.chart(charts.top_partners(s, direction, title, "catalogue de l'observatoire"), key=key)
+    widgets.chart(views.chart("top_partners", s, direction, title, "catalogue de l'observatoire"), key=key)
 
 
 met_stats = stats["metropoles"].rename(index=lambda c: epci_names.get(c, c))
@@ -160,7 +162,7 @@ if links:
             if a in pts.index and b in pts.index
         ]
     )
-    deck = maps.link_map(arcs, data.geojson("departement"))
+    deck = views.deck("link_map", arcs, data.geojson("departement"))
     st.pydeck_chart(deck, height=480, key="c_map")
     st.caption(
         "Chaque arc relie une métropole (orange) à un EPCI partenaire (bleu) d'une coopération affichée."

@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from observatoire import charts, maps
 from observatoire.flows import KIND_FR
 from observatoire.store import LEVEL_FR
-from observatoire.ui import data, state, widgets
+from observatoire.ui import data, state, views, widgets
 
 level, code = state.territory()
 name = data.name_of(level, code)
@@ -94,7 +93,8 @@ top = data.flow_partners(communes, ds, plevel, int(top_n), float(min_value))
 prof = data.profile(level, code)
 terr_point = data.point(level, code)
 outlines = data.geojson("departement")
-deck = maps.flow_map(
+deck = views.deck(
+    "flow_map",
     lines,
     estimated=estimated,
     territory_point=terr_point,
@@ -115,7 +115,9 @@ with right:
     widgets.cooperations_link(level, code, prof.parents)
     widgets.fiche_buttons(level, code, "fiche_flux")
     widgets.chart(
-        charts.balance(s.outflow, s.inflow, s.internal, f"Bilan des flux {s.year}", source, coverage=cov),
+        views.chart(
+            "balance", s.outflow, s.inflow, s.internal, f"Bilan des flux {s.year}", source, coverage=cov
+        ),
         key="ch_balance",
     )
 
@@ -123,12 +125,14 @@ t1, t2 = st.columns(2)
 with t1:
     if not top[top.direction == "sortant"].empty:
         widgets.chart(
-            charts.top_partners(top, "sortant", f"Principales destinations ({s.year})", source), key="ch_out"
+            views.chart("top_partners", top, "sortant", f"Principales destinations ({s.year})", source),
+            key="ch_out",
         )
 with t2:
     if not top[top.direction == "entrant"].empty:
         widgets.chart(
-            charts.top_partners(top, "entrant", f"Principales origines ({s.year})", source), key="ch_in"
+            views.chart("top_partners", top, "entrant", f"Principales origines ({s.year})", source),
+            key="ch_in",
         )
 with st.expander("Tableau des partenaires"):
     widgets.table_downloads(
@@ -152,12 +156,14 @@ evo = data.flow_evolution(communes, kind, s.nature)
 d1, d2 = st.columns(2)
 with d1:
     if not dist.empty:
-        widgets.chart(charts.distance_profile(dist, "Distance parcourue", source), key="ch_dist")
+        widgets.chart(views.chart("distance_profile", dist, "Distance parcourue", source), key="ch_dist")
         with st.expander("Tableau des distances"):
             widgets.table_downloads(dist, f"distances_{code}_{kind}_{s.year}", source, "t_dist")
 with d2:
     if len(evo) >= 2:
-        widgets.chart(charts.evolution(evo, "Évolution entre les années observées", source), key="ch_evo")
+        widgets.chart(
+            views.chart("evolution", evo, "Évolution entre les années observées", source), key="ch_evo"
+        )
         with st.expander("Tableau de l'évolution"):
             widgets.table_downloads(evo, f"evolution_{code}_{kind}", source, "t_evo")
     else:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from observatoire import classify, maps
 from observatoire.store import LEVEL_FR
-from observatoire.ui import data, state, widgets
+from observatoire.ui import data, state, views, widgets
 
 st.title("Territoires")
 level, code = state.territory()
@@ -72,7 +72,8 @@ if within:
 
     b = shapely.total_bounds(shapely.from_wkb(geoms["wkb"].to_numpy()))
     view = maps.view_for(tuple(b))
-deck = maps.choropleth(
+deck = views.deck(
+    "choropleth",
     shapes,
     values,
     breaks,

@@ -19,8 +19,10 @@ from pathlib import Path
 
 from observatoire.errors import ObservatoireError
 
-FORMATS = {"pdf": "application/pdf",
-           "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
+FORMATS = {
+    "pdf": "application/pdf",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
 
 
 def gather(con, level: str, code: str, today: dt.date | None = None):
@@ -53,8 +55,9 @@ def fiche_bytes(con, level: str, code: str, fmt: str, today: dt.date | None = No
     return render(gather(con, level, code, today=today), fmt)
 
 
-def build_fiche(con, level: str, code: str, fmt: str, out_path: Path | str,
-                today: dt.date | None = None) -> Path:
+def build_fiche(
+    con, level: str, code: str, fmt: str, out_path: Path | str, today: dt.date | None = None
+) -> Path:
     """Write the fiche of a territory to ``out_path`` and return the path."""
     data = fiche_bytes(con, level, code, fmt, today=today)
     out = Path(out_path)

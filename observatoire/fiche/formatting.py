@@ -10,11 +10,23 @@ import functools
 import math
 import os
 
-NNBSP = "\u202f"   # narrow no-break space: thousands separator
-NBSP = "\u00a0"    # no-break space: between a number and its unit
+NNBSP = "\u202f"  # narrow no-break space: thousands separator
+NBSP = "\u00a0"  # no-break space: between a number and its unit
 ELLIPSIS = "…"
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre"]
+MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 
 
 def missing(value) -> bool:

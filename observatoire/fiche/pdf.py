@@ -50,33 +50,61 @@ def _styles():
     base = ParagraphStyle("base", fontName=FONT, fontSize=8.5, leading=11, textColor=colors.HexColor(INK))
     return {
         "base": base,
-        "kicker": ParagraphStyle("kicker", parent=base, fontSize=7.5, leading=9.5,
-                                 textColor=colors.HexColor(MUTED)),
-        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=20, leading=24,
-                                textColor=colors.HexColor(ACCENT), spaceBefore=2, spaceAfter=3),
-        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=9, leading=12,
-                                   textColor=colors.HexColor(MUTED)),
-        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=12.5, leading=16, spaceBefore=10,
-                             spaceAfter=4, textColor=colors.HexColor(ACCENT)),
-        "h3": ParagraphStyle("h3", parent=base, fontName=BOLD, fontSize=9.5, leading=12, spaceBefore=6,
-                             spaceAfter=3),
-        "small": ParagraphStyle("small", parent=base, fontSize=7, leading=9, textColor=colors.HexColor(MUTED)),
-        "alert": ParagraphStyle("alert", parent=base, fontName=BOLD, fontSize=9, leading=12,
-                                textColor=colors.HexColor(ALERT)),
+        "kicker": ParagraphStyle(
+            "kicker", parent=base, fontSize=7.5, leading=9.5, textColor=colors.HexColor(MUTED)
+        ),
+        "title": ParagraphStyle(
+            "title",
+            parent=base,
+            fontName=BOLD,
+            fontSize=20,
+            leading=24,
+            textColor=colors.HexColor(ACCENT),
+            spaceBefore=2,
+            spaceAfter=3,
+        ),
+        "subtitle": ParagraphStyle(
+            "subtitle", parent=base, fontSize=9, leading=12, textColor=colors.HexColor(MUTED)
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=BOLD,
+            fontSize=12.5,
+            leading=16,
+            spaceBefore=10,
+            spaceAfter=4,
+            textColor=colors.HexColor(ACCENT),
+        ),
+        "h3": ParagraphStyle(
+            "h3", parent=base, fontName=BOLD, fontSize=9.5, leading=12, spaceBefore=6, spaceAfter=3
+        ),
+        "small": ParagraphStyle(
+            "small", parent=base, fontSize=7, leading=9, textColor=colors.HexColor(MUTED)
+        ),
+        "alert": ParagraphStyle(
+            "alert", parent=base, fontName=BOLD, fontSize=9, leading=12, textColor=colors.HexColor(ALERT)
+        ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7.8, leading=9.6),
         "cellb": ParagraphStyle("cellb", parent=base, fontName=BOLD, fontSize=7.8, leading=9.6),
         "cellr": ParagraphStyle("cellr", parent=base, fontSize=7.8, leading=9.6, alignment=TA_RIGHT),
-        "cellrb": ParagraphStyle("cellrb", parent=base, fontName=BOLD, fontSize=7.8, leading=9.6,
-                                 alignment=TA_RIGHT),
+        "cellrb": ParagraphStyle(
+            "cellrb", parent=base, fontName=BOLD, fontSize=7.8, leading=9.6, alignment=TA_RIGHT
+        ),
         "head": ParagraphStyle("head", parent=base, fontName=BOLD, fontSize=7.3, leading=9),
-        "headr": ParagraphStyle("headr", parent=base, fontName=BOLD, fontSize=7.3, leading=9, alignment=TA_RIGHT),
-        "kvalue": ParagraphStyle("kvalue", parent=base, fontName=BOLD, fontSize=14, leading=17,
-                                 textColor=colors.HexColor(INK)),
+        "headr": ParagraphStyle(
+            "headr", parent=base, fontName=BOLD, fontSize=7.3, leading=9, alignment=TA_RIGHT
+        ),
+        "kvalue": ParagraphStyle(
+            "kvalue", parent=base, fontName=BOLD, fontSize=14, leading=17, textColor=colors.HexColor(INK)
+        ),
         "klabel": ParagraphStyle("klabel", parent=base, fontSize=7.8, leading=9.5),
-        "ksource": ParagraphStyle("ksource", parent=base, fontSize=6.3, leading=7.8,
-                                  textColor=colors.HexColor(MUTED)),
-        "bullet": ParagraphStyle("bullet", parent=base, fontSize=7.8, leading=10, leftIndent=10,
-                                 bulletIndent=0, spaceAfter=2),
+        "ksource": ParagraphStyle(
+            "ksource", parent=base, fontSize=6.3, leading=7.8, textColor=colors.HexColor(MUTED)
+        ),
+        "bullet": ParagraphStyle(
+            "bullet", parent=base, fontSize=7.8, leading=10, leftIndent=10, bulletIndent=0, spaceAfter=2
+        ),
     }
 
 
@@ -128,16 +156,20 @@ def _key_figures(c: FicheContent, st, width):
     ncol = 4
     while len(cells) % ncol:
         cells.append("")
-    rows = [cells[i:i + ncol] for i in range(0, len(cells), ncol)]
+    rows = [cells[i : i + ncol] for i in range(0, len(cells), ncol)]
     t = Table(rows, colWidths=[width / ncol] * ncol)
-    t.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBEFORE", (0, 0), (-1, -1), 2, colors.HexColor("#e07b39")),
-        ("LEFTPADDING", (0, 0), (-1, -1), 6),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
-    ]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBEFORE", (0, 0), (-1, -1), 2, colors.HexColor("#e07b39")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 6),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
+            ]
+        )
+    )
     return t
 
 
@@ -149,7 +181,9 @@ def _value(kf, st, avail: float):
     unit = f" {kf.short_unit}" if kf.short_unit else ""
     while size > 10 and (text_width_pt(kf.number_text, size, bold=True) + text_width_pt(unit, usize)) > avail:
         size -= 0.5
-    sep = NBSP if text_width_pt(kf.number_text, size, bold=True) + text_width_pt(unit, usize) <= avail else " "
+    sep = (
+        NBSP if text_width_pt(kf.number_text, size, bold=True) + text_width_pt(unit, usize) <= avail else " "
+    )
     markup = _markup(kf.number_text, size)
     if unit:
         markup += f'<font name="{FONT}" size="{usize}">{sep}{_markup(kf.short_unit, usize)}</font>'
@@ -159,13 +193,18 @@ def _value(kf, st, avail: float):
 def _comparison(c: FicheContent, st, width):
     from reportlab.lib.units import cm
 
-    head = ["Indicateur (unité, année)", truncate(c.name, 28)] + [truncate(n, 18) for n in c.reference_names] \
+    head = (
+        ["Indicateur (unité, année)", truncate(c.name, 28)]
+        + [truncate(n, 18) for n in c.reference_names]
         + ["Médiane des pairs", "Rang"]
+    )
     rows = [[_p(head[0], st["head"])] + [_p(h, st["headr"]) for h in head[1:]]]
     for r in c.comparison:
         label = f"{r.label} ({r.unit}, {r.year})"
         cells = r.cells()
-        rows.append([_p(label, st["cell"]), _p(cells[0], st["cellrb"])] + [_p(x, st["cellr"]) for x in cells[1:]])
+        rows.append(
+            [_p(label, st["cell"]), _p(cells[0], st["cellrb"])] + [_p(x, st["cellr"]) for x in cells[1:]]
+        )
     n_num = len(head) - 1
     first = 6.2 * cm
     return _table(rows, [first] + [(width - first) / n_num] * n_num)
@@ -185,33 +224,61 @@ def _flows(c: FicheContent, st, width):
     out.append(_p(fb.coverage_sentence, st["small"]))
     out.append(Spacer(1, 4))
     summary = [[_p(k, st["cell"]), _p(v, st["cellrb"])] for k, v in fb.summary_rows()]
-    t = _table([[_p("Ensemble des navettes", st["head"]), _p("Actifs", st["headr"])]] + summary,
-               [9 * cm, 3 * cm])
+    t = _table(
+        [[_p("Ensemble des navettes", st["head"]), _p("Actifs", st["headr"])]] + summary, [9 * cm, 3 * cm]
+    )
     t.hAlign = "LEFT"
     out.append(t)
     out.append(Spacer(1, 6))
 
     def top(parts, title):
-        rows = [[_p("#", st["head"]), _p(title, st["head"]), _p("Actifs", st["headr"]), _p("Part", st["headr"])]]
+        rows = [
+            [_p("#", st["head"]), _p(title, st["head"]), _p("Actifs", st["headr"]), _p("Part", st["headr"])]
+        ]
         for p in parts:
-            rows.append([_p(str(p.rank), st["cell"]), _p(truncate(p.name, 60), st["cell"]),
-                         _p(number(p.value), st["cellr"]), _p(share(p.share), st["cellr"])])
+            rows.append(
+                [
+                    _p(str(p.rank), st["cell"]),
+                    _p(truncate(p.name, 60), st["cell"]),
+                    _p(number(p.value), st["cellr"]),
+                    _p(share(p.share), st["cellr"]),
+                ]
+            )
         if len(rows) == 1:
             rows.append(["", _p("aucun flux connu", st["cell"]), "", ""])
         half = (width - 0.4 * cm) / 2
         return _table(rows, [0.6 * cm, half - 3.6 * cm, 1.7 * cm, 1.3 * cm])
 
-    pair = Table([[top(fb.top_out, "Principales destinations (sortants)"),
-                   top(fb.top_in, "Principales origines (entrants)")]],
-                 colWidths=[width / 2, width / 2])
-    pair.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                              ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    pair = Table(
+        [
+            [
+                top(fb.top_out, "Principales destinations (sortants)"),
+                top(fb.top_in, "Principales origines (entrants)"),
+            ]
+        ],
+        colWidths=[width / 2, width / 2],
+    )
+    pair.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     out.append(pair)
-    level = {"epci": "EPCI", "commune": "communes", "departement": "départements"}.get(fb.partner_level,
-                                                                                   fb.partner_level)
+    level = {"epci": "EPCI", "commune": "communes", "departement": "départements"}.get(
+        fb.partner_level, fb.partner_level
+    )
     out.append(Spacer(1, 3))
-    out.append(_p(f"Partenaires regroupés par {level} ; part = part du total de chaque sens. "
-                  f"Source : {fb.producer} ({fb.label}).", st["small"]))
+    out.append(
+        _p(
+            f"Partenaires regroupés par {level} ; part = part du total de chaque sens. "
+            f"Source : {fb.producer} ({fb.label}).",
+            st["small"],
+        )
+    )
     return out
 
 
@@ -219,12 +286,24 @@ def _cooperations(c: FicheContent, st, width):
     from reportlab.lib.units import cm
 
     if not c.cooperations:
-        return [_p("Aucune coopération recensée dans le catalogue de l'Observatoire pour ce territoire "
-                   f"({c.cooperation_scope}).", st["base"])]
+        return [
+            _p(
+                "Aucune coopération recensée dans le catalogue de l'Observatoire pour ce territoire "
+                f"({c.cooperation_scope}).",
+                st["base"],
+            )
+        ]
     rows = [[_p(h, st["head"]) for h in ("Coopération", "Forme", "Statut", "Début", "Source")]]
     for k in c.cooperations:
-        rows.append([_p(truncate(k.name, 140), st["cell"]), _p(k.form, st["cell"]), _p(k.status, st["cell"]),
-                     _p(k.start or "—", st["cell"]), _p(truncate(k.source, 90), st["cell"])])
+        rows.append(
+            [
+                _p(truncate(k.name, 140), st["cell"]),
+                _p(k.form, st["cell"]),
+                _p(k.status, st["cell"]),
+                _p(k.start or "—", st["cell"]),
+                _p(truncate(k.source, 90), st["cell"]),
+            ]
+        )
     w = [7.4 * cm, 3.3 * cm, 1.9 * cm, 1.3 * cm]
     return [_table(rows, w + [width - sum(w)])]
 
@@ -249,9 +328,11 @@ def render(c: FicheContent) -> bytes:
     st = _styles()
     margin = 1.5 * cm
     top, bottom = 1.3 * cm, 1.6 * cm
-    width = A4[0] - 2 * margin - 12          # the frame's own 6 pt paddings
+    width = A4[0] - 2 * margin - 12  # the frame's own 6 pt paddings
     frame_h = A4[1] - top - bottom - 12
-    footer_left = truncate(f"Observatoire des coopérations interterritoriales — Fiche territoire : {c.name}", 95)
+    footer_left = truncate(
+        f"Observatoire des coopérations interterritoriales — Fiche territoire : {c.name}", 95
+    )
 
     class NumberedCanvas(rl_canvas.Canvas):
         """Footer with « page n / N » (needs every page first)."""
@@ -273,18 +354,30 @@ def render(c: FicheContent) -> bytes:
                 self.setStrokeColor(colors.HexColor(RULE))
                 self.line(margin, 1.15 * cm, A4[0] - margin, 1.15 * cm)
                 self.drawString(margin, 0.8 * cm, footer_left)
-                self.drawRightString(A4[0] - margin, 0.8 * cm,
-                                     f"{c.date_text} — page {self._pageNumber} / {total}")
+                self.drawRightString(
+                    A4[0] - margin, 0.8 * cm, f"{c.date_text} — page {self._pageNumber} / {total}"
+                )
                 super().showPage()
             super().save()
 
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=top,
-                            bottomMargin=bottom, title=f"Fiche territoire — {c.name}",
-                            author="Observatoire des coopérations interterritoriales",
-                            subject=f"{c.level_label} {c.code}", lang="fr-FR")
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=top,
+        bottomMargin=bottom,
+        title=f"Fiche territoire — {c.name}",
+        author="Observatoire des coopérations interterritoriales",
+        subject=f"{c.level_label} {c.code}",
+        lang="fr-FR",
+    )
     story: list = [
-        _p(f"Observatoire des coopérations interterritoriales — fiche territoire — {c.date_text}", st["kicker"]),
+        _p(
+            f"Observatoire des coopérations interterritoriales — fiche territoire — {c.date_text}",
+            st["kicker"],
+        ),
         _p(c.name, st["title"]),
         _p(c.subtitle, st["subtitle"]),
         Spacer(1, 4),
@@ -294,8 +387,9 @@ def render(c: FicheContent) -> bytes:
     # The map takes the rest of page 1.
     heading = _p("Le territoire et ses principaux partenaires", st["h2"])
     caption = _p(c.map_caption(), st["small"])
-    used = sum(f.wrap(width, frame_h)[1] + f.getSpaceBefore() + f.getSpaceAfter()
-               for f in [*story, heading, caption])
+    used = sum(
+        f.wrap(width, frame_h)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in [*story, heading, caption]
+    )
     map_h = max(min(width * 0.95, frame_h - used - 14), width * 0.5)
     if c.has_map:
         png = static_map.render(c, width_in=width / 72, height_in=map_h / 72, dpi=200)
@@ -304,17 +398,26 @@ def render(c: FicheContent) -> bytes:
     else:
         story += [heading, caption, PageBreak()]
 
-    story += [_p("Comparaison avec les territoires de référence et les pairs", st["h2"]),
-              _p(f"Pairs : {c.peers_text}. Rang : 1 = valeur la plus forte parmi le territoire et ses pairs.",
-                 st["small"]), Spacer(1, 4), _comparison(c, st, width)]
+    story += [
+        _p("Comparaison avec les territoires de référence et les pairs", st["h2"]),
+        _p(
+            f"Pairs : {c.peers_text}. Rang : 1 = valeur la plus forte parmi le territoire et ses pairs.",
+            st["small"],
+        ),
+        Spacer(1, 4),
+        _comparison(c, st, width),
+    ]
     sources = sorted({s.strip() for r in c.comparison for s in r.source.split(" ; ")})
     story.append(Spacer(1, 3))
     story.append(_p("Sources : " + " ; ".join(sources) + ".", st["small"]))
     story += [CondPageBreak(8 * cm), _p("Flux domicile-travail : principaux partenaires", st["h2"])]
     story += _flows(c, st, width)
-    story += [CondPageBreak(5 * cm), _p("Coopérations auxquelles le territoire participe", st["h2"]),
-              _p(f"Catalogue de l'Observatoire : {c.cooperation_scope} ({len(c.cooperations)}).", st["small"]),
-              Spacer(1, 3)]
+    story += [
+        CondPageBreak(5 * cm),
+        _p("Coopérations auxquelles le territoire participe", st["h2"]),
+        _p(f"Catalogue de l'Observatoire : {c.cooperation_scope} ({len(c.cooperations)}).", st["small"]),
+        Spacer(1, 3),
+    ]
     story += _cooperations(c, st, width)
     story += [CondPageBreak(4 * cm), _p("Sources et millésimes", st["h2"])]
     for s in c.sources:

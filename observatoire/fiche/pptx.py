@@ -14,7 +14,7 @@ from observatoire.fiche import static_map
 from observatoire.fiche.content import FicheContent
 from observatoire.fiche.formatting import fit_lines, text_width_pt, truncate, wrap
 
-SLIDE_W, SLIDE_H = 13.333, 7.5      # inches
+SLIDE_W, SLIDE_H = 13.333, 7.5  # inches
 MARGIN = 0.5
 CONTENT_TOP = 1.25
 FOOTER_Y = 7.05
@@ -26,11 +26,11 @@ ALERT = (0x9C, 0x2F, 0x3F)
 OUT = (0x1D, 0x3A, 0x6E)
 HEAD_BG = (0xEE, 0xF1, 0xF4)
 RULE = (0xC9, 0xCE, 0xD4)
-LINE = 1.2            # line height, in font sizes
+LINE = 1.2  # line height, in font sizes
 # French thousands whatever the viewer's locale ("#,##0" would print 10,683 in an English
 # Office): a literal space, with sections so that small numbers get no leading space.
-NUMBER_FORMAT = '[<1000]0;[<1000000]# ##0;# ### ##0'
-CELL_MARGIN = 0.06    # inches, each side of a table cell
+NUMBER_FORMAT = "[<1000]0;[<1000000]# ##0;# ### ##0"
+CELL_MARGIN = 0.06  # inches, each side of a table cell
 
 
 def _rgb(c):
@@ -39,8 +39,9 @@ def _rgb(c):
     return RGBColor(*c)
 
 
-def _fit(text: str, width_in: float, height_in: float, size: float, min_size: float,
-         bold: bool = False) -> tuple[str, float]:
+def _fit(
+    text: str, width_in: float, height_in: float, size: float, min_size: float, bold: bool = False
+) -> tuple[str, float]:
     """The largest size (down to ``min_size``) at which ``text`` fits the box; at
     ``min_size`` the text is cut with "…" to the lines that fit."""
     width_pt, height_pt = width_in * 72, height_in * 72
@@ -54,13 +55,26 @@ def _fit(text: str, width_in: float, height_in: float, size: float, min_size: fl
     return fit_lines(text, width_pt, s, max_lines, bold), s
 
 
-def _text(slide, x, y, w, h, text, size=14.0, min_size=None, bold=False, color=INK, italic=False,
-          align=None, anchor=None):
+def _text(
+    slide,
+    x,
+    y,
+    w,
+    h,
+    text,
+    size=14.0,
+    min_size=None,
+    bold=False,
+    color=INK,
+    italic=False,
+    align=None,
+    anchor=None,
+):
     """A text box that never overflows (see module docstring)."""
     from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE
     from pptx.util import Inches, Pt
 
-    inner_w, inner_h = w - 0.2, h - 0.1   # the box's own insets
+    inner_w, inner_h = w - 0.2, h - 0.1  # the box's own insets
     text, size = _fit(text, inner_w, inner_h, size, min_size or size, bold)
     box = slide.shapes.add_textbox(Inches(x), Inches(y), Inches(w), Inches(h))
     tf = box.text_frame
@@ -116,8 +130,17 @@ def _footer(slide, c: FicheContent, i: int, n: int) -> None:
 
     left = f"Observatoire des coopérations interterritoriales — Fiche territoire : {c.name}"
     _text(slide, MARGIN, FOOTER_Y, 8.6, 0.32, truncate(left, 110), 9, 7, color=MUTED)
-    _text(slide, SLIDE_W - MARGIN - 3.6, FOOTER_Y, 3.6, 0.32, f"{c.date_text} — {i} / {n}", 9, color=MUTED,
-          align=PP_ALIGN.RIGHT)
+    _text(
+        slide,
+        SLIDE_W - MARGIN - 3.6,
+        FOOTER_Y,
+        3.6,
+        0.32,
+        f"{c.date_text} — {i} / {n}",
+        9,
+        color=MUTED,
+        align=PP_ALIGN.RIGHT,
+    )
 
 
 def _new_slide(prs, title: str | None = None, kicker: str = ""):
@@ -130,14 +153,29 @@ def _new_slide(prs, title: str | None = None, kicker: str = ""):
 
 # --- tables ----------------------------------------------------------------------------------
 
+
 def _row_height(cells: list[str], widths: list[float], size: float, bold_first: bool = False) -> float:
-    lines = max(len(wrap(t, (w - 2 * CELL_MARGIN) * 72, size, bold_first and j == 0)) for j, (t, w)
-                in enumerate(zip(cells, widths)))
+    lines = max(
+        len(wrap(t, (w - 2 * CELL_MARGIN) * 72, size, bold_first and j == 0))
+        for j, (t, w) in enumerate(zip(cells, widths))
+    )
     return (lines * size * LINE) / 72 + 2 * 0.05 + 0.02
 
 
-def _table(slide, x, y, widths, header, rows, max_h, size=13.0, min_size=9.0, right_from=1,
-           bold_col: int | None = None, max_lines: int = 3):
+def _table(
+    slide,
+    x,
+    y,
+    widths,
+    header,
+    rows,
+    max_h,
+    size=13.0,
+    min_size=9.0,
+    right_from=1,
+    bold_col: int | None = None,
+    max_lines: int = 3,
+):
     """A native table whose rows are sized for their text: the font shrinks until the whole
     table fits ``max_h`` inches; past ``min_size`` long cells are cut with "…"."""
     from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
@@ -151,10 +189,13 @@ def _table(slide, x, y, widths, header, rows, max_h, size=13.0, min_size=9.0, ri
             break
         s -= 0.5
     if sum(heights) > max_h:
-        rows = [[fit_lines(t, (w - 2 * CELL_MARGIN) * 72, s, max_lines) for t, w in zip(r, widths)] for r in rows]
+        rows = [
+            [fit_lines(t, (w - 2 * CELL_MARGIN) * 72, s, max_lines) for t, w in zip(r, widths)] for r in rows
+        ]
         heights = [_row_height(header, widths, hs, False)] + [_row_height(r, widths, s) for r in rows]
-    shape = slide.shapes.add_table(len(rows) + 1, len(widths), Inches(x), Inches(y), Inches(sum(widths)),
-                                   Inches(sum(heights)))
+    shape = slide.shapes.add_table(
+        len(rows) + 1, len(widths), Inches(x), Inches(y), Inches(sum(widths)), Inches(sum(heights))
+    )
     table = shape.table
     # A plain look that prints well: no theme banding.
     tbl_pr = shape._element.graphic.graphicData.tbl.tblPr
@@ -170,7 +211,9 @@ def _table(slide, x, y, widths, header, rows, max_h, size=13.0, min_size=9.0, ri
             cell.margin_top = cell.margin_bottom = Inches(0.05)
             cell.vertical_anchor = MSO_ANCHOR.MIDDLE
             cell.fill.solid()
-            cell.fill.fore_color.rgb = _rgb(HEAD_BG if i == 0 else ((0xFF,) * 3 if i % 2 else (0xF8, 0xF9, 0xFA)))
+            cell.fill.fore_color.rgb = _rgb(
+                HEAD_BG if i == 0 else ((0xFF,) * 3 if i % 2 else (0xF8, 0xF9, 0xFA))
+            )
             tf = cell.text_frame
             tf.word_wrap = True
             p = tf.paragraphs[0]
@@ -185,17 +228,27 @@ def _table(slide, x, y, widths, header, rows, max_h, size=13.0, min_size=9.0, ri
 
 # --- slides ----------------------------------------------------------------------------------
 
+
 def _slide_title(prs, c: FicheContent) -> None:
     from pptx.enum.shapes import MSO_SHAPE
     from pptx.util import Inches
 
-    slide = prs.slides.add_slide(prs.slide_layouts[6])   # blank
+    slide = prs.slides.add_slide(prs.slide_layouts[6])  # blank
     bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, Inches(0), Inches(0), Inches(0.35), Inches(SLIDE_H))
     bar.fill.solid()
     bar.fill.fore_color.rgb = _rgb(ORANGE)
     bar.line.fill.background()
-    _text(slide, 1.0, 1.3, 11.3, 0.45, "Observatoire des coopérations interterritoriales — fiche territoire",
-          16, 12, color=MUTED)
+    _text(
+        slide,
+        1.0,
+        1.3,
+        11.3,
+        0.45,
+        "Observatoire des coopérations interterritoriales — fiche territoire",
+        16,
+        12,
+        color=MUTED,
+    )
     # The name takes the room it needs (up to three lines), the rest follows it.
     name, size = _fit(c.name, 11.1, 2.3, 44, 26, bold=True)
     name_h = len(wrap(name, 11.1 * 72, size, True)) * size * LINE / 72 + 0.15
@@ -205,10 +258,14 @@ def _slide_title(prs, c: FicheContent) -> None:
     y = max(y + 1.0, 4.6)
     _text(slide, 1.0, y, 11.3, 0.45, f"Document du {c.date_text}", 16, color=INK, bold=True)
     if c.flows is not None:
-        note = (f"Chiffres Insee (recensement 2018, Filosofi 2019) ; flux {c.flows.kind_label} "
-                f"{c.flows.nature_label} {c.flows.year} ; catalogue des coopérations de l'Observatoire.")
+        note = (
+            f"Chiffres Insee (recensement 2018, Filosofi 2019) ; flux {c.flows.kind_label} "
+            f"{c.flows.nature_label} {c.flows.year} ; catalogue des coopérations de l'Observatoire."
+        )
     else:
-        note = "Chiffres Insee (recensement 2018, Filosofi 2019) ; catalogue des coopérations de l'Observatoire."
+        note = (
+            "Chiffres Insee (recensement 2018, Filosofi 2019) ; catalogue des coopérations de l'Observatoire."
+        )
     _text(slide, 1.0, y + 0.55, 11.3, 0.8, note, 13, 10, color=MUTED)
 
 
@@ -263,7 +320,9 @@ def _slide_map(prs, c: FicheContent) -> None:
         return
     # Drawn smaller then enlarged: the map's 7 pt texts read at ~10 pt on the slide.
     scale = 1.45
-    png = static_map.render(c, width_in=w / scale, height_in=h / scale, dpi=int(150 * scale), key_fraction=0.32)
+    png = static_map.render(
+        c, width_in=w / scale, height_in=h / scale, dpi=int(150 * scale), key_fraction=0.32
+    )
     slide.shapes.add_picture(io.BytesIO(png), Inches(MARGIN), Inches(CONTENT_TOP), Inches(w), Inches(h))
     _text(slide, MARGIN, CONTENT_TOP + h + 0.05, w, 0.6, c.map_caption(), 11, 8.5, color=MUTED)
 
@@ -274,14 +333,20 @@ def _slide_comparison(prs, c: FicheContent) -> None:
     first = 4.3
     rest = (SLIDE_W - 2 * MARGIN - first) / (n_ref + 3)
     widths = [first] + [rest] * (n_ref + 3)
-    header = (["Indicateur (unité, année)", truncate(c.name, 30)] + [truncate(n, 22) for n in c.reference_names]
-              + ["Médiane des pairs", "Rang"])
+    header = (
+        ["Indicateur (unité, année)", truncate(c.name, 30)]
+        + [truncate(n, 22) for n in c.reference_names]
+        + ["Médiane des pairs", "Rang"]
+    )
     rows = [[f"{r.label} ({r.unit}, {r.year})"] + r.cells() for r in c.comparison]
-    _, used = _table(slide, MARGIN, CONTENT_TOP + 0.1, widths, header, rows, max_h=4.7, size=13, min_size=9,
-                     bold_col=1)
+    _, used = _table(
+        slide, MARGIN, CONTENT_TOP + 0.1, widths, header, rows, max_h=4.7, size=13, min_size=9, bold_col=1
+    )
     sources = sorted({s.strip() for r in c.comparison for s in r.source.split(" ; ")})
-    note = (f"Pairs : {c.peers_text}. Rang : 1 = valeur la plus forte parmi le territoire et ses pairs. "
-            f"Sources : {' ; '.join(sources)}.")
+    note = (
+        f"Pairs : {c.peers_text}. Rang : 1 = valeur la plus forte parmi le territoire et ses pairs. "
+        f"Sources : {' ; '.join(sources)}."
+    )
     top = CONTENT_TOP + 0.1 + used + 0.1
     _text(slide, MARGIN, top, SLIDE_W - 2 * MARGIN, FOOTER_Y - top - 0.05, note, 11, 8, color=MUTED)
 
@@ -294,13 +359,30 @@ def _slide_flows(prs, c: FicheContent) -> None:
         return
     slide = _new_slide(prs, f"Flux {fb.kind_label} : principaux partenaires ({fb.year})", c.name)
     color = ALERT if fb.estimated else INK
-    _text(slide, MARGIN, CONTENT_TOP - 0.05, SLIDE_W - 2 * MARGIN, 0.45,
-          f"Flux {fb.nature_label}" + (" — ordres de grandeur, non observés" if fb.estimated else ""),
-          16, 12, bold=True, color=color)
+    _text(
+        slide,
+        MARGIN,
+        CONTENT_TOP - 0.05,
+        SLIDE_W - 2 * MARGIN,
+        0.45,
+        f"Flux {fb.nature_label}" + (" — ordres de grandeur, non observés" if fb.estimated else ""),
+        16,
+        12,
+        bold=True,
+        color=color,
+    )
     cw, ch = 7.7, 4.85
     if not fb.chart:
-        _text(slide, MARGIN, CONTENT_TOP + 0.6, cw, 1.2,
-              "Aucun flux avec un autre territoire dans ce jeu de données.", 16, 12)
+        _text(
+            slide,
+            MARGIN,
+            CONTENT_TOP + 0.6,
+            cw,
+            1.2,
+            "Aucun flux avec un autre territoire dans ce jeu de données.",
+            16,
+            12,
+        )
     else:
         _flow_chart(slide, fb, cw, ch)
     _flow_table(slide, c, fb, cw)
@@ -312,12 +394,13 @@ def _flow_chart(slide, fb, cw: float, ch: float) -> None:
     from pptx.enum.dml import MSO_PATTERN
     from pptx.util import Inches, Pt
 
-    data = CategoryChartData(number_format="0")   # (python-pptx writes this one unescaped)
+    data = CategoryChartData(number_format="0")  # (python-pptx writes this one unescaped)
     data.categories = [truncate(r["name"], 34) for r in fb.chart]
     data.add_series("Sortants (résidents qui partent)", [r["sortant"] for r in fb.chart])
     data.add_series("Entrants (actifs qui viennent)", [r["entrant"] for r in fb.chart])
-    gf = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(MARGIN), Inches(CONTENT_TOP + 0.42),
-                                Inches(cw), Inches(ch), data)
+    gf = slide.shapes.add_chart(
+        XL_CHART_TYPE.BAR_CLUSTERED, Inches(MARGIN), Inches(CONTENT_TOP + 0.42), Inches(cw), Inches(ch), data
+    )
     chart = gf.chart
     chart.has_legend = True
     chart.legend.position = XL_LEGEND_POSITION.BOTTOM
@@ -325,7 +408,7 @@ def _flow_chart(slide, fb, cw: float, ch: float) -> None:
     chart.legend.font.size = Pt(11)
     chart.font.size = Pt(10.5 if len(fb.chart) <= 8 else 9)
     cat = chart.category_axis
-    cat.reverse_order = True          # the first partner on top
+    cat.reverse_order = True  # the first partner on top
     cat.tick_labels.font.size = Pt(10.5 if len(fb.chart) <= 8 else 9)
     cat.format.line.color.rgb = _rgb(RULE)
     val = chart.value_axis
@@ -359,11 +442,29 @@ def _flow_table(slide, c: FicheContent, fb, cw: float) -> None:
     tx = MARGIN + cw + 0.25
     tw = SLIDE_W - MARGIN - tx
     rows = [[k, v] for k, v in fb.summary_rows()]
-    _, used = _table(slide, tx, CONTENT_TOP + 0.5, [tw - 1.35, 1.35], ["Ensemble des navettes", "Actifs"],
-                     rows, max_h=3.1, size=12, min_size=9)
+    _, used = _table(
+        slide,
+        tx,
+        CONTENT_TOP + 0.5,
+        [tw - 1.35, 1.35],
+        ["Ensemble des navettes", "Actifs"],
+        rows,
+        max_h=3.1,
+        size=12,
+        min_size=9,
+    )
     top = CONTENT_TOP + 0.5 + used + 0.12
-    _text(slide, tx, top, tw, FOOTER_Y - top - 0.05, fb.coverage_sentence + f" Source : {fb.producer}.",
-          11, 8, color=ALERT if fb.estimated else MUTED)
+    _text(
+        slide,
+        tx,
+        top,
+        tw,
+        FOOTER_Y - top - 0.05,
+        fb.coverage_sentence + f" Source : {fb.producer}.",
+        11,
+        8,
+        color=ALERT if fb.estimated else MUTED,
+    )
 
 
 def _slide_cooperations(prs, c: FicheContent) -> int:
@@ -371,19 +472,30 @@ def _slide_cooperations(prs, c: FicheContent) -> int:
     title = "Coopérations auxquelles le territoire participe"
     if not c.cooperations:
         slide = _new_slide(prs, title, c.name)
-        _text(slide, MARGIN, CONTENT_TOP + 0.2, SLIDE_W - 2 * MARGIN, 1.2,
-              "Aucune coopération recensée dans le catalogue de l'Observatoire pour ce territoire "
-              f"({c.cooperation_scope}).", 18, 12)
+        _text(
+            slide,
+            MARGIN,
+            CONTENT_TOP + 0.2,
+            SLIDE_W - 2 * MARGIN,
+            1.2,
+            "Aucune coopération recensée dans le catalogue de l'Observatoire pour ce territoire "
+            f"({c.cooperation_scope}).",
+            18,
+            12,
+        )
         return 1
     widths = [5.4, 2.5, 1.35, 0.9, SLIDE_W - 2 * MARGIN - 10.15]
     header = ["Coopération", "Forme", "Statut", "Début", "Source"]
-    all_rows = [[truncate(k.name, 150), k.form, k.status, k.start or "—", truncate(k.source, 90)]
-                for k in c.cooperations]
+    all_rows = [
+        [truncate(k.name, 150), k.form, k.status, k.start or "—", truncate(k.source, 90)]
+        for k in c.cooperations
+    ]
     size, max_h = 12.0, 4.85
     chunks, cur, h = [], [], _row_height(header, widths, size - 1)
     for r in all_rows:
-        rh = _row_height([fit_lines(t, (w - 2 * CELL_MARGIN) * 72, size, 3) for t, w in zip(r, widths)],
-                         widths, size)
+        rh = _row_height(
+            [fit_lines(t, (w - 2 * CELL_MARGIN) * 72, size, 3) for t, w in zip(r, widths)], widths, size
+        )
         if cur and (h + rh > max_h or len(cur) >= 9):
             chunks.append(cur)
             cur, h = [], _row_height(header, widths, size - 1)
@@ -393,12 +505,34 @@ def _slide_cooperations(prs, c: FicheContent) -> int:
     for i, rows in enumerate(chunks):
         t = title + (f" ({i + 1}/{len(chunks)})" if len(chunks) > 1 else "")
         slide = _new_slide(prs, t, c.name)
-        _, used = _table(slide, MARGIN, CONTENT_TOP + 0.1, widths, header, rows, max_h=max_h, size=size,
-                         min_size=9, right_from=99)
-        note = (f"Catalogue de l'Observatoire : {c.cooperation_scope} ({len(c.cooperations)} au total). "
-                "Statut et sources tels que documentés dans le catalogue.")
+        _, used = _table(
+            slide,
+            MARGIN,
+            CONTENT_TOP + 0.1,
+            widths,
+            header,
+            rows,
+            max_h=max_h,
+            size=size,
+            min_size=9,
+            right_from=99,
+        )
+        note = (
+            f"Catalogue de l'Observatoire : {c.cooperation_scope} ({len(c.cooperations)} au total). "
+            "Statut et sources tels que documentés dans le catalogue."
+        )
         top = CONTENT_TOP + 0.1 + used + 0.1
-        _text(slide, MARGIN, top, SLIDE_W - 2 * MARGIN, min(0.6, FOOTER_Y - top - 0.05), note, 11, 8, color=MUTED)
+        _text(
+            slide,
+            MARGIN,
+            top,
+            SLIDE_W - 2 * MARGIN,
+            min(0.6, FOOTER_Y - top - 0.05),
+            note,
+            11,
+            8,
+            color=MUTED,
+        )
     return len(chunks)
 
 
@@ -449,4 +583,3 @@ def render(c: FicheContent) -> bytes:
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
-

@@ -72,7 +72,7 @@ def _arc(p0, p1, rad: float, n: int = 40):
     d = p1 - p0
     ctrl = (p0 + p1) / 2 + rad * np.array([-d[1], d[0]])
     t = np.linspace(0, 1, n)[:, None]
-    return (1 - t) ** 2 * p0 + 2 * (1 - t) * t * ctrl + t ** 2 * p1
+    return (1 - t) ** 2 * p0 + 2 * (1 - t) * t * ctrl + t**2 * p1
 
 
 def _trim(curve, start: float, end: float):
@@ -85,8 +85,13 @@ def _trim(curve, start: float, end: float):
     return curve[keep] if keep.sum() >= 2 else curve
 
 
-def render(content: FicheContent, width_in: float = 7.0, height_in: float = 4.6, dpi: int = 170,
-           key_fraction: float = 0.36) -> bytes:
+def render(
+    content: FicheContent,
+    width_in: float = 7.0,
+    height_in: float = 4.6,
+    dpi: int = 170,
+    key_fraction: float = 0.36,
+) -> bytes:
     """PNG bytes of the map of ``content`` (map left, key right)."""
     import matplotlib
     import numpy as np
@@ -102,9 +107,18 @@ def render(content: FicheContent, width_in: float = 7.0, height_in: float = 4.6,
     k = math.cos(math.radians(lat0))
     terr = [_project(g, k) for g in terr]
     shown = [r for r in (fb.chart if fb else []) if r["lon"] is not None]
-    centre = (m.point[0] * k, m.point[1]) if m.point else (
-        (shapely.union_all(terr).representative_point().x, shapely.union_all(terr).representative_point().y)
-        if terr else (0.0, 46.5))
+    centre = (
+        (m.point[0] * k, m.point[1])
+        if m.point
+        else (
+            (
+                shapely.union_all(terr).representative_point().x,
+                shapely.union_all(terr).representative_point().y,
+            )
+            if terr
+            else (0.0, 46.5)
+        )
+    )
     pts = np.array([[r["lon"] * k, r["lat"]] for r in shown] + [list(centre)])
 
     # Extent: the territory and every partner shown, padded, at least ~25 km wide.
@@ -151,18 +165,29 @@ def render(content: FicheContent, width_in: float = 7.0, height_in: float = 4.6,
     _add(ax, terr, facecolor=TERRITORY, edgecolor="none", zorder=3)
     inner = [_project(shapely.from_wkb(w), k) for w in m.inner]
     _add(ax, inner, facecolor="none", edgecolor="white", linewidth=0.35, alpha=0.9, zorder=4)
-    _add(ax, [g for _, _, g in deps], facecolor="none", edgecolor=DEP_EDGE, linewidth=0.8,
-         alpha=0.8, zorder=4.5)
+    _add(
+        ax,
+        [g for _, _, g in deps],
+        facecolor="none",
+        edgecolor=DEP_EDGE,
+        linewidth=0.8,
+        alpha=0.8,
+        zorder=4.5,
+    )
     _add(ax, terr, facecolor="none", edgecolor=TERRITORY_EDGE, linewidth=1.3, zorder=5)
 
     halo = [patheffects.withStroke(linewidth=2.6, foreground="white")]
     marks = [shapely.Point(centre)] + [shapely.Point(r["lon"] * k, r["lat"]) for r in shown]
-    arcs = [shapely.LineString(_arc((r["lon"] * k, r["lat"]), centre, s)) for r in shown for s in (0.18, -0.18)]
+    arcs = [
+        shapely.LineString(_arc((r["lon"] * k, r["lat"]), centre, s)) for r in shown for s in (0.18, -0.18)
+    ]
     keep_clear = shapely.union_all(
         [g.buffer(0.02 * max(w, h)) for g in terr]
-        + [m_.buffer(0.07 * max(w, h)) for m_ in marks] + [a.buffer(0.025 * max(w, h)) for a in arcs])
+        + [m_.buffer(0.07 * max(w, h)) for m_ in marks]
+        + [a.buffer(0.025 * max(w, h)) for a in arcs]
+    )
     terr_all = shapely.union_all(terr) if terr else shapely.Point(centre)
-    near = sorted(deps, key=lambda d: d[2].distance(terr_all))[:10]   # label the closest ones only
+    near = sorted(deps, key=lambda d: d[2].distance(terr_all))[:10]  # label the closest ones only
     for _, name, g in near:
         area = g.intersection(view)
         # The label must fit inside the frame: half its size away from the edges.
@@ -173,8 +198,19 @@ def render(content: FicheContent, width_in: float = 7.0, height_in: float = 4.6,
         if rest.is_empty:
             continue  # no free room: the département is named in the subtitle and tables
         p = max(getattr(rest, "geoms", [rest]), key=lambda g: g.area).representative_point()
-        ax.text(p.x, p.y, name, fontsize=6.5, color="#6d6d6d", style="italic", ha="center",
-                va="center", zorder=6, path_effects=halo, clip_on=True)
+        ax.text(
+            p.x,
+            p.y,
+            name,
+            fontsize=6.5,
+            color="#6d6d6d",
+            style="italic",
+            ha="center",
+            va="center",
+            zorder=6,
+            path_effects=halo,
+            clip_on=True,
+        )
 
     # Flows: arcs from/to the territory's point, width ∝ volume.
     vmax = max([max(r["sortant"], r["entrant"]) for r in shown] + [1.0])
@@ -194,13 +230,40 @@ def render(content: FicheContent, width_in: float = 7.0, height_in: float = 4.6,
             color = OUT_COLOR if direction == "sortant" else IN_COLOR
             width = lw(value)
             with matplotlib.rc_context({"lines.scale_dashes": False}):
-                ax.plot(curve[:, 0], curve[:, 1], color=color, linewidth=width, linestyle=style,
-                        solid_capstyle="butt", dash_capstyle="butt", alpha=0.88, zorder=7)
-            ax.annotate("", xy=curve[-1], xytext=curve[-2], zorder=8,
-                        arrowprops={"arrowstyle": "-|>", "color": color, "lw": 0,
-                                    "mutation_scale": 7 + 1.4 * width, "shrinkA": 0, "shrinkB": 0})
-    ax.plot([centre[0]], [centre[1]], marker="o", markersize=5, color=TERRITORY_EDGE,
-            markeredgecolor="white", zorder=9)
+                ax.plot(
+                    curve[:, 0],
+                    curve[:, 1],
+                    color=color,
+                    linewidth=width,
+                    linestyle=style,
+                    solid_capstyle="butt",
+                    dash_capstyle="butt",
+                    alpha=0.88,
+                    zorder=7,
+                )
+            ax.annotate(
+                "",
+                xy=curve[-1],
+                xytext=curve[-2],
+                zorder=8,
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": color,
+                    "lw": 0,
+                    "mutation_scale": 7 + 1.4 * width,
+                    "shrinkA": 0,
+                    "shrinkB": 0,
+                },
+            )
+    ax.plot(
+        [centre[0]],
+        [centre[1]],
+        marker="o",
+        markersize=5,
+        color=TERRITORY_EDGE,
+        markeredgecolor="white",
+        zorder=9,
+    )
     placed: list[tuple[float, float]] = []
     min_d = 0.04 * max(w, h)
     for i, r in enumerate(shown, start=1):
@@ -209,15 +272,42 @@ def render(content: FicheContent, width_in: float = 7.0, height_in: float = 4.6,
         while any(math.hypot(x - a, y - b) < min_d for a, b in placed) and turn < 12:
             # Two partners at the same place (Paris and its suburbs): nudge the number aside.
             ang = math.pi / 4 + turn * math.pi / 3
-            x, y = r["lon"] * k + min_d * (1 + turn // 6) * math.cos(ang), r["lat"] + min_d * (1 + turn // 6) * math.sin(ang)
+            x, y = (
+                r["lon"] * k + min_d * (1 + turn // 6) * math.cos(ang),
+                r["lat"] + min_d * (1 + turn // 6) * math.sin(ang),
+            )
             turn += 1
         placed.append((x, y))
-        ax.text(x, y, str(i), fontsize=7, fontweight="bold", ha="center", va="center",
-                zorder=10, color="black",
-                bbox={"boxstyle": "circle,pad=0.25", "facecolor": "white", "edgecolor": "#333333",
-                      "linewidth": 0.7})
-    ax.text(0.015, 0.985, truncate(content.name, 48), transform=ax.transAxes, fontsize=8.5,
-            fontweight="bold", ha="left", va="top", color=TERRITORY_EDGE, zorder=11, path_effects=halo)
+        ax.text(
+            x,
+            y,
+            str(i),
+            fontsize=7,
+            fontweight="bold",
+            ha="center",
+            va="center",
+            zorder=10,
+            color="black",
+            bbox={
+                "boxstyle": "circle,pad=0.25",
+                "facecolor": "white",
+                "edgecolor": "#333333",
+                "linewidth": 0.7,
+            },
+        )
+    ax.text(
+        0.015,
+        0.985,
+        truncate(content.name, 48),
+        transform=ax.transAxes,
+        fontsize=8.5,
+        fontweight="bold",
+        ha="left",
+        va="top",
+        color=TERRITORY_EDGE,
+        zorder=11,
+        path_effects=halo,
+    )
 
     _key(key, content, shown, lw, vmax, width_in * key_fraction, Line2D)
     buf = io.BytesIO()
@@ -250,8 +340,16 @@ def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) ->
         t = text
         while text_width_pt(t, fs, bold) > avail and len(t) > 4:
             t = truncate(t, len(t) - 2)
-        ax.text(indent, y, t, fontsize=fs, fontweight="bold" if bold else "normal", color=color,
-                ha="left", va="top")
+        ax.text(
+            indent,
+            y,
+            t,
+            fontsize=fs,
+            fontweight="bold" if bold else "normal",
+            color=color,
+            ha="left",
+            va="top",
+        )
         y -= step_for(fs)
 
     ax.add_patch(Rectangle((0, y - 0.03), 0.07, 0.03, facecolor=TERRITORY, edgecolor=TERRITORY_EDGE, lw=0.8))
@@ -269,10 +367,15 @@ def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) ->
         line("pour ce territoire dans la base.")
         return
     line(f"Flux {fb.kind_label} {fb.year}", bold=True)
-    line(f"{fb.nature_label}" + (" : ordres de grandeur" if fb.estimated else ""),
-         bold=fb.estimated, color=IN_COLOR if fb.estimated else "black")
-    for _direction, style, color, text in (("sortant", "-", OUT_COLOR, "sortants (résidents qui partent)"),
-                                          ("entrant", dash(2.4), IN_COLOR, "entrants (actifs qui viennent)")):
+    line(
+        f"{fb.nature_label}" + (" : ordres de grandeur" if fb.estimated else ""),
+        bold=fb.estimated,
+        color=IN_COLOR if fb.estimated else "black",
+    )
+    for _direction, style, color, text in (
+        ("sortant", "-", OUT_COLOR, "sortants (résidents qui partent)"),
+        ("entrant", dash(2.4), IN_COLOR, "entrants (actifs qui viennent)"),
+    ):
         with matplotlib.rc_context({"lines.scale_dashes": False}):
             ax.add_line(Line2D([0, 0.14], [y - 0.017] * 2, color=color, linewidth=2.4, linestyle=style))
         ax.text(0.17, y - 0.017, text, fontsize=size, va="center")
@@ -280,7 +383,9 @@ def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) ->
     # Width scale: two reference volumes.
     ref = _nice(vmax)
     for v in (ref, ref / 4):
-        ax.add_line(Line2D([0, 0.14], [y - 0.017] * 2, color="#555555", linewidth=lw(v), solid_capstyle="butt"))
+        ax.add_line(
+            Line2D([0, 0.14], [y - 0.017] * 2, color="#555555", linewidth=lw(v), solid_capstyle="butt")
+        )
         ax.text(0.17, y - 0.017, f"{number(v)} actifs", fontsize=size, va="center")
         y -= 0.05
     y -= 0.01
@@ -316,8 +421,7 @@ def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) ->
     src = wrap(f"Source : {fb.producer}, {fb.year}", width_pt, 5.5)
     if len(src) > 3:
         src = src[:2] + [truncate(src[2], max(len(src[2]) - 2, 4))]
-    ax.text(0, 0.005, "\n".join(src), fontsize=5.5, color="#555555", ha="left", va="bottom",
-            linespacing=1.25)
+    ax.text(0, 0.005, "\n".join(src), fontsize=5.5, color="#555555", ha="left", va="bottom", linespacing=1.25)
 
 
 def dash(width: float) -> tuple:
@@ -326,8 +430,16 @@ def dash(width: float) -> tuple:
 
 
 def _badge(ax, y: float, i: int, fs: float) -> None:
-    ax.text(0.035, y - 0.001, str(i), fontsize=fs, fontweight="bold", ha="center", va="top",
-            bbox={"boxstyle": "circle,pad=0.2", "facecolor": "white", "edgecolor": "#333333", "linewidth": 0.6})
+    ax.text(
+        0.035,
+        y - 0.001,
+        str(i),
+        fontsize=fs,
+        fontweight="bold",
+        ha="center",
+        va="top",
+        bbox={"boxstyle": "circle,pad=0.2", "facecolor": "white", "edgecolor": "#333333", "linewidth": 0.6},
+    )
 
 
 def _nice(v: float) -> float:

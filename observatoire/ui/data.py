@@ -79,9 +79,10 @@ def geometries(level: str, within: tuple[str, str] | None = None) -> pd.DataFram
     return territories.geometries(cursor(), level, within)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def geojson(level: str, within: tuple[str, str] | None = None) -> pd.DataFrame:
-    """Display geometries parsed once to GeoJSON (``code, geometry``)."""
+    """Display geometries parsed once to GeoJSON (``code, geometry``), shared by every session
+    without a copy (read-only: callers must not modify it)."""
     from observatoire import maps
 
     return maps.parse_geometries(geometries(level, within))

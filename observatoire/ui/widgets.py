@@ -159,11 +159,11 @@ def table_downloads(df: pd.DataFrame, name: str, source: str, key: str) -> None:
     st.dataframe(df, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     c1.download_button(
-        "Télécharger (CSV)", exports.to_csv_bytes(df), f"{name}.csv", "text/csv", key=f"{key}_csv"
+        "Télécharger (CSV)", lambda: exports.to_csv_bytes(df), f"{name}.csv", "text/csv", key=f"{key}_csv"
     )
     c2.download_button(
         "Télécharger (XLSX)",
-        exports.to_xlsx_bytes(df, name, source),
+        lambda: exports.to_xlsx_bytes(df, name, source),  # built on click, not on every run
         f"{name}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
