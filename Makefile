@@ -50,11 +50,11 @@ test: $(VENV)/.installed-dev browser
 data: $(VENV)/.installed
 	$(PY) -m observatoire prepare
 
-## make serve: production — the app on loopback behind nginx on :8080 (health: /sante, logs in logs/)
+## make serve: production — app replicas on loopback behind nginx on :8080 (REPLICAS=n; health: /sante, logs in logs/)
 serve: $(VENV)/.installed $(DB)
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
-	$(PY) -m observatoire.serve_prod --port 8080
+	$(PY) -m observatoire.serve_prod --port 8080 $(if $(REPLICAS),--replicas $(REPLICAS))
 
 bench: $(VENV)/.installed-dev $(DB)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

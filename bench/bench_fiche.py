@@ -78,9 +78,13 @@ def main() -> None:
             sizes = (len(pdf), len(pptx))
         med = [statistics.median(v) for v in (g, m, p, x)]
         worst = max(worst, med[2], med[3])
-        print(f"{label:<40} {med[0]:>7.2f}s {med[1]:>6.2f}s {med[2]:>6.2f}s {med[3]:>6.2f}s "
-              f"{sizes[0] / 1e3:>8.0f} / {sizes[1] / 1e3:.0f} kB")
-    print(f"slowest fiche: {worst:.2f} s (target < {TARGET_S:.0f} s) -> {'OK' if worst < TARGET_S else 'TOO SLOW'}")
+        print(
+            f"{label:<40} {med[0]:>7.2f}s {med[1]:>6.2f}s {med[2]:>6.2f}s {med[3]:>6.2f}s "
+            f"{sizes[0] / 1e3:>8.0f} / {sizes[1] / 1e3:.0f} kB"
+        )
+    print(
+        f"slowest fiche: {worst:.2f} s (target < {TARGET_S:.0f} s) -> {'OK' if worst < TARGET_S else 'TOO SLOW'}"
+    )
     print("(PDF and PPTX times are whole fiches: content + map + layout)")
     con.close()
     if tmp is not None:

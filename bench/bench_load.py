@@ -1,16 +1,22 @@
-"""Load test: N simulated users, each a real Streamlit websocket session on loopback, browsing
-pages and changing territories; prints p50/p95 of the server round trip (request sent →
-script finished) and the errors. Bounded in time and count.
+"""Load test: N simulated users, each a real Streamlit websocket session on loopback (the
+browser's protocol), browsing pages and changing territories, with a thinking pause between
+interactions, while a whole flow file is imported through the writer path. Goes through the
+production set-up (nginx + app replicas) when nginx is installed. Prints p50/p95 of the
+interaction time (request sent → script finished on the server, all messages received), the
+errors, and the import's outcome. Bounded in time.
 
-    .venv/bin/python bench/bench_load.py [--users 30] [--actions 10]
+    .venv/bin/python bench/bench_load.py [--users 30] [--actions 10] [--think 3-10]
+        [--replicas 2] [--import-rows 300000] [--direct]
 
-Not covered yet: an import running meanwhile (imports go through the app's signed-in upload).
+``--think 0`` removes the pauses (a stress test: every user clicks again as soon as the page
+is shown). ``--direct`` talks to one Streamlit process without nginx.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import statistics
@@ -20,15 +26,15 @@ import time
 from pathlib import Path
 
 import websockets
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from observatoire import build, config  # noqa: E402
-from tests.browser import streamlit_server  # noqa: E402
+from tests.browser import free_port, streamlit_server  # noqa: E402
+from tests.wsclient import run_script, ws_url  # noqa: E402
 
-PAGES = ["accueil", "territoires", "flux", "comparer", "cooperations", "donnees"]
+PAGES = ["accueil", "territoires", "flux", "comparer", "cooperations", "donnees", "perimetres"]
 TERRITORIES = [
     "epci:200040715",
     "epci:200023414",
@@ -38,80 +44,151 @@ TERRITORIES = [
     "commune:38185",
     "departement:29",
     "epci:244200770",
+    "epci:200046977",
+    "epci:243100518",
+    "commune:29019",
+    "departement:38",
 ]
 
 
-async def run_script(ws, page: str, query: str, timeout: float = 60.0) -> float:
-    msg = BackMsg()
-    msg.rerun_script.query_string = query
-    msg.rerun_script.page_name = page
-    t = time.perf_counter()
-    await ws.send(msg.SerializeToString())
-    deadline = t + timeout
-    while True:
-        raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - time.perf_counter()))
-        fwd = ForwardMsg()
-        fwd.ParseFromString(raw)
-        kind = fwd.WhichOneof("type")
-        if kind == "script_finished":
-            return time.perf_counter() - t
-        if (
-            kind == "delta"
-            and fwd.delta.WhichOneof("type") == "new_element"
-            and fwd.delta.new_element.WhichOneof("type") == "exception"
-        ):
-            raise RuntimeError(fwd.delta.new_element.exception.message)
-
-
-async def user(url: str, n: int, seed: int, times: list[float], errors: list[str]) -> None:
+async def user(url, n, seed, think, times, errors) -> None:
     rng = random.Random(seed)
+    await asyncio.sleep(rng.uniform(0, max(think[1], 1.0)))  # people do not all arrive at once
     try:
         async with websockets.connect(url, max_size=2**26, subprotocols=["streamlit"]) as ws:
             for _ in range(n):
                 page, terr = rng.choice(PAGES), rng.choice(TERRITORIES)
                 try:
-                    times.append(await run_script(ws, page, f"territoire={terr}"))
+                    times.append((await run_script(ws, page, f"territoire={terr}"))[0])
                 except Exception as exc:  # noqa: BLE001 — counted and reported
-                    errors.append(f"{page} {terr}: {exc}")
+                    errors.append(f"{page} {terr}: {exc!r}")
+                await asyncio.sleep(rng.uniform(*think))
     except Exception as exc:  # noqa: BLE001
-        errors.append(f"connexion : {exc}")
+        errors.append(f"connexion : {exc!r}")
 
 
-async def load(base: str, users: int, actions: int) -> tuple[list[float], list[str], float]:
-    url = base.replace("http://", "ws://") + "/_stcore/stream"
+async def load(base, users, actions, think, timeout=1200):
+    url = ws_url(base)
     times: list[float] = []
     errors: list[str] = []
     t = time.perf_counter()
     await asyncio.wait_for(
-        asyncio.gather(*(user(url, actions, i, times, errors) for i in range(users))), timeout=900
+        asyncio.gather(*(user(url, actions, i, think, times, errors) for i in range(users))), timeout=timeout
     )
     return times, errors, time.perf_counter() - t
+
+
+class Import:
+    """A CLI import (the one writer path) started in the middle of the load."""
+
+    def __init__(self, db: Path, rows: int, tmp: Path):
+        from bench.gen_synthetic_flows import codes_from_file, generate
+
+        self.file = tmp / "base-flux-mobilite-domicile-lieu-travail-2020.csv"
+        generate(self.file, rows=rows, seed=11, codes=codes_from_file(ROOT / "data/ref/communes.parquet"))
+        self.db, self.rows = db, rows
+        self.proc = None
+
+    async def run_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self.t0 = time.perf_counter()
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "observatoire",
+            "--db",
+            str(self.db),
+            "import",
+            "flows",
+            str(self.file),
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await self.proc.communicate()
+        self.seconds = time.perf_counter() - self.t0
+        self.ok = self.proc.returncode == 0
+        self.message = (out.decode() if self.ok else err.decode()).strip().splitlines()[:1]
+
+
+def _serve(db: Path, replicas: int, direct: bool, tmp: Path):
+    if direct or not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
+        return streamlit_server(db), "1 processus Streamlit, sans nginx"
+    import contextlib
+    import urllib.request
+
+    from observatoire import serve_prod
+
+    @contextlib.contextmanager
+    def prod():
+        os.environ["OBSERVATOIRE_LOOPBACK"] = "1"
+        os.environ["OBSERVATOIRE_DB"] = str(db)
+        port = free_port()
+        procs = serve_prod.start(port, [free_port() for _ in range(replicas)], 200, tmp / "run", tmp / "logs")
+        try:
+            for _ in range(60):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/sante", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            for p in procs:
+                p.terminate()
+                p.wait(20)
+
+    return prod(), f"nginx + {replicas} réplique(s) Streamlit"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=30)
     ap.add_argument("--actions", type=int, default=10)
+    ap.add_argument("--think", default="3-10", help="pause between interactions, seconds (min-max, or 0)")
+    ap.add_argument("--replicas", type=int, default=2)
+    ap.add_argument("--import-rows", type=int, default=300_000, help="0: no import during the load")
+    ap.add_argument("--direct", action="store_true")
     args = ap.parse_args()
+    think = tuple(float(x) for x in args.think.split("-")) if args.think != "0" else (0.0, 0.0)
+    if len(think) == 1:
+        think = (think[0], think[0])
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "load.duckdb"
     if config.db_path().exists():
         shutil.copy(config.db_path(), db)
     else:
         build.run(db=db)
-    with streamlit_server(db) as base:
-        asyncio.run(load(base, 2, 2))  # warm the caches once
-        times, errors, wall = asyncio.run(load(base, args.users, args.actions))
+    imp = Import(db, args.import_rows, tmp) if args.import_rows else None
+    server, label = _serve(db, args.replicas, args.direct, tmp)
+    with server as base:
+        asyncio.run(load(base, 4, 3, (0, 0)))  # a few warm-up runs (imports, first queries)
+
+        async def everything():
+            jobs = [load(base, args.users, args.actions, think)]
+            if imp:
+                jobs.append(imp.run_after(5.0))
+            return (await asyncio.gather(*jobs))[0]
+
+        times, errors, wall = asyncio.run(everything())
     times.sort()
+    print(
+        f"{label}; {args.users} utilisateurs x {args.actions} interactions, pause {args.think} s"
+        + (f", import de {args.import_rows} lignes pendant la charge" if imp else "")
+    )
     if times:
         p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
         print(
-            f"{args.users} users x {args.actions} actions: {len(times)} interactions in {wall:.1f} s; "
-            f"p50 {statistics.median(times):.2f} s, p95 {p95:.2f} s, max {times[-1]:.2f} s (target p95 < 2 s)"
+            f"  {len(times)} interactions in {wall:.1f} s: p50 {statistics.median(times):.2f} s, "
+            f"p95 {p95:.2f} s, max {times[-1]:.2f} s (target p95 < 2 s)"
         )
-    print(f"errors: {len(errors)}")
+    print(f"  errors: {len(errors)}")
     for e in errors[:10]:
-        print("  ", e)
+        print("    ", e)
+    if imp:
+        state = "terminé" if imp.ok else "ÉCHEC"
+        print(f"  import: {state} en {imp.seconds:.1f} s — {' '.join(imp.message)}")
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ def main() -> None:
 
     from observatoire.ui import data as uidata
 
-    con = uidata.connection(str(db))  # the app's own connection (one configuration per file)
+    con = uidata.cursor()  # the app's own read-only connection
     values = territories.level_values(con, "epci", "DENSITE")
     geoms = territories.geometries(con, "epci")
     deck = maps.choropleth(
@@ -95,7 +95,6 @@ def main() -> None:
         f"pydeck's own pretty-printed JSON would be {len(pdk_json(deck)) / 1e6:.2f} MB"
     )
     con.close()
-    uidata.connection.clear()  # the server below opens the store itself
 
     try:
         from playwright.sync_api import sync_playwright

@@ -1,9 +1,10 @@
 """Backups of the store and recovery from a corrupted file.
 
-A backup is a consistent snapshot taken through the open connection (``COPY FROM DATABASE``),
-so it never captures half a write; the catalogue is also exported as XLSX beside it.
-At start-up :func:`open_or_restore` checks the store and, if it cannot be read, moves it aside
-and restores the newest backup that opens (or says that a rebuild is needed).
+Before the writer (:mod:`observatoire.writer`) publishes a new generation, :func:`keep` keeps
+the previous one in the backup folder (a hard link, consistent since published files are never
+modified in place), with an XLSX export of its catalogue. At start-up
+:func:`ensure_readable` checks the store and, if it cannot be read, moves it aside and restores
+the newest backup that opens (or says that a rebuild is needed).
 """
 
 from __future__ import annotations
@@ -36,16 +37,13 @@ def backups(db: Path) -> list[Path]:
     return sorted(folder.glob(f"{Path(db).stem}-*.duckdb"), reverse=True)
 
 
-def snapshot(
-    con: duckdb.DuckDBPyConnection,
-    db: Path | None = None,
-    *,
-    reason: str = "",
-    min_interval_s: float = 0.0,
-    keep: int = KEEP,
+def keep(
+    db: Path | None = None, *, reason: str = "", min_interval_s: float = 0.0, keep: int = KEEP
 ) -> Path | None:
-    """Copy the whole store (consistent, through ``con``) into the backup folder, plus an XLSX
-    export of the catalogue. Skipped (None) if the newest backup is younger than
+    """Keep the published store as a backup before it is replaced (called by the writer, under
+    its lock). The published file is never modified in place, so a hard link is a consistent
+    copy that costs no disk space until the next generation is published; an XLSX export of its
+    catalogue is written beside it. Skipped (None) if the newest backup is younger than
     ``min_interval_s``. Keeps the ``keep`` newest backups."""
     db = Path(db or config.db_path())
     folder = backup_dir(db)
@@ -55,20 +53,20 @@ def snapshot(
         return None
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = folder / f"{db.stem}-{stamp}.duckdb"
-    tmp = target.with_suffix(".tmp")
-    alias = "bk_" + stamp.replace("-", "_")
-    db_name = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH '{tmp}' AS {alias}")  # noqa: S608 — path and alias built here, not user input
     try:
-        con.execute(f'COPY FROM DATABASE "{db_name}" TO {alias}')
-    finally:
-        con.execute(f"DETACH {alias}")
-    os.replace(tmp, target)
+        os.link(db, target)
+    except OSError:  # another file system: a real copy
+        shutil.copyfile(db, target)
+    os.utime(target)  # its age is the age of the backup, not of the data
     try:
         from observatoire import catalogue
 
-        catalogue.export_files(con, target.with_suffix(".catalogue.xlsx"))
-    except Exception:  # the catalogue export is a convenience; the snapshot is what counts
+        con = duckdb.connect(str(target), read_only=True)
+        try:
+            catalogue.export_files(con, target.with_suffix(".catalogue.xlsx"))
+        finally:
+            con.close()
+    except Exception:  # the catalogue export is a convenience; the store copy is what counts
         pass
     for old in backups(db)[keep:]:
         old.unlink(missing_ok=True)
@@ -92,35 +90,46 @@ def check(path: Path) -> None:
         con.close()
 
 
-def open_or_restore(path: Path | None = None) -> tuple[duckdb.DuckDBPyConnection, str | None]:
-    """Open the store read-write; if it is unreadable, put it aside and restore the newest
-    readable backup. Returns the connection and a French message when something was restored.
+def ensure_readable(path: Path | None = None) -> str | None:
+    """Check the published store; if it cannot be read, put it aside and restore the newest
+    readable backup (under the writer lock). Returns a French message when something was
+    restored, None when the store was fine.
 
     Raises StoreCorrupted when the store is unreadable and no backup opens.
     """
+    from observatoire import writer
+
     path = Path(path or config.db_path())
     try:
         check(path)
-        return store.connect(path), None
+        return None
     except (duckdb.Error, OSError) as exc:
         problem = str(exc).splitlines()[0][:200]
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    aside = path.with_name(f"{path.name}.corrompu-{stamp}")
-    if path.exists():
-        shutil.move(path, aside)
-        Path(str(path) + ".wal").unlink(missing_ok=True)
-    for candidate in backups(path):
-        try:
-            check(candidate)
+    with writer.lock(path):
+        try:  # another process may have restored it while we waited for the lock
+            check(path)
+            return None
         except (duckdb.Error, OSError):
-            continue
-        shutil.copy(candidate, path)
-        when = dt.datetime.fromtimestamp(candidate.stat().st_mtime).strftime("%d/%m/%Y %H:%M")
-        return store.connect(path), (
-            f"La base était illisible ({problem}). Elle a été mise de côté ({aside.name}) et la "
-            f"dernière sauvegarde lisible, du {when}, a été restaurée : les modifications "
-            "postérieures à cette sauvegarde sont perdues."
-        )
+            pass
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        aside = path.with_name(f"{path.name}.corrompu-{stamp}")
+        if path.exists():
+            shutil.move(path, aside)
+            Path(str(path) + ".wal").unlink(missing_ok=True)
+        for candidate in backups(path):
+            try:
+                check(candidate)
+            except (duckdb.Error, OSError):
+                continue
+            tmp = path.with_name(f".{path.name}.restauration")
+            shutil.copyfile(candidate, tmp)
+            os.replace(tmp, path)
+            when = dt.datetime.fromtimestamp(candidate.stat().st_mtime).strftime("%d/%m/%Y %H:%M")
+            return (
+                f"La base était illisible ({problem}). Elle a été mise de côté ({aside.name}) et la "
+                f"dernière sauvegarde lisible, du {when}, a été restaurée : les modifications "
+                "postérieures à cette sauvegarde sont perdues."
+            )
     raise StoreCorrupted(
         f"La base « {path} » est illisible ({problem}) et aucune sauvegarde ne peut la remplacer. "
         f"Elle a été mise de côté ({aside.name}) ; reconstruisez-la avec « make db » "

@@ -288,7 +288,10 @@ def run(db: Path | None = None, data: Path | None = None) -> dict:
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        os.replace(tmp, db)
+        from observatoire import writer
+
+        with writer.lock(db):  # never in the middle of another write
+            os.replace(tmp, db)
     finally:
         for p in (tmp, Path(str(tmp) + ".wal")):
             p.unlink(missing_ok=True)

@@ -70,22 +70,18 @@ def _print_json(obj) -> None:
 
 def cmd_import(args) -> int:
     """Import a flow file or a catalogue into the store (one transaction, report printed)."""
-    from observatoire import flow_import, store
+    from observatoire import flow_import, writer
 
-    con = store.connect(args.db)
+    # The one write path: works while the app (or several replicas) is serving the store.
     if args.what == "cooperations":
         from observatoire import catalogue
 
-        try:
+        with writer.write(args.db, reason="import du catalogue (CLI)", backup="force") as con:
             n = catalogue.import_files(con, args.file, args.partners, user=args.user)
-        finally:
-            con.close()
         print(f"{n} coopération(s) importée(s) ; l'historique garde la version précédente.")
         return 0
-    try:
+    with writer.write(args.db, reason="import de flux (CLI)", backup="force") as con:
         reports = flow_import.import_file(con, args.file, kind=args.kind, year=args.year)
-    finally:
-        con.close()
     if args.json:
         _print_json(reports)
         return 0

@@ -1,16 +1,19 @@
 """Production start: Streamlit on loopback behind nginx (Debian), one command.
 
-    python -m observatoire.serve_prod [--port 8080] [--app-port 8502] [--max-upload-mb 200]
+    python -m observatoire.serve_prod [--port 8080] [--app-port 8502] [--replicas N] [--max-upload-mb 200]
 
-Writes the nginx configuration from ``deploy/nginx.conf.template`` into ``run/``, starts the
-app (XSRF protection on, headless, loopback only) and nginx in the foreground, logs in
-``logs/``; stops both on Ctrl-C / SIGTERM. Health check: ``/sante``.
+Writes the nginx configuration from ``deploy/nginx.conf.template`` into ``run/``, starts N app
+replicas (default: one per core, up to 4; XSRF protection on, headless, loopback only, one
+shared cookie secret) and nginx in the foreground, logs in ``logs/``; stops them all on Ctrl-C /
+SIGTERM. Health check: ``/sante``. Every replica reads the same DuckDB file read-only; writes go
+through the one writer path (``observatoire.writer``), whichever replica they come from.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -39,53 +42,74 @@ def render_config(
     return path
 
 
+def cookie_secret(run_dir: Path) -> str:
+    """One secret shared by every replica (a session's cookies are valid on all of them)."""
+    path = run_dir / "cookie_secret"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 90) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
 def start(
-    port: int, app_port: int, max_upload_mb: int, run_dir: Path, log_dir: Path
+    port: int, app_ports: int | list[int], max_upload_mb: int, run_dir: Path, log_dir: Path
 ) -> list[subprocess.Popen]:
-    """Start the app and nginx; returns both processes once the app answers its health check."""
+    """Start the app replicas (one per port, all reading the same store) and nginx in front;
+    returns the processes (nginx last) once every replica answers its health check."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         raise SystemExit(
             "nginx absent : installez le paquet Debian « nginx-light » (apt-get install nginx-light)."
         )
+    ports = [app_ports] if isinstance(app_ports, int) else list(app_ports)
     log_dir.mkdir(parents=True, exist_ok=True)
-    app_log = open(log_dir / "streamlit.log", "ab")
-    app = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "observatoire.ui.serve",
-            "--server.port",
-            str(app_port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--server.enableXsrfProtection",
-            "true",
-            "--server.maxUploadSize",
-            str(max_upload_mb),
-        ],
-        cwd=config.ROOT,
-        stdout=app_log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if (
-                urllib.request.urlopen(f"http://127.0.0.1:{app_port}/_stcore/health", timeout=2).read()
-                == b"ok"
-            ):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        app.terminate()
-        raise SystemExit("l'application n'a pas démarré : voir logs/streamlit.log")
+    secret = cookie_secret(run_dir)
+    apps = []
+    for i, app_port in enumerate(ports):
+        app_log = open(log_dir / f"streamlit-{i + 1}.log", "ab")
+        apps.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "observatoire.ui.serve",
+                    "--server.port",
+                    str(app_port),
+                    "--server.address",
+                    "127.0.0.1",
+                    "--server.headless",
+                    "true",
+                    "--server.enableXsrfProtection",
+                    "true",
+                    "--server.maxUploadSize",
+                    str(max_upload_mb),
+                ],
+                cwd=config.ROOT,
+                env=dict(os.environ, STREAMLIT_SERVER_COOKIE_SECRET=secret),
+                stdout=app_log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    for app_port, app in zip(ports, apps):
+        if not _wait_healthy(app_port, app):
+            for a in apps:
+                a.terminate()
+            raise SystemExit(f"une réplique (port {app_port}) n'a pas démarré : voir logs/streamlit-*.log")
     conf = render_config(
         f"127.0.0.1:{port}" if os.environ.get("OBSERVATOIRE_LOOPBACK") else str(port),
-        [app_port],
+        ports,
         max_upload_mb,
         run_dir,
         log_dir,
@@ -93,7 +117,7 @@ def start(
     proxy = subprocess.Popen(
         [nginx, "-c", str(conf), "-p", str(run_dir), "-g", "daemon off;"], cwd=config.ROOT
     )
-    return [app, proxy]
+    return [*apps, proxy]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,9 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--app-port", type=int, default=8502)
     ap.add_argument("--max-upload-mb", type=int, default=200)
+    ap.add_argument(
+        "--replicas", type=int, default=min(4, os.cpu_count() or 1), help="processus Streamlit (1 par cœur)"
+    )
     args = ap.parse_args(argv)
-    procs = start(args.port, args.app_port, args.max_upload_mb, config.ROOT / "run", config.ROOT / "logs")
-    print(f"Observatoire : http://localhost:{args.port}/ (santé : /sante ; journaux : logs/)")
+    ports = [args.app_port + i for i in range(max(1, args.replicas))]
+    procs = start(args.port, ports, args.max_upload_mb, config.ROOT / "run", config.ROOT / "logs")
+    print(
+        f"Observatoire : http://localhost:{args.port}/ ({len(ports)} réplique(s) ; santé : /sante ; "
+        "journaux : logs/)"
+    )
 
     def stop(*_):
         for p in procs:
@@ -111,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        procs[1].wait()
+        procs[-1].wait()
     except KeyboardInterrupt:
         pass
     finally:

@@ -112,14 +112,12 @@ else:
         with st.status("Import en cours…", expanded=True) as status:
             st.write("Lecture et validation du fichier…")
             try:
-                reports = flow_import.import_file(
-                    data.writer("import de flux", force_backup=True), up.getvalue(), name=up.name
-                )
+                with data.write("import de flux", force_backup=True) as con:
+                    reports = flow_import.import_file(con, up.getvalue(), name=up.name)
             except ObservatoireError as exc:
                 status.update(label="Import refusé : rien n'a été modifié", state="error")
                 st.error(str(exc))
             else:
-                data.after_write()
                 status.update(label="Import terminé", state="complete")
                 for r in reports:
                     st.success(r["resume"])

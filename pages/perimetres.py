@@ -84,11 +84,10 @@ if ok and user:
     members = [("epci", c) for c in chosen]
     members += [("commune", c.strip()) for c in communes_raw.split(",") if c.strip()]
     try:
-        con = data.writer("enregistrement d'un périmètre")
-        res = perimeters.save(
-            con, id=perimeters.slug(name), name=name, kind=kind, source=source, members=members, user=user
-        )
-        data.after_write()
+        with data.write("enregistrement d'un périmètre") as con:
+            res = perimeters.save(
+                con, id=perimeters.slug(name), name=name, kind=kind, source=source, members=members, user=user
+            )
         st.success(
             f"Périmètre « {res['name']} » enregistré : {res['communes']} communes, "
             f"{widgets.fmt(res['area_km2'], 1)} km²."

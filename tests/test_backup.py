@@ -1,11 +1,13 @@
-"""Faults: a corrupted store is detected and restored from the last backup; backups are
-consistent snapshots that keep what was committed."""
+"""Backups and recovery: the writer keeps the previous generation (with a catalogue export)
+before publishing a new one; a corrupted store is detected and restored from the last backup."""
 
+import os
 import shutil
 
+import duckdb
 import pytest
 
-from observatoire import backup, perimeters, store
+from observatoire import backup, perimeters, writer
 
 
 @pytest.fixture()
@@ -16,51 +18,58 @@ def live(tmp_path, built_db, monkeypatch):
     return db
 
 
-def test_snapshot_keeps_committed_work_and_the_catalogue_export(live):
-    con = store.connect(live)
-    perimeters.save(con, id="sauvegarde-test", name="Test sauvegarde", members=[("epci", "242900314")])
-    path = backup.snapshot(con, live, reason="test")
-    con.close()
-    assert path.exists() and path.with_suffix(".catalogue.xlsx").exists()
-    bk = store.connect(path, read_only=True)
-    assert bk.execute("SELECT name FROM perimeter WHERE id = 'sauvegarde-test'").fetchone() == (
-        "Test sauvegarde",
-    )
-    bk.close()
+def _perimeter(db, pid, **kw):
+    with writer.write(db, **kw) as con:
+        perimeters.save(con, id=pid, name=pid, members=[("epci", "242900314")])
 
 
-def test_snapshots_are_rate_limited_and_pruned(live):
-    con = store.connect(live)
-    first = backup.snapshot(con, live)
-    assert backup.snapshot(con, live, min_interval_s=3600) is None
-    for _ in range(backup.KEEP + 1):
-        backup.snapshot(con, live)
-    con.close()
-    assert first is not None and len(backup.backups(live)) == backup.KEEP
+def _count(path, sql):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_a_write_keeps_the_previous_generation_and_its_catalogue_export(live):
+    _perimeter(live, "premier", backup="force")
+    _perimeter(live, "second", backup="force")
+    newest = backup.backups(live)[0]
+    assert newest.with_suffix(".catalogue.xlsx").stat().st_size > 0
+    # The backup is the store as it was before the second write: whole, without it.
+    assert _count(newest, "SELECT count(*) FROM perimeter WHERE id = 'premier'") == 1
+    assert _count(newest, "SELECT count(*) FROM perimeter WHERE id = 'second'") == 0
+    assert os.stat(newest).st_ino != os.stat(live).st_ino  # never the published file itself
+    assert _count(live, "SELECT count(*) FROM perimeter WHERE id IN ('premier', 'second')") == 2
+
+
+def test_backups_are_rate_limited_and_pruned(live):
+    _perimeter(live, "p0", backup="force")
+    _perimeter(live, "p1", backup="auto")  # < 5 min after the last one: none
+    assert len(backup.backups(live)) == 1
+    for i in range(backup.KEEP + 1):
+        _perimeter(live, f"q{i}", backup="force")
+    assert len(backup.backups(live)) == backup.KEEP
+    assert len(list(backup.backup_dir(live).glob("*.catalogue.xlsx"))) == backup.KEEP
 
 
 def test_corrupted_store_is_detected_and_restored_from_the_last_backup(live):
-    con = store.connect(live)
-    perimeters.save(con, id="avant-panne", name="Avant la panne", members=[("epci", "242900314")])
-    backup.snapshot(con, live)
-    con.close()
+    _perimeter(live, "avant-panne", backup="force")
+    _perimeter(live, "dernier", backup="force")  # its backup holds "avant-panne"
     raw = bytearray(live.read_bytes())
-    raw[: 1 << 16] = b"\x00" * (1 << 16)  # header and first blocks destroyed
+    raw[: 1 << 16] = b"\x00" * (1 << 16)  # header and first blocks destroyed, in place
     live.write_bytes(bytes(raw))
-    con, message = backup.open_or_restore(live)
+    message = backup.ensure_readable(live)
     assert message and "restaurée" in message and "sauvegarde" in message
-    assert con.execute("SELECT count(*) FROM perimeter WHERE id = 'avant-panne'").fetchone()[0] == 1
-    con.close()
+    assert _count(live, "SELECT count(*) FROM perimeter WHERE id = 'avant-panne'") == 1
     assert list(live.parent.glob("live.duckdb.corrompu-*"))
 
 
 def test_corrupted_store_without_backup_says_how_to_rebuild(live):
     live.write_bytes(b"pas une base DuckDB" * 1000)
     with pytest.raises(backup.StoreCorrupted, match="make db"):
-        backup.open_or_restore(live)
+        backup.ensure_readable(live)
 
 
 def test_healthy_store_opens_without_message(live):
-    con, message = backup.open_or_restore(live)
-    assert message is None
-    con.close()
+    assert backup.ensure_readable(live) is None

@@ -78,7 +78,9 @@ def test_france_wide_epci_map_is_sent_compact_and_under_5_mb(con):
 def test_link_map_draws_links_over_outlines_without_basemap():
     sq = shapely.to_wkb(shapely.box(0, 40, 5, 45))
     outlines = pd.DataFrame({"code": ["29"], "wkb": [sq]})
-    links = pd.DataFrame([{"o_lon": -4.5, "o_lat": 48.4, "d_lon": -3.6, "d_lat": 48.3, "label": "Brest ↔ COB"}])
+    links = pd.DataFrame(
+        [{"o_lon": -4.5, "o_lat": 48.4, "d_lon": -3.6, "d_lat": 48.3, "label": "Brest ↔ COB"}]
+    )
     spec = json.loads(maps.link_map(links, outlines).to_json())
     assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ArcLayer"]
     assert spec["layers"][1]["data"][0]["label"] == "Brest ↔ COB"

@@ -1,5 +1,7 @@
-"""Faults: the process killed in the middle of an import leaves nothing half-written."""
+"""Faults: a write killed midway (import, catalogue edit), a full disk, a corrupted store:
+nothing committed is lost, nothing half-written is visible."""
 
+import hashlib
 import os
 import shutil
 import signal
@@ -8,8 +10,9 @@ import sys
 import time
 
 import pandas as pd
+import pytest
 
-from observatoire import backup, store
+from observatoire import backup, perimeters, store, writer
 from tests.conftest import ROOT
 
 
@@ -25,6 +28,7 @@ def test_kill_during_import_leaves_the_store_as_before(tmp_path, built_db):
     datasets_before = set(con.execute("SELECT id FROM dataset").df()["id"])
     con.close()
 
+    sha_before = hashlib.sha256(db.read_bytes()).hexdigest()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         [sys.executable, "-m", "observatoire", "--db", str(db), "import", "flows", str(big)],
@@ -38,7 +42,9 @@ def test_kill_during_import_leaves_the_store_as_before(tmp_path, built_db):
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
 
-    backup.check(db)  # opens and answers (DuckDB replays or drops its WAL)
+    backup.check(db)  # opens and answers
+    if still_running:  # killed before publishing: the published file was never touched
+        assert hashlib.sha256(db.read_bytes()).hexdigest() == sha_before
     con = store.connect(db, read_only=True)
     after = con.execute("SELECT count(*), sum(value) FROM flow").fetchone()
     datasets_after = set(con.execute("SELECT id FROM dataset").df()["id"])
@@ -54,3 +60,146 @@ def test_kill_during_import_leaves_the_store_as_before(tmp_path, built_db):
         n = con.execute("SELECT count(*) FROM flow WHERE dataset_id = ?", [new.pop()]).fetchone()[0]
         con.close()
         assert n == len(pd.read_csv(big, sep=";", usecols=[0]))
+
+
+def _store_fingerprint(db) -> tuple:
+    con = store.connect(db, read_only=True)
+    try:
+        return con.execute(
+            "SELECT (SELECT count(*) FROM flow), (SELECT count(*) FROM dataset), "
+            "(SELECT count(*) FROM perimeter), "
+            "(SELECT sum(version) FROM cooperation), (SELECT count(*) FROM cooperation_history)"
+        ).fetchone()
+    finally:
+        con.close()
+
+
+EDIT_SCRIPT = """
+import sys, time
+from observatoire import catalogue, writer
+db, cid, pause = sys.argv[1], sys.argv[2], float(sys.argv[3])
+with writer.write(db, reason="modification du catalogue") as con:
+    rec = catalogue.get(con, cid)
+    new = {**{k: rec[k] for k in catalogue.COLUMNS}, "name": rec["name"] + " (modifiée)"}
+    catalogue.save(con, new, rec["partners"], "éditrice", rec["version"])
+    print("enregistré, pas encore publié", flush=True)
+    time.sleep(pause)
+print("publié", flush=True)
+"""
+
+
+def test_kill_during_catalogue_edit_loses_nothing_committed_and_shows_nothing_half_written(
+    tmp_path, built_db, monkeypatch
+):
+    monkeypatch.setenv("OBSERVATOIRE_BACKUPS", str(tmp_path / "backups"))
+    db = tmp_path / "store.duckdb"
+    shutil.copy(built_db, db)
+    con = store.connect(db, read_only=True)
+    cid, name = con.execute("SELECT id, name FROM cooperation ORDER BY id LIMIT 1").fetchone()
+    con.close()
+    before = _store_fingerprint(db)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-c", EDIT_SCRIPT, str(db), cid]
+    proc = subprocess.Popen(cmd + ["60"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "enregistré, pas encore publié"
+    proc.send_signal(signal.SIGKILL)  # the edit is written in its work copy, not published
+    proc.wait(30)
+    backup.check(db)
+    assert _store_fingerprint(db) == before
+    assert writer.work_files(db)  # the dead write's copy is still there…
+    # …and the next edit (same version: nothing was committed) goes through and cleans it up.
+    done = subprocess.run(cmd + ["0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not writer.work_files(db)
+    con = store.connect(db, read_only=True)
+    assert (
+        con.execute("SELECT name FROM cooperation WHERE id = ?", [cid]).fetchone()[0] == name + " (modifiée)"
+    )
+    con.close()
+
+
+FILL_SCRIPT = """
+import resource, signal, sys
+from observatoire import perimeters, writer
+from observatoire.errors import ObservatoireError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+try:
+    with writer.write(sys.argv[1], reason="périmètre") as con:
+        perimeters.save(con, id="plein", name="Plein", members=[("epci", "242900314")])
+except ObservatoireError as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+def _mount_small_tmpfs(path, size: int) -> bool:
+    path.mkdir()
+    out = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+    )
+    return out.returncode == 0
+
+
+def test_disk_full_during_a_write_refuses_in_french_and_keeps_the_store(tmp_path, built_db):
+    """A real full disk (a small tmpfs) when the machine allows mounting one, else the same
+    error through a file-size limit (EFBIG); both must end the same way."""
+    size = built_db.stat().st_size
+    disk = tmp_path / "disque"
+    if _mount_small_tmpfs(disk, size + size // 2):  # room for the store, not for its copy
+        try:
+            db = disk / "store.duckdb"
+            shutil.copy(built_db, db)
+            sha = hashlib.sha256(db.read_bytes()).hexdigest()
+            os.environ["OBSERVATOIRE_BACKUPS"] = str(tmp_path / "sauvegardes")
+            try:
+                with pytest.raises(writer.DiskFull, match="Disque plein") as err:
+                    with writer.write(db, reason="périmètre") as con:
+                        perimeters.save(con, id="plein", name="Plein", members=[("epci", "242900314")])
+            finally:
+                del os.environ["OBSERVATOIRE_BACKUPS"]
+            assert "restée telle quelle" in str(err.value)
+            assert hashlib.sha256(db.read_bytes()).hexdigest() == sha
+            assert not writer.work_files(db)  # the partial copy is removed: space is back
+            backup.check(db)
+        finally:
+            subprocess.run(["umount", str(disk)], check=False)
+        return
+    db = tmp_path / "store.duckdb"
+    shutil.copy(built_db, db)
+    sha = hashlib.sha256(db.read_bytes()).hexdigest()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OBSERVATOIRE_BACKUPS=str(tmp_path / "sauvegardes"))
+    out = subprocess.run(
+        [sys.executable, "-c", FILL_SCRIPT, str(db), str(size // 2)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.stdout.startswith("DiskFull Disque plein"), out.stdout + out.stderr
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == sha
+    assert not writer.work_files(db)
+
+
+def test_app_started_on_a_corrupted_store_restores_the_last_backup_and_says_so(
+    tmp_path, built_db, monkeypatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("OBSERVATOIRE_BACKUPS", str(tmp_path / "backups"))
+    db = tmp_path / "observatoire.duckdb"
+    shutil.copy(built_db, db)
+    with writer.write(db, reason="test", backup="force") as con:
+        perimeters.save(con, id="dernier", name="Dernier", members=[("epci", "242900314")])
+    raw = bytearray(db.read_bytes())
+    raw[: 1 << 16] = b"\x00" * (1 << 16)
+    db.write_bytes(bytes(raw))
+    monkeypatch.setenv("OBSERVATOIRE_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert any("restaurée" in w.value for w in at.warning)
+    metrics = {m.label: m.value for m in at.metric}  # the app runs on the restored store
+    assert metrics["Population (habitants)"] == "66\u202f732\u202f538"
+    backup.check(db)

@@ -24,8 +24,10 @@ TODAY = dt.date(2026, 1, 15)
 TODAY_FR = "15 janvier 2026"
 HAS_POPPLER = bool(shutil.which("pdftoppm") and shutil.which("pdftotext"))
 # English that must never reach a French document.
-ENGLISH = re.compile(r"\b(Population density|density|Unemployment|Poverty|Income|Outflows?|Inflows?|"
-                     r"Partners|Sources and|Cooperations?|Page \d|the|and|of|None|nan|NaN)\b")
+ENGLISH = re.compile(
+    r"\b(Population density|density|Unemployment|Poverty|Income|Outflows?|Inflows?|"
+    r"Partners|Sources and|Cooperations?|Page \d|the|and|of|None|nan|NaN)\b"
+)
 
 
 def _norm(text: str) -> str:
@@ -61,6 +63,7 @@ def contents(fcon):
 
 # --- content -----------------------------------------------------------------------------------
 
+
 def test_french_number_formatting():
     assert number(210047) == "210\u202f047"
     assert number(1.3691, 1) == "1,4"
@@ -78,8 +81,16 @@ def test_content_figures_come_from_the_store(fcon, contents):
     assert c.name == "Brest Métropole"
     kf = {k.id: k for k in c.key_figures}
     assert kf["P18_POP"].number_text == "210\u202f047" == number(prof.population)
-    assert set(kf) == {"P18_POP", "AREA_KM2", "DENSITE", "EVOL_POP_1318", "P18_EMPLT", "TX_CHOMAGE",
-                       "CONC_EMPLOI", "TP6019"}
+    assert set(kf) == {
+        "P18_POP",
+        "AREA_KM2",
+        "DENSITE",
+        "EVOL_POP_1318",
+        "P18_EMPLT",
+        "TX_CHOMAGE",
+        "CONC_EMPLOI",
+        "TP6019",
+    }
     for k in c.key_figures:  # every figure says its source and year
         assert k.source_short and k.year
     assert kf["EVOL_POP_1318"].number_text.startswith(("+", "−"))
@@ -146,10 +157,12 @@ def test_fiche_bytes_are_documents(fcon):
 
 
 def test_no_streamlit_and_lazy_heavy_imports():
-    code = ("import sys, observatoire.fiche, observatoire.fiche.content, observatoire.fiche.pdf, "
-            "observatoire.fiche.pptx, observatoire.fiche.static_map\n"
-            "heavy = [m for m in ('streamlit', 'matplotlib', 'reportlab', 'pptx') if m in sys.modules]\n"
-            "assert not heavy, heavy\n")
+    code = (
+        "import sys, observatoire.fiche, observatoire.fiche.content, observatoire.fiche.pdf, "
+        "observatoire.fiche.pptx, observatoire.fiche.static_map\n"
+        "heavy = [m for m in ('streamlit', 'matplotlib', 'reportlab', 'pptx') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(fiche_root()))
 
 
@@ -168,14 +181,18 @@ def test_static_map_is_a_png_with_partners(contents):
     img = Image.open(io.BytesIO(png))
     assert img.format == "PNG" and img.size == (640, 400)
     colours = img.convert("RGB").getcolors(1_000_000)
-    assert len(colours) > 50   # a drawn map, not a blank image
+    assert len(colours) > 50  # a drawn map, not a blank image
 
 
 # --- PDF -------------------------------------------------------------------------------------
 
+
 def _pdf_text(path) -> str:
-    return _norm(subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
-                                capture_output=True, text=True).stdout)
+    return _norm(
+        subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True
+        ).stdout
+    )
 
 
 @pytest.mark.skipif(not HAS_POPPLER, reason="poppler-utils (pdftotext, pdftoppm) absent")
@@ -226,15 +243,16 @@ def test_pdf_pages_are_a4_portrait_and_render(docs, key, tmp_path):
     for png in pngs:
         img = Image.open(png).convert("L")
         w, h = img.size
-        assert abs(w / h - 210 / 297) < 0.01      # portrait A4
+        assert abs(w / h - 210 / 297) < 0.01  # portrait A4
         lo, hi = img.getextrema()
-        assert lo < 100 and hi > 240              # ink on paper
+        assert lo < 100 and hi > 240  # ink on paper
     # Page 1 carries the map: many colours.
     first = Image.open(pngs[0]).convert("RGB")
     assert len(first.getcolors(1_000_000)) > 200
 
 
 # --- PPTX ------------------------------------------------------------------------------------
+
 
 def _slides(path):
     from pptx import Presentation
@@ -285,7 +303,7 @@ def test_pptx_slides_tables_and_chart(fcon, docs, contents, key, territory):
     # Comparison: a native table, header with the references, cells as in the store.
     table = next(sh.table for sh in slides[3].shapes if sh.has_table)
     header = [cell.text for cell in table.rows[0].cells]
-    assert header[2:2 + len(c.reference_names)] == [truncate(n, 22) for n in c.reference_names]
+    assert header[2 : 2 + len(c.reference_names)] == [truncate(n, 22) for n in c.reference_names]
     peers = compare.default_peers(fcon, *territory)
     df = compare.compare(fcon, *territory, [r.indicator for r in c.comparison], peers["code"].tolist())
     by_id = {r["indicator"]: r for r in df.to_dict("records")}
@@ -314,15 +332,24 @@ def test_pptx_slides_tables_and_chart(fcon, docs, contents, key, territory):
     assert ("ESTIMÉS (modèle)" if c.flows.estimated else "observés") in flow_text
     assert c.flows.coverage_sentence[:50] in flow_text
     # Cooperations: every one listed, in a table.
-    coop_cells = " ".join(cell.text for s in slides if _title(s).startswith("Coopérations")
-                          for sh in s.shapes if sh.has_table for row in sh.table.rows for cell in row.cells)
+    coop_cells = " ".join(
+        cell.text
+        for s in slides
+        if _title(s).startswith("Coopérations")
+        for sh in s.shapes
+        if sh.has_table
+        for row in sh.table.rows
+        for cell in row.cells
+    )
     for k in c.cooperations:
         assert k.name[:25] in coop_cells
     # Everything on the slides, in French.
     for s in slides:
         for sh in s.shapes:
             assert sh.left >= 0 and sh.top >= 0
-            assert sh.left + sh.width <= prs.slide_width + Emu(1) and sh.top + sh.height <= prs.slide_height + Emu(1)
+            assert sh.left + sh.width <= prs.slide_width + Emu(
+                1
+            ) and sh.top + sh.height <= prs.slide_height + Emu(1)
         bad = ENGLISH.findall(_all_text(s))
         assert not bad, (_title(s), bad)
 
@@ -354,11 +381,16 @@ def test_long_names_are_cut_and_long_cooperation_lists_continue(contents):
 
     c = copy.deepcopy(contents["brest"])
     c.name = "Communauté de communes " + "du très long nom de territoire " * 6
-    c.cooperations = [dataclasses.replace(k, name=k.name + " — " + "coopération au nom interminable " * 4)
-                      for k in c.cooperations] * 3
+    c.cooperations = [
+        dataclasses.replace(k, name=k.name + " — " + "coopération au nom interminable " * 4)
+        for k in c.cooperations
+    ] * 3
     prs = Presentation(io.BytesIO(fiche_pptx.render(c)))
-    coop_slides = [s for s in prs.slides if s.shapes.title is not None
-                   and s.shapes.title.text_frame.text.startswith("Coopérations")]
+    coop_slides = [
+        s
+        for s in prs.slides
+        if s.shapes.title is not None and s.shapes.title.text_frame.text.startswith("Coopérations")
+    ]
     assert len(coop_slides) >= 3
     for s in prs.slides:
         for sh in s.shapes:

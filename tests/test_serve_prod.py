@@ -1,5 +1,6 @@
-"""Production set-up: the app behind Debian's nginx on loopback — health check, websockets
-(pages render through the proxy), oversized uploads refused by the proxy."""
+"""Production set-up: two app replicas behind Debian's nginx on loopback — health check,
+websockets (pages render through the proxy), sticky sessions spread over both replicas, a write
+seen by both, oversized uploads refused by the proxy."""
 
 import os
 import shutil
@@ -25,8 +26,8 @@ def behind_nginx(built_db, tmp_path_factory):
     os.environ["OBSERVATOIRE_LOOPBACK"] = "1"
     old = os.environ.get("OBSERVATOIRE_DB")
     os.environ["OBSERVATOIRE_DB"] = str(db)
-    port, app_port = free_port(), free_port()
-    procs = serve_prod.start(port, app_port, 1, tmp / "run", tmp / "logs")
+    port, app_ports = free_port(), [free_port(), free_port()]
+    procs = serve_prod.start(port, app_ports, 1, tmp / "run", tmp / "logs")
     try:
         import time
 
@@ -36,7 +37,7 @@ def behind_nginx(built_db, tmp_path_factory):
                 break
             except OSError:
                 time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}", tmp
+        yield f"http://127.0.0.1:{port}", tmp, app_ports
     finally:
         for p in procs:
             p.terminate()
@@ -48,12 +49,12 @@ def behind_nginx(built_db, tmp_path_factory):
 
 
 def test_health_check_through_the_proxy(behind_nginx):
-    url, _ = behind_nginx
+    url, *_ = behind_nginx
     assert urllib.request.urlopen(url + "/sante", timeout=5).read() == b"ok"
 
 
 def test_oversized_upload_is_refused_by_the_proxy(behind_nginx):
-    url, _ = behind_nginx
+    url, *_ = behind_nginx
     req = urllib.request.Request(
         url + "/_stcore/upload_file/x/y", data=b"0" * (2 * 1024 * 1024), method="PUT"
     )
@@ -65,7 +66,7 @@ def test_oversized_upload_is_refused_by_the_proxy(behind_nginx):
 def test_pages_render_through_the_proxy_websocket(behind_nginx):
     from playwright.sync_api import sync_playwright
 
-    url, _ = behind_nginx
+    url, *_ = behind_nginx
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -73,3 +74,37 @@ def test_pages_render_through_the_proxy_websocket(behind_nginx):
         wait_idle(page, expect="Bilan des flux")
         assert "Grenoble-Alpes-Métropole" in page.inner_text("body")
         browser.close()
+
+
+def _replica(url: str, cookie: str | None = None) -> str:
+    req = urllib.request.Request(url + "/", headers={"Cookie": cookie} if cookie else {})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.headers["X-Observatoire-Replique"], resp.headers.get("Set-Cookie", "")
+
+
+def test_sessions_are_spread_over_both_replicas_and_stick_to_theirs(behind_nginx):
+    url, _, app_ports = behind_nginx
+    first = [_replica(url) for _ in range(30)]  # new visitors: no cookie yet
+    assert {r for r, _ in first} == {f"127.0.0.1:{p}" for p in app_ports}
+    for replica, set_cookie in first[:8]:
+        cookie = set_cookie.split(";")[0]
+        assert cookie.startswith("observatoire_replique=")
+        # The same browser (its cookie) always reaches the replica that served it first.
+        assert {_replica(url, cookie)[0] for _ in range(5)} == {replica}
+
+
+def test_a_write_is_seen_by_every_replica(behind_nginx):
+    from observatoire import perimeters, writer
+    from tests.wsclient import page_bytes
+
+    url, tmp, app_ports = behind_nginx
+    db = tmp / "observatoire.duckdb"
+    name = "Périmètre écrit pendant le service"
+    for p in app_ports:  # both replicas are serving (their caches are warm)
+        assert name.encode() not in page_bytes(f"http://127.0.0.1:{p}", "perimetres")
+    with writer.write(db, reason="test des répliques") as con:  # the one writer path
+        perimeters.save(con, id="pendant-service", name=name, members=[("epci", "242900314")])
+    for p in app_ports:
+        assert name.encode() in page_bytes(f"http://127.0.0.1:{p}", "perimetres")
+    # And through the proxy, in a websocket session.
+    assert name.encode() in page_bytes(url, "perimetres")

@@ -788,7 +788,10 @@ def _split_line(line: str) -> tuple[str | None, list[str]]:
     sep = max(counts, key=lambda s: counts[s])
     if counts[sep] == 0:
         return None, [line]
-    return sep, next(csv.reader([line], delimiter=sep, quotechar='"'))
+    try:
+        return sep, next(csv.reader([line], delimiter=sep, quotechar='"'))
+    except csv.Error:  # stray carriage return inside the line: the header check will refuse it
+        return sep, line.split(sep)
 
 
 def _parse_payload(raw: _Raw) -> _Table:
@@ -891,6 +894,13 @@ def _parse_utf8(raw: _Raw, data: bytes, encoding: str) -> _Table:
             f"Fichier « {name} » : aucune ligne de données après l'en-tête (ligne {header_line}).",
             filename=name,
         )
+    if encoding.startswith("UTF-8"):
+        # Check the whole body first: pyarrow decodes an invalid row's text before calling our
+        # handler, and a non-UTF-8 invalid row would be dropped silently (found by fuzzing).
+        try:
+            data[body_start:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _NotUtf8 from None
     table, invalid = _arrow_read(data, body_start, sep, len(columns), name, threads=True)
     if invalid and any(number is None for number, *_ in invalid):
         table, invalid = _arrow_read(data, body_start, sep, len(columns), name, threads=False)
@@ -957,8 +967,16 @@ def _arrow_read(
 ) -> tuple[pa.Table, list[tuple[int | None, int, int, str]]]:
     invalid: list[tuple[int | None, int, int, str]] = []
 
+    not_utf8: list[bool] = []
+
     def on_invalid(row: Any) -> str:
-        invalid.append((row.number, row.expected_columns, row.actual_columns, row.text))
+        # Never raise here: pyarrow would ignore the exception and drop the row silently.
+        try:
+            text = row.text
+        except UnicodeDecodeError:  # the bad row is not UTF-8: read the file as latin-1
+            not_utf8.append(True)
+            text = ""
+        invalid.append((row.number, row.expected_columns, row.actual_columns, text))
         return "skip"
 
     names = [f"c{i}" for i in range(n_cols)]
@@ -988,6 +1006,8 @@ def _arrow_read(
         if "utf8" in str(exc).lower().replace("-", ""):
             raise _NotUtf8 from None
         raise FlowFileError(f"Fichier « {name} » : lecture CSV impossible ({exc}).", filename=name) from None
+    if not_utf8:
+        raise _NotUtf8
     return table, invalid
 
 
