@@ -116,7 +116,6 @@ def _serve(db: Path, replicas: int, direct: bool, tmp: Path):
     if direct or not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
         return streamlit_server(db), "1 processus Streamlit, sans nginx"
     import contextlib
-    import urllib.request
 
     from observatoire import serve_prod
 
@@ -127,17 +126,10 @@ def _serve(db: Path, replicas: int, direct: bool, tmp: Path):
         port = free_port()
         procs = serve_prod.start(port, [free_port() for _ in range(replicas)], 200, tmp / "run", tmp / "logs")
         try:
-            for _ in range(60):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/sante", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.5)
+            serve_prod.wait_proxy(port)
             yield f"http://127.0.0.1:{port}"
         finally:
-            for p in procs:
-                p.terminate()
-                p.wait(20)
+            serve_prod.stop(procs)
 
     return prod(), f"nginx + {replicas} réplique(s) Streamlit"
 

@@ -120,6 +120,28 @@ def start(
     return [*apps, proxy]
 
 
+def wait_proxy(port: int, timeout: float = 30) -> bool:
+    """True once nginx answers the health check on ``port``."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/sante", timeout=2)
+            return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=8080)
@@ -136,17 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         "journaux : logs/)"
     )
 
-    def stop(*_):
-        for p in procs:
-            p.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, lambda *_: stop(procs))
     try:
         procs[-1].wait()
     except KeyboardInterrupt:
         pass
     finally:
-        stop()
+        stop(procs)
     return 0
 
 

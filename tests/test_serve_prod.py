@@ -29,19 +29,10 @@ def behind_nginx(built_db, tmp_path_factory):
     port, app_ports = free_port(), [free_port(), free_port()]
     procs = serve_prod.start(port, app_ports, 1, tmp / "run", tmp / "logs")
     try:
-        import time
-
-        for _ in range(40):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/sante", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+        serve_prod.wait_proxy(port)
         yield f"http://127.0.0.1:{port}", tmp, app_ports
     finally:
-        for p in procs:
-            p.terminate()
-            p.wait(20)
+        serve_prod.stop(procs)
         if old is None:
             os.environ.pop("OBSERVATOIRE_DB", None)
         else:
