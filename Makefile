@@ -22,10 +22,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Debian's Chromium (real-browser tests), poppler (PDF checks) and nginx (production set-up test).
+# Debian's Chromium (real-browser tests), poppler (PDF checks), nginx (production set-up test) and
+# PostgreSQL (the optional catalogue server: its test starts a real one).
 browser:
-	@{ command -v chromium && command -v pdftoppm && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils nginx-light >/dev/null; }
+	@{ command -v chromium && command -v pdftoppm && { command -v nginx || test -x /usr/sbin/nginx; } && \
+	  ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils nginx-light postgresql >/dev/null; }
 
 # For run: Chromium renders chart images server-side (PNG/SVG); the app works without it.
 browser-optional:

@@ -102,6 +102,26 @@ class CatalogueError(ObservatoireError):
         super().__init__(message + ("\n" + detail if detail else ""))
 
 
+def _no_nan(obj):
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _no_nan(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_no_nan(v) for v in obj]
+    return obj
+
+
+def to_json(obj) -> str:
+    """Strict JSON for the history (missing values as null: NaN is not JSON)."""
+    return json.dumps(_no_nan(obj), default=str, ensure_ascii=False, allow_nan=False)
+
+
+def clean_json_text(text: str | None) -> str | None:
+    """A history JSON text made strict (older stores wrote NaN for missing values)."""
+    return None if text is None else to_json(json.loads(text))
+
+
 class ConflictError(ObservatoireError):
     """Someone else saved the entry since it was opened."""
 
@@ -261,8 +281,8 @@ def _write_version(
             action,
             now,
             user,
-            json.dumps(before, default=str, ensure_ascii=False) if before else None,
-            json.dumps(after, default=str, ensure_ascii=False),
+            to_json(before) if before else None,
+            to_json(after),
         ],
     )
     return version

@@ -74,9 +74,9 @@ def cmd_import(args) -> int:
 
     # The one write path: works while the app (or several replicas) is serving the store.
     if args.what == "cooperations":
-        from observatoire import catalogue
+        from observatoire import catalogue, editable
 
-        with writer.write(args.db, reason="import du catalogue (CLI)", backup="force") as con:
+        with editable.write(args.db, reason="import du catalogue (CLI)", backup="force") as con:
             n = catalogue.import_files(con, args.file, args.partners, user=args.user)
         print(f"{n} coopération(s) importée(s) ; l'historique garde la version précédente.")
         return 0

@@ -19,7 +19,8 @@ import duckdb
 
 from observatoire import config, store
 
-Generation = tuple[int, int, int]  # inode, mtime (ns), size of the published file
+Generation = tuple[int, int, int]
+EDITABLE = "edition"  # the attached in-memory catalogue mirroring PostgreSQL (when configured)  # inode, mtime (ns), size of the published file
 
 
 def generation(db: Path) -> Generation:
@@ -40,12 +41,18 @@ def _alive(pid: int) -> bool:
 class Reader:
     """The process's read-only view of the published store."""
 
-    def __init__(self, db: Path | str | None = None):
+    def __init__(self, db: Path | str | None = None, pg_dsn: str | None = None):
+        from observatoire import editable
+
         self.db = Path(db or config.db_path())
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._gen: Generation | None = None
         self._alias: Path | None = None
+        self._store_catalog = ""
+        # With PostgreSQL for the catalogue and perimeters: their in-memory mirror.
+        self._mirror = editable.EditableMirror(pg_dsn) if pg_dsn else None
+        self._mirror_loaded: int | None = None
         self._sweep_dead_aliases()
 
     def _aliases(self, pid: int | str = "*") -> list[Path]:
@@ -61,8 +68,12 @@ class Reader:
                 alias.unlink(missing_ok=True)
 
     @property
-    def generation(self) -> Generation | None:
-        return self._gen
+    def generation(self) -> tuple | None:
+        """Key of what this reader serves: the store file's generation, and the PostgreSQL
+        catalogue's when configured."""
+        if self._mirror is None:
+            return self._gen
+        return (self._gen, self._mirror_loaded)
 
     def current(self) -> Generation:
         """Generation of the published file now (a ``stat``)."""
@@ -75,10 +86,22 @@ class Reader:
             with self._lock:
                 if gen != self._gen or self._con is None:
                     self._open()
+        if self._mirror is not None:
+            with self._lock:
+                if self._mirror.refresh(self.db) or self._mirror_loaded != self._mirror.generation:
+                    from observatoire import editable
+
+                    editable.load_into(self._con, EDITABLE, self._mirror.frames)
+                    self._mirror_loaded = self._mirror.generation
         return self._con
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self.connection().cursor()
+        cur = self.connection().cursor()
+        if self._mirror is not None:
+            from observatoire import editable
+
+            editable.search_path(cur, EDITABLE, self._store_catalog)
+        return cur
 
     def _open(self) -> None:
         for _ in range(5):  # the file may be replaced between stat and link: retry
@@ -93,6 +116,12 @@ class Reader:
                 alias.unlink(missing_ok=True)
                 continue
             con = store.connect(alias, read_only=True)
+            self._store_catalog = con.execute("SELECT current_database()").fetchone()[0]
+            if self._mirror is not None:
+                from observatoire import editable
+
+                editable.attach_editable(con, EDITABLE)
+                self._mirror_loaded = None  # loaded into this new connection by connection()
             old = self._alias
             # The previous connection is not closed: cursors still running on it finish on
             # the generation they started with; it is freed when the last one is dropped.

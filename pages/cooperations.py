@@ -254,20 +254,20 @@ if rows:
                 "notes": notes,
             }
             try:
-                with data.write("modification du catalogue") as con:
+                with data.write_edits("modification du catalogue") as con:
                     v = C.save(con, new, rec["partners"], user, rec["version"])
                 st.success(f"Enregistré (version {v}).")
             except ObservatoireError as exc:
                 st.error(str(exc))
         c1, c2 = st.columns(2)
         if c1.button("Retirer cette coopération (conservée dans l'historique)"):
-            with data.write("retrait d'une coopération") as con:
+            with data.write_edits("retrait d'une coopération") as con:
                 C.set_retired(con, cid, True, user, rec["version"])
             st.rerun()
         versions = data.cooperation_history(cid)["version"].tolist()
         back = c2.selectbox("Restaurer la version", versions, index=None, key="_restore")
         if back and c2.button("Restaurer"):
-            with data.write("restauration d'une version") as con:
+            with data.write_edits("restauration d'une version") as con:
                 C.restore(con, cid, int(back), user)
             st.rerun()
 
@@ -297,6 +297,6 @@ if user:
             st.error(f"{len(problems)} problème(s) : rien ne sera enregistré.")
             st.dataframe(pd.DataFrame(problems, columns=["Ligne", "Colonne", "Problème"]), hide_index=True)
         elif st.button("Enregistrer l'import (tout ou rien)"):
-            with data.write("import du catalogue", force_backup=True) as con:
+            with data.write_edits("import du catalogue", force_backup=True) as con:
                 n = C.replace_all(con, coops, parts, user)
             st.success(f"{n} coopération(s) enregistrée(s).")

@@ -166,3 +166,22 @@ def test_retiring_is_one_recorded_version_with_its_state(rw):
     assert last["version"] == v and last["action"] == "retrait"
     assert json.loads(last["after"])["retired"] is True
     assert C.get(rw, "brest-cob-reciprocite")["retired"] is True
+
+
+def test_history_is_strict_json_missing_values_as_null(con):
+    """Partners without a body type used to be written as NaN, which is not JSON (PostgreSQL
+    refused it); every history row must parse strictly."""
+    import json
+
+    def refuse(token):
+        raise ValueError(f"not JSON: {token}")
+
+    rows = con.execute("SELECT before, after FROM cooperation_history").fetchall()
+    assert rows
+    nulls = 0
+    for before, after in rows:
+        for text in (before, after):
+            if text is not None:
+                doc = json.loads(text, parse_constant=refuse)
+                nulls += sum(p.get("body_type") is None for p in doc.get("partners", []))
+    assert nulls > 0  # the case that used to be NaN is there, now null

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from observatoire import catalogue, config, flows, perimeters, territories, writer
+from observatoire import catalogue, config, editable, flows, perimeters, territories, writer
 from observatoire.reader import Reader
 
 
@@ -20,7 +20,7 @@ def _reader(path: str) -> tuple[Reader, str | None]:
     from observatoire import backup
 
     message = backup.ensure_readable(Path(path))
-    return Reader(path), message
+    return Reader(path, pg_dsn=editable.pg_dsn()), message
 
 
 def reader() -> Reader:
@@ -41,11 +41,11 @@ def cursor() -> duckdb.DuckDBPyConnection:
     """A cursor on the newest published generation (one per query). When a new generation
     appears (a write here or in another replica), the shared caches are emptied."""
     r = reader()
-    con = r.connection()
+    cur = r.cursor()
     if _seen.setdefault(str(r.db), r.generation) != r.generation:
         _seen[str(r.db)] = r.generation
         _clear_shared()
-    return con.cursor()
+    return cur
 
 
 def generation() -> tuple:
@@ -69,6 +69,17 @@ def write(reason: str = "modification", force_backup: bool = False) -> Iterator[
     """The one write path (:func:`observatoire.writer.write`): a connection on a private copy,
     published atomically at the end of the block; then the caches are emptied."""
     with writer.write(config.db_path(), reason=reason, backup="force" if force_backup else "auto") as con:
+        yield con
+    after_write()
+
+
+@contextlib.contextmanager
+def write_edits(
+    reason: str = "modification", force_backup: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Writes of the catalogue: to PostgreSQL when ``$OBSERVATOIRE_PG`` is set
+    (:mod:`observatoire.editable`), else like :func:`write`."""
+    with editable.write(config.db_path(), reason=reason, backup="force" if force_backup else "auto") as con:
         yield con
     after_write()
 

@@ -1,0 +1,261 @@
+"""Where the catalogue of cooperations lives.
+
+By default it is in the DuckDB store with everything else, written through the one
+copy-on-write writer path (:mod:`observatoire.writer`). When ``$OBSERVATOIRE_PG`` holds a
+PostgreSQL connection string, its tables (cooperations, partners, history) live in PostgreSQL
+instead, so that app replicas on several machines can edit it:
+
+- a write runs the same package code (``catalogue.save``, ``perimeters.save``…) on DuckDB,
+  against an in-memory copy of the editable tables loaded from PostgreSQL inside one PostgreSQL
+  transaction that holds an advisory lock (one writer at a time, everywhere); at the end the
+  tables are written back and a generation counter is bumped, in the same transaction — all or
+  nothing;
+- readers (:class:`observatoire.reader.Reader`) keep an in-memory copy of the editable tables
+  beside the read-only store, reloaded when the counter moves, and every query's search path
+  puts it before the store's own (shipped) tables.
+
+The first use of an empty PostgreSQL database creates the tables and copies in the store's
+catalogue. The reference data, indicators, flows and perimeters stay in DuckDB: a perimeter
+carries rows derived from the store (its territory, outline and aggregated indicators), so it
+is written with the store, through the writer path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from observatoire import config, store
+from observatoire.errors import ObservatoireError
+
+TABLES = ("cooperation", "cooperation_partner", "cooperation_history")
+_LOCK_KEY = 7_140_512_023  # pg_advisory_xact_lock key of the observatory's writer
+_counter = itertools.count()
+
+
+def pg_dsn() -> str | None:
+    """The PostgreSQL connection string, when the catalogue and perimeters live there."""
+    return os.environ.get("OBSERVATOIRE_PG") or None
+
+
+def _ddl() -> list[str]:
+    """The editable tables' DDL: the store's own migration (valid in both databases)."""
+    statements = next(s for n, _, s in store.MIGRATIONS if n == 3)
+    ours = [s for s in statements if s.split("(", 1)[0].split()[-1] in TABLES]
+    return [s.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1) for s in ours]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = ? AND table_name = ? ORDER BY ordinal_position",
+        [catalog, table],
+    ).fetchall()
+
+
+def load_into(con: duckdb.DuckDBPyConnection, catalog: str, frames: dict[str, pd.DataFrame]) -> None:
+    """Replace the editable tables of ``catalog`` (an attached in-memory database) by
+    ``frames``, in one DuckDB transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in TABLES:
+            con.execute(f'DELETE FROM "{catalog}".main.{table}')  # noqa: S608 — fixed names
+            df = frames[table]
+            if len(df):
+                cols = ", ".join(f'"{c}"' for c in df.columns)
+                con.register("_frame", df)
+                con.execute(f'INSERT INTO "{catalog}".main.{table} ({cols}) SELECT {cols} FROM _frame')  # noqa: S608
+                con.unregister("_frame")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def attach_editable(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """An in-memory database ``catalog`` beside the read-only store, with the editable tables."""
+    # IF NOT EXISTS: readers of the same file in one process share one DuckDB instance.
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS \"{catalog}\" (READ_WRITE)")
+    for sql in _ddl():
+        con.execute(
+            sql.replace("CREATE TABLE IF NOT EXISTS ", f'CREATE TABLE IF NOT EXISTS "{catalog}".main.', 1)
+        )
+
+
+def search_path(cursor: duckdb.DuckDBPyConnection, catalog: str, store_catalog: str) -> None:
+    """Unqualified names resolve in ``catalog`` first, then in the store."""
+    cursor.execute(f"""SET search_path = '"{catalog}".main,"{store_catalog}".main'""")
+
+
+class PostgresEdits:
+    """The catalogue in PostgreSQL."""
+
+    def __init__(self, dsn: str):
+        self.dsn = dsn
+
+    def _connect(self):
+        import psycopg
+
+        try:
+            return psycopg.connect(self.dsn, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            raise ObservatoireError(
+                f"Base PostgreSQL du catalogue injoignable ({str(exc).splitlines()[0][:160]}) : "
+                "vérifiez OBSERVATOIRE_PG, ou retirez-la pour garder le catalogue dans DuckDB."
+            ) from exc
+
+    def ensure(self, db: Path | None = None) -> None:
+        """Create the tables on first use and copy in the store's catalogue and perimeters."""
+        with self._connect() as pg, pg.transaction():
+            pg.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+            exists = pg.execute("SELECT to_regclass('observatoire_generation') IS NOT NULL").fetchone()[0]
+            if exists:
+                return
+            for sql in _ddl():
+                pg.execute(sql)
+            pg.execute("CREATE TABLE observatoire_generation (n BIGINT NOT NULL)")
+            src = duckdb.connect(str(db or config.db_path()), read_only=True)
+            try:
+                frames = {t: src.execute(f"SELECT * FROM {t}").df() for t in TABLES}  # noqa: S608
+            finally:
+                src.close()
+            from observatoire.catalogue import clean_json_text
+
+            hist = frames["cooperation_history"]
+            for col in ("before", "after"):
+                hist[col] = hist[col].map(lambda v: clean_json_text(v) if isinstance(v, str) else None)
+            self._write_frames(pg, frames)
+            pg.execute("INSERT INTO observatoire_generation VALUES (1)")
+
+    def generation(self) -> int:
+        with self._connect() as pg:
+            return pg.execute("SELECT n FROM observatoire_generation").fetchone()[0]
+
+    def frames(self, pg=None) -> tuple[int, dict[str, pd.DataFrame]]:
+        """(generation, table → DataFrame), read in one snapshot."""
+        own = pg is None
+        pg = pg or self._connect()
+        try:
+            with pg.transaction():
+                if own:
+                    pg.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                n = pg.execute("SELECT n FROM observatoire_generation").fetchone()[0]
+                out = {}
+                for table in TABLES:
+                    cur = pg.execute(f"SELECT * FROM {table}")  # noqa: S608 — fixed names
+                    names = [d.name for d in cur.description]
+                    json_cols = {d.name for d in cur.description if d.type_code in (114, 3802)}
+                    rows = cur.fetchall()
+                    df = pd.DataFrame(rows, columns=names)
+                    for c in json_cols:  # psycopg parses JSON: back to text for DuckDB's JSON
+                        import json
+
+                        df[c] = df[c].map(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
+                    out[table] = df
+                return n, out
+        finally:
+            if own:
+                pg.close()
+
+    @staticmethod
+    def _write_frames(pg, frames: dict[str, pd.DataFrame]) -> None:
+        for table in TABLES:
+            pg.execute(f"DELETE FROM {table}")  # noqa: S608 — fixed names
+            df = frames[table]
+            if not len(df):
+                continue
+            cols = ", ".join(f'"{c}"' for c in df.columns)
+            with pg.cursor().copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # noqa: S608
+                for row in df.itertuples(index=False, name=None):
+                    copy.write_row([_plain(v) for v in row])
+
+    @contextlib.contextmanager
+    def write(self, db: Path | None = None, timeout: float = 300.0) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A DuckDB cursor where the editable tables are an in-memory copy of PostgreSQL's (and
+        the rest is the read-only store); written back in one PostgreSQL transaction."""
+        db = Path(db or config.db_path())
+        self.ensure(db)
+        with self._connect() as pg, pg.transaction():
+            pg.execute(f"SET LOCAL lock_timeout = '{int(timeout * 1000)}ms'")
+            pg.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+            _, frames = self.frames(pg)
+            con = duckdb.connect(str(db), read_only=True)
+            catalog = f"edition_{os.getpid()}_{next(_counter)}"
+            try:
+                store_catalog = con.execute("SELECT current_database()").fetchone()[0]
+                attach_editable(con, catalog)
+                load_into(con, catalog, frames)
+                cur = con.cursor()
+                cur.execute(f'USE "{catalog}"')
+                search_path(cur, catalog, store_catalog)
+                yield cur
+                after = {t: con.execute(f'SELECT * FROM "{catalog}".main.{t}').df() for t in TABLES}  # noqa: S608
+            finally:
+                con.close()
+            self._write_frames(pg, after)
+            pg.execute("UPDATE observatoire_generation SET n = n + 1")
+
+
+def _plain(v):
+    """Values DuckDB hands back, as psycopg's COPY expects them."""
+    if v is None:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "tolist"):  # numpy arrays (lists) and scalars
+        return v.tolist()
+    if v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    return v
+
+
+@contextlib.contextmanager
+def write(
+    db: Path | str | None = None, *, reason: str = "modification", backup: str = "auto"
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Write the catalogue: in PostgreSQL when configured, else through the store's writer
+    path."""
+    dsn = pg_dsn()
+    if dsn:
+        with PostgresEdits(dsn).write(Path(db or config.db_path())) as con:
+            yield con
+        return
+    from observatoire import writer
+
+    with writer.write(db, reason=reason, backup=backup) as con:
+        yield con
+
+
+class EditableMirror:
+    """A reader's in-memory copy of the PostgreSQL editable tables (checked at most once per
+    ``interval`` seconds)."""
+
+    def __init__(self, dsn: str, interval: float = 1.0):
+        self.pg = PostgresEdits(dsn)
+        self.interval = interval
+        self.generation: int | None = None
+        self.frames: dict[str, pd.DataFrame] | None = None
+        self._checked = 0.0
+
+    def refresh(self, db: Path) -> bool:
+        """True when new content was loaded."""
+        now = time.monotonic()
+        if self.frames is not None and now - self._checked < self.interval:
+            return False
+        self._checked = now
+        if self.frames is None:
+            self.pg.ensure(db)
+        n = self.pg.generation()
+        if n == self.generation and self.frames is not None:
+            return False
+        self.generation, self.frames = self.pg.frames()
+        return True

@@ -1,0 +1,181 @@
+"""The catalogue in PostgreSQL (``$OBSERVATOIRE_PG``): a real server started by the test; edits
+from several processes (replicas) are serialised, all-or-nothing, seen by every reader, and the
+DuckDB store file is never written."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import threading
+
+import psycopg
+import pytest
+
+from observatoire import catalogue, editable
+from observatoire.errors import ObservatoireError
+from observatoire.reader import Reader
+from tests.conftest import ROOT
+from tests.pgserver import postgres_server
+
+
+@pytest.fixture(scope="module")
+def pg():
+    with postgres_server() as dsn:
+        yield dsn
+
+
+@pytest.fixture()
+def setup(pg, tmp_path, built_db, monkeypatch):
+    """A fresh store file and an empty PostgreSQL database for each test."""
+    db = tmp_path / "observatoire.duckdb"
+    shutil.copy(built_db, db)
+    with psycopg.connect(pg, autocommit=True) as c:
+        c.execute("DROP SCHEMA public CASCADE")
+        c.execute("CREATE SCHEMA public")
+    monkeypatch.setenv("OBSERVATOIRE_PG", pg)
+    monkeypatch.setenv("OBSERVATOIRE_DB", str(db))
+    return db, pg
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_first_use_copies_the_catalogue_into_postgres(setup):
+    db, pg = setup
+    editable.PostgresEdits(pg).ensure(db)
+    with psycopg.connect(pg) as c:
+        n_pg = c.execute("SELECT count(*) FROM cooperation").fetchone()[0]
+        n_parts = c.execute("SELECT count(*) FROM cooperation_partner").fetchone()[0]
+    r = Reader(db)  # the file's own tables
+    assert (n_pg, n_parts) == r.cursor().execute(
+        "SELECT (SELECT count(*) FROM cooperation), (SELECT count(*) FROM cooperation_partner)"
+    ).fetchone()
+    assert n_pg > 40
+
+
+def _rename(con, cid: str, name: str, user: str = "t") -> int:
+    rec = catalogue.get(con, cid)
+    new = {**{k: rec[k] for k in catalogue.COLUMNS}, "name": name}
+    return catalogue.save(con, new, rec["partners"], user, rec["version"])
+
+
+def _first_id(db) -> str:
+    return Reader(db).cursor().execute("SELECT id FROM cooperation ORDER BY id LIMIT 1").fetchone()[0]
+
+
+def test_an_edit_goes_to_postgres_readers_see_it_and_the_file_is_untouched(setup):
+    db, pg = setup
+    sha, cid = _sha(db), _first_id(db)
+    with editable.write(db) as con:
+        # The catalogue's own code, unchanged, against the PostgreSQL copy (the store's
+        # territories are there too: partners are checked against them).
+        _rename(con, cid, "Coopération enregistrée dans PostgreSQL")
+    assert _sha(db) == sha  # the DuckDB file was never written
+    with psycopg.connect(pg) as c:
+        assert c.execute("SELECT name, version FROM cooperation WHERE id = %s", [cid]).fetchone()[0] == (
+            "Coopération enregistrée dans PostgreSQL"
+        )
+        history = c.execute(
+            "SELECT after->>'name' FROM cooperation_history WHERE cooperation_id = %s ORDER BY version DESC",
+            [cid],
+        ).fetchone()[0]
+    assert history == "Coopération enregistrée dans PostgreSQL"  # strict JSON, queryable
+    reader = Reader(db, pg_dsn=pg)
+    hits = catalogue.search(reader.cursor(), "enregistrée dans PostgreSQL")
+    assert list(hits["id"]) == [cid]
+    assert catalogue.search(Reader(db).cursor(), "enregistrée dans PostgreSQL").empty  # not in the file
+
+
+def test_an_edit_in_another_process_reaches_every_reader(setup):
+    db, pg = setup
+    reader = Reader(db, pg_dsn=pg)
+    reader._mirror.interval = 0  # check PostgreSQL on every query in this test
+    cid = reader.cursor().execute("SELECT id FROM cooperation ORDER BY id LIMIT 1").fetchone()[0]
+    code = (
+        "import sys; from observatoire import catalogue, editable\n"
+        "with editable.write(sys.argv[1]) as con:\n"
+        "    rec = catalogue.get(con, sys.argv[2])\n"
+        "    new = {**{k: rec[k] for k in catalogue.COLUMNS}, 'name': 'Renommée ailleurs'}\n"
+        "    catalogue.save(con, new, rec['partners'], 'réplique B', rec['version'])\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code, str(db), cid], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert catalogue.get(reader.cursor(), cid)["name"] == "Renommée ailleurs"
+    assert Reader(db, pg_dsn=pg).cursor().execute(
+        "SELECT changed_by FROM cooperation_history WHERE cooperation_id = ? ORDER BY version DESC LIMIT 1",
+        [cid],
+    ).fetchone() == ("réplique B",)
+
+
+def test_a_failed_edit_changes_nothing_in_postgres(setup):
+    db, pg = setup
+    editable.PostgresEdits(pg).ensure(db)
+    n0 = editable.PostgresEdits(pg).generation()
+    cid = _first_id(db)
+    with psycopg.connect(pg) as c:
+        before = c.execute("SELECT name, version FROM cooperation WHERE id = %s", [cid]).fetchone()
+        n_hist = c.execute("SELECT count(*) FROM cooperation_history").fetchone()[0]
+    with pytest.raises(RuntimeError), editable.write(db) as con:
+        _rename(con, cid, "Jamais enregistrée")
+        raise RuntimeError("panne")
+    with psycopg.connect(pg) as c:
+        assert c.execute("SELECT name, version FROM cooperation WHERE id = %s", [cid]).fetchone() == before
+        assert c.execute("SELECT count(*) FROM cooperation_history").fetchone()[0] == n_hist
+    assert editable.PostgresEdits(pg).generation() == n0
+
+
+def test_two_editors_of_the_same_version_the_second_is_refused(setup):
+    db, pg = setup
+    reader = Reader(db, pg_dsn=pg)
+    cid = reader.cursor().execute("SELECT id FROM cooperation ORDER BY id LIMIT 1").fetchone()[0]
+    rec = catalogue.get(reader.cursor(), cid)
+    results: list = []
+    barrier = threading.Barrier(2)
+
+    def edit(name):
+        new = {**{k: rec[k] for k in catalogue.COLUMNS}, "name": name}
+        barrier.wait()
+        try:
+            with editable.write(db) as con:
+                results.append(catalogue.save(con, new, rec["partners"], name, rec["version"]))
+        except catalogue.ConflictError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=edit, args=(n,)) for n in ("A", "B")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(type(r).__name__ for r in results) == ["ConflictError", "int"]
+
+
+def test_the_app_reads_the_catalogue_from_postgres(setup):
+    from streamlit.testing.v1 import AppTest
+
+    db, pg = setup
+    cid = _first_id(db)
+    with editable.write(db) as con:
+        _rename(con, cid, "Vue par l'application depuis PostgreSQL")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/cooperations.py")
+    at.run()
+    at.text_input(key="_c_q").set_value("depuis PostgreSQL").run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}["Coopérations affichées"]
+    assert shown.startswith("1 / ")
+
+
+def test_an_unreachable_server_is_said_in_french(setup, monkeypatch):
+    db, _ = setup
+    monkeypatch.setenv("OBSERVATOIRE_PG", "host=/nonexistent port=1 user=x dbname=x connect_timeout=2")
+    sha = _sha(db)
+    with pytest.raises(ObservatoireError, match="PostgreSQL du catalogue injoignable.*OBSERVATOIRE_PG"):
+        with editable.write(db):
+            pass
+    assert _sha(db) == sha
