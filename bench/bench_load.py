@@ -1,6 +1,7 @@
 """Load test: N simulated users, each a real Streamlit websocket session on loopback (the
 browser's protocol), browsing pages and changing territories, with a thinking pause between
-interactions, while a whole flow file is imported through the writer path. Goes through the
+interactions, while a whole flow file is imported and the catalogue edited through the writer
+path. Goes through the
 production set-up (nginx + app replicas) when nginx is installed. Prints p50/p95 of the
 interaction time (request sent → script finished on the server, all messages received), the
 errors, and the import's outcome. Bounded in time.
@@ -112,6 +113,36 @@ class Import:
         self.message = (out.decode() if self.ok else err.decode()).strip().splitlines()[:1]
 
 
+class Edits:
+    """Catalogue edits (the writer path, as an editor's save) made during the load."""
+
+    def __init__(self, db: Path, n: int):
+        self.db, self.n, self.seconds, self.errors = db, n, [], []
+
+    def _one(self, i: int) -> None:
+        from observatoire import catalogue, editable
+        from observatoire.reader import Reader
+
+        reader = Reader(self.db)
+        cid = reader.cursor().execute("SELECT id FROM cooperation ORDER BY id LIMIT 1").fetchone()[0]
+        reader.close()
+        t = time.perf_counter()
+        with editable.write(self.db, reason="bench") as con:
+            rec = catalogue.get(con, cid)
+            new = {**{k: rec[k] for k in catalogue.COLUMNS}, "notes": f"modifiée pendant la charge ({i})"}
+            catalogue.save(con, new, rec["partners"], "bench", rec["version"])
+        self.seconds.append(time.perf_counter() - t)
+
+    async def run_after(self, delay: float, every: float = 8.0) -> None:
+        await asyncio.sleep(delay)
+        for i in range(self.n):
+            try:
+                await asyncio.to_thread(self._one, i)
+            except Exception as exc:  # noqa: BLE001 — reported
+                self.errors.append(repr(exc))
+            await asyncio.sleep(every)
+
+
 def _serve(db: Path, replicas: int, direct: bool, tmp: Path):
     if direct or not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
         return streamlit_server(db), "1 processus Streamlit, sans nginx"
@@ -141,6 +172,7 @@ def main() -> None:
     ap.add_argument("--think", default="3-10", help="pause between interactions, seconds (min-max, or 0)")
     ap.add_argument("--replicas", type=int, default=2)
     ap.add_argument("--import-rows", type=int, default=300_000, help="0: no import during the load")
+    ap.add_argument("--edits", type=int, default=3, help="catalogue edits during the load")
     ap.add_argument("--direct", action="store_true")
     args = ap.parse_args()
     think = tuple(float(x) for x in args.think.split("-")) if args.think != "0" else (0.0, 0.0)
@@ -153,6 +185,7 @@ def main() -> None:
     else:
         build.run(db=db)
     imp = Import(db, args.import_rows, tmp) if args.import_rows else None
+    edits = Edits(db, args.edits) if args.edits else None
     server, label = _serve(db, args.replicas, args.direct, tmp)
     with server as base:
         asyncio.run(load(base, 4, 3, (0, 0)))  # a few warm-up runs (imports, first queries)
@@ -161,6 +194,8 @@ def main() -> None:
             jobs = [load(base, args.users, args.actions, think)]
             if imp:
                 jobs.append(imp.run_after(5.0))
+            if edits:
+                jobs.append(edits.run_after(10.0))
             return (await asyncio.gather(*jobs))[0]
 
         times, errors, wall = asyncio.run(everything())
@@ -168,6 +203,7 @@ def main() -> None:
     print(
         f"{label}; {args.users} utilisateurs x {args.actions} interactions, pause {args.think} s"
         + (f", import de {args.import_rows} lignes pendant la charge" if imp else "")
+        + (f", {args.edits} modifications du catalogue" if edits else "")
     )
     if times:
         p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
@@ -181,6 +217,11 @@ def main() -> None:
     if imp:
         state = "terminé" if imp.ok else "ÉCHEC"
         print(f"  import: {state} en {imp.seconds:.1f} s — {' '.join(imp.message)}")
+    if edits:
+        took = ", ".join(f"{x:.2f} s" for x in edits.seconds)
+        print(
+            f"  catalogue edits: {len(edits.seconds)}/{edits.n} saved ({took}); errors: {edits.errors or 0}"
+        )
 
 
 if __name__ == "__main__":
