@@ -1,13 +1,12 @@
 """Load test: N simulated users, each a real Streamlit websocket session on loopback (the
 browser's protocol), browsing pages and changing territories, with a thinking pause between
 interactions, while a whole flow file is imported and the catalogue edited through the writer
-path. Goes through the
-production set-up (nginx + app replicas) when nginx is installed. Prints p50/p95 of the
-interaction time (request sent → script finished on the server, all messages received), the
-errors, and the import's outcome. Bounded in time.
+path. Goes through the production set-up (nginx + app replicas) when nginx is installed.
+Prints p50/p95 of the interaction time (request sent → script finished on the server, all
+messages received), the errors, and the outcome of the import and edits. Bounded in time.
 
     .venv/bin/python bench/bench_load.py [--users 30] [--actions 10] [--think 3-10]
-        [--replicas 2] [--import-rows 300000] [--direct]
+        [--replicas 2] [--import-rows 300000] [--edits 3] [--direct]
 
 ``--think 0`` removes the pauses (a stress test: every user clicks again as soon as the page
 is shown). ``--direct`` talks to one Streamlit process without nginx.
