@@ -1,9 +1,11 @@
-"""Where the catalogue of cooperations lives.
+"""Where the editable tables live: the catalogue of cooperations and the perimeters.
 
-By default it is in the DuckDB store with everything else, written through the one
+By default they are in the DuckDB store with everything else, written through the one
 copy-on-write writer path (:mod:`observatoire.writer`). When ``$OBSERVATOIRE_PG`` holds a
-PostgreSQL connection string, its tables (cooperations, partners, history) live in PostgreSQL
-instead, so that app replicas on several machines can edit it:
+PostgreSQL connection string, they live in PostgreSQL instead (cooperations, partners, history;
+perimeters, their members and communes, and the rows a perimeter derives from the store: its
+territory row, outline and aggregated indicator values), so that app replicas on several
+machines can edit them:
 
 - a write runs the same package code (``catalogue.save``, ``perimeters.save``…) on DuckDB,
   against an in-memory copy of the editable tables loaded from PostgreSQL inside one PostgreSQL
@@ -11,13 +13,12 @@ instead, so that app replicas on several machines can edit it:
   tables are written back and a generation counter is bumped, in the same transaction — all or
   nothing;
 - readers (:class:`observatoire.reader.Reader`) keep an in-memory copy of the editable tables
-  beside the read-only store, reloaded when the counter moves, and every query's search path
-  puts it before the store's own (shipped) tables.
+  beside the read-only store, reloaded when the counter moves; every query's search path puts
+  it before the store's own tables, and views show the store's territories, outlines and
+  indicator values with the perimeters' rows taken from it.
 
 The first use of an empty PostgreSQL database creates the tables and copies in the store's
-catalogue. The reference data, indicators, flows and perimeters stay in DuckDB: a perimeter
-carries rows derived from the store (its territory, outline and aggregated indicators), so it
-is written with the store, through the writer path.
+catalogue and perimeters. The reference data, indicators and flows stay in DuckDB.
 """
 
 from __future__ import annotations
@@ -35,7 +36,27 @@ import pandas as pd
 from observatoire import config, store
 from observatoire.errors import ObservatoireError
 
-TABLES = ("cooperation", "cooperation_partner", "cooperation_history")
+CATALOGUE = ("cooperation", "cooperation_partner", "cooperation_history")
+PERIMETERS = ("perimeter", "perimeter_member", "perimeter_commune")
+# A perimeter's rows derived from the store (see perimeters.save), kept beside it in PostgreSQL;
+# in DuckDB, views put them in place of the store's own perimeter rows (SHADOWED).
+DERIVED = {
+    "perimeter_territory": """CREATE TABLE IF NOT EXISTS perimeter_territory (
+        level VARCHAR NOT NULL, code VARCHAR NOT NULL, name VARCHAR NOT NULL,
+        name_norm VARCHAR NOT NULL, type VARCHAR, dep VARCHAR, reg VARCHAR, epci VARCHAR,
+        area_km2 DOUBLE PRECISION, lon DOUBLE PRECISION, lat DOUBLE PRECISION, n_communes INTEGER)""",
+    "perimeter_geometry": """CREATE TABLE IF NOT EXISTS perimeter_geometry (
+        level VARCHAR NOT NULL, code VARCHAR NOT NULL, detail VARCHAR NOT NULL, wkb BYTEA)""",
+    "perimeter_value": """CREATE TABLE IF NOT EXISTS perimeter_value (
+        level VARCHAR NOT NULL, code VARCHAR NOT NULL, indicator VARCHAR NOT NULL,
+        value DOUBLE PRECISION, coverage DOUBLE PRECISION)""",
+}
+SHADOWED = {
+    "territory": "perimeter_territory",
+    "territory_geometry": "perimeter_geometry",
+    "indicator_value": "perimeter_value",
+}
+TABLES = (*CATALOGUE, *PERIMETERS, *DERIVED)
 _LOCK_KEY = 7_140_512_023  # pg_advisory_xact_lock key of the observatory's writer
 _counter = itertools.count()
 
@@ -49,7 +70,9 @@ def _ddl() -> list[str]:
     """The editable tables' DDL: the store's own migration (valid in both databases)."""
     statements = next(s for n, _, s in store.MIGRATIONS if n == 3)
     ours = [s for s in statements if s.split("(", 1)[0].split()[-1] in TABLES]
-    return [s.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1) for s in ours]
+    return [s.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1) for s in ours] + list(
+        DERIVED.values()
+    )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tuple[str, str]]:
@@ -79,13 +102,21 @@ def load_into(con: duckdb.DuckDBPyConnection, catalog: str, frames: dict[str, pd
         raise
 
 
-def attach_editable(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
-    """An in-memory database ``catalog`` beside the read-only store, with the editable tables."""
+def attach_editable(con: duckdb.DuckDBPyConnection, catalog: str, store_catalog: str) -> None:
+    """An in-memory database ``catalog`` beside the read-only store, with the editable tables,
+    and views that show the store's territories, outlines and indicator values with the
+    perimeters' rows taken from the editable copies instead of the store's."""
     # IF NOT EXISTS: readers of the same file in one process share one DuckDB instance.
     con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS \"{catalog}\" (READ_WRITE)")
     for sql in _ddl():
         con.execute(
             sql.replace("CREATE TABLE IF NOT EXISTS ", f'CREATE TABLE IF NOT EXISTS "{catalog}".main.', 1)
+        )
+    for view, table in SHADOWED.items():
+        con.execute(
+            f'CREATE OR REPLACE VIEW "{catalog}".main.{view} AS '  # noqa: S608 — fixed names
+            f"SELECT * FROM \"{store_catalog}\".main.{view} WHERE level <> 'perimetre' "
+            f'UNION ALL BY NAME SELECT * FROM "{catalog}".main.{table}'
         )
 
 
@@ -95,7 +126,7 @@ def search_path(cursor: duckdb.DuckDBPyConnection, catalog: str, store_catalog: 
 
 
 class PostgresEdits:
-    """The catalogue in PostgreSQL."""
+    """The catalogue and perimeters in PostgreSQL."""
 
     def __init__(self, dsn: str):
         self.dsn = dsn
@@ -123,7 +154,9 @@ class PostgresEdits:
             pg.execute("CREATE TABLE observatoire_generation (n BIGINT NOT NULL)")
             src = duckdb.connect(str(db or config.db_path()), read_only=True)
             try:
-                frames = {t: src.execute(f"SELECT * FROM {t}").df() for t in TABLES}  # noqa: S608
+                frames = {t: src.execute(f"SELECT * FROM {t}").df() for t in (*CATALOGUE, *PERIMETERS)}  # noqa: S608
+                for view, table in SHADOWED.items():
+                    frames[table] = src.execute(f"SELECT * FROM {view} WHERE level = 'perimetre'").df()  # noqa: S608
             finally:
                 src.close()
             from observatoire.catalogue import clean_json_text
@@ -190,7 +223,7 @@ class PostgresEdits:
             catalog = f"edition_{os.getpid()}_{next(_counter)}"
             try:
                 store_catalog = con.execute("SELECT current_database()").fetchone()[0]
-                attach_editable(con, catalog)
+                attach_editable(con, catalog, store_catalog)
                 load_into(con, catalog, frames)
                 cur = con.cursor()
                 cur.execute(f'USE "{catalog}"')
@@ -222,8 +255,8 @@ def _plain(v):
 def write(
     db: Path | str | None = None, *, reason: str = "modification", backup: str = "auto"
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Write the catalogue: in PostgreSQL when configured, else through the store's writer
-    path."""
+    """Write the catalogue or perimeters: in PostgreSQL when configured, else through the
+    store's writer path."""
     dsn = pg_dsn()
     if dsn:
         with PostgresEdits(dsn).write(Path(db or config.db_path())) as con:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 import pandas as pd
 
+from observatoire import store
 from observatoire.errors import NotFoundError
 
 KIND_FR = {
@@ -62,7 +63,7 @@ def datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _with_territory(con, communes: list[str]) -> duckdb.DuckDBPyConnection:
-    cur = con.cursor()
+    cur = store.cursor(con)
     cur.register("tcom", pd.DataFrame({"commune": pd.Series(communes, dtype="string")}))
     return cur
 

@@ -88,6 +88,8 @@ def save(
     lat = float(np.average([r[3] for r in geoms], weights=areas)) if geoms and areas.sum() else None
     grouping = pd.DataFrame({"commune": communes, "level": "perimetre", "code": id})
 
+    territory_t, geometry_t, value_t = derived_tables(con)
+
     def write():
         for table, col in (
             ("perimeter_member", "perimeter_id"),
@@ -95,9 +97,8 @@ def save(
             ("perimeter", "id"),
         ):
             con.execute(f"DELETE FROM {table} WHERE {col} = ?", [id])  # noqa: S608 (constants)
-        con.execute("DELETE FROM territory WHERE level = 'perimetre' AND code = ?", [id])
-        con.execute("DELETE FROM territory_geometry WHERE level = 'perimetre' AND code = ?", [id])
-        con.execute("DELETE FROM indicator_value WHERE level = 'perimetre' AND code = ?", [id])
+        for table in (territory_t, geometry_t, value_t):
+            con.execute(f"DELETE FROM {table} WHERE level = 'perimetre' AND code = ?", [id])  # noqa: S608
         con.execute(
             "INSERT INTO perimeter VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [id, name, kind, source, note, shipped, user, now],
@@ -107,18 +108,18 @@ def save(
         )
         con.executemany("INSERT INTO perimeter_commune VALUES (?, ?)", [(id, c) for c in communes])
         con.execute(
-            """INSERT INTO territory (level, code, name, name_norm, type, area_km2, lon, lat, n_communes)
-                       VALUES ('perimetre', ?, ?, ?, 'PERIM', ?, ?, ?, ?)""",
+            f"""INSERT INTO {territory_t} (level, code, name, name_norm, type, area_km2, lon, lat, n_communes)
+                       VALUES ('perimetre', ?, ?, ?, 'PERIM', ?, ?, ?, ?)""",  # noqa: S608
             [id, name, text.normalize(name), float(areas.sum()), lon, lat, len(communes)],
         )
         if outline is not None:
             con.execute(
-                "INSERT INTO territory_geometry VALUES ('perimetre', ?, 'light', ?)",
+                f"INSERT INTO {geometry_t} VALUES ('perimetre', ?, 'light', ?)",  # noqa: S608
                 [id, shapely.to_wkb(outline)],
             )
         values = aggregate.aggregate(con, grouping)
         con.register("pv", values)
-        con.execute("INSERT INTO indicator_value SELECT level, code, indicator, value, coverage FROM pv")
+        con.execute(f"INSERT INTO {value_t} SELECT level, code, indicator, value, coverage FROM pv")  # noqa: S608
         con.unregister("pv")
 
     if transaction:
@@ -127,6 +128,19 @@ def save(
     else:
         write()
     return {"id": id, "name": name, "communes": len(communes), "area_km2": float(areas.sum())}
+
+
+def derived_tables(con) -> tuple[str, str, str]:
+    """Where a perimeter's derived rows (territory, outline, indicator values) are written: the
+    store's own tables, or, when the perimeters live in PostgreSQL, the editable copies of
+    them (:mod:`observatoire.editable`), which the readers' views put beside the store's."""
+    has = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND table_name = 'perimeter_value'"
+    ).fetchone()[0]
+    if has:
+        return "perimeter_territory", "perimeter_geometry", "perimeter_value"
+    return "territory", "territory_geometry", "indicator_value"
 
 
 def list_perimeters(con) -> pd.DataFrame:

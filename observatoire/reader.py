@@ -120,7 +120,7 @@ class Reader:
             if self._mirror is not None:
                 from observatoire import editable
 
-                editable.attach_editable(con, EDITABLE)
+                editable.attach_editable(con, EDITABLE, self._store_catalog)
                 self._mirror_loaded = None  # loaded into this new connection by connection()
             old = self._alias
             # The previous connection is not closed: cursors still running on it finish on

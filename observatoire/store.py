@@ -148,6 +148,16 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.D
     return con
 
 
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new cursor of ``con`` (its own registered frames), with the same search path (the
+    catalogue and perimeters may come from another attached database, see editable.py)."""
+    cur = con.cursor()
+    path = con.execute("SELECT current_setting('search_path')").fetchone()[0]
+    if path:
+        cur.execute(f"SET search_path = '{path}'")  # noqa: S608 — read back from DuckDB itself
+    return cur
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     """Schema version of the store (0 when empty)."""
     exists = con.execute(

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 import pandas as pd
 
-from observatoire import text
+from observatoire import store, text
 from observatoire.errors import NotFoundError
 from observatoire.store import LEVEL_FR
 
@@ -184,7 +184,7 @@ def indicators_for(con, level: str, code: str) -> list[IndicatorValue]:
 
 def profile(con: duckdb.DuckDBPyConnection, level: str, code: str) -> Profile:
     """The profile of a reference territory. Raises NotFoundError if unknown."""
-    cur = con.cursor()
+    cur = store.cursor(con)
     row = cur.execute(
         "SELECT name, type, area_km2, n_communes, dep, reg, epci FROM territory WHERE level = ? AND code = ?",
         [level, code],

@@ -84,7 +84,7 @@ if ok and user:
     members = [("epci", c) for c in chosen]
     members += [("commune", c.strip()) for c in communes_raw.split(",") if c.strip()]
     try:
-        with data.write("enregistrement d'un périmètre") as con:
+        with data.write_edits("enregistrement d'un périmètre") as con:
             res = perimeters.save(
                 con, id=perimeters.slug(name), name=name, kind=kind, source=source, members=members, user=user
             )

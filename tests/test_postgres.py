@@ -179,3 +179,51 @@ def test_an_unreachable_server_is_said_in_french(setup, monkeypatch):
         with editable.write(db):
             pass
     assert _sha(db) == sha
+
+
+def test_a_perimeter_saved_in_postgres_is_profiled_by_readers_and_the_file_is_untouched(setup):
+    from observatoire import perimeters, territories
+
+    db, pg = setup
+    sha = _sha(db)
+    with editable.write(db) as con:
+        perimeters.save(
+            con, id="pg-test", name="Périmètre PostgreSQL", members=[("epci", "242900314")], user="t"
+        )
+    assert _sha(db) == sha  # the DuckDB file was never written
+    with psycopg.connect(pg) as c:
+        assert c.execute(
+            "SELECT count(*) FROM perimeter_commune WHERE perimeter_id = 'pg-test'"
+        ).fetchone() == (8,)
+        assert c.execute("SELECT count(*) FROM perimeter_value WHERE code = 'pg-test'").fetchone()[0] > 30
+    reader = Reader(db, pg_dsn=pg)
+    prof = territories.profile(reader.cursor(), "perimetre", "pg-test")
+    brest = territories.profile(reader.cursor(), "epci", "242900314")
+    assert prof.population == brest.population == 210047  # the same 8 communes
+    assert prof.area_km2 == pytest.approx(brest.area_km2)
+    assert "pg-test" in set(perimeters.list_perimeters(reader.cursor())["id"])
+    assert "pg-test" not in set(perimeters.list_perimeters(Reader(db).cursor())["id"])  # not in the file
+    # The shipped perimeters were copied with their derived rows: same profile as from the file.
+    cob_pg = territories.profile(reader.cursor(), "perimetre", "pays-cob")
+    cob_file = territories.profile(Reader(db).cursor(), "perimetre", "pays-cob")
+    assert (cob_pg.population, cob_pg.n_communes) == (cob_file.population, cob_file.n_communes)
+
+
+def test_the_app_shows_a_perimeter_from_postgres(setup):
+    from streamlit.testing.v1 import AppTest
+
+    from observatoire import perimeters
+
+    db, pg = setup
+    with editable.write(db) as con:
+        perimeters.save(
+            con, id="vu-app", name="Vu par l'application", members=[("epci", "242900314")], user="t"
+        )
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["territoire"] = "perimetre:vu-app"
+    at.run()
+    at.switch_page("pages/territoires.py")
+    at.run()
+    assert not at.exception
+    assert "Vu par l'application" in [s.value for s in at.subheader]
+    assert {m.label: m.value for m in at.metric}["Population (habitants)"] == "210\u202f047"

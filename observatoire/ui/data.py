@@ -77,7 +77,7 @@ def write(reason: str = "modification", force_backup: bool = False) -> Iterator[
 def write_edits(
     reason: str = "modification", force_backup: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Writes of the catalogue: to PostgreSQL when ``$OBSERVATOIRE_PG`` is set
+    """Writes of the catalogue and perimeters: to PostgreSQL when ``$OBSERVATOIRE_PG`` is set
     (:mod:`observatoire.editable`), else like :func:`write`."""
     with editable.write(config.db_path(), reason=reason, backup="force" if force_backup else "auto") as con:
         yield con
