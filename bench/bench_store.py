@@ -112,6 +112,42 @@ def main() -> None:
         "(never blocked: they read the previous generation until the new one is published)"
     )
     reader.close()
+    bench_postgres(db)
+
+
+def bench_postgres(db: Path) -> None:
+    """Queries through the PostgreSQL mirror's views against the file alone, and one edit."""
+    from observatoire import editable, territories
+    from tests.pgserver import bin_dir, postgres_server
+
+    if bin_dir() is None:
+        print("PostgreSQL: absent, skipped")
+        return
+
+    def timed(reader, fn, n=60) -> float:
+        fn(reader.cursor())
+        t = time.perf_counter()
+        for _ in range(n):
+            fn(reader.cursor())
+        return (time.perf_counter() - t) / n * 1000
+
+    work = {
+        "EPCI profile": lambda c: territories.profile(c, "epci", "242900314"),
+        "EPCI map values": lambda c: territories.level_values(c, "epci", "DENSITE"),
+        "perimeter profile": lambda c: territories.profile(c, "perimetre", "pays-cob"),
+    }
+    with postgres_server() as dsn:
+        editable.PostgresEdits(dsn).ensure(db)
+        file_reader, pg_reader = Reader(db), Reader(db, pg_dsn=dsn)
+        for name, fn in work.items():
+            a, b = timed(file_reader, fn), timed(pg_reader, fn)
+            print(f"{name}: {a:.1f} ms from the file, {b:.1f} ms with the PostgreSQL mirror ({b / a:.2f}x)")
+        t = time.perf_counter()
+        with editable.write(db) as con:
+            _edit(con, 99)
+        print(
+            f"catalogue edit in PostgreSQL (load, write back, one transaction): {(time.perf_counter() - t) * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":
