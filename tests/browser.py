@@ -33,10 +33,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(db: Path, port: int | None = None):
-    """Start the observatory (the README's launcher) on 127.0.0.1; yields its base URL."""
+def streamlit_server(db: Path, port: int | None = None, env: dict | None = None, procs: list | None = None):
+    """Start the observatory (the README's launcher) on 127.0.0.1; yields its base URL. ``env``
+    adds variables; the process is appended to ``procs`` when given (to kill it)."""
     port = port or free_port()
-    env = dict(os.environ, OBSERVATOIRE_DB=str(db))
+    env = dict(os.environ, **(env or {}), OBSERVATOIRE_DB=str(db))
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -54,6 +55,8 @@ def streamlit_server(db: Path, port: int | None = None):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    if procs is not None:
+        procs.append(proc)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60

@@ -203,3 +203,56 @@ def test_app_started_on_a_corrupted_store_restores_the_last_backup_and_says_so(
     metrics = {m.label: m.value for m in at.metric}  # the app runs on the restored store
     assert metrics["Population (habitants)"] == "66\u202f732\u202f538"
     backup.check(db)
+
+
+def test_app_killed_during_an_upload_import_loses_nothing_and_restarts(tmp_path, built_db):
+    """The real thing: an editor signs in, uploads a whole-France file on the Données page,
+    clicks Importer, and the server is killed (SIGKILL) while it imports. The store is then
+    either exactly as before or holds the whole import, and the restarted app serves it."""
+    from playwright.sync_api import sync_playwright
+
+    from bench.gen_synthetic_flows import codes_from_file, generate
+    from observatoire import auth
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+
+    db = tmp_path / "observatoire.duckdb"
+    shutil.copy(built_db, db)
+    users = tmp_path / "users.json"
+    auth.add_user("editrice", "mot-de-passe-de-test", users)
+    big = tmp_path / "base-flux-mobilite-domicile-lieu-travail-2020.csv"
+    generate(big, rows=600_000, seed=13, codes=codes_from_file(ROOT / "data/ref/communes.parquet"))
+    sha_before = hashlib.sha256(db.read_bytes()).hexdigest()
+    before = _store_fingerprint(db)
+    env = {"OBSERVATOIRE_USERS": str(users), "OBSERVATOIRE_BACKUPS": str(tmp_path / "backups")}
+    procs: list = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        with streamlit_server(db, env=env, procs=procs) as url:
+            page.goto(url + "/donnees")
+            wait_idle(page, expect="Importer un fichier de flux Insee")
+            page.get_by_text("Espace éditeur").first.click()
+            page.get_by_label("Identifiant").fill("editrice")
+            page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
+            page.get_by_role("button", name="Se connecter").click()
+            page.locator("[data-testid='stFileUploaderDropzoneInput']").wait_for(
+                state="attached", timeout=60_000
+            )
+            page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(big))
+            page.get_by_role("button", name="Importer").wait_for(timeout=120_000)
+            page.get_by_role("button", name="Importer").click()
+            page.get_by_text("Import en cours").first.wait_for(timeout=60_000)
+            time.sleep(1.5)  # reading and validating 600 000 rows takes several seconds
+            procs[0].send_signal(signal.SIGKILL)
+            procs[0].wait(30)
+        backup.check(db)
+        after = _store_fingerprint(db)
+        if after == before:  # killed before publishing: not a byte changed
+            assert hashlib.sha256(db.read_bytes()).hexdigest() == sha_before
+        else:  # the import had been published: then it is whole
+            assert after[0] == before[0] + 600_000 and after[1] == before[1] + 1
+        with streamlit_server(db, env=env) as url:  # the restarted app serves the store
+            page.goto(url + "/donnees")
+            wait_idle(page, expect="Importer un fichier de flux Insee")
+            assert "Traceback" not in page.inner_text("body")
+        browser.close()
