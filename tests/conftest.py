@@ -41,3 +41,44 @@ def con(built_db):
     c = store.connect(built_db, read_only=True)
     yield c
     c.close()
+
+
+@pytest.fixture()
+def live(tmp_path, built_db, monkeypatch):
+    """A private copy of the store, with its backups beside it, for tests that write."""
+    import shutil
+
+    db = tmp_path / "live.duckdb"
+    shutil.copy(built_db, db)
+    monkeypatch.setenv("OBSERVATOIRE_BACKUPS", str(tmp_path / "backups"))
+    return db
+
+
+def two_editors_race(open_write, rec: dict) -> list:
+    """Two editors save the same version of the cooperation ``rec`` at the same instant, each
+    through ``open_write()`` (a write context yielding a connection); returns what each got:
+    the new version, or the ConflictError."""
+    import threading
+    import time
+
+    from observatoire import catalogue
+
+    results: list = []
+    barrier = threading.Barrier(2)
+
+    def edit(name):
+        new = {**{k: rec[k] for k in catalogue.COLUMNS}, "name": name}
+        barrier.wait()
+        try:
+            with open_write() as con:
+                time.sleep(0.2)  # both editors inside at once if the lock did not hold
+                results.append(catalogue.save(con, new, rec["partners"], name, rec["version"]))
+        except catalogue.ConflictError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=edit, args=(n,)) for n in ("éditrice A", "éditeur B")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

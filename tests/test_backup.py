@@ -2,20 +2,11 @@
 before publishing a new one; a corrupted store is detected and restored from the last backup."""
 
 import os
-import shutil
 
 import duckdb
 import pytest
 
 from observatoire import backup, perimeters, writer
-
-
-@pytest.fixture()
-def live(tmp_path, built_db, monkeypatch):
-    db = tmp_path / "live.duckdb"
-    shutil.copy(built_db, db)
-    monkeypatch.setenv("OBSERVATOIRE_BACKUPS", str(tmp_path / "backups"))
-    return db
 
 
 def _perimeter(db, pid, **kw):

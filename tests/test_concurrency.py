@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -17,17 +16,9 @@ import pytest
 from observatoire import catalogue, flow_import, perimeters, writer
 from observatoire.errors import ObservatoireError
 from observatoire.reader import Reader
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, two_editors_race
 
 ISERE = FIXTURES / "flows" / "mobpro_isere2017_30rows.csv"
-
-
-@pytest.fixture()
-def live(tmp_path, built_db, monkeypatch):
-    db = tmp_path / "live.duckdb"
-    shutil.copy(built_db, db)
-    monkeypatch.setenv("OBSERVATOIRE_BACKUPS", str(tmp_path / "backups"))
-    return db
 
 
 def _sha(path) -> str:
@@ -122,24 +113,7 @@ def test_writers_are_serialised_and_the_second_editor_of_a_version_is_refused(li
     reader = Reader(live)
     cid = reader.cursor().execute("SELECT id FROM cooperation ORDER BY id LIMIT 1").fetchone()[0]
     rec = catalogue.get(reader.cursor(), cid)
-    results: list = []
-    barrier = threading.Barrier(2)
-
-    def edit(name):
-        new = {**{k: rec[k] for k in catalogue.COLUMNS}, "name": name}
-        barrier.wait()
-        try:
-            with writer.write(live, reason=name) as con:
-                time.sleep(0.2)  # both editors inside at once if the lock did not hold
-                results.append(catalogue.save(con, new, rec["partners"], name, rec["version"]))
-        except catalogue.ConflictError as exc:
-            results.append(exc)
-
-    threads = [threading.Thread(target=edit, args=(n,)) for n in ("éditrice A", "éditeur B")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = two_editors_race(lambda: writer.write(live, reason="édition"), rec)
     assert sorted(type(r).__name__ for r in results) == ["ConflictError", "int"]
     assert catalogue.get(reader.cursor(), cid)["version"] == rec["version"] + 1
 

@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 
 import psycopg
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from observatoire import catalogue, editable
 from observatoire.errors import ObservatoireError
 from observatoire.reader import Reader
-from tests.conftest import ROOT
+from tests.conftest import ROOT, two_editors_race
 from tests.pgserver import postgres_server
 
 
@@ -134,23 +133,7 @@ def test_two_editors_of_the_same_version_the_second_is_refused(setup):
     reader = Reader(db, pg_dsn=pg)
     cid = reader.cursor().execute("SELECT id FROM cooperation ORDER BY id LIMIT 1").fetchone()[0]
     rec = catalogue.get(reader.cursor(), cid)
-    results: list = []
-    barrier = threading.Barrier(2)
-
-    def edit(name):
-        new = {**{k: rec[k] for k in catalogue.COLUMNS}, "name": name}
-        barrier.wait()
-        try:
-            with editable.write(db) as con:
-                results.append(catalogue.save(con, new, rec["partners"], name, rec["version"]))
-        except catalogue.ConflictError as exc:
-            results.append(exc)
-
-    threads = [threading.Thread(target=edit, args=(n,)) for n in ("A", "B")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = two_editors_race(lambda: editable.write(db), rec)
     assert sorted(type(r).__name__ for r in results) == ["ConflictError", "int"]
 
 
