@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import time
 from pathlib import Path
 
 import duckdb
@@ -29,6 +28,15 @@ class StoreCorrupted(ObservatoireError):
 
 def backup_dir(db: Path) -> Path:
     return Path(os.environ.get("OBSERVATOIRE_BACKUPS", Path(db).parent / "backups"))
+
+
+STAMP = "%Y%m%d-%H%M%S-%f"  # in backup names: <store>-<stamp>.duckdb
+
+
+def taken_at(backup: Path) -> dt.datetime:
+    """When a backup was taken, read from its name (its file times are those of the data: a
+    backup is a hard link, and touching it would touch the published file too)."""
+    return dt.datetime.strptime("-".join(backup.stem.rsplit("-", 3)[-3:]), STAMP)
 
 
 def backups(db: Path) -> list[Path]:
@@ -49,15 +57,14 @@ def keep(
     folder = backup_dir(db)
     folder.mkdir(parents=True, exist_ok=True)
     existing = backups(db)
-    if existing and time.time() - existing[0].stat().st_mtime < min_interval_s:
+    if existing and (dt.datetime.now() - taken_at(existing[0])).total_seconds() < min_interval_s:
         return None
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    stamp = dt.datetime.now().strftime(STAMP)
     target = folder / f"{db.stem}-{stamp}.duckdb"
     try:
         os.link(db, target)
     except OSError:  # another file system: a real copy
         shutil.copyfile(db, target)
-    os.utime(target)  # its age is the age of the backup, not of the data
     try:
         from observatoire import catalogue
 
@@ -124,7 +131,7 @@ def ensure_readable(path: Path | None = None) -> str | None:
             tmp = path.with_name(f".{path.name}.restauration")
             shutil.copyfile(candidate, tmp)
             os.replace(tmp, path)
-            when = dt.datetime.fromtimestamp(candidate.stat().st_mtime).strftime("%d/%m/%Y %H:%M")
+            when = taken_at(candidate).strftime("%d/%m/%Y %H:%M")
             return (
                 f"La base était illisible ({problem}). Elle a été mise de côté ({aside.name}) et la "
                 f"dernière sauvegarde lisible, du {when}, a été restaurée : les modifications "

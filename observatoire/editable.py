@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -146,26 +147,30 @@ class PostgresEdits:
         """Create the tables on first use and copy in the store's catalogue and perimeters."""
         with self._connect() as pg, pg.transaction():
             pg.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-            exists = pg.execute("SELECT to_regclass('observatoire_generation') IS NOT NULL").fetchone()[0]
-            if exists:
-                return
-            for sql in _ddl():
-                pg.execute(sql)
-            pg.execute("CREATE TABLE observatoire_generation (n BIGINT NOT NULL)")
-            src = duckdb.connect(str(db or config.db_path()), read_only=True)
-            try:
-                frames = {t: src.execute(f"SELECT * FROM {t}").df() for t in (*CATALOGUE, *PERIMETERS)}  # noqa: S608
-                for view, table in SHADOWED.items():
-                    frames[table] = src.execute(f"SELECT * FROM {view} WHERE level = 'perimetre'").df()  # noqa: S608
-            finally:
-                src.close()
-            from observatoire.catalogue import clean_json_text
+            self._ensure(pg, db)
 
-            hist = frames["cooperation_history"]
-            for col in ("before", "after"):
-                hist[col] = hist[col].map(lambda v: clean_json_text(v) if isinstance(v, str) else None)
-            self._write_frames(pg, frames)
-            pg.execute("INSERT INTO observatoire_generation VALUES (1)")
+    def _ensure(self, pg, db: Path | None) -> None:
+        """:meth:`ensure` inside the caller's transaction, which holds the advisory lock."""
+        exists = pg.execute("SELECT to_regclass('observatoire_generation') IS NOT NULL").fetchone()[0]
+        if exists:
+            return
+        for sql in _ddl():
+            pg.execute(sql)
+        pg.execute("CREATE TABLE observatoire_generation (n BIGINT NOT NULL)")
+        src = duckdb.connect(str(db or config.db_path()), read_only=True)
+        try:
+            frames = {t: src.execute(f"SELECT * FROM {t}").df() for t in (*CATALOGUE, *PERIMETERS)}  # noqa: S608
+            for view, table in SHADOWED.items():
+                frames[table] = src.execute(f"SELECT * FROM {view} WHERE level = 'perimetre'").df()  # noqa: S608
+        finally:
+            src.close()
+        from observatoire.catalogue import clean_json_text
+
+        hist = frames["cooperation_history"]
+        for col in ("before", "after"):
+            hist[col] = hist[col].map(lambda v: clean_json_text(v) if isinstance(v, str) else None)
+        self._write_frames(pg, frames)
+        pg.execute("INSERT INTO observatoire_generation VALUES (1)")
 
     def generation(self) -> int:
         with self._connect() as pg:
@@ -188,8 +193,6 @@ class PostgresEdits:
                     rows = cur.fetchall()
                     df = pd.DataFrame(rows, columns=names)
                     for c in json_cols:  # psycopg parses JSON: back to text for DuckDB's JSON
-                        import json
-
                         df[c] = df[c].map(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
                     out[table] = df
                 return n, out
@@ -214,10 +217,10 @@ class PostgresEdits:
         """A DuckDB cursor where the editable tables are an in-memory copy of PostgreSQL's (and
         the rest is the read-only store); written back in one PostgreSQL transaction."""
         db = Path(db or config.db_path())
-        self.ensure(db)
         with self._connect() as pg, pg.transaction():
             pg.execute(f"SET LOCAL lock_timeout = '{int(timeout * 1000)}ms'")
             pg.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+            self._ensure(pg, db)
             _, frames = self.frames(pg)
             con = duckdb.connect(str(db), read_only=True)
             catalog = f"edition_{os.getpid()}_{next(_counter)}"

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import duckdb
 
-from observatoire import config, store
+from observatoire import config, editable, store
 
-Generation = tuple[int, int, int]
-EDITABLE = "edition"  # the attached in-memory catalogue mirroring PostgreSQL (when configured)  # inode, mtime (ns), size of the published file
+Generation = tuple[int, int, int]  # inode, mtime (ns), size of the published file
+EDITABLE = "edition"  # the attached in-memory catalogue mirroring PostgreSQL (when configured)
 
 
 def generation(db: Path) -> Generation:
@@ -42,8 +42,6 @@ class Reader:
     """The process's read-only view of the published store."""
 
     def __init__(self, db: Path | str | None = None, pg_dsn: str | None = None):
-        from observatoire import editable
-
         self.db = Path(db or config.db_path())
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -89,8 +87,6 @@ class Reader:
         if self._mirror is not None:
             with self._lock:
                 if self._mirror.refresh(self.db) or self._mirror_loaded != self._mirror.generation:
-                    from observatoire import editable
-
                     editable.load_into(self._con, EDITABLE, self._mirror.frames)
                     self._mirror_loaded = self._mirror.generation
         return self._con
@@ -98,8 +94,6 @@ class Reader:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = self.connection().cursor()
         if self._mirror is not None:
-            from observatoire import editable
-
             editable.search_path(cur, EDITABLE, self._store_catalog)
         return cur
 
@@ -118,8 +112,6 @@ class Reader:
             con = store.connect(alias, read_only=True)
             self._store_catalog = con.execute("SELECT current_database()").fetchone()[0]
             if self._mirror is not None:
-                from observatoire import editable
-
                 editable.attach_editable(con, EDITABLE, self._store_catalog)
                 self._mirror_loaded = None  # loaded into this new connection by connection()
             old = self._alias

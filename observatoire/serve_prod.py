@@ -52,11 +52,13 @@ def cookie_secret(run_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 90) -> bool:
+def wait_healthy(url: str, timeout: float = 90, proc: subprocess.Popen | None = None) -> bool:
+    """True once ``url`` (a health check: Streamlit's ``/_stcore/health`` or nginx's ``/sante``)
+    answers "ok"; False after ``timeout`` seconds or if ``proc`` has exited."""
     deadline = time.time() + timeout
-    while time.time() < deadline and proc.poll() is None:
+    while time.time() < deadline and (proc is None or proc.poll() is None):
         try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+            if urllib.request.urlopen(url, timeout=2).read() == b"ok":
                 return True
         except OSError:
             time.sleep(0.5)
@@ -103,7 +105,7 @@ def start(
             )
         )
     for app_port, app in zip(ports, apps):
-        if not _wait_healthy(app_port, app):
+        if not wait_healthy(f"http://127.0.0.1:{app_port}/_stcore/health", 90, app):
             for a in apps:
                 a.terminate()
             raise SystemExit(f"une réplique (port {app_port}) n'a pas démarré : voir logs/streamlit-*.log")
@@ -122,14 +124,7 @@ def start(
 
 def wait_proxy(port: int, timeout: float = 30) -> bool:
     """True once nginx answers the health check on ``port``."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/sante", timeout=2)
-            return True
-        except OSError:
-            time.sleep(0.5)
-    return False
+    return wait_healthy(f"http://127.0.0.1:{port}/sante", timeout)
 
 
 def stop(procs: list[subprocess.Popen]) -> None:

@@ -8,8 +8,9 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from observatoire.serve_prod import wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -59,14 +60,7 @@ def streamlit_server(db: Path, port: int | None = None, env: dict | None = None,
         procs.append(proc)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
+        if not wait_healthy(url + "/_stcore/health", 60, proc):
             raise RuntimeError("le serveur Streamlit n'a pas démarré")
         yield url
     finally:

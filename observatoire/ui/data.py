@@ -70,7 +70,7 @@ def write(reason: str = "modification", force_backup: bool = False) -> Iterator[
     published atomically at the end of the block; then the caches are emptied."""
     with writer.write(config.db_path(), reason=reason, backup="force" if force_backup else "auto") as con:
         yield con
-    after_write()
+    _clear_shared()
 
 
 @contextlib.contextmanager
@@ -81,10 +81,6 @@ def write_edits(
     (:mod:`observatoire.editable`), else like :func:`write`."""
     with editable.write(config.db_path(), reason=reason, backup="force" if force_backup else "auto") as con:
         yield con
-    after_write()
-
-
-def after_write() -> None:
     _clear_shared()
 
 
