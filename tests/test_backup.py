@@ -64,3 +64,12 @@ def test_corrupted_store_without_backup_says_how_to_rebuild(live):
 
 def test_healthy_store_opens_without_message(live):
     assert backup.ensure_readable(live) is None
+
+
+def test_keeping_a_backup_does_not_touch_the_published_file(live):
+    """The backup is a hard link of the published file: changing its times would change the
+    published file's too, and readers would take it for a new generation."""
+    old = os.stat(live)
+    _perimeter(live, "sans-toucher", backup="force")
+    newest = os.stat(backup.backups(live)[0])
+    assert (newest.st_ino, newest.st_mtime_ns) == (old.st_ino, old.st_mtime_ns)
