@@ -63,7 +63,7 @@ estimated = s.nature == "estimé"
 source = f"{meta['producer']} — {meta['label']}"
 cov = s.coverage
 box = st.warning if estimated or "partiel" in (cov["outflow"], cov["inflow"]) else st.info
-box(("**Flux ESTIMÉS par un modèle, non observés.** " if estimated else "") + cov["sentence"])
+box(cov["sentence"])  # for estimates it opens with « Flux ESTIMÉS par un modèle, non observés »
 
 k1, k2, k3, k4 = st.columns(4)
 k1.metric("Sortants" + (" (partiel)" if cov["outflow"] == "partiel" else ""), widgets.fmt(s.outflow))
