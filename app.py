@@ -6,7 +6,7 @@ import streamlit as st
 
 from observatoire import config
 from observatoire.errors import ObservatoireError
-from observatoire.ui import data, state, widgets
+from observatoire.ui import data, guard, state, widgets
 
 st.set_page_config(
     page_title="Observatoire des coopérations interterritoriales", page_icon=":material/hub:", layout="wide"
@@ -62,5 +62,5 @@ if state.presentation():
         unsafe_allow_html=True,
     )
 
-nav.run()
+guard.run(nav.run, f"la page « {nav.title} »")
 state.sync_url()

@@ -34,9 +34,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(db: Path, port: int | None = None, env: dict | None = None, procs: list | None = None):
+def streamlit_server(
+    db: Path,
+    port: int | None = None,
+    env: dict | None = None,
+    procs: list | None = None,
+    stderr: Path | None = None,
+):
     """Start the observatory (the README's launcher) on 127.0.0.1; yields its base URL. ``env``
-    adds variables; the process is appended to ``procs`` when given (to kill it)."""
+    adds variables; the process is appended to ``procs`` when given (to kill it); its error
+    output goes to the file ``stderr`` when given."""
     port = port or free_port()
     env = dict(os.environ, **(env or {}), OBSERVATOIRE_DB=str(db))
     proc = subprocess.Popen(
@@ -54,7 +61,7 @@ def streamlit_server(db: Path, port: int | None = None, env: dict | None = None,
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(stderr, "wb") if stderr else subprocess.DEVNULL,  # noqa: SIM115 (closed with the process)
     )
     if procs is not None:
         procs.append(proc)

@@ -82,3 +82,22 @@ def two_editors_race(open_write, rec: dict) -> list:
     for t in threads:
         t.join()
     return results
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _app_runs_as_served():
+    """AppTest runs the app as ``make run`` serves it (``observatoire.ui.serve``): ``app.py``
+    with ``st.navigation`` around every page, never a page of ``pages/`` alone (Streamlit's
+    multipage v1 discovery, which AppTest turns on again before every run because the folder
+    exists): that mode skipped the app's shared state and its error guard."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+    yield
+    PagesManager.__init__ = original

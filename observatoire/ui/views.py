@@ -11,6 +11,7 @@ import hashlib
 import pickle
 
 import pandas as pd
+import pydeck as pdk
 import streamlit as st
 
 from observatoire import charts, maps
@@ -25,7 +26,18 @@ def _frame_hash(df: pd.DataFrame) -> tuple:
     return ("df", hashlib.blake2b(pickle.dumps(df, protocol=5), digest_size=16).digest())
 
 
-@st.cache_resource(show_spinner=False, max_entries=512, hash_funcs={pd.DataFrame: _frame_hash})
+def _view_hash(view: pdk.ViewState) -> str:
+    # Streamlit's generic fallback hashes ``__reduce__()``, whose first item is
+    # ``copyreg._reconstructor`` (a function it cannot hash): a ViewState must be keyed by value.
+    return view.to_json()
+
+
+# Every type a builder receives besides plain values and frames must be listed here, so that
+# it is hashed by value: an unhashable argument is a crash of the page (issue 11).
+_HASH_FUNCS = {pd.DataFrame: _frame_hash, pdk.ViewState: _view_hash}
+
+
+@st.cache_resource(show_spinner=False, max_entries=512, hash_funcs=_HASH_FUNCS)
 def _build(module: str, name: str, args: tuple, kwargs: dict):
     fn = getattr({"charts": charts, "maps": maps}[module], name)
     return fn(*args, **kwargs)
