@@ -293,6 +293,18 @@ def _source_problems(r: dict) -> list[tuple[str, str]]:
     return out
 
 
+def source_label(doc) -> str:
+    """``source_doc`` shortened for a table: ``seed 003 ; DATA.md §6 ; lametro.fr``."""
+    out = []
+    for part in [x.strip() for x in str(doc or "").split(" ; ") if x.strip()]:
+        m = WEB_RE.match(part)
+        if m:
+            out.append(m["site"])
+        else:
+            out.append(re.sub(r" \((?:\d{3}_[0-9a-f]{16}\.txt|shared/docs/DATA\.md)\)$", "", part))
+    return " ; ".join(dict.fromkeys(out))
+
+
 def _known_epci(con) -> set[str]:
     return {r[0] for r in con.execute("SELECT code FROM territory WHERE level = 'epci'").fetchall()}
 
@@ -530,12 +542,10 @@ def statistics(df: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def coverage_sentence(con) -> str:
-    n = con.execute("SELECT count(*) FROM cooperation WHERE NOT retired").fetchone()[0]
-    return (
-        f"{n} coopérations documentées ici ; le recensement de fin 2018 en comptait "
-        f"{CENSUS['total']} (liste jamais publiée), dont 76 % actives et 24 % en projet "
-        f"({CENSUS['source']})."
-    )
+    """The catalogue's coverage in one paragraph (see observatoire.queries.catalogue_stats)."""
+    from observatoire.queries import catalogue_stats
+
+    return " ".join(catalogue_stats.sentences(catalogue_stats.coverage(con)))
 
 
 def save(
