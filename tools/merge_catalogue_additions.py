@@ -178,6 +178,7 @@ NOTE_ADD = {
     "bordeaux-saintes-protocole": (
         "Le projet de protocole est lu sur un site de partage de documents (fr.readkong.com), copie d'origine non vérifiable."
     ),
+    "mel-cud-convention": "Année 2018 déduite de l'annonce de la MEL (19 octobre 2018) d'une signature « début novembre ».",
     "bordeaux-limoges-protocole": "date_start 2019 déduite (signataires en fonction depuis 2019 ; La Tribune de juin 2019).",
     "bordeaux-cubzaguais-latitude-contrat": "Confiance « non vérifié » : seule l'accroche d'une actualité a été lue.",
     "montpellier-pays-de-l-or-contrat": "Confiance « non vérifié » : simple mention dans un article consacré à une autre coopération.",
@@ -192,6 +193,13 @@ NOTE_ADD = {
     ),
     "multipole-nancy-sud-lorraine": (
         "Le programme d'actions 2019-2020 est lu sur un site de partage de documents (vdocuments.fr), copie d'origine non vérifiable."
+    ),
+}
+# Sentences of the staged notes that report facts read only on a dropped address.
+NOTE_REMOVE = {
+    "eurodistrict-strasbourg-ortenau": (
+        " Un miroir de Wikipédia décrit la CC du Canton d'Erstein comme regroupant les anciennes "
+        "intercommunalités de Rhinau, Erstein et Benfeld, et cite l'État français parmi les membres."
     ),
 }
 # Rows rewritten after dropping a source they leaned on.
@@ -375,6 +383,9 @@ def merge(additions: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             continue
         r = _fix_sources(r)
         r.update(REWRITE.get(r["id"], {}))
+        if r["id"] in NOTE_REMOVE:
+            assert NOTE_REMOVE[r["id"]] in r["notes"], r["id"]
+            r["notes"] = r["notes"].replace(NOTE_REMOVE[r["id"]], "")
         if r["id"] in NOTE_ADD:
             r["notes"] = (r["notes"].rstrip() + " " + NOTE_ADD[r["id"]]).strip()
         if r["id"] == "nancy-bassin-pompey-reciprocite":
