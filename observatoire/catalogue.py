@@ -79,7 +79,14 @@ COLUMNS = [
     "source_page",
     "source_url",
     "notes",
+    "confidence",
+    "source_read",
 ]
+# Columns added after the first release: a file without them is read as empty (older exports
+# stay importable); when present they are checked like the others.
+LATER_COLUMNS = ("confidence", "source_read")
+# How firmly a row is established (see data/catalogue/README.md, « Confiance »).
+CONFIDENCES = ["source officielle", "presse", "non vérifié", "déduit"]
 PARTNER_COLUMNS = ["cooperation_id", "partner_kind", "epci_siren", "name", "body_type", "role", "note"]
 # The 2018 census (CGET/ANCT, France urbaine, AdCF), seed 003.
 CENSUS = {
@@ -91,6 +98,14 @@ CENSUS = {
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,80}$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 SIREN_RE = re.compile(r"^\d{9}$")
+# The kinds of source a row may cite in ``source_doc`` (parts separated by " ; "):
+SEED_RE = re.compile(r"^seed \d{3} \(\d{3}_[0-9a-f]{16}\.txt\)$")
+DATA_MD_RE = re.compile(r"^DATA\.md §\d+ \(shared/docs/DATA\.md\)$")
+# « web : <site> <URL> », the site optionally followed by a short description in brackets.
+WEB_RE = re.compile(r"^web : (?P<site>[a-z0-9.-]+\.[a-z]{2,})(?: \([^<>]*\))? <(?P<url>https?://[^\s<>]+)>$")
+URL_RE = re.compile(r"^https?://[^\s<>]+$")
+# Hosts that serve copies of other sites' pages (proxies, mirrors): cite the original page.
+MIRROR_HOSTS = ("dukovany.cz", "samonrye.com", "abcdef.wiki", "wiki.x.io", "libraries.london.ac.uk")
 
 
 class CatalogueError(ObservatoireError):
@@ -140,7 +155,7 @@ def validate(
     """Every problem of a catalogue table, as (line, column, French message); line numbers
     are those of the file (header = line 1)."""
     problems = []
-    missing = [c for c in COLUMNS if c not in coops.columns]
+    missing = [c for c in COLUMNS if c not in coops.columns and c not in LATER_COLUMNS]
     if missing:
         return [(1, c, "colonne obligatoire absente") for c in missing]
     seen: dict[str, int] = {}
@@ -179,6 +194,12 @@ def validate(
             problems.append(
                 (line, "source_doc", "source manquante : chaque coopération doit citer sa source")
             )
+        problems += [(line, c, m) for c, m in _source_problems(r)]
+        conf = str(r.get("confidence") or "").strip()
+        if conf and conf not in CONFIDENCES:
+            problems.append(
+                (line, "confidence", f"confiance inconnue « {conf} » (attendu : {', '.join(CONFIDENCES)})")
+            )
     ids = set(seen)
     for i, p in enumerate(partners.to_dict("records")):
         line = first_line + i
@@ -207,8 +228,88 @@ def validate(
     return problems
 
 
+def _source_problems(r: dict) -> list[tuple[str, str]]:
+    """The source columns of one row: each ``source_doc`` part that names a seed, DATA.md or a
+    web page must be well formed; a row citing a web page gives its main address in
+    ``source_url`` (one of the cited addresses) and the date it was read in ``source_read``;
+    no proxy or mirror address. Other parts (a document named by an editor) are free text."""
+    out = []
+    parts = [x.strip() for x in str(r.get("source_doc") or "").split(" ; ") if x.strip()]
+    web_urls = []
+    for part in parts:
+        if part.startswith("web"):
+            m = WEB_RE.match(part)
+            if not m:
+                out.append(
+                    (
+                        "source_doc",
+                        f"source web mal formée « {part[:80]} » (attendu : web : site <https://…>)",
+                    )
+                )
+                continue
+            web_urls.append(m["url"])
+        elif part.startswith("seed") and not SEED_RE.match(part):
+            out.append(
+                (
+                    "source_doc",
+                    f"référence de seed mal formée « {part[:80]} » (attendu : seed 00N (00N_<empreinte>.txt))",
+                )
+            )
+        elif part.startswith("DATA.md") and not DATA_MD_RE.match(part):
+            out.append(
+                (
+                    "source_doc",
+                    f"référence à DATA.md mal formée « {part[:80]} » (attendu : DATA.md §N (shared/docs/DATA.md))",
+                )
+            )
+    url = str(r.get("source_url") or "").strip()
+    read = str(r.get("source_read") or "").strip()
+    if url and not URL_RE.match(url):
+        out.append(("source_url", f"adresse invalide « {url[:80]} » (http:// ou https://)"))
+    for u in [url, *web_urls]:
+        host = re.sub(r"^https?://([^/:?#]+).*$", r"\1", u).lower()
+        if any(host == h or host.endswith("." + h) for h in MIRROR_HOSTS):
+            out.append(
+                (
+                    "source_url" if u == url else "source_doc",
+                    f"adresse de copie ou de proxy « {host} » : citez la page d'origine",
+                )
+            )
+    if web_urls and parts[0].startswith("web"):  # the main source is a web page
+        if not url:
+            out.append(("source_url", "source principale web : son adresse (source_url) est obligatoire"))
+        elif url not in web_urls:
+            out.append(
+                ("source_url", "l'adresse principale doit être l'une des adresses citées dans source_doc")
+            )
+    if web_urls:
+        if not read:
+            out.append(("source_read", "source web citée : la date de lecture (source_read) est obligatoire"))
+    if read:
+        if not DATE_RE.match(read):
+            out.append(("source_read", f"date invalide « {read} » (AAAA, AAAA-MM ou AAAA-MM-JJ)"))
+        elif read > dt.date.today().isoformat():
+            out.append(("source_read", f"date de lecture « {read} » dans le futur"))
+    return out
+
+
+def source_label(doc) -> str:
+    """``source_doc`` shortened for a table: ``seed 003 ; DATA.md §6 ; lametro.fr``."""
+    out = []
+    for part in [x.strip() for x in str(doc or "").split(" ; ") if x.strip()]:
+        m = WEB_RE.match(part)
+        if m:
+            out.append(m["site"])
+        else:
+            out.append(re.sub(r" \((?:\d{3}_[0-9a-f]{16}\.txt|shared/docs/DATA\.md)\)$", "", part))
+    return " ; ".join(dict.fromkeys(out))
+
+
 def _known_epci(con) -> set[str]:
     return {r[0] for r in con.execute("SELECT code FROM territory WHERE level = 'epci'").fetchall()}
+
+
+ROW_COLUMNS = [*COLUMNS, "version", "retired", "updated_at", "updated_by"]
 
 
 def _row_params(r: dict, version: int, now, user: str, retired: bool = False) -> list:
@@ -232,6 +333,8 @@ def _row_params(r: dict, version: int, now, user: str, retired: bool = False) ->
         s("source_page"),
         s("source_url"),
         s("notes"),
+        s("confidence"),
+        s("source_read"),
         version,
         retired,
         now,
@@ -256,7 +359,7 @@ def _write_version(
         con.execute("DELETE FROM cooperation WHERE id = ?", [r["id"]])
         con.execute("DELETE FROM cooperation_partner WHERE cooperation_id = ?", [r["id"]])
     con.execute(
-        "INSERT INTO cooperation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO cooperation ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' * len(ROW_COLUMNS))})",  # noqa: S608 — fixed names
         _row_params(r, version, now, user, retired),
     )
     for p in partners:
@@ -362,11 +465,13 @@ def search(
     partner_epci: str | None = None,
     region: str | None = None,
     include_retired: bool = False,
+    confidence: str | None = None,
 ) -> pd.DataFrame:
     """Filtered catalogue, full-text search accent-insensitive over name, summary, notes and
     partner names."""
     df = con.execute("""SELECT c.id, c.name, c.summary, c.form, c.themes, c.status, c.date_start,
-            c.date_end, c.metropoles, c.source_doc, c.source_page, c.notes, c.retired, c.version,
+            c.date_end, c.metropoles, c.source_doc, c.source_page, c.source_url, c.source_read,
+            c.confidence, c.notes, c.retired, c.version,
             c.updated_at,
             list(p.name ORDER BY p.name) AS partner_names,
             list(p.epci_siren ORDER BY p.name) FILTER (WHERE p.epci_siren IS NOT NULL) AS partner_epci
@@ -402,6 +507,8 @@ def search(
         df = df[df["form"] == form]
     if status:
         df = df[df["status"] == status]
+    if confidence:
+        df = df[df["confidence"] == confidence]
     if year:
         df = df[df["date_start"].fillna("").str[:4] == str(year)]
     if partner_epci:
@@ -435,12 +542,10 @@ def statistics(df: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def coverage_sentence(con) -> str:
-    n = con.execute("SELECT count(*) FROM cooperation WHERE NOT retired").fetchone()[0]
-    return (
-        f"{n} coopérations documentées ici ; le recensement de fin 2018 en comptait "
-        f"{CENSUS['total']} (liste jamais publiée), dont 76 % actives et 24 % en projet "
-        f"({CENSUS['source']})."
-    )
+    """The catalogue's coverage in one paragraph (see observatoire.queries.catalogue_stats)."""
+    from observatoire.queries import catalogue_stats
+
+    return " ".join(catalogue_stats.sentences(catalogue_stats.coverage(con)))
 
 
 def save(
@@ -570,7 +675,7 @@ def export_tables(con, include_retired: bool = False) -> tuple[pd.DataFrame, pd.
     """The catalogue in the import format (round-trips through :func:`import_files`)."""
     coops = con.execute(f"""SELECT id, name, summary, form, array_to_string(themes, '|') AS themes,
         status, date_start, date_end, array_to_string(metropoles, '|') AS metropoles, source_doc,
-        source_page, source_url, notes FROM cooperation
+        source_page, source_url, notes, confidence, source_read FROM cooperation
         {"" if include_retired else "WHERE NOT retired"} ORDER BY id""").df()
     parts = con.execute(
         """SELECT cooperation_id, partner_kind, epci_siren, name, body_type, role, note

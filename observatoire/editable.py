@@ -71,9 +71,31 @@ def _ddl() -> list[str]:
     """The editable tables' DDL: the store's own migration (valid in both databases)."""
     statements = next(s for n, _, s in store.MIGRATIONS if n == 3)
     ours = [s for s in statements if s.split("(", 1)[0].split()[-1] in TABLES]
-    return [s.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1) for s in ours] + list(
-        DERIVED.values()
+    return (
+        [s.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1) for s in ours]
+        + list(DERIVED.values())
+        + [sql for _, sql in _added_columns()]
     )
+
+
+def _added_columns() -> list[tuple[tuple[str, str], str]]:
+    """((table, column), ALTER statement) of the columns later migrations added to the
+    editable tables (``ALTER TABLE t ADD COLUMN IF NOT EXISTS c …``, valid in both databases)."""
+    out = []
+    for number, _, statements in store.MIGRATIONS:
+        for sql in statements if number > 3 else []:
+            words = sql.split()
+            if words[:2] == ["ALTER", "TABLE"] and words[2] in TABLES and "ADD" in words:
+                out.append(((words[2], words[words.index("EXISTS") + 1]), sql))
+    return out
+
+
+def _qualified(sql: str, catalog: str) -> str:
+    """A DDL statement of :func:`_ddl` aimed at the tables of ``catalog``."""
+    for verb in ("CREATE TABLE IF NOT EXISTS ", "ALTER TABLE "):
+        if sql.startswith(verb):
+            return sql.replace(verb, f'{verb}"{catalog}".main.', 1)
+    return sql
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tuple[str, str]]:
@@ -110,9 +132,7 @@ def attach_editable(con: duckdb.DuckDBPyConnection, catalog: str, store_catalog:
     # IF NOT EXISTS: readers of the same file in one process share one DuckDB instance.
     con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS \"{catalog}\" (READ_WRITE)")
     for sql in _ddl():
-        con.execute(
-            sql.replace("CREATE TABLE IF NOT EXISTS ", f'CREATE TABLE IF NOT EXISTS "{catalog}".main.', 1)
-        )
+        con.execute(_qualified(sql, catalog))
     for view, table in SHADOWED.items():
         con.execute(
             f'CREATE OR REPLACE VIEW "{catalog}".main.{view} AS '  # noqa: S608 — fixed names
@@ -153,6 +173,17 @@ class PostgresEdits:
         """:meth:`ensure` inside the caller's transaction, which holds the advisory lock."""
         exists = pg.execute("SELECT to_regclass('observatoire_generation') IS NOT NULL").fetchone()[0]
         if exists:
+            # A database created by an earlier release: add the columns added since (only when
+            # missing, so that a write does not take a table lock for nothing).
+            have = set(
+                pg.execute(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema()"
+                ).fetchall()
+            )
+            for key, sql in _added_columns():
+                if key not in have:
+                    pg.execute(sql)
             return
         for sql in _ddl():
             pg.execute(sql)

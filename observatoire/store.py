@@ -123,6 +123,17 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        4,
+        "catalogue : confiance et date de lecture des sources web",
+        [
+            "ALTER TABLE cooperation ADD COLUMN IF NOT EXISTS confidence VARCHAR",
+            "ALTER TABLE cooperation ADD COLUMN IF NOT EXISTS source_read VARCHAR",
+        ],
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

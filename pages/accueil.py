@@ -49,3 +49,18 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+
+cov = data.catalogue_stats()
+st.header("Les coopérations documentées")
+a1, a2, a3 = st.columns(3)
+a1.metric(
+    "Coopérations documentées",
+    f"{widgets.fmt(cov.documented)} / {widgets.fmt(cov.census['total'])}",
+    help="Fiches du catalogue / coopérations comptées par le recensement de fin 2018 (liste non publiée).",
+)
+a2.metric("Métropoles couvertes", f"{len(cov.covered)} / {cov.n_metropoles}")
+a3.metric("Fiches reposant sur une déduction", widgets.fmt(cov.deduced))
+for sentence in data.catalogue_coverage():
+    st.caption(sentence)
+if st.button("Voir le catalogue des coopérations", key="_home_coops"):
+    st.switch_page("pages/cooperations.py")

@@ -12,7 +12,24 @@ from observatoire.errors import ObservatoireError
 from observatoire.ui import auth, data, state, views, widgets
 
 st.title("Coopérations")
-st.caption(data.catalogue_coverage())
+cov = data.catalogue_stats()
+k1, k2, k3, k4 = st.columns(4)
+k1.metric(
+    "Documentées",
+    f"{cov.documented} / {cov.census['total']}",
+    help="Fiches du catalogue / coopérations comptées par le recensement de fin 2018 (liste non publiée).",
+)
+k2.metric(
+    "Métropoles couvertes",
+    f"{len(cov.covered)} / {cov.n_metropoles}",
+    help="Métropoles ayant au moins une coopération documentée.",
+)
+k3.metric(
+    "Fiches déduites", str(cov.deduced), help="Confiance « déduit » : partenaires non nommés par la source."
+)
+k4.metric("Sources non vérifiées", str(cov.unverified), help="Confiance « non vérifié ».")
+for sentence in data.catalogue_coverage():
+    st.caption(sentence)
 user = auth.sign_in_box()
 
 all_coops = data.cooperations()
@@ -46,6 +63,15 @@ region = g4.selectbox(
     format_func=lambda c: "toutes" if c is None else dict(zip(regions["code"], regions["name"]))[c],
     key="_c_r",
 )
+confidence = st.selectbox(
+    "Confiance",
+    [None, *C.CONFIDENCES],
+    format_func=lambda t: "toutes" if t is None else t,
+    key="_c_conf",
+    help="« source officielle » : une partie ou un organisme public l'établit ; « presse » : "
+    "seulement la presse ou une encyclopédie ; « non vérifié » : simple mention ou source unique "
+    "non recoupée ; « déduit » : partenaires déduits, non nommés par la source.",
+)
 
 df = data.cooperations(
     query,
@@ -56,6 +82,7 @@ df = data.cooperations(
     int(year) if year else None,
     code if own and level == "epci" else None,
     region,
+    confidence,
 )
 stats = C.statistics(df)
 
@@ -66,16 +93,20 @@ m1.metric(
     help="Nombre affiché avec les filtres / nombre documenté dans le catalogue.",
 )
 n_active = int((df["status"] == "active").sum())
+census = cov.census
 m2.metric(
     "Actives",
     f"{widgets.fmt(100 * n_active / max(len(df), 1), 0)} %",
-    help="Recensement 2018 : 76 % actives, 24 % en projet (sur 173).",
+    help=f"Recensement 2018 : {widgets.fmt(100 * census['active_share'], 0)} % actives, "
+    f"{widgets.fmt(100 * census['project_share'], 0)} % en projet (sur {census['total']}).",
 )
 m3.metric("En projet", f"{widgets.fmt(100 * (df['status'] == 'en projet').sum() / max(len(df), 1), 0)} %")
 st.caption(
-    f"Référence : {C.CENSUS['total']} coopérations recensées fin 2018, 76 % actives, 24 % en "
-    f"projet — {C.CENSUS['source']}. Le catalogue en documente {len(all_coops)} à partir des "
-    "documents sources ; les statuts « inconnu » sont ceux que les sources ne précisent pas."
+    f"Référence : {census['total']} coopérations recensées fin 2018, "
+    f"{widgets.fmt(100 * census['active_share'], 0)} % actives, "
+    f"{widgets.fmt(100 * census['project_share'], 0)} % en projet — {census['source']}. Parts "
+    "ci-dessus : coopérations affichées ; les statuts « inconnu » sont ceux que les sources ne "
+    "précisent pas."
 )
 
 show = df.assign(
@@ -84,9 +115,23 @@ show = df.assign(
         lambda x: ", ".join(epci_names.get(m, m) for m in x) if x is not None else ""
     ),
     partenaires=df["partner_names"].map(lambda x: ", ".join(x) if x is not None else ""),
+    source_doc=df["source_doc"].map(C.source_label),
 )
 table = show[
-    ["id", "name", "metropoles", "form", "themes", "status", "date_start", "partenaires", "source_doc"]
+    [
+        "id",
+        "name",
+        "metropoles",
+        "form",
+        "themes",
+        "status",
+        "date_start",
+        "partenaires",
+        "confidence",
+        "source_doc",
+        "source_url",
+        "source_read",
+    ]
 ].rename(
     columns={
         "name": "Nom",
@@ -96,13 +141,22 @@ table = show[
         "status": "Statut",
         "date_start": "Début",
         "partenaires": "Partenaires",
+        "confidence": "Confiance",
         "source_doc": "Source",
+        "source_url": "Adresse de la source",
+        "source_read": "Lue le",
     }
 )
 event = st.dataframe(
     table.drop(columns="id"),
     hide_index=True,
     width="stretch",
+    column_config={
+        # The address opens in a new tab; shown as its site name (never raw HTML).
+        "Adresse de la source": st.column_config.LinkColumn(
+            "Adresse de la source", display_text=r"https?://(?:www\.)?([^/]+)"
+        ),
+    },
     on_select="rerun",
     selection_mode="single-row",
     key="_c_table",
@@ -194,7 +248,11 @@ if rows:
         width="stretch",
     )
     st.markdown("**Sources**")
-    st.text(f"{rec['source_doc']} — {rec['source_page'] or ''} {rec['source_url'] or ''}")
+    st.markdown(f"**Confiance :** {rec['confidence'] or 'non renseignée'}")
+    st.text(f"{rec['source_doc']} — {rec['source_page'] or ''}")
+    if rec["source_url"]:
+        read = f" (lue le {rec['source_read']})" if rec["source_read"] else ""
+        st.link_button(f"Ouvrir la source principale{read}", rec["source_url"])
     if rec["notes"]:
         st.markdown("**Remarques (points vagues ou discordants des sources)**")
         st.text(rec["notes"])
@@ -241,6 +299,11 @@ if rows:
                 "Thèmes", C.THEMES, default=[t for t in (rec["themes"] or []) if t in C.THEMES]
             )
             status_ = st.selectbox("Statut", C.STATUSES, index=C.STATUSES.index(rec["status"]))
+            confidence_ = st.selectbox(
+                "Confiance",
+                C.CONFIDENCES,
+                index=C.CONFIDENCES.index(rec["confidence"]) if rec["confidence"] in C.CONFIDENCES else None,
+            )
             notes = st.text_area("Remarques", rec["notes"] or "")
             go = st.form_submit_button("Enregistrer")
         if go:
@@ -251,6 +314,7 @@ if rows:
                 "form": form_,
                 "themes": themes,
                 "status": status_,
+                "confidence": confidence_ or "",
                 "notes": notes,
             }
             try:

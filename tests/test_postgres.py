@@ -56,6 +56,23 @@ def test_first_use_copies_the_catalogue_into_postgres(setup):
     assert n_pg > 40
 
 
+def test_a_database_of_an_earlier_release_gains_the_confidence_column(setup):
+    """A PostgreSQL catalogue created before migration 4 (no ``confidence``/``source_read``)
+    gets the columns at the next write, and the write keeps them."""
+    db, pg = setup
+    editable.PostgresEdits(pg).ensure(db)
+    with psycopg.connect(pg) as c:
+        c.execute("ALTER TABLE cooperation DROP COLUMN confidence")
+        c.execute("ALTER TABLE cooperation DROP COLUMN source_read")
+    cid = _first_id(db)
+    with editable.PostgresEdits(pg).write(db) as con:
+        rec = catalogue.get(con, cid)
+        new = {**{k: rec[k] for k in catalogue.COLUMNS}, "confidence": "presse"}
+        catalogue.save(con, new, rec["partners"], "t", rec["version"])
+    with psycopg.connect(pg) as c:
+        assert c.execute("SELECT confidence FROM cooperation WHERE id = %s", [cid]).fetchone() == ("presse",)
+
+
 def _rename(con, cid: str, name: str, user: str = "t") -> int:
     rec = catalogue.get(con, cid)
     new = {**{k: rec[k] for k in catalogue.COLUMNS}, "name": name}

@@ -15,6 +15,7 @@ import pandas as pd
 from observatoire import catalogue, compare, flows, perimeters, territories
 from observatoire.errors import NotFoundError
 from observatoire.fiche.formatting import date_fr, missing, number, percent
+from observatoire.queries import catalogue_stats
 from observatoire.store import LEVEL_FR
 
 LEVELS = ("commune", "epci", "departement", "region", "perimetre")
@@ -197,6 +198,9 @@ class FicheContent:
     cooperation_scope: str
     sources: list[str]
     map: MapData
+    # How much of the cooperations the catalogue documents (observatoire.queries.catalogue_stats).
+    catalogue_coverage: list[str] = field(default_factory=list)
+    catalogue_coverage_short: str = ""
 
     @property
     def level_label(self) -> str:
@@ -539,6 +543,7 @@ def gather(con, level: str, code: str, today: dt.date | None = None) -> FicheCon
     comparison, ref_names, peers_text = _comparison(cur, level, code, prof)
     fb, absent = _flows(cur, level, code)
     coops, scope = _cooperations(cur, level, code, prof)
+    cov = catalogue_stats.coverage(cur)
     parents = [p for p in prof.parents if p["level"] != "france"]
     bits = [prof.type_label.capitalize() if prof.type_label else LEVEL_FR.get(level, level)]
     if level == "perimetre":
@@ -579,6 +584,8 @@ def gather(con, level: str, code: str, today: dt.date | None = None) -> FicheCon
         cooperation_scope=scope,
         sources=_sources(cur, kf, comparison, fb, today),
         map=_map_data(cur, level, code, fb),
+        catalogue_coverage=catalogue_stats.sentences(cov),
+        catalogue_coverage_short=catalogue_stats.short_sentence(cov),
     )
 
 

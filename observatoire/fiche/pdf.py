@@ -416,6 +416,7 @@ def render(c: FicheContent) -> bytes:
         CondPageBreak(5 * cm),
         _p("Coopérations auxquelles le territoire participe", st["h2"]),
         _p(f"Catalogue de l'Observatoire : {c.cooperation_scope} ({len(c.cooperations)}).", st["small"]),
+        *[_p(sentence, st["small"]) for sentence in c.catalogue_coverage],
         Spacer(1, 3),
     ]
     story += _cooperations(c, st, width)

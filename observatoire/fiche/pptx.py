@@ -479,7 +479,7 @@ def _slide_cooperations(prs, c: FicheContent) -> int:
             SLIDE_W - 2 * MARGIN,
             1.2,
             "Aucune coopération recensée dans le catalogue de l'Observatoire pour ce territoire "
-            f"({c.cooperation_scope}).",
+            f"({c.cooperation_scope}). {c.catalogue_coverage_short}",
             18,
             12,
         )
@@ -519,7 +519,7 @@ def _slide_cooperations(prs, c: FicheContent) -> int:
         )
         note = (
             f"Catalogue de l'Observatoire : {c.cooperation_scope} ({len(c.cooperations)} au total). "
-            "Statut et sources tels que documentés dans le catalogue."
+            f"Statut et sources tels que documentés dans le catalogue. {c.catalogue_coverage_short}"
         )
         top = CONTENT_TOP + 0.1 + used + 0.1
         _text(

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from observatoire import catalogue, config, editable, flows, perimeters, territories, writer
+from observatoire.queries import catalogue_stats as catalogue_stats_q
 from observatoire.reader import Reader
 
 
@@ -229,8 +230,11 @@ def cooperations(
     year: int | None = None,
     partner_epci: str | None = None,
     region: str | None = None,
+    confidence: str | None = None,
 ) -> pd.DataFrame:
-    return catalogue.search(cursor(), query, metropole, theme, form, status, year, partner_epci, region)
+    return catalogue.search(
+        cursor(), query, metropole, theme, form, status, year, partner_epci, region, confidence=confidence
+    )
 
 
 @_cached(max_entries=64)
@@ -244,8 +248,14 @@ def cooperation_history(cid: str) -> pd.DataFrame:
 
 
 @_cached()
-def catalogue_coverage() -> str:
-    return catalogue.coverage_sentence(cursor())
+def catalogue_stats() -> catalogue_stats_q.Coverage:
+    """How much the catalogue documents (counts from the store)."""
+    return catalogue_stats_q.coverage(cursor())
+
+
+def catalogue_coverage() -> list[str]:
+    """The coverage sentences shown on the pages."""
+    return catalogue_stats_q.sentences(catalogue_stats())
 
 
 @_cached(max_entries=32)

@@ -1,0 +1,1 @@
+"""Read-only queries of the store (parameterised SQL, one connection passed in)."""
