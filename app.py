@@ -1,18 +1,15 @@
 """Entry point: navigation, shared sidebar (territory picker), deep links."""
 
-from pathlib import Path
-
 import streamlit as st
 
-from observatoire import config
-from observatoire.errors import ObservatoireError
 from observatoire.ui import data, guard, state, widgets
+from observatoire.ui.vocab import ObservatoireError
 
 st.set_page_config(
     page_title="Observatoire des coopérations interterritoriales", page_icon=":material/hub:", layout="wide"
 )
 
-if not Path(config.db_path()).exists():
+if not data.store_exists():
     st.error(
         "La base de données n'est pas construite. Lancez « make run » (ou "
         "« python -m observatoire build ») puis rechargez la page."

@@ -46,8 +46,8 @@ def main() -> None:
     args = ap.parse_args()
     con, tmp = _open(args.db)
 
-    from observatoire import fiche
-    from observatoire.fiche import content, static_map
+    from observatoire.render import fiche
+    from observatoire.render.fiche import content, static_map
 
     # Cold: the first fiche pays for importing matplotlib, reportlab and python-pptx.
     t = time.perf_counter()

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from observatoire import build, config, store, territories
+from observatoire import build, config, store
+from observatoire.queries import territories
 
 
 def naive_profile(code: str) -> dict:

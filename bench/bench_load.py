@@ -119,14 +119,15 @@ class Edits:
         self.db, self.n, self.seconds, self.errors = db, n, [], []
 
     def _one(self, i: int) -> None:
-        from observatoire import catalogue, editable
-        from observatoire.reader import Reader
+        from observatoire import edits
+        from observatoire.edits import catalogue
+        from observatoire.store.reader import Reader
 
         reader = Reader(self.db)
         cid = reader.cursor().execute("SELECT id FROM cooperation ORDER BY id LIMIT 1").fetchone()[0]
         reader.close()
         t = time.perf_counter()
-        with editable.write(self.db, reason="bench") as con:
+        with edits.open_database(self.db).write("bench", edits=True) as con:
             rec = catalogue.get(con, cid)
             new = {**{k: rec[k] for k in catalogue.COLUMNS}, "notes": f"modifiée pendant la charge ({i})"}
             catalogue.save(con, new, rec["partners"], "bench", rec["version"])

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from observatoire import build, catalogue, config, store, writer  # noqa: E402
-from observatoire.reader import Reader  # noqa: E402
+from observatoire.store.reader import Reader  # noqa: E402
 
 QUERY = (
     "SELECT t.name, v.value FROM indicator_value v JOIN territory t USING (level, code) "
@@ -117,7 +117,9 @@ def main() -> None:
 
 def bench_postgres(db: Path) -> None:
     """Queries through the PostgreSQL mirror's views against the file alone, and one edit."""
-    from observatoire import editable, territories
+    from observatoire import edits
+    from observatoire.queries import territories
+    from observatoire.store import postgres as editable
     from tests.pgserver import bin_dir, postgres_server
 
     if bin_dir() is None:
@@ -143,7 +145,7 @@ def bench_postgres(db: Path) -> None:
             a, b = timed(file_reader, fn), timed(pg_reader, fn)
             print(f"{name}: {a:.1f} ms from the file, {b:.1f} ms with the PostgreSQL mirror ({b / a:.2f}x)")
         t = time.perf_counter()
-        with editable.write(db) as con:
+        with edits.open_database(db).write("test", edits=True) as con:
             _edit(con, 99)
         print(
             f"catalogue edit in PostgreSQL (load, write back, one transaction): {(time.perf_counter() - t) * 1000:.0f} ms"

@@ -9,15 +9,16 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from pathlib import Path
+
+from observatoire import config
 
 N, R, P = 2**14, 8, 1
 
 
 def users_path() -> Path:
-    return Path(os.environ.get("OBSERVATOIRE_USERS", Path.home() / ".config" / "observatoire" / "users.json"))
+    return config.users_file()
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:

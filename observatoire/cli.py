@@ -6,20 +6,18 @@ import argparse
 import json
 import sys
 
-from observatoire import config
+from observatoire import config, text
 from observatoire.errors import ObservatoireError
+from observatoire.vocabulary import KIND_FR
 
 
 def _fmt(value, decimals: int = 0) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.{decimals}f}".replace(",", " ").replace(".", ",")
-    return text
+    return text.number(value, decimals)
 
 
 def cmd_prepare(args) -> int:
     """Regenerate the shipped files of data/ from the raw sources."""
-    from observatoire import prepare
+    from observatoire.build import prepare
 
     out = prepare.run(raw=args.raw)
     print(f"Fichiers écrits : {len(out['files'])}")
@@ -36,11 +34,19 @@ def cmd_build(args) -> int:
     return 0
 
 
+def _reader(args):
+    """A read cursor through the store's one door (the PostgreSQL catalogue in front when
+    ``$OBSERVATOIRE_PG`` is set), for one command."""
+    from observatoire import edits
+
+    return edits.open_database(args.db).cursor()
+
+
 def cmd_profile(args) -> int:
     """Print the profile of a territory."""
-    from observatoire import store, territories
+    from observatoire.queries import territories
 
-    con = store.connect(args.db, read_only=True)
+    con = _reader(args)
     level, code = territories.resolve(con, args.territory, level=args.level)
     prof = territories.profile(con, level, code)
     if args.json:
@@ -61,7 +67,7 @@ def cmd_profile(args) -> int:
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.1f}".replace(".", ",") + " %"
+    return text.percent(x, 1)
 
 
 def _print_json(obj) -> None:
@@ -70,17 +76,17 @@ def _print_json(obj) -> None:
 
 def cmd_import(args) -> int:
     """Import a flow file or a catalogue into the store (one transaction, report printed)."""
-    from observatoire import flow_import, writer
+    from observatoire import edits
+    from observatoire.edits import catalogue, flow_import
 
-    # The one write path: works while the app (or several replicas) is serving the store.
+    # The store's one door: works while the app (or several replicas) is serving the store.
+    db = edits.open_database(args.db)
     if args.what == "cooperations":
-        from observatoire import catalogue, editable
-
-        with editable.write(args.db, reason="import du catalogue (CLI)", backup="force") as con:
+        with db.write("import du catalogue (CLI)", edits=True, backup="force") as con:
             n = catalogue.import_files(con, args.file, args.partners, user=args.user)
         print(f"{n} coopération(s) importée(s) ; l'historique garde la version précédente.")
         return 0
-    with writer.write(args.db, reason="import de flux (CLI)", backup="force") as con:
+    with db.write("import de flux (CLI)", backup="force") as con:
         reports = flow_import.import_file(con, args.file, kind=args.kind, year=args.year)
     if args.json:
         _print_json(reports)
@@ -100,9 +106,9 @@ def cmd_import(args) -> int:
 
 def cmd_export(args) -> int:
     """Export the catalogue in its import format."""
-    from observatoire import catalogue, store
+    from observatoire.edits import catalogue
 
-    con = store.connect(args.db, read_only=True)
+    con = _reader(args)
     for p in catalogue.export_files(con, args.file):
         print(f"Écrit : {p}")
     return 0
@@ -110,16 +116,16 @@ def cmd_export(args) -> int:
 
 def cmd_flows(args) -> int:
     """Flows of a territory: totals, balance, top partners, coverage."""
-    from observatoire import flows, store, territories
+    from observatoire.queries import flows, territories
 
-    con = store.connect(args.db, read_only=True)
+    con = _reader(args)
     level, code = territories.resolve(con, args.territory, level=args.territory_level)
     communes = flows.communes_of(con, level, code)
     ds = flows.pick_dataset(con, communes, args.kind, args.year)
     name = territories.name_of(con, level, code)
     if ds is None:
         print(
-            f"Aucun flux {flows.KIND_FR[args.kind]} {args.year or ''} ne couvre {name}.".replace("  ", " "),
+            f"Aucun flux {KIND_FR[args.kind]} {args.year or ''} ne couvre {name}.".replace("  ", " "),
             file=sys.stderr,
         )
         return 3
@@ -135,7 +141,7 @@ def cmd_flows(args) -> int:
             }
         )
         return 0
-    print(f"{name} — flux {flows.KIND_FR[s.kind]} {s.year} ({s.nature}) — jeu {ds}")
+    print(f"{name} — flux {KIND_FR[s.kind]} {s.year} ({s.nature}) — jeu {ds}")
     print(f"  {s.coverage['sentence']}")
     print(
         f"  sortants {_fmt(s.outflow)}  entrants {_fmt(s.inflow)}  internes {_fmt(s.internal)}  "
@@ -152,9 +158,10 @@ def cmd_flows(args) -> int:
 
 def cmd_fiche(args) -> int:
     """Write the fiche territoire (PDF A4 or PPTX 16:9) of a territory or perimeter."""
-    from observatoire import fiche, store, territories
+    from observatoire.queries import territories
+    from observatoire.render import fiche
 
-    con = store.connect(args.db, read_only=True)
+    con = _reader(args)
     level, code = territories.resolve(con, args.territory)
     out = fiche.build_fiche(con, level, code, args.format, args.output)
     print(f"Fiche écrite : {out}")

@@ -22,3 +22,25 @@ def data_dir() -> Path:
 def raw_dir() -> Path:
     """Folder of the raw sources, used only by ``prepare``: ``$OBSERVATOIRE_RAW``."""
     return Path(os.environ.get("OBSERVATOIRE_RAW", ROOT.parent / "shared" / "data" / "raw"))
+
+
+def backups_dir(db: Path) -> Path:
+    """Folder of the store's backups: ``$OBSERVATOIRE_BACKUPS`` or ``backups/`` beside it."""
+    return Path(os.environ.get("OBSERVATOIRE_BACKUPS", Path(db).parent / "backups"))
+
+
+def pg_dsn() -> str | None:
+    """PostgreSQL connection string when the catalogue and perimeters live there
+    (``$OBSERVATOIRE_PG``), else None."""
+    return os.environ.get("OBSERVATOIRE_PG") or None
+
+
+def users_file() -> Path:
+    """Local editor accounts (scrypt hashes): ``$OBSERVATOIRE_USERS`` or
+    ``~/.config/observatoire/users.json``."""
+    return Path(os.environ.get("OBSERVATOIRE_USERS", Path.home() / ".config" / "observatoire" / "users.json"))
+
+
+def loopback_only() -> bool:
+    """``$OBSERVATOIRE_LOOPBACK``: the production proxy listens on 127.0.0.1 only (tests)."""
+    return bool(os.environ.get("OBSERVATOIRE_LOOPBACK"))

@@ -6,7 +6,7 @@ Writes the nginx configuration from ``deploy/nginx.conf.template`` into ``run/``
 replicas (default: one per core, up to 4; XSRF protection on, headless, loopback only, one
 shared cookie secret) and nginx in the foreground, logs in ``logs/``; stops them all on Ctrl-C /
 SIGTERM. Health check: ``/sante``. Every replica reads the same DuckDB file read-only; writes go
-through the one writer path (``observatoire.writer``), whichever replica they come from.
+through the one writer path (``observatoire.store.writer``), whichever replica they come from.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def start(
                 a.terminate()
             raise SystemExit(f"une réplique (port {app_port}) n'a pas démarré : voir logs/streamlit-*.log")
     conf = render_config(
-        f"127.0.0.1:{port}" if os.environ.get("OBSERVATOIRE_LOOPBACK") else str(port),
+        f"127.0.0.1:{port}" if config.loopback_only() else str(port),
         ports,
         max_upload_mb,
         run_dir,

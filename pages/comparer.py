@@ -2,21 +2,20 @@
 
 import streamlit as st
 
-from observatoire import compare, flows
-from observatoire.ui import data, state, views, widgets
+from observatoire.ui import data, state, views, vocab, widgets
 
 level, code = state.territory()
 name = data.name_of(level, code)
 st.title(f"Comparer — {name}")
 
 prof = data.profile(level, code)
-strat = compare.stratum(prof.population)
+strat = vocab.stratum(prof.population)
 default = data.default_peers(level, code)
 peer_level = "EPCI" if level in ("epci", "perimetre") else level
 st.markdown(
     f"Pairs par défaut : {len(default)} territoires"
     + (f" du même type ({prof.type_label})" if level == "epci" else "")
-    + f", strate {compare.stratum_label(strat)}. Vous pouvez modifier la liste."
+    + f", strate {vocab.stratum_label(strat)}. Vous pouvez modifier la liste."
 )
 all_opts = data.options("epci" if level == "perimetre" else level)
 labels = dict(zip(all_opts["code"], all_opts["name"]))
@@ -84,13 +83,13 @@ for row in table.to_dict("records"):
 st.subheader("Indicateurs de flux")
 communes = tuple(data.communes_of(level, code))
 rows = []
-for kind in flows.KIND_FR:
+for kind in vocab.KIND_FR:
     ds = data.pick_flow_dataset(communes, kind, None)
     if ds:
         s = data.flow_summary(communes, ds)
         rows.append(
             {
-                "Flux": flows.KIND_FR[kind],
+                "Flux": vocab.KIND_FR[kind],
                 "Année": s.year,
                 "Nature": s.nature,
                 "Part des résidents qui sortent (%)": None

@@ -1,15 +1,11 @@
 """Coopérations: the catalogue — search, filters, table, detail card, map, statistics,
 import/export, editing with history for signed-in editors."""
 
-import io
-
 import pandas as pd
 import streamlit as st
 
-from observatoire import catalogue as C
-from observatoire import exports
-from observatoire.errors import ObservatoireError
-from observatoire.ui import auth, data, state, views, widgets
+from observatoire.ui import actions, auth, data, state, views, widgets
+from observatoire.ui import vocab as C
 
 st.title("Coopérations")
 cov = data.catalogue_stats()
@@ -163,17 +159,17 @@ event = st.dataframe(
 )
 d1, d2, d3 = st.columns(3)
 d1.download_button(
-    "Exporter la sélection (CSV)", lambda: exports.to_csv_bytes(table), "cooperations.csv", "text/csv"
+    "Exporter la sélection (CSV)", lambda: widgets.csv_bytes(table), "cooperations.csv", "text/csv"
 )
 d2.download_button(
     "Exporter la sélection (XLSX)",
-    lambda: exports.to_xlsx_bytes(table, "cooperations", C.CENSUS["source"]),  # on click
+    lambda: widgets.xlsx_bytes(table, "cooperations", C.CENSUS["source"]),  # on click
     "cooperations.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
 template = pd.DataFrame(columns=C.COLUMNS)
 d3.download_button(
-    "Modèle d'import (CSV)", exports.to_csv_bytes(template), "modele_cooperations.csv", "text/csv"
+    "Modèle d'import (CSV)", widgets.csv_bytes(template), "modele_cooperations.csv", "text/csv"
 )
 
 
@@ -317,43 +313,27 @@ if rows:
                 "confidence": confidence_ or "",
                 "notes": notes,
             }
-            try:
-                with data.write_edits("modification du catalogue") as con:
-                    v = C.save(con, new, rec["partners"], user, rec["version"])
+            v = actions.save_cooperation(new, rec["partners"], user, rec["version"])
+            if v is not None:
                 st.success(f"Enregistré (version {v}).")
-            except ObservatoireError as exc:
-                st.error(str(exc))
         c1, c2 = st.columns(2)
         if c1.button("Retirer cette coopération (conservée dans l'historique)"):
-            with data.write_edits("retrait d'une coopération") as con:
-                C.set_retired(con, cid, True, user, rec["version"])
-            st.rerun()
+            if actions.retire_cooperation(cid, user, rec["version"]) is not None:
+                st.rerun()
         versions = data.cooperation_history(cid)["version"].tolist()
         back = c2.selectbox("Restaurer la version", versions, index=None, key="_restore")
         if back and c2.button("Restaurer"):
-            with data.write_edits("restauration d'une version") as con:
-                C.restore(con, cid, int(back), user)
-            st.rerun()
+            if actions.restore_cooperation(cid, int(back), user, rec["version"]) is not None:
+                st.rerun()
 
 if user:
     st.subheader("Importer des coopérations (CSV ou XLSX, format du modèle)")
     up = st.file_uploader("Fichier des coopérations", type=["csv", "xlsx"], key="_c_up")
     up_p = st.file_uploader("Fichier des partenaires (mêmes règles)", type=["csv", "xlsx"], key="_c_upp")
     if up is not None and up_p is not None:
-
-        def read(f):
-            raw = f.getvalue()
-            if f.name.endswith(".xlsx"):
-                return pd.read_excel(io.BytesIO(raw), dtype=str)
-            try:
-                txt = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                st.error(f"« {f.name} » n'est pas en UTF-8 : enregistrez-le en UTF-8 (CSV UTF-8).")
-                st.stop()
-            sep = ";" if txt.split("\n", 1)[0].count(";") > txt.split("\n", 1)[0].count(",") else ","
-            return pd.read_csv(io.StringIO(txt), dtype=str, sep=sep)
-
-        coops, parts = read(up), read(up_p)
+        coops, parts = actions.read_catalogue_upload(up), actions.read_catalogue_upload(up_p)
+        if coops is None or parts is None:
+            st.stop()
         st.markdown("**Aperçu avant enregistrement**")
         st.dataframe(coops.head(20), hide_index=True)
         problems = C.validate(coops.fillna(""), parts.fillna(""), set(epci_names))
@@ -361,6 +341,6 @@ if user:
             st.error(f"{len(problems)} problème(s) : rien ne sera enregistré.")
             st.dataframe(pd.DataFrame(problems, columns=["Ligne", "Colonne", "Problème"]), hide_index=True)
         elif st.button("Enregistrer l'import (tout ou rien)"):
-            with data.write_edits("import du catalogue", force_backup=True) as con:
-                n = C.replace_all(con, coops, parts, user)
-            st.success(f"{n} coopération(s) enregistrée(s).")
+            n = actions.import_catalogue(coops, parts, user)
+            if n is not None:
+                st.success(f"{n} coopération(s) enregistrée(s).")

@@ -2,9 +2,7 @@
 
 import streamlit as st
 
-from observatoire import flow_import
-from observatoire.errors import ObservatoireError
-from observatoire.ui import auth, data
+from observatoire.ui import actions, auth, data
 
 st.title("Données")
 st.markdown(
@@ -111,12 +109,9 @@ else:
     if up is not None and st.button("Importer", type="primary"):
         with st.status("Import en cours…", expanded=True) as status:
             st.write("Lecture et validation du fichier…")
-            try:
-                with data.write("import de flux", force_backup=True) as con:
-                    reports = flow_import.import_file(con, up.getvalue(), name=up.name)
-            except ObservatoireError as exc:
+            reports = actions.import_flows(up, user)
+            if reports is None:
                 status.update(label="Import refusé : rien n'a été modifié", state="error")
-                st.error(str(exc))
             else:
                 status.update(label="Import terminé", state="complete")
                 for r in reports:

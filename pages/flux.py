@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from observatoire.flows import KIND_FR
-from observatoire.store import LEVEL_FR
 from observatoire.ui import data, state, views, widgets
+from observatoire.ui.vocab import KIND_FR, LEVEL_FR
 
 level, code = state.territory()
 name = data.name_of(level, code)

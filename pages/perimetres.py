@@ -2,9 +2,7 @@
 
 import streamlit as st
 
-from observatoire import perimeters
-from observatoire.errors import ObservatoireError
-from observatoire.ui import auth, data, state, widgets
+from observatoire.ui import actions, auth, data, state, widgets
 
 st.title("Périmètres")
 st.markdown(
@@ -83,14 +81,9 @@ with st.form("_new_perimeter"):
 if ok and user:
     members = [("epci", c) for c in chosen]
     members += [("commune", c.strip()) for c in communes_raw.split(",") if c.strip()]
-    try:
-        with data.write_edits("enregistrement d'un périmètre") as con:
-            res = perimeters.save(
-                con, id=perimeters.slug(name), name=name, kind=kind, source=source, members=members, user=user
-            )
+    res = actions.save_perimeter(name, kind, source, members, user)
+    if res is not None:
         st.success(
             f"Périmètre « {res['name']} » enregistré : {res['communes']} communes, "
             f"{widgets.fmt(res['area_km2'], 1)} km²."
         )
-    except ObservatoireError as exc:
-        st.error(str(exc))

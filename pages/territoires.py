@@ -2,9 +2,7 @@
 
 import streamlit as st
 
-from observatoire import classify, maps
-from observatoire.store import LEVEL_FR
-from observatoire.ui import data, state, views, widgets
+from observatoire.ui import data, state, views, vocab, widgets
 
 st.title("Territoires")
 level, code = state.territory()
@@ -24,14 +22,11 @@ if st.session_state.get(state.INDICATOR) not in ind_ids:
     st.session_state[state.INDICATOR] = "DENSITE"
 labels = dict(zip(cat["id"], cat["label"] + " (" + cat["year"] + ")"))
 indicator = c2.selectbox("Indicateur", ind_ids, format_func=labels.get, key=state.INDICATOR)
-method = c3.selectbox(
-    "Classes", list(classify.METHODS_FR), format_func=classify.METHODS_FR.get, key=state.METHOD
-)
+method = c3.selectbox("Classes", list(vocab.METHODS_FR), format_func=vocab.METHODS_FR.get, key=state.METHOD)
 meta = cat.set_index("id").loc[indicator]
 
 within = None
 if map_level == "commune":
-    dep = prof.parents[0]["code"] if level == "commune" else None
     deps = [p["code"] for p in prof.parents if p["level"] == "departement"]
     dep = code if level == "departement" else (deps[0] if deps else "29")
     within = ("departement", dep)
@@ -43,35 +38,19 @@ if map_level == "commune":
 values = data.level_values(map_level, indicator, within)
 geoms = data.geometries(map_level, within)
 shapes = data.geojson(map_level, within)
-k = 5
-if method == "quantiles":
-    breaks = classify.quantile_breaks(values["value"].to_numpy(dtype=float), k)
-elif method == "jenks":
-    breaks = classify.jenks_breaks(values["value"].to_numpy(dtype=float), k)
-else:
-    raw = st.text_input(
+manual = None
+if method == "manuel":
+    manual = st.text_input(
         "Seuils (séparés par des points-virgules)", key="_manual", placeholder="ex. : 50; 100; 500; 1000"
     )
-    try:
-        breaks = sorted(float(x.replace(",", ".")) for x in raw.split(";") if x.strip())
-    except ValueError:
-        st.warning("Seuils invalides : saisissez des nombres séparés par des points-virgules.")
-        breaks = []
-    vmax = values["value"].max()
-    if breaks and vmax == vmax and breaks[-1] < vmax:
-        breaks.append(float(vmax))
-    if not breaks:
-        breaks = classify.quantile_breaks(values["value"].to_numpy(dtype=float), k)
+breaks, problem = views.class_breaks(method, values["value"], manual)
+if problem:
+    st.warning(problem)
 
 outline_level = "departement" if map_level == "epci" else ("epci" if map_level == "commune" else "region")
 outlines = data.geojson(outline_level, within if outline_level == "epci" else None)
 sel_code = code if level == map_level else None
-view = None
-if within:
-    import shapely
-
-    b = shapely.total_bounds(shapely.from_wkb(geoms["wkb"].to_numpy()))
-    view = maps.view_for(tuple(b))
+view = views.frame(geoms) if within else None
 deck = views.deck(
     "choropleth",
     shapes,
@@ -101,7 +80,7 @@ with left:
         f"{meta['label']} ({meta['unit']}), {meta['year']} — Source : {meta['source']}. "
         "Survolez un territoire pour sa valeur, cliquez pour afficher son profil."
     )
-    leg = maps.legend(breaks, int(meta["decimals"]), meta["unit"])
+    leg = views.legend(breaks, int(meta["decimals"]), meta["unit"])
     st.dataframe([{"Classe": i + 1, "Valeurs": r["label"]} for i, r in enumerate(leg)], hide_index=True)
     objs = (event.selection.get("objects", {}) if event and event.selection else {}).get("carte", [])
     if objs:
@@ -116,7 +95,7 @@ with right:
     widgets.cooperations_link(current.level, current.code, current.parents)
     widgets.fiche_buttons(current.level, current.code, "fiche_terr")
 
-with st.expander(f"Tableau : {meta['label']} par {LEVEL_FR[map_level]}"):
+with st.expander(f"Tableau : {meta['label']} par {vocab.LEVEL_FR[map_level]}"):
     column = f"{meta['label']} ({meta['unit']}, {meta['year']})"
     widgets.table_downloads(
         values.rename(columns={"code": "Code", "name": "Nom", "value": column})[["Code", "Nom", column]],

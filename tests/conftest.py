@@ -61,7 +61,7 @@ def two_editors_race(open_write, rec: dict) -> list:
     import threading
     import time
 
-    from observatoire import catalogue
+    from observatoire.edits import catalogue
 
     results: list = []
     barrier = threading.Barrier(2)

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from observatoire import aggregate, store
+from observatoire import store
+from observatoire.queries import aggregate
 
 
 @pytest.fixture()

@@ -6,11 +6,13 @@ import os
 import duckdb
 import pytest
 
-from observatoire import backup, perimeters, writer
+from observatoire import edits
+from observatoire.edits import perimeters
+from observatoire.store import backup
 
 
-def _perimeter(db, pid, **kw):
-    with writer.write(db, **kw) as con:
+def _perimeter(db, pid, backup="auto"):
+    with edits.open_database(db, pg_dsn=None).write("test", edits=True, backup=backup) as con:
         perimeters.save(con, id=pid, name=pid, members=[("epci", "242900314")])
 
 

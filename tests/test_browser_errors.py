@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
 
 MARK = "Référence de l'incident"
 # What must never reach the browser: a traceback, a server path, Streamlit's search links.
-LEAKS = ("Traceback", "File \"", "/work/", "site-packages", ".py", "Ask Google", "Ask ChatGPT", "Error:")
+LEAKS = ("Traceback", 'File "', "/work/", "site-packages", ".py", "Ask Google", "Ask ChatGPT", "Error:")
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from observatoire import build, config, territories
+from observatoire import build, config
 from observatoire.errors import SourceFileError
+from observatoire.queries import territories
 
 
 def test_population_2018_of_all_communes_matches_the_comparateur_total(con):

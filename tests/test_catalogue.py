@@ -3,8 +3,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from observatoire import catalogue as C
 from observatoire import store
+from observatoire.edits import catalogue as C
 from observatoire.errors import ObservatoireError
 
 

@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from observatoire import catalogue as C
-from observatoire import editable, store
+from observatoire import store
+from observatoire.edits import catalogue as C
 from observatoire.queries import catalogue_stats
+from observatoire.store import postgres as editable
 from tests.conftest import ROOT
 
 CAT = ROOT / "data" / "catalogue"
@@ -321,7 +322,7 @@ def test_source_column_is_a_link_column(rw_db, monkeypatch):
 
 
 def test_fiche_states_the_coverage_counted_from_the_store(rw_db):
-    from observatoire.fiche import content, pdf
+    from observatoire.render.fiche import content, pdf
 
     _orleans_import(rw_db)
     con = store.connect(rw_db, read_only=True)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from observatoire import classify, maps
+from observatoire.render import classify, maps
 
 
 def test_quantile_breaks_split_in_equal_counts():
@@ -38,7 +38,7 @@ def test_choropleth_has_no_basemap_and_plain_text_tooltip():
 def test_position_chart_labels_every_reference_and_the_source():
     import pandas as pd
 
-    from observatoire import charts
+    from observatoire.render import charts
 
     fig = charts.position(
         pd.Series([1.0, 2.0, 3.0]),
@@ -56,7 +56,7 @@ def test_position_chart_labels_every_reference_and_the_source():
 
 
 def test_france_wide_epci_map_is_sent_compact_and_under_5_mb(con):
-    from observatoire import territories
+    from observatoire.queries import territories
 
     values = territories.level_values(con, "epci", "DENSITE")
     deck = maps.choropleth(

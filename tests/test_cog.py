@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from observatoire import cog
+from observatoire.sources import cog
 
 
 @pytest.fixture(scope="module")

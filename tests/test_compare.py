@@ -1,6 +1,6 @@
 import pytest
 
-from observatoire import compare
+from observatoire.queries import compare
 
 
 def test_strata_bounds():

@@ -13,9 +13,10 @@ import time
 
 import pytest
 
-from observatoire import catalogue, flow_import, perimeters, writer
+from observatoire.edits import catalogue, flow_import, perimeters
 from observatoire.errors import ObservatoireError
-from observatoire.reader import Reader
+from observatoire.store import writer
+from observatoire.store.reader import Reader
 from tests.conftest import FIXTURES, ROOT, two_editors_race
 
 ISERE = FIXTURES / "flows" / "mobpro_isere2017_30rows.csv"

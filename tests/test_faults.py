@@ -12,7 +12,9 @@ import time
 import pandas as pd
 import pytest
 
-from observatoire import backup, perimeters, store, writer
+from observatoire import store
+from observatoire.edits import perimeters
+from observatoire.store import backup, writer
 from tests.conftest import ROOT
 
 
@@ -76,7 +78,8 @@ def _store_fingerprint(db) -> tuple:
 
 EDIT_SCRIPT = """
 import sys, time
-from observatoire import catalogue, writer
+from observatoire.edits import catalogue
+from observatoire.store import writer
 db, cid, pause = sys.argv[1], sys.argv[2], float(sys.argv[3])
 with writer.write(db, reason="modification du catalogue") as con:
     rec = catalogue.get(con, cid)
@@ -120,7 +123,8 @@ def test_kill_during_catalogue_edit_loses_nothing_committed_and_shows_nothing_ha
 
 FILL_SCRIPT = """
 import resource, signal, sys
-from observatoire import perimeters, writer
+from observatoire.edits import perimeters
+from observatoire.store import writer
 from observatoire.errors import ObservatoireError
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 limit = int(sys.argv[2])

@@ -13,10 +13,11 @@ import sys
 
 import pytest
 
-from observatoire import compare, flows, store, territories
+from observatoire import store
 from observatoire.errors import NotFoundError, ObservatoireError
-from observatoire.fiche import content as fiche_content
-from observatoire.fiche.formatting import number, truncate
+from observatoire.queries import compare, flows, territories
+from observatoire.render.fiche import content as fiche_content
+from observatoire.render.fiche.formatting import number, truncate
 
 BREST = ("epci", "242900314")
 COB = ("perimetre", "pays-cob")
@@ -46,7 +47,7 @@ def fcon(built_db, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def docs(fcon, tmp_path_factory):
-    from observatoire import fiche
+    from observatoire.render import fiche
 
     out = tmp_path_factory.mktemp("fiches")
     paths = {}
@@ -115,7 +116,7 @@ def test_content_figures_come_from_the_store(fcon, contents):
     assert [p.code for p in fb.top_out] == top[top["direction"] == "sortant"]["code"].tolist()
     assert [p.value for p in fb.top_in] == pytest.approx(top[top["direction"] == "entrant"]["value"].tolist())
     # Cooperations: those of the catalogue where Brest Métropole is a partner.
-    from observatoire import catalogue
+    from observatoire.edits import catalogue
 
     expected = set(catalogue.search(fcon, partner_epci=BREST[1])["id"])
     assert {k.id for k in c.cooperations} == expected and expected
@@ -123,7 +124,7 @@ def test_content_figures_come_from_the_store(fcon, contents):
 
 
 def test_perimeter_content_unions_its_member_epci(fcon, contents):
-    from observatoire import catalogue, perimeters
+    from observatoire.edits import catalogue, perimeters
 
     c = contents["cob"]
     assert c.name.startswith("Pays du Centre Ouest Bretagne")
@@ -138,7 +139,7 @@ def test_perimeter_content_unions_its_member_epci(fcon, contents):
 
 
 def test_unknown_territory_and_format_are_refused_in_french(fcon):
-    from observatoire import fiche
+    from observatoire.render import fiche
 
     with pytest.raises(NotFoundError, match="inconnu"):
         fiche.fiche_bytes(fcon, "epci", "000000000", "pdf")
@@ -150,7 +151,7 @@ def test_unknown_territory_and_format_are_refused_in_french(fcon):
 
 
 def test_fiche_bytes_are_documents(fcon):
-    from observatoire import fiche
+    from observatoire.render import fiche
 
     assert fiche.fiche_bytes(fcon, "commune", "29019", "pdf", today=TODAY)[:5] == b"%PDF-"
     assert fiche.fiche_bytes(fcon, "departement", "29", "pptx", today=TODAY)[:2] == b"PK"
@@ -158,8 +159,8 @@ def test_fiche_bytes_are_documents(fcon):
 
 def test_no_streamlit_and_lazy_heavy_imports():
     code = (
-        "import sys, observatoire.fiche, observatoire.fiche.content, observatoire.fiche.pdf, "
-        "observatoire.fiche.pptx, observatoire.fiche.static_map\n"
+        "import sys, observatoire.render.fiche, observatoire.render.fiche.content, observatoire.render.fiche.pdf, "
+        "observatoire.render.fiche.pptx, observatoire.render.fiche.static_map\n"
         "heavy = [m for m in ('streamlit', 'matplotlib', 'reportlab', 'pptx') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
@@ -175,7 +176,7 @@ def fiche_root():
 def test_static_map_is_a_png_with_partners(contents):
     from PIL import Image
 
-    from observatoire.fiche import static_map
+    from observatoire.render.fiche import static_map
 
     png = static_map.render(contents["brest"], 8, 5, dpi=80)
     img = Image.open(io.BytesIO(png))
@@ -358,7 +359,7 @@ def test_pptx_tables_fit_above_the_footer(docs):
     """Rows are sized for their text: each table ends above the footer line."""
     from pptx.util import Inches
 
-    from observatoire.fiche import pptx as fiche_pptx
+    from observatoire.render.fiche import pptx as fiche_pptx
 
     for key in ("brest", "cob"):
         prs, slides = _slides(docs[key, "pptx"])
@@ -377,7 +378,7 @@ def test_long_names_are_cut_and_long_cooperation_lists_continue(contents):
     from pptx import Presentation
     from pptx.util import Inches
 
-    from observatoire.fiche import pptx as fiche_pptx
+    from observatoire.render.fiche import pptx as fiche_pptx
 
     c = copy.deepcopy(contents["brest"])
     c.name = "Communauté de communes " + "du très long nom de territoire " * 6

@@ -4,7 +4,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from observatoire import charts, figure_export
+from observatoire.render import charts, figure_export
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("chromium") or os.path.exists("/usr/bin/chromium")),

@@ -6,7 +6,8 @@ import zipfile
 
 import pytest
 
-from observatoire import flow_import, store
+from observatoire import store
+from observatoire.edits import flow_import
 from observatoire.errors import ObservatoireError
 from tests.conftest import FIXTURES, SHARED_RAW
 

@@ -6,7 +6,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from observatoire import flow_import, flows, store
+from observatoire import store
+from observatoire.edits import flow_import
+from observatoire.queries import flows
 
 BREST = "242900314"  # Brest Métropole, 8 communes
 BREST_C = "29019"

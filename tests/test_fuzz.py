@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from observatoire import catalogue
+from observatoire.edits import catalogue
 from observatoire.errors import ObservatoireError
 from observatoire.sources import insee_flows
 from observatoire.ui import state

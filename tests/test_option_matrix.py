@@ -135,7 +135,9 @@ CASES = [
     pytest.param("pages/territoires.py", {"niveau": lv}, id=f"territoires-{lv}")
     for lv in ("commune", "epci", "departement")
 ]
-CASES += [pytest.param("pages/flux.py", {"flux": k}, id=f"flux-{k}") for k in ("travail", "residentiel", "etudes")]
+CASES += [
+    pytest.param("pages/flux.py", {"flux": k}, id=f"flux-{k}") for k in ("travail", "residentiel", "etudes")
+]
 CASES += [
     pytest.param(f"pages/{p}.py", {}, id=p)
     for p in ("accueil", "comparer", "perimetres", "cooperations", "donnees")

@@ -2,7 +2,9 @@ import shutil
 
 import pytest
 
-from observatoire import flows, perimeters, store, territories
+from observatoire import store
+from observatoire.edits import perimeters
+from observatoire.queries import flows, territories
 
 
 @pytest.fixture()

@@ -13,9 +13,11 @@ import sys
 import psycopg
 import pytest
 
-from observatoire import catalogue, editable
+from observatoire import edits
+from observatoire.edits import catalogue
 from observatoire.errors import ObservatoireError
-from observatoire.reader import Reader
+from observatoire.store import postgres as editable
+from observatoire.store.reader import Reader
 from tests.conftest import ROOT, two_editors_race
 from tests.pgserver import postgres_server
 
@@ -86,7 +88,7 @@ def _first_id(db) -> str:
 def test_an_edit_goes_to_postgres_readers_see_it_and_the_file_is_untouched(setup):
     db, pg = setup
     sha, cid = _sha(db), _first_id(db)
-    with editable.write(db) as con:
+    with edits.open_database(db).write("test", edits=True) as con:
         # The catalogue's own code, unchanged, against the PostgreSQL copy (the store's
         # territories are there too: partners are checked against them).
         _rename(con, cid, "Coopération enregistrée dans PostgreSQL")
@@ -112,8 +114,8 @@ def test_an_edit_in_another_process_reaches_every_reader(setup):
     reader._mirror.interval = 0  # check PostgreSQL on every query in this test
     cid = reader.cursor().execute("SELECT id FROM cooperation ORDER BY id LIMIT 1").fetchone()[0]
     code = (
-        "import sys; from observatoire import catalogue, editable\n"
-        "with editable.write(sys.argv[1]) as con:\n"
+        "import sys; from observatoire import edits\nfrom observatoire.edits import catalogue\n"
+        "with edits.open_database(sys.argv[1]).write('test', edits=True) as con:\n"
         "    rec = catalogue.get(con, sys.argv[2])\n"
         "    new = {**{k: rec[k] for k in catalogue.COLUMNS}, 'name': 'Renommée ailleurs'}\n"
         "    catalogue.save(con, new, rec['partners'], 'réplique B', rec['version'])\n"
@@ -136,7 +138,7 @@ def test_a_failed_edit_changes_nothing_in_postgres(setup):
     with psycopg.connect(pg) as c:
         before = c.execute("SELECT name, version FROM cooperation WHERE id = %s", [cid]).fetchone()
         n_hist = c.execute("SELECT count(*) FROM cooperation_history").fetchone()[0]
-    with pytest.raises(RuntimeError), editable.write(db) as con:
+    with pytest.raises(RuntimeError), edits.open_database(db).write("test", edits=True) as con:
         _rename(con, cid, "Jamais enregistrée")
         raise RuntimeError("panne")
     with psycopg.connect(pg) as c:
@@ -150,7 +152,7 @@ def test_two_editors_of_the_same_version_the_second_is_refused(setup):
     reader = Reader(db, pg_dsn=pg)
     cid = reader.cursor().execute("SELECT id FROM cooperation ORDER BY id LIMIT 1").fetchone()[0]
     rec = catalogue.get(reader.cursor(), cid)
-    results = two_editors_race(lambda: editable.write(db), rec)
+    results = two_editors_race(lambda: edits.open_database(db).write("test", edits=True), rec)
     assert sorted(type(r).__name__ for r in results) == ["ConflictError", "int"]
 
 
@@ -159,7 +161,7 @@ def test_the_app_reads_the_catalogue_from_postgres(setup):
 
     db, pg = setup
     cid = _first_id(db)
-    with editable.write(db) as con:
+    with edits.open_database(db).write("test", edits=True) as con:
         _rename(con, cid, "Vue par l'application depuis PostgreSQL")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
@@ -176,17 +178,18 @@ def test_an_unreachable_server_is_said_in_french(setup, monkeypatch):
     monkeypatch.setenv("OBSERVATOIRE_PG", "host=/nonexistent port=1 user=x dbname=x connect_timeout=2")
     sha = _sha(db)
     with pytest.raises(ObservatoireError, match="PostgreSQL du catalogue injoignable.*OBSERVATOIRE_PG"):
-        with editable.write(db):
+        with edits.open_database(db).write("test", edits=True):
             pass
     assert _sha(db) == sha
 
 
 def test_a_perimeter_saved_in_postgres_is_profiled_by_readers_and_the_file_is_untouched(setup):
-    from observatoire import perimeters, territories
+    from observatoire.edits import perimeters
+    from observatoire.queries import territories
 
     db, pg = setup
     sha = _sha(db)
-    with editable.write(db) as con:
+    with edits.open_database(db).write("test", edits=True) as con:
         perimeters.save(
             con, id="pg-test", name="Périmètre PostgreSQL", members=[("epci", "242900314")], user="t"
         )
@@ -212,10 +215,10 @@ def test_a_perimeter_saved_in_postgres_is_profiled_by_readers_and_the_file_is_un
 def test_the_app_shows_a_perimeter_from_postgres(setup):
     from streamlit.testing.v1 import AppTest
 
-    from observatoire import perimeters
+    from observatoire.edits import perimeters
 
     db, pg = setup
-    with editable.write(db) as con:
+    with edits.open_database(db).write("test", edits=True) as con:
         perimeters.save(
             con, id="vu-app", name="Vu par l'application", members=[("epci", "242900314")], user="t"
         )

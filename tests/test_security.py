@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
-from observatoire import catalogue, store, writer
+from observatoire import store
+from observatoire.edits import catalogue
+from observatoire.store import writer
 from tests.conftest import ROOT
 
 SOURCES = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "observatoire").rglob("*.py")]

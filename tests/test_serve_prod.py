@@ -85,7 +85,8 @@ def test_sessions_are_spread_over_both_replicas_and_stick_to_theirs(behind_nginx
 
 
 def test_a_write_is_seen_by_every_replica(behind_nginx):
-    from observatoire import perimeters, writer
+    from observatoire.edits import perimeters
+    from observatoire.store import writer
     from tests.wsclient import page_bytes
 
     url, tmp, app_ports = behind_nginx

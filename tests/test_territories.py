@@ -1,4 +1,4 @@
-from observatoire import territories
+from observatoire.queries import territories
 
 
 def test_name_search_is_accent_and_case_insensitive(con):

@@ -1,5 +1,5 @@
 """Check the curated catalogue files against the current EPCI list, with the same rules as the
-importer (``observatoire.catalogue.validate``).
+importer (``observatoire.edits.catalogue.validate``).
 
     PYTHONPATH=. .venv/bin/python tools/check_catalogue_data.py path/to/decoupage/epci.json
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from observatoire import catalogue
+from observatoire.edits import catalogue
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

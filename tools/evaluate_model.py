@@ -45,7 +45,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from observatoire import model as M  # noqa: E402
-from observatoire.cog import arrondissement_parent  # noqa: E402
+from observatoire.sources.cog import arrondissement_parent  # noqa: E402
 
 SHARED = Path(os.environ.get("OBSERVATOIRE_SHARED", ROOT.parent / "shared"))
 RAW = SHARED / "data" / "raw"

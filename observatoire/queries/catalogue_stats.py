@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from observatoire.catalogue import CENSUS, CONFIDENCES, STATUSES
+from observatoire.vocabulary import CENSUS, CONFIDENCES, STATUSES
 
 # EPCI types of the métropoles in the store's territory table (the Métropole de Lyon is a
 # collectivité à statut particulier, MET69).

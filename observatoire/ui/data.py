@@ -2,87 +2,80 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
-from observatoire import catalogue, config, editable, flows, perimeters, territories, writer
+from observatoire import config, edits
+from observatoire.edits import catalogue, perimeters
 from observatoire.queries import catalogue_stats as catalogue_stats_q
-from observatoire.reader import Reader
+from observatoire.queries import flows, territories
+from observatoire.store.database import Database
 
 
 @st.cache_resource(show_spinner=False)
-def _reader(path: str) -> tuple[Reader, str | None]:
-    from observatoire import backup
+def _database(path: str) -> tuple[Database, str | None]:
+    db = edits.open_database(path)
+    message = db.ensure_readable()
+    return db, message
 
-    message = backup.ensure_readable(Path(path))
-    return Reader(path, pg_dsn=editable.pg_dsn()), message
+
+def database() -> Database:
+    """The store's one door for this process: reads (one connection shared by every session,
+    following the generations published here or in another replica) and writes (the
+    :mod:`observatoire.ui.actions` go through it)."""
+    return _database(str(config.db_path()))[0]
 
 
-def reader() -> Reader:
-    """The process's read-only view of the store (one connection, shared by every session,
-    following the generations published by the writer, here or in another replica)."""
-    return _reader(str(config.db_path()))[0]
+def store_exists() -> bool:
+    """Whether the store file has been built."""
+    return config.db_path().exists()
 
 
 def restore_message() -> str | None:
     """French message when the store was restored from a backup at start-up."""
-    return _reader(str(config.db_path()))[1]
+    return _database(str(config.db_path()))[1]
 
 
-_seen: dict[str, object] = {}
+class _Seen:
+    """The generation the shared caches were filled from, per store path (one process)."""
+
+    def __init__(self):
+        self.by_path: dict[str, object] = {}
+
+
+@st.cache_resource(show_spinner=False)
+def _seen() -> _Seen:
+    return _Seen()
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
     """A cursor on the newest published generation (one per query). When a new generation
     appears (a write here or in another replica), the shared caches are emptied."""
-    r = reader()
-    cur = r.cursor()
-    if _seen.setdefault(str(r.db), r.generation) != r.generation:
-        _seen[str(r.db)] = r.generation
-        _clear_shared()
+    db = database()
+    cur = db.cursor()
+    gen, seen = db.reader().generation, _seen().by_path
+    if seen.setdefault(str(db.path), gen) != gen:
+        seen[str(db.path)] = gen
+        clear_caches()
     return cur
 
 
 def generation() -> tuple:
     """Key of the published generation, part of every cached query's key, so that a cached
     answer never outlives the data it was computed from."""
-    r = reader()
-    r.connection()
-    return r.generation
+    return database().generation
 
 
-def _clear_shared() -> None:
+def clear_caches() -> None:
+    """Empty every shared cache (after a write, or when another process published one)."""
     from observatoire.ui import views
 
     st.cache_data.clear()
     geojson.clear()
     views.clear()
-
-
-@contextlib.contextmanager
-def write(reason: str = "modification", force_backup: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The one write path (:func:`observatoire.writer.write`): a connection on a private copy,
-    published atomically at the end of the block; then the caches are emptied."""
-    with writer.write(config.db_path(), reason=reason, backup="force" if force_backup else "auto") as con:
-        yield con
-    _clear_shared()
-
-
-@contextlib.contextmanager
-def write_edits(
-    reason: str = "modification", force_backup: bool = False
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Writes of the catalogue and perimeters: to PostgreSQL when ``$OBSERVATOIRE_PG`` is set
-    (:mod:`observatoire.editable`), else like :func:`write`."""
-    with editable.write(config.db_path(), reason=reason, backup="force" if force_backup else "auto") as con:
-        yield con
-    _clear_shared()
 
 
 def _cached(**options):
@@ -135,7 +128,7 @@ def geometries(level: str, within: tuple[str, str] | None = None) -> pd.DataFram
 def geojson(level: str, within: tuple[str, str] | None = None) -> pd.DataFrame:
     """Display geometries parsed once to GeoJSON (``code, geometry``), shared by every session
     without a copy (read-only: callers must not modify it)."""
-    from observatoire import maps
+    from observatoire.render import maps
 
     return maps.parse_geometries(geometries(level, within))
 
@@ -213,11 +206,7 @@ def perimeter_members(pid: str) -> pd.DataFrame:
 
 @_cached()
 def epci_list() -> pd.DataFrame:
-    return (
-        cursor()
-        .execute("SELECT code, name, type, dep FROM territory WHERE level = 'epci' ORDER BY name")
-        .df()
-    )
+    return territories.epci_list(cursor())
 
 
 @_cached(max_entries=64)
@@ -260,14 +249,7 @@ def catalogue_coverage() -> list[str]:
 
 @_cached(max_entries=32)
 def epci_points(codes: tuple[str, ...]) -> pd.DataFrame:
-    return (
-        cursor()
-        .execute(
-            "SELECT code, name, lon, lat FROM territory WHERE level = 'epci' AND code IN (SELECT unnest(?))",
-            [list(codes)],
-        )
-        .df()
-    )
+    return territories.epci_points(cursor(), list(codes))
 
 
 @_cached(max_entries=256)
@@ -282,20 +264,20 @@ def options(level: str) -> pd.DataFrame:
 
 @_cached(max_entries=64)
 def default_peers(level: str, code: str) -> pd.DataFrame:
-    from observatoire import compare
+    from observatoire.queries import compare
 
     return compare.default_peers(cursor(), level, code)
 
 
 @_cached(max_entries=64)
 def comparison(level: str, code: str, indicators: tuple[str, ...], peers: tuple[str, ...]) -> pd.DataFrame:
-    from observatoire import compare
+    from observatoire.queries import compare
 
     return compare.compare(cursor(), level, code, list(indicators), list(peers))
 
 
 @_cached(max_entries=256)
 def peer_values(level: str, indicator: str, peers: tuple[str, ...]) -> pd.Series:
-    from observatoire import compare
+    from observatoire.queries import compare
 
     return compare.peer_values(cursor(), level, indicator, list(peers))

@@ -36,7 +36,7 @@ _TERRITORY_RE = re.compile(r"^(commune|epci|departement|region|france|perimetre)
 _SAFE = {
     MAP_LEVEL: re.compile(r"^(commune|epci|departement)$"),
     INDICATOR: re.compile(r"^[A-Z0-9_]{2,40}$"),
-    METHOD: re.compile(r"^(quantiles|jenks|manuel)$"),
+    METHOD: re.compile(r"^(quantiles|jenks|headtail|manuel)$"),
     PRESENTATION: re.compile(r"^[01]$"),
     TERRITORY: _TERRITORY_RE,
     KIND: re.compile(r"^(travail|residentiel|etudes)$"),

@@ -14,7 +14,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from observatoire import charts, maps
+from observatoire.render import charts, classify, maps
 
 
 def _frame_hash(df: pd.DataFrame) -> tuple:
@@ -55,3 +55,41 @@ def deck(name: str, *args, **kwargs):
 
 def clear() -> None:
     _build.clear()
+
+
+def class_breaks(
+    method: str, values, manual: str | None = None, k: int = 5
+) -> tuple[list[float], str | None]:
+    """Class bounds for a choropleth, and a French warning when the manual thresholds typed by
+    the user could not be read (quantiles are used then)."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    if method != "manuel":
+        return classify.breaks(method, v, k), None
+    try:
+        bounds = sorted(
+            float(x.replace(",", ".").replace(" ", "")) for x in (manual or "").split(";") if x.strip()
+        )
+    except ValueError:
+        return classify.quantile_breaks(v, k), (
+            "Seuils invalides : saisissez des nombres séparés par des points-virgules "
+            "(quantiles affichés en attendant)."
+        )
+    finite = v[np.isfinite(v)]
+    if bounds and finite.size and bounds[-1] < finite.max():
+        bounds.append(float(finite.max()))
+    return (bounds or classify.quantile_breaks(v, k)), None
+
+
+def frame(geoms: pd.DataFrame) -> pdk.ViewState:
+    """A view framing the given display geometries (``wkb`` column)."""
+    import shapely
+
+    b = shapely.total_bounds(shapely.from_wkb(geoms["wkb"].to_numpy()))
+    return maps.view_for(tuple(float(x) for x in b))
+
+
+def legend(breaks: list[float], decimals: int, unit: str) -> list[dict]:
+    """The classes of a choropleth: label and colour of each (see :func:`maps.legend`)."""
+    return maps.legend(breaks, decimals, unit)

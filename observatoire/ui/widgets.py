@@ -5,17 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from observatoire.store import LEVEL_FR
-from observatoire.territories import Profile
+from observatoire import text
+from observatoire.queries.territories import Profile
+from observatoire.render import exports
 from observatoire.ui import data, state
+from observatoire.vocabulary import LEVEL_FR
 
 
 def fmt(value, decimals: int = 0, unit: str = "") -> str:
-    """French number formatting: thin spaces for thousands, comma for decimals."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "—"
-    text = f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return f"{text} {unit}".strip()
+    """French number (the app's one formatter, :func:`observatoire.text.number`)."""
+    return text.number(value, decimals, unit)
 
 
 def _label(row) -> str:
@@ -130,7 +129,7 @@ PLOTLY_CONFIG = {
 def chart(fig, key: str) -> None:
     """A plotly chart, with PNG and SVG downloads rendered server-side on click (the same
     figure as shown), besides the modebar's own PNG button."""
-    from observatoire import figure_export
+    from observatoire.render import figure_export
 
     st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, width="stretch")
     if state.presentation():  # workshop mode: fewer controls
@@ -154,7 +153,6 @@ def chart(fig, key: str) -> None:
 
 def table_downloads(df: pd.DataFrame, name: str, source: str, key: str) -> None:
     """The table behind a chart, with CSV and XLSX downloads."""
-    from observatoire import exports
 
     st.dataframe(df, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
@@ -187,7 +185,7 @@ def fiche_buttons(level: str, code: str, key: str) -> None:
     """One-click fiche territoire (PDF A4, PPTX 16:9), generated on click."""
     if level == "france":
         return
-    from observatoire import fiche
+    from observatoire.render import fiche
 
     name = data.name_of(level, code)
     c1, c2 = st.columns(2)
@@ -199,3 +197,13 @@ def fiche_buttons(level: str, code: str, key: str) -> None:
             fiche.FORMATS[fmt],
             key=f"{key}_{fmt}",
         )
+
+
+def csv_bytes(df) -> bytes:
+    """A table as CSV (UTF-8 with BOM, for spreadsheet software)."""
+    return exports.to_csv_bytes(df)
+
+
+def xlsx_bytes(df, sheet: str = "donnees", source: str | None = None) -> bytes:
+    """A table as XLSX, with its source line."""
+    return exports.to_xlsx_bytes(df, sheet, source)

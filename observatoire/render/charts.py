@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from observatoire.palettes import OKABE_ITO, hex_colour
+from observatoire.render.palettes import OKABE_ITO, hex_colour
 
 OUT_COLOUR = hex_colour(OKABE_ITO[5])  # vermilion: leaving
 IN_COLOUR = hex_colour(OKABE_ITO[4])  # blue: entering

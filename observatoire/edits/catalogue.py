@@ -4,8 +4,10 @@ history (who, when, before/after), optimistic concurrency, no hard delete."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -13,58 +15,18 @@ import pandas as pd
 
 from observatoire import store, text
 from observatoire.errors import ObservatoireError, SourceFileError
+from observatoire.queries import catalogue_stats
+from observatoire.vocabulary import BODY_TYPES, CENSUS, CONFIDENCES, FORMS, STATUSES, THEMES
 
-FORMS = [
-    "contrat de réciprocité",
-    "pôle métropolitain",
-    "entente",
-    "convention",
-    "accord-cadre",
-    "syndicat mixte",
-    "PETR/pays",
-    "association",
-    "SPL/SEM",
-    "groupement d'autorités concédantes",
-    "Territoire d'industrie",
-    "groupe informel",
-    "autre",
-]
-THEMES = [
-    "mobilité/transports",
-    "tourisme",
-    "développement économique",
-    "alimentation",
-    "énergie",
-    "environnement",
-    "eau",
-    "déchets",
-    "santé",
-    "culture",
-    "enseignement supérieur et recherche",
-    "numérique",
-    "insertion",
-    "attractivité",
-    "agriculture",
-    "logistique",
-    "aménagement/planification",
-    "services publics",
-    "forêt-bois",
-]
-STATUSES = ["active", "en projet", "terminée", "abandonnée", "inconnu"]
-BODY_TYPES = [
-    "Région",
-    "Département",
-    "PNR",
-    "PETR",
-    "Pays",
-    "chambre consulaire",
-    "opérateur",
-    "commune",
-    "syndicat",
-    "État",
-    "association",
-    "autre",
-]
+__all__ = [
+    "BODY_TYPES",
+    "CENSUS",
+    "CONFIDENCES",
+    "FORMS",
+    "STATUSES",
+    "THEMES",
+]  # the vocabulary, re-exported for callers
+
 COLUMNS = [
     "id",
     "name",
@@ -85,16 +47,7 @@ COLUMNS = [
 # Columns added after the first release: a file without them is read as empty (older exports
 # stay importable); when present they are checked like the others.
 LATER_COLUMNS = ("confidence", "source_read")
-# How firmly a row is established (see data/catalogue/README.md, « Confiance »).
-CONFIDENCES = ["source officielle", "presse", "non vérifié", "déduit"]
 PARTNER_COLUMNS = ["cooperation_id", "partner_kind", "epci_siren", "name", "body_type", "role", "note"]
-# The 2018 census (CGET/ANCT, France urbaine, AdCF), seed 003.
-CENSUS = {
-    "total": 173,
-    "active_share": 0.76,
-    "project_share": 0.24,
-    "source": "CGET/ANCT, France urbaine, AdCF : recensement fin 2018 (seed 003)",
-}
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,80}$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 SIREN_RE = re.compile(r"^\d{9}$")
@@ -543,8 +496,6 @@ def statistics(df: pd.DataFrame) -> dict[str, pd.Series]:
 
 def coverage_sentence(con) -> str:
     """The catalogue's coverage in one paragraph (see observatoire.queries.catalogue_stats)."""
-    from observatoire.queries import catalogue_stats
-
     return " ".join(catalogue_stats.sentences(catalogue_stats.coverage(con)))
 
 
@@ -611,8 +562,10 @@ def history(con, cid: str) -> pd.DataFrame:
     ).df()
 
 
-def restore(con, cid: str, version: int, user: str) -> int:
-    """Make an earlier version current again (as a new version)."""
+def restore(con, cid: str, version: int, user: str, expected_version: int | None = None) -> int:
+    """Make an earlier version current again (as a new version). ``expected_version``: the
+    version the editor saw; refused (ConflictError) if the record changed since, like
+    :func:`save`. Without it, the current version is taken (command line, scripts)."""
     row = con.execute(
         "SELECT after FROM cooperation_history WHERE cooperation_id = ? AND version = ?", [cid, version]
     ).fetchone()
@@ -620,43 +573,61 @@ def restore(con, cid: str, version: int, user: str) -> int:
         raise ObservatoireError(f"Version {version} introuvable pour {cid}.")
     old = json.loads(row[0])
     parts = old.pop("partners")
-    current = get(con, cid)
-    return save(con, old, parts, user, current["version"] if current else None)
+    if expected_version is None:
+        current = get(con, cid)
+        expected_version = current["version"] if current else None
+    return save(con, old, parts, user, expected_version, action=f"restauration de la version {version}")
 
 
 def read_table(path: Path | str, sheet: str | None = None) -> pd.DataFrame:
     """Read a CSV (UTF-8, ``,`` or ``;``) or XLSX table of the catalogue format, all strings.
 
-    Raises CatalogueError naming the file when the encoding or format is wrong.
+    Raises CatalogueError naming the file when it is missing, or its encoding or format wrong.
     """
     path = Path(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise CatalogueError(f"Fichier « {path.name} » introuvable.") from exc
-    if path.suffix.lower() == ".xlsx":
-        import io
+    return read_bytes(raw, path.name, sheet)
 
+
+def read_bytes(raw: bytes, name: str, sheet: str | None = None) -> pd.DataFrame:
+    """:func:`read_table` of a file's content (an upload): CSV UTF-8 ``,``/``;`` or XLSX."""
+    if name.lower().endswith(".xlsx"):
         try:
             return pd.read_excel(io.BytesIO(raw), sheet_name=sheet or 0, dtype=str).fillna("")
-        except Exception as exc:
-            raise CatalogueError(f"Fichier « {path.name} » : classeur XLSX illisible ({exc}).") from exc
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+            raise CatalogueError(
+                f"Fichier « {name} » : classeur XLSX illisible ou sans la feuille attendue "
+                f"({sheet or 'la première'}). Rien n'a été importé."
+            ) from exc
     try:
         txt = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise CatalogueError(
-            f"Fichier « {path.name} », ligne {line} : encodage non UTF-8 "
+            f"Fichier « {name} », ligne {line} : encodage non UTF-8 "
             "(enregistrez le fichier en « CSV UTF-8 »). Rien n'a été importé."
         ) from exc
-    import io
-
     first = txt.split("\n", 1)[0]
     sep = ";" if first.count(";") > first.count(",") else ","
     try:
         return pd.read_csv(io.StringIO(txt), dtype=str, sep=sep).fillna("")
     except pd.errors.ParserError as exc:
-        raise CatalogueError(f"Fichier « {path.name} » : CSV invalide ({exc}).") from exc
+        where = re.search(r"line (\d+)", str(exc))
+        at = f", ligne {where.group(1)}" if where else ""
+        raise CatalogueError(
+            f"Fichier « {name} »{at} : CSV invalide (nombre de colonnes différent de l'en-tête ?). "
+            "Rien n'a été importé."
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise CatalogueError(f"Fichier « {name} » : fichier vide. Rien n'a été importé.") from exc
+
+
+def export_backup(con, backup: Path) -> None:
+    """Beside a backup of the store, its catalogue as XLSX (``<backup>.catalogue.xlsx``)."""
+    export_files(con, Path(backup).with_suffix(".catalogue.xlsx"))
 
 
 def import_files(con, path: Path | str, partners_path: Path | str | None, user: str) -> int:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import io
 
-from observatoire.fiche import static_map
-from observatoire.fiche.content import FicheContent
-from observatoire.fiche.formatting import fit_lines, text_width_pt, truncate, wrap
+from observatoire.render.fiche import static_map
+from observatoire.render.fiche.content import FicheContent
+from observatoire.render.fiche.formatting import fit_lines, text_width_pt, truncate, wrap
 
 SLIDE_W, SLIDE_H = 13.333, 7.5  # inches
 MARGIN = 0.5

@@ -16,11 +16,6 @@ import pandas as pd
 from observatoire import store
 from observatoire.errors import NotFoundError
 
-KIND_FR = {
-    "travail": "domicile-travail",
-    "residentiel": "migrations résidentielles",
-    "etudes": "domicile-études",
-}
 UNIT = {
     "commune": "{m}.commune",
     "epci": "coalesce({m}.epci, {m}.commune)",

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from observatoire import catalogue, compare, flows, perimeters, territories
+from observatoire.edits import catalogue, perimeters
 from observatoire.errors import NotFoundError
-from observatoire.fiche.formatting import date_fr, missing, number, percent
-from observatoire.queries import catalogue_stats
-from observatoire.store import LEVEL_FR
+from observatoire.queries import catalogue_stats, compare, flows, territories
+from observatoire.render.fiche.formatting import date_fr, missing, number, percent
+from observatoire.vocabulary import KIND_FR, LEVEL_FR
 
 LEVELS = ("commune", "epci", "departement", "region", "perimetre")
 KEY_FIGURES = [
@@ -320,8 +320,7 @@ def _flows(con, level: str, code: str) -> tuple[FlowBlock | None, str]:
     ds = flows.pick_dataset(con, communes, FLOW_KIND) if communes else None
     if ds is None:
         return None, (
-            f"Aucun jeu de flux {flows.KIND_FR[FLOW_KIND]} ne couvre ce territoire "
-            "dans la base de l'Observatoire."
+            f"Aucun jeu de flux {KIND_FR[FLOW_KIND]} ne couvre ce territoire dans la base de l'Observatoire."
         )
     s = flows.summary(con, communes, ds)
     meta = con.execute("SELECT label, producer, licence FROM flow_dataset WHERE id = ?", [ds]).fetchone()
@@ -366,7 +365,7 @@ def _flows(con, level: str, code: str) -> tuple[FlowBlock | None, str]:
     estimated = s.nature == "estimé"
     return FlowBlock(
         dataset_id=ds,
-        kind_label=flows.KIND_FR[FLOW_KIND],
+        kind_label=KIND_FR[FLOW_KIND],
         year=int(s.year),
         nature=s.nature,
         nature_label="ESTIMÉS (modèle)" if estimated else "observés",

@@ -15,15 +15,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from observatoire import cog, store
+from observatoire import store
 from observatoire.errors import ObservatoireError
-from observatoire.sources import insee_flows
+from observatoire.sources import cog, insee_flows
+from observatoire.vocabulary import KIND_FR
 
-KIND_FR = {
-    "travail": "domicile-travail",
-    "residentiel": "migrations résidentielles",
-    "etudes": "domicile-études",
-}
 LICENCE = "Licence Ouverte / Etalab 2.0"
 MAX_LISTED = 20
 

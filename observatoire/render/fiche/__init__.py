@@ -1,6 +1,6 @@
 """Fiche territoire: a ready seminar document for any territory or perimeter, in one call.
 
-    from observatoire import fiche
+    from observatoire.render import fiche
     fiche.build_fiche(con, "epci", "242900314", "pdf", "brest.pdf")
     data = fiche.fiche_bytes(con, "perimetre", "pays-cob", "pptx")   # for a download button
 
@@ -27,7 +27,7 @@ FORMATS = {
 
 def gather(con, level: str, code: str, today: dt.date | None = None):
     """The fiche's content (a plain dataclass), without rendering it."""
-    from observatoire.fiche import content
+    from observatoire.render.fiche import content
 
     return content.gather(con, level, code, today=today)
 
@@ -35,11 +35,11 @@ def gather(con, level: str, code: str, today: dt.date | None = None):
 def render(content, fmt: str) -> bytes:
     """Bytes of an already gathered content in ``fmt`` ("pdf" or "pptx")."""
     if fmt == "pdf":
-        from observatoire.fiche import pdf
+        from observatoire.render.fiche import pdf
 
         return pdf.render(content)
     if fmt == "pptx":
-        from observatoire.fiche import pptx
+        from observatoire.render.fiche import pptx
 
         return pptx.render(content)
     raise ObservatoireError(f"Format de fiche inconnu : « {fmt} » (attendu : pdf ou pptx).")

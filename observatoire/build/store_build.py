@@ -16,10 +16,11 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
-from observatoire import aggregate, config, store, text
+from observatoire import config, store, text
 from observatoire.errors import SourceFileError
 from observatoire.files import sha256
-from observatoire.indicators import CATALOGUE, COMPARATEUR_DATASET, check_catalogue
+from observatoire.queries import aggregate
+from observatoire.sources.comparateur_indicators import CATALOGUE, COMPARATEUR_DATASET, check_catalogue
 
 REQUIRED = [
     "ref/communes.parquet",
@@ -164,7 +165,7 @@ def load_indicators(con: duckdb.DuckDBPyConnection, data: Path) -> int:
     """Indicator catalogue, commune values (comparateur + areas), reference aggregates."""
     problems = check_catalogue()
     if problems:
-        raise SourceFileError("observatoire/indicators.py", "; ".join(problems))
+        raise SourceFileError("observatoire/sources/comparateur_indicators.py", "; ".join(problems))
     rows = [
         (
             i.id,
@@ -288,7 +289,7 @@ def run(db: Path | None = None, data: Path | None = None) -> dict:
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        from observatoire import writer
+        from observatoire.store import writer
 
         with writer.lock(db):  # never in the middle of another write
             os.replace(tmp, db)
@@ -305,6 +306,7 @@ def run(db: Path | None = None, data: Path | None = None) -> dict:
 
 def _steps() -> list:
     """Build steps of the other layers, imported lazily."""
-    from observatoire import catalogue, flow_sources, perimeters
+    from observatoire.build import flow_sources
+    from observatoire.edits import catalogue, perimeters
 
     return [flow_sources.load, perimeters.load_shipped, catalogue.load_shipped, *EXTRA_STEPS]

@@ -14,16 +14,6 @@ import duckdb
 
 from observatoire import config
 
-LEVELS = ("commune", "epci", "departement", "region", "france", "perimetre")
-LEVEL_FR = {
-    "commune": "commune",
-    "epci": "EPCI",
-    "departement": "département",
-    "region": "région",
-    "france": "France",
-    "perimetre": "périmètre",
-}
-
 # Large tables carry no PRIMARY KEY: DuckDB's ART indexes would multiply the file size by
 # ten; uniqueness is enforced by the writers and checked by tests, and rows are inserted
 # sorted so that zone maps prune lookups.

@@ -10,7 +10,7 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
-from observatoire import classify, palettes
+from observatoire.render import classify, palettes
 
 
 class Deck(pdk.Deck):
@@ -101,7 +101,7 @@ def choropleth(
     ----------
     geoms : ``code, wkb`` of the units
     values : ``code, name, value`` (and optionally ``coverage``)
-    breaks : upper bounds of the classes (see :mod:`observatoire.classify`)
+    breaks : upper bounds of the classes (see :mod:`observatoire.render.classify`)
     outlines : optional ``code, wkb`` of an upper level drawn as lines on top
     """
     vals = values.copy()
@@ -168,7 +168,7 @@ def flow_map(
     """Top flows as arcs (leaving: vermilion → grey, entering: grey → blue; width ∝ volume),
     the territory's in/out totals as circles, no basemap. Estimated flows are drawn in a
     lighter, thinner style and say so in their tooltip."""
-    from observatoire.palettes import OKABE_ITO
+    from observatoire.render.palettes import OKABE_ITO
 
     data = lines.copy()
     vmax = float(data["value"].max()) if not data.empty else 1.0
@@ -258,7 +258,7 @@ def background(outlines: pd.DataFrame) -> pdk.Layer:
 def link_map(links: pd.DataFrame, outlines: pd.DataFrame) -> pdk.Deck:
     """Links between places (``o_lon, o_lat, d_lon, d_lat, label``), e.g. a métropole and its
     cooperation partners: vermilion at the first end, blue at the other, over the outlines."""
-    from observatoire.palettes import OKABE_ITO
+    from observatoire.render.palettes import OKABE_ITO
 
     arcs = pdk.Layer(
         "ArcLayer",

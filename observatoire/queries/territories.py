@@ -11,21 +11,7 @@ import pandas as pd
 
 from observatoire import store, text
 from observatoire.errors import NotFoundError
-from observatoire.store import LEVEL_FR
-
-LEVEL_ORDER = {"region": 0, "departement": 1, "epci": 2, "commune": 3, "france": 4, "perimetre": 5}
-TYPE_FR = {
-    "COM": "commune",
-    "CC": "communauté de communes",
-    "CA": "communauté d'agglomération",
-    "CU": "communauté urbaine",
-    "METRO": "métropole",
-    "MET69": "métropole de Lyon",
-    "DEP": "département",
-    "REG": "région",
-    "FR": "pays",
-    "PERIM": "périmètre",
-}
+from observatoire.vocabulary import LEVEL_FR, LEVEL_ORDER, TYPE_FR
 
 
 def search(
@@ -330,3 +316,16 @@ def point(con: duckdb.DuckDBPyConnection, level: str, code: str) -> tuple[float,
 def options(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
     """``code, name`` of every territory of a level, by name (for pickers)."""
     return con.execute("SELECT code, name FROM territory WHERE level = ? ORDER BY name", [level]).df()
+
+
+def epci_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every EPCI: code, name, type, département, by name."""
+    return con.execute("SELECT code, name, type, dep FROM territory WHERE level = 'epci' ORDER BY name").df()
+
+
+def epci_points(con: duckdb.DuckDBPyConnection, codes: list[str]) -> pd.DataFrame:
+    """Name and centre (lon, lat) of the given EPCI."""
+    return con.execute(
+        "SELECT code, name, lon, lat FROM territory WHERE level = 'epci' AND code IN (SELECT unnest(?))",
+        [list(codes)],
+    ).df()

@@ -1,6 +1,6 @@
 """The read side of the store: one read-only DuckDB connection per process, shared by every
 session (one cursor per query), following the generations published by
-:mod:`observatoire.writer`.
+:mod:`observatoire.store.writer`.
 
 DuckDB keeps one database instance per path and process, so a new generation published under
 the same name would still be served from the old instance while any cursor on it lives. Each
@@ -17,7 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from observatoire import config, editable, store
+from observatoire import config
+from observatoire.store import postgres as editable
+from observatoire.store import schema as store
 
 Generation = tuple[int, int, int]  # inode, mtime (ns), size of the published file
 EDITABLE = "edition"  # the attached in-memory catalogue mirroring PostgreSQL (when configured)

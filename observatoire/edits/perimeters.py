@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from observatoire import aggregate, geo, store, text
+from observatoire import geo, store, text
 from observatoire.errors import NotFoundError, ObservatoireError, SourceFileError
+from observatoire.queries import aggregate
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,60}$")
 
@@ -133,7 +134,7 @@ def save(
 def derived_tables(con) -> tuple[str, str, str]:
     """Where a perimeter's derived rows (territory, outline, indicator values) are written: the
     store's own tables, or, when the perimeters live in PostgreSQL, the editable copies of
-    them (:mod:`observatoire.editable`), which the readers' views put beside the store's."""
+    them (:mod:`observatoire.store.postgres`), which the readers' views put beside the store's."""
     has = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
         "AND table_name = 'perimeter_value'"

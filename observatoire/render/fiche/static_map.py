@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import math
 
-from observatoire.fiche.content import FicheContent
-from observatoire.fiche.formatting import number, text_width_pt, truncate
+from observatoire.render.fiche.content import FicheContent
+from observatoire.render.fiche.formatting import number, text_width_pt, truncate
 
 TERRITORY = "#e07b39"
 TERRITORY_EDGE = "#7a3408"
@@ -320,7 +320,7 @@ def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) ->
     import matplotlib
     from matplotlib.patches import Rectangle
 
-    from observatoire.fiche.formatting import wrap
+    from observatoire.render.fiche.formatting import wrap
 
     fb = content.flows
     ax.set_xlim(0, 1)

@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from observatoire import cog, flow_import
+from observatoire.edits import flow_import
 from observatoire.errors import SourceFileError
-from observatoire.sources import insee_flows
+from observatoire.sources import cog, insee_flows
 
 METROPOLES = {
     "200040715": "Grenoble-Alpes-Métropole",

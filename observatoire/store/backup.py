@@ -1,6 +1,6 @@
 """Backups of the store and recovery from a corrupted file.
 
-Before the writer (:mod:`observatoire.writer`) publishes a new generation, :func:`keep` keeps
+Before the writer (:mod:`observatoire.store.writer`) publishes a new generation, :func:`keep` keeps
 the previous one in the backup folder (a hard link, consistent since published files are never
 modified in place), with an XLSX export of its catalogue. At start-up
 :func:`ensure_readable` checks the store and, if it cannot be read, moves it aside and restores
@@ -10,14 +10,19 @@ the newest backup that opens (or says that a rebuild is needed).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import shutil
 from pathlib import Path
 
 import duckdb
 
-from observatoire import config, store
+from observatoire import config
 from observatoire.errors import ObservatoireError
+from observatoire.store import schema as store
+from observatoire.store.lock import lock
+
+LOG = logging.getLogger("observatoire.store")
 
 KEEP = 5
 
@@ -27,7 +32,7 @@ class StoreCorrupted(ObservatoireError):
 
 
 def backup_dir(db: Path) -> Path:
-    return Path(os.environ.get("OBSERVATOIRE_BACKUPS", Path(db).parent / "backups"))
+    return config.backups_dir(db)
 
 
 STAMP = "%Y%m%d-%H%M%S-%f"  # in backup names: <store>-<stamp>.duckdb
@@ -46,13 +51,19 @@ def backups(db: Path) -> list[Path]:
 
 
 def keep(
-    db: Path | None = None, *, reason: str = "", min_interval_s: float = 0.0, keep: int = KEEP
+    db: Path | None = None,
+    *,
+    reason: str = "",
+    min_interval_s: float = 0.0,
+    keep: int = KEEP,
+    on_backup=None,
 ) -> Path | None:
     """Keep the published store as a backup before it is replaced (called by the writer, under
-    its lock). The published file is never modified in place, so a hard link is a consistent
-    copy that costs no disk space until the next generation is published; an XLSX export of its
-    catalogue is written beside it. Skipped (None) if the newest backup is younger than
-    ``min_interval_s``. Keeps the ``keep`` newest backups."""
+        its lock). The published file is never modified in place, so a hard link is a consistent
+        copy that costs no disk space until the next generation is published; an XLSX export of its
+        catalogue is written beside it by ``on_backup(con, path)`` (given by the edits layer: the store
+    knows nothing of the catalogue). Skipped (None) if the newest backup is younger than
+        ``min_interval_s``. Keeps the ``keep`` newest backups."""
     db = Path(db or config.db_path())
     folder = backup_dir(db)
     folder.mkdir(parents=True, exist_ok=True)
@@ -65,16 +76,15 @@ def keep(
         os.link(db, target)
     except OSError:  # another file system: a real copy
         shutil.copyfile(db, target)
-    try:
-        from observatoire import catalogue
-
+    if on_backup is not None:
         con = duckdb.connect(str(target), read_only=True)
         try:
-            catalogue.export_files(con, target.with_suffix(".catalogue.xlsx"))
+            on_backup(con, target)
+        except (duckdb.Error, OSError, ValueError) as exc:
+            # The store copy is what counts; the export beside it is a convenience: say it.
+            LOG.warning("sauvegarde %s : export joint impossible (%s)", target.name, exc)
         finally:
             con.close()
-    except Exception:  # the catalogue export is a convenience; the store copy is what counts
-        pass
     for old in backups(db)[keep:]:
         old.unlink(missing_ok=True)
         old.with_suffix(".catalogue.xlsx").unlink(missing_ok=True)
@@ -104,15 +114,13 @@ def ensure_readable(path: Path | None = None) -> str | None:
 
     Raises StoreCorrupted when the store is unreadable and no backup opens.
     """
-    from observatoire import writer
-
     path = Path(path or config.db_path())
     try:
         check(path)
         return None
     except (duckdb.Error, OSError) as exc:
         problem = str(exc).splitlines()[0][:200]
-    with writer.lock(path):
+    with lock(path):
         try:  # another process may have restored it while we waited for the lock
             check(path)
             return None

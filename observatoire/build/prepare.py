@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from observatoire import cog, config, flow_sources, geo
+from observatoire import config, geo
+from observatoire.build import flow_sources
 from observatoire.errors import SourceFileError
 from observatoire.files import sha256
-from observatoire.sources import comparateur, reference
+from observatoire.sources import cog, comparateur, reference
 
 REGISTRY_CACHE = config.ROOT / ".cache" / "registry"
 DETAILED = {"tolerance": 0.0004, "grid": 1e-4}

@@ -9,9 +9,17 @@ from __future__ import annotations
 import io
 from xml.sax.saxutils import escape
 
-from observatoire.fiche import static_map
-from observatoire.fiche.content import FicheContent
-from observatoire.fiche.formatting import NBSP, NNBSP, font_path, number, share, text_width_pt, truncate
+from observatoire.render.fiche import static_map
+from observatoire.render.fiche.content import FicheContent
+from observatoire.render.fiche.formatting import (
+    NBSP,
+    NNBSP,
+    font_path,
+    number,
+    share,
+    text_width_pt,
+    truncate,
+)
 
 FONT, BOLD, ITALIC = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"
 INK = "#1f2933"

@@ -1,7 +1,7 @@
 """Where the editable tables live: the catalogue of cooperations and the perimeters.
 
 By default they are in the DuckDB store with everything else, written through the one
-copy-on-write writer path (:mod:`observatoire.writer`). When ``$OBSERVATOIRE_PG`` holds a
+copy-on-write writer path (:mod:`observatoire.store.writer`). When ``$OBSERVATOIRE_PG`` holds a
 PostgreSQL connection string, they live in PostgreSQL instead (cooperations, partners, history;
 perimeters, their members and communes, and the rows a perimeter derives from the store: its
 territory row, outline and aggregated indicator values), so that app replicas on several
@@ -12,7 +12,7 @@ machines can edit them:
   transaction that holds an advisory lock (one writer at a time, everywhere); at the end the
   tables are written back and a generation counter is bumped, in the same transaction — all or
   nothing;
-- readers (:class:`observatoire.reader.Reader`) keep an in-memory copy of the editable tables
+- readers (:class:`observatoire.store.reader.Reader`) keep an in-memory copy of the editable tables
   beside the read-only store, reloaded when the counter moves; every query's search path puts
   it before the store's own tables, and views show the store's territories, outlines and
   indicator values with the perimeters' rows taken from it.
@@ -24,6 +24,7 @@ catalogue and perimeters. The reference data, indicators and flows stay in DuckD
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import json
 import os
@@ -34,8 +35,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from observatoire import config, store
+from observatoire import config
 from observatoire.errors import ObservatoireError
+from observatoire.store import backup as backups
+from observatoire.store import schema as store
 
 CATALOGUE = ("cooperation", "cooperation_partner", "cooperation_history")
 PERIMETERS = ("perimeter", "perimeter_member", "perimeter_commune")
@@ -58,13 +61,16 @@ SHADOWED = {
     "indicator_value": "perimeter_value",
 }
 TABLES = (*CATALOGUE, *PERIMETERS, *DERIVED)
+# Who changed what is in the tables' own history; why (the reason of each write) is here.
+JOURNAL_DDL = """CREATE TABLE IF NOT EXISTS observatoire_journal (
+    at TIMESTAMPTZ NOT NULL DEFAULT now(), reason TEXT NOT NULL, backup TEXT NOT NULL)"""
 _LOCK_KEY = 7_140_512_023  # pg_advisory_xact_lock key of the observatory's writer
 _counter = itertools.count()
 
 
 def pg_dsn() -> str | None:
     """The PostgreSQL connection string, when the catalogue and perimeters live there."""
-    return os.environ.get("OBSERVATOIRE_PG") or None
+    return config.pg_dsn()
 
 
 def _ddl() -> list[str]:
@@ -195,7 +201,7 @@ class PostgresEdits:
                 frames[table] = src.execute(f"SELECT * FROM {view} WHERE level = 'perimetre'").df()  # noqa: S608
         finally:
             src.close()
-        from observatoire.catalogue import clean_json_text
+        from observatoire.edits.catalogue import clean_json_text
 
         hist = frames["cooperation_history"]
         for col in ("before", "after"):
@@ -244,9 +250,23 @@ class PostgresEdits:
                     copy.write_row([_plain(v) for v in row])
 
     @contextlib.contextmanager
-    def write(self, db: Path | None = None, timeout: float = 300.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    def write(
+        self,
+        db: Path | None = None,
+        timeout: float = 300.0,
+        *,
+        reason: str = "modification",
+        backup: str = "auto",
+        on_backup=None,
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A DuckDB cursor where the editable tables are an in-memory copy of PostgreSQL's (and
-        the rest is the read-only store); written back in one PostgreSQL transaction."""
+        the rest is the read-only store); written back in one PostgreSQL transaction.
+
+        ``reason`` is recorded in the journal table (``observatoire_journal``) in that same
+        transaction. Backups: PostgreSQL's own (``pg_dump``, replication) keep its history; on
+        top of that, ``backup="force"`` (imports) and, at most every 5 minutes, ``"auto"``
+        (edits) write what the tables held before the write with ``on_backup(con, path)``
+        (the catalogue as XLSX) into the store's backup folder."""
         db = Path(db or config.db_path())
         with self._connect() as pg, pg.transaction():
             pg.execute(f"SET LOCAL lock_timeout = '{int(timeout * 1000)}ms'")
@@ -262,11 +282,15 @@ class PostgresEdits:
                 cur = con.cursor()
                 cur.execute(f'USE "{catalog}"')
                 search_path(cur, catalog, store_catalog)
+                if on_backup is not None and backup != "none":
+                    _keep_before(cur, db, reason, 0 if backup == "force" else 300, on_backup)
                 yield cur
                 after = {t: con.execute(f'SELECT * FROM "{catalog}".main.{t}').df() for t in TABLES}  # noqa: S608
             finally:
                 con.close()
             self._write_frames(pg, after)
+            pg.execute(JOURNAL_DDL)
+            pg.execute("INSERT INTO observatoire_journal (reason, backup) VALUES (%s, %s)", [reason, backup])
             pg.execute("UPDATE observatoire_generation SET n = n + 1")
 
 
@@ -285,21 +309,18 @@ def _plain(v):
     return v
 
 
-@contextlib.contextmanager
-def write(
-    db: Path | str | None = None, *, reason: str = "modification", backup: str = "auto"
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Write the catalogue or perimeters: in PostgreSQL when configured, else through the
-    store's writer path."""
-    dsn = pg_dsn()
-    if dsn:
-        with PostgresEdits(dsn).write(Path(db or config.db_path())) as con:
-            yield con
+def _keep_before(cur, db: Path, reason: str, min_interval_s: float, on_backup) -> None:
+    """What the editable tables hold before a PostgreSQL write, exported into the store's
+    backup folder (``<store>-pg-<stamp>.catalogue.xlsx``), at most every ``min_interval_s``."""
+    folder = backups.backup_dir(db)
+    folder.mkdir(parents=True, exist_ok=True)
+    done = sorted(folder.glob(f"{db.stem}-pg-*.catalogue.xlsx"), reverse=True)
+    now = dt.datetime.now()
+    if done and min_interval_s and (now.timestamp() - done[0].stat().st_mtime) < min_interval_s:
         return
-    from observatoire import writer
-
-    with writer.write(db, reason=reason, backup=backup) as con:
-        yield con
+    target = folder / f"{db.stem}-pg-{now.strftime(backups.STAMP)}.duckdb"
+    on_backup(cur, target)
+    (folder / "LAST_REASON").write_text(reason or "sauvegarde")
 
 
 class EditableMirror:

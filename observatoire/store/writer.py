@@ -19,63 +19,33 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import itertools
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
-from observatoire import config, store
+from observatoire import config
 from observatoire.errors import ObservatoireError
+from observatoire.store import backup as backups
+from observatoire.store.lock import LOCK_TIMEOUT_S, WriteBusy, lock, lock_path
 
-LOCK_TIMEOUT_S = 300.0
+__all__ = ["LOCK_TIMEOUT_S", "DiskFull", "WriteBusy", "lock", "lock_path", "work_files", "write"]
+from observatoire.store import schema as store
+
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _counter = itertools.count()
-
-
-class WriteBusy(ObservatoireError):
-    """Another write holds the writer lock for too long."""
 
 
 class DiskFull(ObservatoireError):
     """The disk (or the allowed file size) is full: nothing was written."""
 
 
-def lock_path(db: Path) -> Path:
-    return db.with_name(db.name + ".verrou")
-
-
 def work_files(db: Path) -> list[Path]:
     """Leftover work files of interrupted writes (and their WAL)."""
     return sorted(db.parent.glob(f".{db.name}.ecriture-*"))
-
-
-@contextlib.contextmanager
-def lock(db: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-    """The writer lock of ``db`` (released by the kernel if the process dies)."""
-    path = lock_path(db)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise WriteBusy(
-                        f"Une autre écriture (import ou modification) est en cours sur « {db.name} » "
-                        f"depuis plus de {timeout:.0f} s ; réessayez dans un moment."
-                    ) from None
-                time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _is_disk_full(exc: BaseException) -> bool:
@@ -107,15 +77,15 @@ def write(
     reason: str = "modification",
     backup: str = "auto",
     timeout: float = LOCK_TIMEOUT_S,
+    on_backup=None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection on a private copy of the store, published atomically when the
     block ends without error (discarded otherwise).
 
     ``backup``: ``"force"`` keeps the previous generation as a backup (imports), ``"auto"``
-    keeps one at most every 5 minutes (edits), ``"none"`` keeps none.
+    keeps one at most every 5 minutes (edits), ``"none"`` keeps none. ``on_backup(con, path)``
+    is called on each backup kept (see :func:`observatoire.store.backup.keep`).
     """
-    from observatoire import backup as backups
-
     db = Path(db or config.db_path())
     if not db.exists():
         raise ObservatoireError(f"La base « {db} » n'existe pas : construisez-la avec « make db ».")
@@ -133,7 +103,9 @@ def write(
                 con.close()
             _fsync(work)
             if backup != "none":
-                backups.keep(db, reason=reason, min_interval_s=0 if backup == "force" else 300)
+                backups.keep(
+                    db, reason=reason, min_interval_s=0 if backup == "force" else 300, on_backup=on_backup
+                )
             os.replace(work, db)
             _fsync(db.parent, directory=True)
         except BaseException as exc:

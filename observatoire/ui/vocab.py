@@ -1,0 +1,44 @@
+"""The vocabulary, formatting and pure helpers pages need, reached through the UI layer (pages
+import ``observatoire.ui`` only; tests/test_architecture.py checks it)."""
+
+from observatoire import text
+from observatoire.edits.catalogue import CENSUS, COLUMNS, CONFIDENCES, source_label, statistics, validate
+from observatoire.errors import ObservatoireError
+from observatoire.queries.compare import stratum, stratum_label
+from observatoire.render.classify import METHODS_FR
+from observatoire.vocabulary import (
+    BODY_TYPES,
+    FORMS,
+    KIND_FR,
+    LEVEL_FR,
+    LEVEL_FR_PLURAL,
+    STATUSES,
+    THEMES,
+    TYPE_FR,
+)
+
+number, percent, date_fr = text.number, text.percent, text.date_fr
+
+__all__ = [
+    "BODY_TYPES",
+    "CENSUS",
+    "COLUMNS",
+    "CONFIDENCES",
+    "FORMS",
+    "KIND_FR",
+    "LEVEL_FR",
+    "LEVEL_FR_PLURAL",
+    "METHODS_FR",
+    "STATUSES",
+    "THEMES",
+    "TYPE_FR",
+    "ObservatoireError",
+    "date_fr",
+    "number",
+    "percent",
+    "source_label",
+    "statistics",
+    "stratum",
+    "stratum_label",
+    "validate",
+]

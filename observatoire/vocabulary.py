@@ -1,0 +1,113 @@
+"""The observatory's vocabulary: levels, flow kinds, territory types, catalogue terms, with
+their French labels. Defined once here; every layer reads it from here (no Streamlit, no I/O).
+"""
+
+from __future__ import annotations
+
+# Territorial levels, from the smallest unit up; ``perimetre`` is a user-defined set of units.
+LEVELS = ("commune", "epci", "departement", "region", "france", "perimetre")
+LEVEL_FR = {
+    "commune": "commune",
+    "epci": "EPCI",
+    "departement": "département",
+    "region": "région",
+    "france": "France",
+    "perimetre": "périmètre",
+}
+# Plural labels (« par EPCI », « des communes »), for tables and selectors.
+LEVEL_FR_PLURAL = {
+    "commune": "communes",
+    "epci": "EPCI",
+    "departement": "départements",
+    "region": "régions",
+    "france": "France",
+    "perimetre": "périmètres",
+}
+LEVEL_ORDER = {"region": 0, "departement": 1, "epci": 2, "commune": 3, "france": 4, "perimetre": 5}
+
+# Territory types (INSEE/DGCL nature of an EPCI, and the other levels).
+TYPE_FR = {
+    "COM": "commune",
+    "CC": "communauté de communes",
+    "CA": "communauté d'agglomération",
+    "CU": "communauté urbaine",
+    "METRO": "métropole",
+    "MET69": "métropole de Lyon",
+    "DEP": "département",
+    "REG": "région",
+    "FR": "pays",
+    "PERIM": "périmètre",
+}
+
+# The INSEE flow kinds (census: bases flux de mobilité).
+FLOW_KINDS = ("travail", "residentiel", "etudes")
+KIND_FR = {
+    "travail": "domicile-travail",
+    "residentiel": "migrations résidentielles",
+    "etudes": "domicile-études",
+}
+# Nature of a figure: observed (a published count) or estimated (the observatory's model).
+NATURES = ("observé", "estimé")
+NATURE_FR = {"observé": "observés", "estimé": "estimés (modèle)"}
+
+# Catalogue of cooperations: forms, themes, statuses, partner bodies.
+FORMS = [
+    "contrat de réciprocité",
+    "pôle métropolitain",
+    "entente",
+    "convention",
+    "accord-cadre",
+    "syndicat mixte",
+    "PETR/pays",
+    "association",
+    "SPL/SEM",
+    "groupement d'autorités concédantes",
+    "Territoire d'industrie",
+    "groupe informel",
+    "autre",
+]
+THEMES = [
+    "mobilité/transports",
+    "tourisme",
+    "développement économique",
+    "alimentation",
+    "énergie",
+    "environnement",
+    "eau",
+    "déchets",
+    "santé",
+    "culture",
+    "enseignement supérieur et recherche",
+    "numérique",
+    "insertion",
+    "attractivité",
+    "agriculture",
+    "logistique",
+    "aménagement/planification",
+    "services publics",
+    "forêt-bois",
+]
+STATUSES = ["active", "en projet", "terminée", "abandonnée", "inconnu"]
+BODY_TYPES = [
+    "Région",
+    "Département",
+    "PNR",
+    "PETR",
+    "Pays",
+    "chambre consulaire",
+    "opérateur",
+    "commune",
+    "syndicat",
+    "État",
+    "association",
+    "autre",
+]
+# How firmly a catalogue row is established (see data/catalogue/README.md, « Confiance »).
+CONFIDENCES = ["source officielle", "presse", "non vérifié", "déduit"]
+# The 2018 census (CGET/ANCT, France urbaine, AdCF), seed 003.
+CENSUS = {
+    "total": 173,
+    "active_share": 0.76,
+    "project_share": 0.24,
+    "source": "CGET/ANCT, France urbaine, AdCF : recensement fin 2018 (seed 003)",
+}
