@@ -130,6 +130,7 @@ def cmd_flows(args) -> int:
             {
                 "territory": {"level": level, "code": code, "name": name},
                 "summary": s.to_dict(),
+                "best_sides": flows.side_values(con, communes, s.combination) if s.combination else None,
                 "partners": top.to_dict("records"),
                 "median_distance_km_out": flows.median_distance(con, communes, ds),
             }
@@ -137,16 +138,33 @@ def cmd_flows(args) -> int:
         return 0
     print(f"{name} — flux {flows.KIND_FR[s.kind]} {s.year} ({s.nature}) — jeu {ds}")
     print(f"  {s.coverage['sentence']}")
+
+    def val(v):
+        return "non calculable" if v is None else _fmt(v)
+
+    zone = f" (avec le reste de la zone du fichier : {s.zone})" if s.zone else ""
     print(
-        f"  sortants {_fmt(s.outflow)}  entrants {_fmt(s.inflow)}  internes {_fmt(s.internal)}  "
-        f"solde {_fmt(s.net)}"
+        f"  sortants {val(s.outflow)}  entrants {val(s.inflow)}  internes {val(s.internal)}  "
+        f"solde {val(s.net)}{zone}"
     )
+    for k in ("outflow", "inflow", "internal", "net"):
+        if k in s.reasons:
+            print(f"  {s.reasons[k]}")
+    if s.combination:
+        print(f"  Meilleure combinaison (chaque côté de sa source) : {s.combination['sentence']}")
+        for v in flows.side_values(con, communes, s.combination).values():
+            if v is not None:
+                print(f"    {v['text']} : {val(v['value'])} — {v['label']} (jeu {v['dataset_id']})")
     if s.share_out is not None:
         print(f"  part des résidents qui sortent : {_pct(s.share_out)}")
     if s.share_in is not None:
         print(f"  part des places occupées par des non-résidents : {_pct(s.share_in)}")
     for r in top.itertuples():
-        print(f"  {r.direction:8} {r.rang:>2}. {r.name} : {_fmt(r.value)} ({_pct(r.share)})")
+        print(f"  {r.direction:8} {r.rang:>2}. {r.name} : {_fmt(r.value)} ({_pct(r.share)}, {r.univers})")
+    if s.inflow is None:
+        print("  entrants : classement non calculable à partir de ce fichier")
+    if s.outflow is None:
+        print("  sortants : classement non calculable à partir de ce fichier")
     return 0
 
 

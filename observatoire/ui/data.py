@@ -176,6 +176,11 @@ def flow_summary(communes: tuple[str, ...], dataset_id: str) -> flows.Summary:
     return flows.summary(cursor(), list(communes), dataset_id)
 
 
+@_cached(max_entries=128)
+def flow_side_values(communes: tuple[str, ...], combination: dict) -> dict:
+    return flows.side_values(cursor(), list(communes), combination)
+
+
 @_cached(max_entries=256)
 def flow_partners(
     communes: tuple[str, ...], dataset_id: str, level: str, n: int, min_value: float

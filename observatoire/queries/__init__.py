@@ -1,0 +1,1 @@
+"""Read-only queries on the store (plain SQL, parameterised; no Streamlit)."""
