@@ -168,6 +168,55 @@ def cmd_flows(args) -> int:
     return 0
 
 
+def cmd_network(args) -> int:
+    """The network of a perimeter or of several territories: matrix, totals, dominance,
+    dependency, profiles, the coverage of every figure."""
+    from observatoire import store, territories
+    from observatoire.queries import network
+
+    con = store.connect(args.db, read_only=True)
+    members = [territories.resolve(con, t) for t in args.territories]
+    net = network.network(con, members, kind=args.kind, year=args.year, level=args.level)
+    if args.json:
+        _print_json(net.to_dict())
+        return 0
+    ds = net.dataset
+    scope = {"total": "", "zone": f" [reste de la zone : {ds['zone']}]", None: ""}
+
+    def val(v, decimals=0):
+        return "non calculable" if v is None or v != v else _fmt(v, decimals)
+
+    def pct(v):
+        return "non calculable" if v is None or v != v else _pct(v)
+
+    print(f"Réseau de {len(net.units)} territoires — jeu {ds['id']} ({ds['year']}, {ds['nature']})")
+    print(f"  {net.sentence}")
+    print("Flux entre les territoires (origine → destination : valeur, nature, jeu, année)")
+    for r in net.matrix.sort_values("value", ascending=False, na_position="last").itertuples():
+        print(
+            f"  {r.origin_name} → {r.destination_name} : {val(r.value)} ({r.nature}, {r.dataset}, {r.year})"
+        )
+    print("Par territoire")
+    for r in net.per_unit.itertuples():
+        print(
+            f"  {r.name} : sortants {val(r.outflow)}{scope[r.outflow_scope]}, entrants {val(r.inflow)}"
+            f"{scope[r.inflow_scope]}, internes {val(r.internal)}, solde {val(r.balance)}"
+            f"{scope[r.balance_scope]}, autonomie {pct(r.self_containment)}"
+        )
+    print("Flux dominants (Nystuen–Dacey)")
+    for line in network.tree_lines(net.dominance):
+        print(f"  {line}")
+    print("Dépendances (part des actifs résidents de A travaillant en B ; part des emplois de B)")
+    for r in net.dependency.itertuples():
+        flag = " (≥ 15 %)" if r.rule_15 else ""
+        zone = f" travaillant dans la zone ({ds['zone']})" if r.share_residents_scope == "zone" else ""
+        print(
+            f"  {r.origin_name} → {r.destination_name} : {pct(r.share_residents)}{flag} des actifs{zone} ; "
+            f"{pct(r.share_jobs)} des emplois"
+        )
+    return 0
+
+
 def cmd_fiche(args) -> int:
     """Write the fiche territoire (PDF A4 or PPTX 16:9) of a territory or perimeter."""
     from observatoire import fiche, store, territories
@@ -237,6 +286,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--top", type=int, default=10)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_flows)
+    s = sub.add_parser("network", help="réseau d'un périmètre ou de plusieurs territoires")
+    s.add_argument("territories", nargs="+", help="périmètre, ou territoires (code, nom, niveau:code)")
+    s.add_argument("--kind", default="travail", choices=["travail", "residentiel", "etudes"])
+    s.add_argument("--year", type=int)
+    s.add_argument("--level", default="epci", choices=["epci", "commune"])
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_network)
     s = sub.add_parser("fiche", help="fiche territoire en PDF ou PPTX")
     s.add_argument("territory")
     s.add_argument("--format", choices=["pdf", "pptx"], default="pdf")
