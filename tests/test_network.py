@@ -169,3 +169,29 @@ def test_cli_network_text_names_the_dominant_pole(built_db):
     out = _run("network", "perimetre:" + NANTES_SN, "--kind", "residentiel", env_db=built_db)
     assert out.returncode == 0, out.stderr
     assert "Nantes Métropole — pôle dominant" in out.stdout
+
+
+def test_reseau_page_shows_the_matrix_dominance_and_selection(app_db):
+    from tests.test_app import _app, _text
+
+    at = _app(app_db, "pages/reseau.py", territoire="perimetre:" + NANTES_SN, flux="residentiel")
+    assert not at.exception
+    text = _text(at)
+    assert "Nantes Métropole — pôle dominant" in text
+    assert "flux affichés sur 20, soit" in text
+    assert any("Migrations résidentielles internes au département 44" in c.value for c in at.caption)
+    frames = [df.value for df in at.dataframe]
+    assert any("Nantes Métropole" in list(getattr(f, "index", [])) for f in frames)
+
+
+def test_reseau_page_for_chosen_epci_on_isere(app_db):
+    from tests.test_app import _app, _text
+
+    at = _app(app_db, "pages/reseau.py", territoire="epci:" + GRE, flux="travail")
+    at.multiselect(key="_net_epci").set_value([GRE, GRES, VOIR])
+    at.selectbox(key="_net_year").set_value("2017")
+    at.run()
+    assert not at.exception
+    text = _text(at)
+    assert "Grenoble-Alpes-Métropole — pôle dominant" in text
+    assert "6 flux affichés sur 6, soit 100 % du volume" in text
