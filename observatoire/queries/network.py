@@ -10,6 +10,8 @@ not computable from the file (``None`` value). The rules are those of
 Pure functions on a DuckDB connection; parameterised SQL only.
 """
 
+# ruff: noqa: S608 — SQL assembled from fixed fragments of this module only; values are parameters
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -69,7 +71,7 @@ def units_of(
             for r in cur.execute(
                 f"SELECT commune FROM membership WHERE {col[lv]} = ? ORDER BY 1", [code]
             ).fetchall()
-        ]  # noqa: S608
+        ]
         if not coms:
             raise NotFoundError(f"Territoire sans commune : {lv} {code}")
         if level == "commune" and lv != "commune":
@@ -411,10 +413,10 @@ def network(
                 "code": u.code,
                 "name": u.name,
                 "level": u.level,
-                "out": out_v,
-                "out_scope": o_use,
-                "in": in_v,
-                "in_scope": i_use,
+                "outflow": out_v,
+                "outflow_scope": o_use,
+                "inflow": in_v,
+                "inflow_scope": i_use,
                 "internal": internal,
                 "balance": in_v - out_v if b_use else np.nan,
                 "balance_scope": b_use,
@@ -597,8 +599,8 @@ def _dependency(mat: pd.DataFrame, per_unit: pd.DataFrame, tag: dict) -> pd.Data
     rows = []
     for r in mat[mat["origin"] != mat["destination"]].itertuples():
         a, b = pu.loc[r.origin], pu.loc[r.destination]
-        res = a["internal"] + a["out"]
-        jobs = b["internal"] + b["in"]
+        res = a["internal"] + a["outflow"]
+        jobs = b["internal"] + b["inflow"]
         sr = r.value / res if r.covered and pd.notna(res) and res > 0 else np.nan
         sj = r.value / jobs if r.covered and pd.notna(jobs) and jobs > 0 else np.nan
         rows.append(
@@ -609,10 +611,10 @@ def _dependency(mat: pd.DataFrame, per_unit: pd.DataFrame, tag: dict) -> pd.Data
                 "destination_name": r.destination_name,
                 "value": r.value,
                 "share_residents": sr,
-                "share_residents_scope": a["out_scope"] if pd.notna(sr) else None,
+                "share_residents_scope": a["outflow_scope"] if pd.notna(sr) else None,
                 "rule_15": bool(sr >= DEPENDENCY_RULE) if pd.notna(sr) else None,
                 "share_jobs": sj,
-                "share_jobs_scope": b["in_scope"] if pd.notna(sj) else None,
+                "share_jobs_scope": b["inflow_scope"] if pd.notna(sj) else None,
                 **tag,
             }
         )
