@@ -44,8 +44,11 @@ db: $(DB)
 run: $(VENV)/.installed browser-optional $(DB)
 	$(PY) -m observatoire.ui.serve --server.port $(PORT)
 
-## make test: install, then the whole test suite (unit, AppTest, real browser)
+## make test: install, lint (ruff check + format check), then the whole test suite (unit, AppTest,
+## real browser); a lint error fails it before any test runs, and so does "no test collected" (5).
 test: $(VENV)/.installed-dev browser
+	$(VENV)/bin/ruff check observatoire tests app.py pages bench tools
+	$(VENV)/bin/ruff format --check observatoire tests app.py pages bench tools
 	$(PY) -m pytest -q tests
 
 ## make data: regenerate the shipped files of data/ from ../shared/data/raw and the registries

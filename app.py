@@ -32,6 +32,7 @@ pages = [
         "pages/territoires.py", title="Territoires (carte)", icon=":material/map:", url_path="territoires"
     ),
     st.Page("pages/flux.py", title="Flux", icon=":material/sync_alt:", url_path="flux"),
+    st.Page("pages/reseau.py", title="Réseau", icon=":material/hub:", url_path="reseau"),
     st.Page("pages/comparer.py", title="Comparer", icon=":material/compare_arrows:", url_path="comparer"),
     st.Page("pages/perimetres.py", title="Périmètres", icon=":material/select_all:", url_path="perimetres"),
     st.Page(

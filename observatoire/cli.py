@@ -136,6 +136,7 @@ def cmd_flows(args) -> int:
             {
                 "territory": {"level": level, "code": code, "name": name},
                 "summary": s.to_dict(),
+                "best_sides": flows.side_values(con, communes, s.combination) if s.combination else None,
                 "partners": top.to_dict("records"),
                 "median_distance_km_out": flows.median_distance(con, communes, ds),
             }
@@ -143,16 +144,81 @@ def cmd_flows(args) -> int:
         return 0
     print(f"{name} — flux {KIND_FR[s.kind]} {s.year} ({s.nature}) — jeu {ds}")
     print(f"  {s.coverage['sentence']}")
+
+    def val(v):
+        return "non calculable" if v is None else _fmt(v)
+
+    zone = f" (avec le reste de la zone du fichier : {s.zone})" if s.zone else ""
     print(
-        f"  sortants {_fmt(s.outflow)}  entrants {_fmt(s.inflow)}  internes {_fmt(s.internal)}  "
-        f"solde {_fmt(s.net)}"
+        f"  sortants {val(s.outflow)}  entrants {val(s.inflow)}  internes {val(s.internal)}  "
+        f"solde {val(s.net)}{zone}"
     )
+    for k in ("outflow", "inflow", "internal", "net"):
+        if k in s.reasons:
+            print(f"  {s.reasons[k]}")
+    if s.combination:
+        print(f"  Meilleure combinaison (chaque côté de sa source) : {s.combination['sentence']}")
+        for v in flows.side_values(con, communes, s.combination).values():
+            if v is not None:
+                print(f"    {v['text']} : {val(v['value'])} — {v['label']} (jeu {v['dataset_id']})")
     if s.share_out is not None:
         print(f"  part des résidents qui sortent : {_pct(s.share_out)}")
     if s.share_in is not None:
         print(f"  part des places occupées par des non-résidents : {_pct(s.share_in)}")
     for r in top.itertuples():
-        print(f"  {r.direction:8} {r.rang:>2}. {r.name} : {_fmt(r.value)} ({_pct(r.share)})")
+        print(f"  {r.direction:8} {r.rang:>2}. {r.name} : {_fmt(r.value)} ({_pct(r.share)}, {r.univers})")
+    if s.inflow is None:
+        print("  entrants : classement non calculable à partir de ce fichier")
+    if s.outflow is None:
+        print("  sortants : classement non calculable à partir de ce fichier")
+    return 0
+
+
+def cmd_network(args) -> int:
+    """The network of a perimeter or of several territories: matrix, totals, dominance,
+    dependency, profiles, the coverage of every figure."""
+    from observatoire.queries import network, territories
+
+    con = _reader(args)
+    members = [territories.resolve(con, t) for t in args.territories]
+    net = network.network(con, members, kind=args.kind, year=args.year, level=args.level)
+    if args.json:
+        _print_json(net.to_dict())
+        return 0
+    ds = net.dataset
+    scope = {"total": "", "zone": f" [reste de la zone : {ds['zone']}]", None: ""}
+
+    def val(v, decimals=0):
+        return "non calculable" if v is None or v != v else _fmt(v, decimals)
+
+    def pct(v):
+        return "non calculable" if v is None or v != v else _pct(v)
+
+    print(f"Réseau de {len(net.units)} territoires — jeu {ds['id']} ({ds['year']}, {ds['nature']})")
+    print(f"  {net.sentence}")
+    print("Flux entre les territoires (origine → destination : valeur, nature, jeu, année)")
+    for r in net.matrix.sort_values("value", ascending=False, na_position="last").itertuples():
+        print(
+            f"  {r.origin_name} → {r.destination_name} : {val(r.value)} ({r.nature}, {r.dataset}, {r.year})"
+        )
+    print("Par territoire")
+    for r in net.per_unit.itertuples():
+        print(
+            f"  {r.name} : sortants {val(r.outflow)}{scope[r.outflow_scope]}, entrants {val(r.inflow)}"
+            f"{scope[r.inflow_scope]}, internes {val(r.internal)}, solde {val(r.balance)}"
+            f"{scope[r.balance_scope]}, autonomie {pct(r.self_containment)}"
+        )
+    print("Flux dominants (Nystuen–Dacey)")
+    for line in network.tree_lines(net.dominance):
+        print(f"  {line}")
+    print("Dépendances (part des actifs résidents de A travaillant en B ; part des emplois de B)")
+    for r in net.dependency.itertuples():
+        flag = " (≥ 15 %)" if r.rule_15 else ""
+        zone = f" travaillant dans la zone ({ds['zone']})" if r.share_residents_scope == "zone" else ""
+        print(
+            f"  {r.origin_name} → {r.destination_name} : {pct(r.share_residents)}{flag} des actifs{zone} ; "
+            f"{pct(r.share_jobs)} des emplois"
+        )
     return 0
 
 
@@ -226,6 +292,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--top", type=int, default=10)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_flows)
+    s = sub.add_parser("network", help="réseau d'un périmètre ou de plusieurs territoires")
+    s.add_argument("territories", nargs="+", help="périmètre, ou territoires (code, nom, niveau:code)")
+    s.add_argument("--kind", default="travail", choices=["travail", "residentiel", "etudes"])
+    s.add_argument("--year", type=int)
+    s.add_argument("--level", default="epci", choices=["epci", "commune"])
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_network)
     s = sub.add_parser("fiche", help="fiche territoire en PDF ou PPTX")
     s.add_argument("territory")
     s.add_argument("--format", choices=["pdf", "pptx"], default="pdf")

@@ -98,7 +98,10 @@ for kind in vocab.KIND_FR:
                 "Part des places occupées par des non-résidents (%)": None
                 if s.share_in is None
                 else round(100 * s.share_in, 1),
-                "Solde (entrants − sortants)": round(s.net),
+                "Solde (entrants − sortants)": None if s.net is None else round(s.net),
+                "Solde calculé sur": {"total": "toute la France", "zone": f"zone du fichier : {s.zone}"}.get(
+                    s.net_scope, "non calculable à partir de ce fichier"
+                ),
                 "Couverture": s.coverage["sentence"],
             }
         )

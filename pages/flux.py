@@ -64,11 +64,43 @@ cov = s.coverage
 box = st.warning if estimated or "partiel" in (cov["outflow"], cov["inflow"]) else st.info
 box(cov["sentence"])  # for estimates it opens with « Flux ESTIMÉS par un modèle, non observés »
 
+zone_txt = f" — avec le reste de la zone du fichier : {s.zone}" if s.zone else ""
+
+
+def _metric(col, label: str, value, scope) -> None:
+    if value is None:
+        col.metric(label, "non calculable", help="Ce fichier ne couvre pas ce côté des flux.")
+    else:
+        col.metric(label + (zone_txt if scope == "zone" else ""), widgets.fmt(value))
+
+
 k1, k2, k3, k4 = st.columns(4)
-k1.metric("Sortants" + (" (partiel)" if cov["outflow"] == "partiel" else ""), widgets.fmt(s.outflow))
-k2.metric("Entrants" + (" (partiel)" if cov["inflow"] == "partiel" else ""), widgets.fmt(s.inflow))
-k3.metric("Internes", widgets.fmt(s.internal))
-k4.metric("Solde (entrants − sortants)", widgets.fmt(s.net))
+_metric(k1, "Sortants", s.outflow, s.outflow_scope)
+_metric(k2, "Entrants", s.inflow, s.inflow_scope)
+_metric(k3, "Internes", s.internal, "total")
+_metric(k4, "Solde (entrants − sortants)", s.net, s.net_scope)
+missing = [s.reasons[k] for k in ("outflow", "inflow", "internal", "net") if k in s.reasons]
+if missing:
+    st.warning(" ".join(missing))
+if s.combination:
+    values = data.flow_side_values(communes, s.combination)
+    bits = []
+    for v in values.values():
+        if v is None:
+            continue
+        bits.append(
+            f"{v['text']} : **{widgets.fmt(v['value'])}** ({v['label']})"
+            if v["value"] is not None
+            else v["text"]
+        )
+    st.markdown(
+        f"**Meilleure combinaison disponible, chaque côté de sa propre source** — {s.combination['sentence']}"
+    )
+    st.markdown("\n".join(f"- {b}" for b in bits))
+    st.caption(
+        "Les côtés viennent de fichiers différents (année, nature) : ils ne se soustraient pas, "
+        "aucun solde n'en est tiré."
+    )
 share_bits = []
 if s.share_out is not None:
     share_bits.append(
@@ -97,7 +129,7 @@ deck = views.deck(
     lines,
     estimated=estimated,
     territory_point=terr_point,
-    totals={"sortants": s.outflow, "entrants": s.inflow},
+    totals={k: v for k, v in {"sortants": s.outflow, "entrants": s.inflow}.items() if v is not None},
     outlines=outlines,
 )
 
@@ -115,22 +147,37 @@ with right:
     widgets.fiche_buttons(level, code, "fiche_flux")
     widgets.chart(
         views.chart(
-            "balance", s.outflow, s.inflow, s.internal, f"Bilan des flux {s.year}", source, coverage=cov
+            "balance",
+            s.outflow,
+            s.inflow,
+            s.internal,
+            f"Bilan des flux {s.year}" + zone_txt,
+            source,
+            coverage=cov,
         ),
         key="ch_balance",
     )
 
 t1, t2 = st.columns(2)
+for col, direction, side in ((t1, "sortant", "outflow"), (t2, "entrant", "inflow")):
+    if side in s.reasons:
+        col.info(
+            ("Destinations" if direction == "sortant" else "Origines")
+            + " : classement et parts non calculables à partir de ce fichier, qui ne couvre pas "
+            "tous les partenaires de ce côté."
+        )
 with t1:
     if not top[top.direction == "sortant"].empty:
         widgets.chart(
-            views.chart("top_partners", top, "sortant", f"Principales destinations ({s.year})", source),
+            views.chart(
+                "top_partners", top, "sortant", f"Principales destinations{zone_txt} ({s.year})", source
+            ),
             key="ch_out",
         )
 with t2:
     if not top[top.direction == "entrant"].empty:
         widgets.chart(
-            views.chart("top_partners", top, "entrant", f"Principales origines ({s.year})", source),
+            views.chart("top_partners", top, "entrant", f"Principales origines{zone_txt} ({s.year})", source),
             key="ch_in",
         )
 with st.expander("Tableau des partenaires"):
@@ -143,6 +190,7 @@ with st.expander("Tableau des partenaires"):
                 "name": "Partenaire",
                 "value": "Personnes",
                 "share": "Part du sens",
+                "univers": "Partenaires couverts",
             }
         ),
         f"partenaires_{code}_{kind}_{s.year}",

@@ -6,6 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (CI and here): a failure is reproducible,
+# and a green run means the same cases passed.
+settings.register_profile("observatoire", derandomize=True, print_blob=True)
+settings.load_profile("observatoire")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -23,15 +29,20 @@ def built_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_db(built_db, tmp_path_factory) -> Path:
-    """A copy of the store for the in-process app (AppTest): the app opens it read-write,
-    which DuckDB does not allow beside the read-only connections of the other tests."""
+def _app_store(built_db, tmp_path_factory) -> Path:
     import shutil
 
     db = tmp_path_factory.mktemp("appstore") / "observatoire.duckdb"
     shutil.copy(built_db, db)
-    os.environ["OBSERVATOIRE_DB"] = str(db)
     return db
+
+
+@pytest.fixture()
+def app_db(_app_store, monkeypatch) -> Path:
+    """A copy of the store for the in-process app (AppTest), shared by the AppTests of the
+    session; ``$OBSERVATOIRE_DB`` points at it for the test only (never for the whole session)."""
+    monkeypatch.setenv("OBSERVATOIRE_DB", str(_app_store))
+    return _app_store
 
 
 @pytest.fixture(scope="session")

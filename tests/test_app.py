@@ -95,10 +95,22 @@ def test_flux_page_shows_totals_partners_and_partial_coverage(app_db):
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Internes"] == "161\u202f300"
-    assert "Entrants (partiel)" in metrics
+    assert metrics["Entrants"] == "non calculable"
     warnings = " ".join(w.value for w in at.warning)
     assert "entrants partiels" in warnings
     assert any("Insee, RP 2019" in c.value for c in at.caption)
+
+
+def test_flux_page_shows_no_partial_balance_for_grenoble_2022(app_db):
+    at = _app(app_db, "pages/flux.py", territoire="epci:200040715", flux="travail", annee="2022")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Solde (entrants − sortants)"] == "non calculable"
+    assert metrics["Entrants"] == "non calculable"
+    text = _text(at) + " ".join(w.value for w in at.warning) + " ".join(i.value for i in at.info)
+    assert "Solde non calculable à partir de ce fichier" in text
+    assert "sortants 2022 observés · entrants 2018 estimés" in text
+    assert "Origines : classement et parts non calculables" in text
 
 
 def test_flux_page_falls_back_to_estimates_and_says_so(app_db):

@@ -36,28 +36,37 @@ def hand(tmp_path_factory, built_db):
     frame["mode"] = pd.Series([None] * len(frame), dtype="string")
     frame["csp"] = pd.Series([None] * len(frame), dtype="string")
     frame["abroad"] = frame["destination"] == "99134"
-    scope = flow_import.Scope([("departement", "29")], [("all", "metro")], "test : départ du Finistère")
-    ds = flow_import.FlowDataset(
-        id="test-29", kind="travail", year=2020, label="test", producer="test", frame=frame, scope=scope
-    )
+    partial = flow_import.Scope([("departement", "29")], [("all", "metro")], "test : départ du Finistère")
+    whole = flow_import.Scope([("all", "metro")], [("all", "metro")], "test : toute la France")
     with store.transaction(con):
-        flow_import.write(con, ds)
+        for ds_id, scope in (("test-29", partial), ("test-all", whole)):
+            ds = flow_import.FlowDataset(
+                id=ds_id, kind="travail", year=2020, label="test", producer="test", frame=frame, scope=scope
+            )
+            flow_import.write(con, ds)
     yield con
     con.close()
 
 
 def test_summary_separates_out_in_internal_and_abroad(hand):
-    s = flows.summary(hand, flows.communes_of(hand, "epci", BREST), "test-29")
+    s = flows.summary(hand, flows.communes_of(hand, "epci", BREST), "test-all")
     assert (s.outflow, s.inflow, s.internal, s.abroad_out) == (42.0, 60.0, 150.0, 2.0)
     assert s.net == 18.0
     assert s.share_out == pytest.approx(42 / 192)
-    # inflow only observed from the Finistère: not complete, so no share is given
-    assert s.coverage["inflow"] == "partiel" and s.share_in is None
-    assert s.coverage["outflow"] == "complet"
+    assert s.share_in == pytest.approx(60 / 210)
+
+
+def test_summary_gives_no_inflow_from_a_file_covering_only_some_origins(hand):
+    s = flows.summary(hand, flows.communes_of(hand, "epci", BREST), "test-29")
+    # inflow only observed from the Finistère: neither the inflow, nor the balance, nor a share
+    assert s.coverage["inflow"] == "partiel"
+    assert (s.inflow, s.net, s.share_in) == (None, None, None)
+    assert "non calculable" in s.reasons["net"]
+    assert (s.outflow, s.internal) == (42.0, 150.0)
 
 
 def test_partners_are_ranked_by_volume_per_direction(hand):
-    top = flows.partners(hand, flows.communes_of(hand, "epci", BREST), "test-29", level="epci")
+    top = flows.partners(hand, flows.communes_of(hand, "epci", BREST), "test-all", level="epci")
     out = top[top.direction == "sortant"]
     assert list(out["value"]) == [30.0, 10.0, 2.0]
     assert out.iloc[2]["name"] == "Étranger"
@@ -65,13 +74,24 @@ def test_partners_are_ranked_by_volume_per_direction(hand):
     assert list(top[top.direction == "entrant"]["value"]) == [60.0]
 
 
+def test_partners_leave_out_a_direction_the_file_covers_partly(hand):
+    top = flows.partners(hand, flows.communes_of(hand, "epci", BREST), "test-29", level="epci")
+    assert set(top["direction"]) == {"sortant"}
+
+
+def test_partner_shares_are_of_the_whole_direction_even_above_a_threshold(hand):
+    top = flows.partners(hand, flows.communes_of(hand, "epci", BREST), "test-all", min_value=20)
+    out = top[top.direction == "sortant"]
+    assert list(out["value"]) == [30.0] and out["share"].iloc[0] == pytest.approx(30 / 42)
+
+
 def test_commune_level_turns_intra_epci_flows_into_partners(hand):
-    top = flows.partners(hand, [BREST_C], "test-29", level="commune")
+    top = flows.partners(hand, [BREST_C], "test-all", level="commune")
     assert set(top[top.direction == "entrant"]["code"]) == {GUIPAVAS, LANDERNEAU}
 
 
 def test_distance_profile_puts_stayers_under_one_km(hand):
-    prof = flows.distance_profile(hand, [BREST_C], "test-29")
+    prof = flows.distance_profile(hand, [BREST_C], "test-all")
     inside = prof[(prof.direction == "interne") & (prof.value > 0)]
     assert list(inside["bande"]) == ["0–1 km"] and inside["value"].sum() == 100.0
 
@@ -101,6 +121,8 @@ def test_isere_flows_are_internal_only(con):
     s = flows.summary(con, ["38185"], "mobpro-isere-2017")
     assert round(s.internal, 1) == 37_886.5
     assert s.coverage["outflow"] == "partiel" and s.share_out is None
+    # both sides are known with the rest of the Isère: a balance within the zone, said so
+    assert s.zone == "Isère" and s.net_scope == "zone" and s.outflow_scope == "zone"
 
 
 def test_estimated_flows_are_a_fallback_and_say_so(con):

@@ -21,7 +21,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from observatoire import catalogue  # noqa: E402
+from observatoire.edits import catalogue  # noqa: E402
 
 CATALOGUE = ROOT / "data" / "catalogue"
 DEFAULT_ADDITIONS = ROOT.parent / "shared" / "data" / "catalogue-additions"

@@ -263,11 +263,6 @@ def record_datasets(con: duckdb.DuckDBPyConnection, data: Path, manifest: dict) 
     con.unregister("map_df")
 
 
-# Extra build steps registered by other layers (flows, catalogue, perimeters): each is
-# ``step(con, data_dir)`` run inside the build transaction, in order.
-EXTRA_STEPS: list = []
-
-
 def run(db: Path | None = None, data: Path | None = None) -> dict:
     """Build the store; returns timings and counts. Raises SourceFileError on bad input."""
     db = Path(db or config.db_path())
@@ -309,4 +304,4 @@ def _steps() -> list:
     from observatoire.build import flow_sources
     from observatoire.edits import catalogue, perimeters
 
-    return [flow_sources.load, perimeters.load_shipped, catalogue.load_shipped, *EXTRA_STEPS]
+    return [flow_sources.load, perimeters.load_shipped, catalogue.load_shipped]

@@ -1,1 +1,2 @@
-"""Read-only queries of the store (parameterised SQL, one connection passed in)."""
+"""Read-only questions to the store: parameterised SQL on a connection passed in, answers as
+DataFrames or dataclasses; no Streamlit, no writes."""

@@ -8,13 +8,14 @@ says which one and whether it is observed or estimated.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import duckdb
 import pandas as pd
 
 from observatoire import store
 from observatoire.errors import NotFoundError
+from observatoire.queries import coverage as qcov
 
 UNIT = {
     "commune": "{m}.commune",
@@ -63,19 +64,6 @@ def _with_territory(con, communes: list[str]) -> duckdb.DuckDBPyConnection:
     return cur
 
 
-SCOPE_SQL = """
-    SELECT count(*) AS n, count(*) FILTER (WHERE covered) AS covered FROM (
-        SELECT t.commune, EXISTS (
-            SELECT 1 FROM flow_scope s WHERE s.dataset_id = ? AND s.side = ? AND (
-                s.scope_level = 'all'
-                OR (s.scope_level = 'commune' AND s.scope_code = m.commune)
-                OR (s.scope_level = 'epci' AND s.scope_code = m.epci)
-                OR (s.scope_level = 'departement' AND s.scope_code = m.dep)
-                OR (s.scope_level = 'region' AND s.scope_code = m.reg))) AS covered
-        FROM tcom t JOIN membership m ON m.commune = t.commune)
-"""
-
-
 @dataclass
 class Coverage:
     """What a dataset tells about a territory, side by side, in words."""
@@ -86,6 +74,9 @@ class Coverage:
     internal: str
     note: str  # the dataset's own coverage note
     sentence: str  # plain French for the page
+    zone: str | None = None  # closed zone of the file containing the territory (sides within it)
+    usable: dict | None = None  # side -> 'total' / 'zone' / None (see queries.coverage)
+    balance: str | None = None  # 'total' / 'zone' / None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -93,54 +84,27 @@ class Coverage:
 
 def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
     """Is each side of the answer complete, partial or absent for this territory?"""
-    cur = _with_territory(con, communes)
-    meta = cur.execute("SELECT nature, coverage_note FROM flow_dataset WHERE id = ?", [dataset_id]).fetchone()
-    if meta is None:
-        raise NotFoundError(f"Jeu de flux inconnu : {dataset_id}")
-    nature, note = meta
-    n, in_origin = cur.execute(SCOPE_SQL, [dataset_id, "origin"]).fetchone()
-    _, in_dest = cur.execute(SCOPE_SQL, [dataset_id, "destination"]).fetchone()
-    all_dest = (
-        cur.execute(
-            "SELECT count(*) FROM flow_scope WHERE dataset_id = ? AND side = "
-            "'destination' AND scope_level = 'all'",
-            [dataset_id],
-        ).fetchone()[0]
-        > 0
-    )
-    all_origin = (
-        cur.execute(
-            "SELECT count(*) FROM flow_scope WHERE dataset_id = ? AND side = "
-            "'origin' AND scope_level = 'all'",
-            [dataset_id],
-        ).fetchone()[0]
-        > 0
-    )
-
-    def side(in_scope: int, other_all: bool) -> str:
-        if in_scope == 0:
-            return "absent"
-        return "complet" if in_scope == n and other_all else "partiel"
-
-    out_s, in_s = side(in_origin, all_dest), side(in_dest, all_origin)
-    if in_origin == n and in_dest == n:
-        internal = "complet"
-    elif in_origin == 0 or in_dest == 0:
-        internal = "absent"
-    else:
-        internal = "partiel"
+    tc = qcov.territory(con, communes, dataset_id)
+    nature, note = tc.nature, tc.note
+    out_s, in_s, internal = tc.outflow, tc.inflow, tc.internal
+    usable = {s: tc.usable(s) for s in qcov.SIDES}
+    extra = {"zone": tc.zone, "usable": usable, "balance": tc.balance()}
     words = {"complet": "complets", "partiel": "partiels", "absent": "non couverts"}
     if nature == "estimé":
         sentence = (
             f"Flux ESTIMÉS par un modèle, non observés : ordres de grandeur à confronter aux "
             f"données observées. {note[:1].upper()}{note[1:]}."
         )
-        return Coverage(nature, out_s, in_s, internal, note, sentence)
-    sentence = (
-        f"Flux {'estimés (modèle)' if nature == 'estimé' else 'observés'} : sortants "
-        f"{words[out_s]}, entrants {words[in_s]}, internes {words[internal]}. {note[:1].upper()}{note[1:]}."
-    )
-    return Coverage(nature, out_s, in_s, internal, note, sentence)
+        return Coverage(nature, out_s, in_s, internal, note, sentence, **extra)
+    if tc.zone:
+        sides = (
+            f"sortants et entrants connus seulement avec le reste de la zone du fichier "
+            f"({tc.zone}), internes {words[internal]}"
+        )
+    else:
+        sides = f"sortants {words[out_s]}, entrants {words[in_s]}, internes {words[internal]}"
+    sentence = f"Flux observés : {sides}. {note[:1].upper()}{note[1:]}."
+    return Coverage(nature, out_s, in_s, internal, note, sentence, **extra)
 
 
 def pick_dataset(
@@ -194,25 +158,38 @@ def _territory_flows(cur, dataset_id: str, level: str) -> str:
 
 @dataclass
 class Summary:
+    """A territory's flows in one dataset. A side the dataset does not cover is ``None`` (never
+    a partial sum shown as a total); ``*_scope`` says whether a figure is over all France
+    (``'total'``) or within the file's closed zone (``'zone'``, e.g. « avec le reste de
+    l'Isère »); ``reasons`` says in French why a figure is missing; ``combination`` gives, for
+    each side, the most recent dataset that covers it (see :func:`queries.coverage.best_sides`)."""
+
     dataset_id: str
     kind: str
     year: int
     nature: str
-    outflow: float
-    inflow: float
-    internal: float
-    net: float
-    abroad_out: float
+    outflow: float | None
+    inflow: float | None
+    internal: float | None
+    net: float | None  # entrants − sortants, only over the same, covered partners
+    abroad_out: float | None
     share_out: float | None  # residents leaving / all residents in the flows
     share_in: float | None  # places (jobs, seats) held by people from outside
     coverage: dict
+    outflow_scope: str | None = None
+    inflow_scope: str | None = None
+    net_scope: str | None = None
+    zone: str | None = None
+    reasons: dict = field(default_factory=dict)
+    combination: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def summary(con, communes: list[str], dataset_id: str) -> Summary:
-    """Totals for a territory: out, in, internal, net balance, intensity shares."""
+def summary(con, communes: list[str], dataset_id: str, combine: bool = True) -> Summary:
+    """Totals for a territory: out, in, internal, net balance, intensity shares — each only
+    where the dataset covers every term of it."""
     cur = _with_territory(con, communes)
     meta = cur.execute("SELECT kind, year, nature FROM flow_dataset WHERE id = ?", [dataset_id]).fetchone()
     if meta is None:
@@ -228,23 +205,76 @@ def summary(con, communes: list[str], dataset_id: str) -> Summary:
     ).fetchone()
     out, inn, internal, abroad = (float(x) for x in row)
     cov = coverage(con, communes, dataset_id)
-    # Shares only where the side is completely observed (else they would be biased).
-    share_out = out / (out + internal) if cov.outflow == "complet" and (out + internal) > 0 else None
-    share_in = inn / (inn + internal) if cov.inflow == "complet" and (inn + internal) > 0 else None
+    tc = qcov.territory(con, communes, dataset_id)
+    o_use, i_use, n_use = tc.usable("outflow"), tc.usable("inflow"), tc.balance()
+    reasons = {}
+    for side in qcov.SIDES:
+        if tc.usable(side) is None:
+            reasons[side] = tc.reason(side)
+    if n_use is None:
+        reasons["net"] = tc.reason("balance")
+    # Shares only where both terms are completely covered (else they would be biased).
+    share_out = out / (out + internal) if tc.share_out() and (out + internal) > 0 else None
+    share_in = inn / (inn + internal) if tc.share_in() and (inn + internal) > 0 else None
+    if share_out is None:
+        reasons["share_out"] = "Part des résidents qui sortent non calculable à partir de ce fichier."
+    if share_in is None:
+        reasons["share_in"] = (
+            "Part des places occupées par des non-résidents non calculable à partir de ce fichier."
+        )
+    combo = None
+    if combine and (reasons.get("outflow") or reasons.get("inflow") or reasons.get("internal")):
+        combo = qcov.best_sides(con, communes, meta[0]).to_dict()
     return Summary(
         dataset_id,
         meta[0],
         meta[1],
         meta[2],
-        out,
-        inn,
-        internal,
-        inn - out,
-        abroad,
+        out if o_use else None,
+        inn if i_use else None,
+        internal if tc.usable("internal") else None,
+        inn - out if n_use else None,
+        abroad if o_use == "total" else None,
         share_out,
         share_in,
         cov.to_dict(),
+        outflow_scope=o_use,
+        inflow_scope=i_use,
+        net_scope=n_use,
+        zone=tc.zone,
+        reasons=reasons,
+        combination=combo,
     )
+
+
+def side_values(con, communes: list[str], combination: dict) -> dict:
+    """The value of each side from the dataset the combination chose for it:
+    ``{side: {"value", "dataset_id", "year", "nature", "text"}}`` (``None`` when no dataset)."""
+    out = {}
+    cache: dict[str, Summary] = {}
+    for side, src in (combination or {}).get("sides", {}).items():
+        if src is None:
+            out[side] = None
+            continue
+        ds = src["dataset_id"]
+        if ds not in cache:
+            cache[ds] = summary(con, communes, ds, combine=False)
+        out[side] = {**src, "value": getattr(cache[ds], side)}
+    return out
+
+
+def usable_directions(con, communes: list[str], dataset_id: str) -> dict[str, str]:
+    """The directions (sortant / entrant / interne) this dataset covers wholly for the
+    territory, each with the partners it is over (« toute la France », « zone : Isère »)."""
+    tc = qcov.territory(con, communes, dataset_id)
+    out = {}
+    for side, direction in (("outflow", "sortant"), ("inflow", "entrant"), ("internal", "interne")):
+        u = tc.usable(side)
+        if u == "total":
+            out[direction] = "toute la France" if side != "internal" else "territoire"
+        elif u == "zone":
+            out[direction] = f"zone du fichier : {tc.zone}"
+    return out
 
 
 def partners(
@@ -252,8 +282,13 @@ def partners(
 ) -> pd.DataFrame:
     """Top ``n`` partners both ways: ``direction`` (sortant/entrant), partner code and name,
     value and share of the direction's total. Partners are units of ``level`` (flows inside
-    the territory excluded); places abroad are grouped as ``ETRANGER``."""
+    the territory excluded); places abroad are grouped as ``ETRANGER``. A direction the
+    dataset does not cover wholly is left out (its ranks and shares would mislead); shares are
+    of the whole direction (before ``min_value``); ``univers`` says who the partners can be."""
     cur = _with_territory(con, communes)
+    allowed = usable_directions(con, communes, dataset_id)
+    dirs = [d for d in ("sortant", "entrant") if d in allowed] or [""]
+    scope = {d: allowed.get(d, "") for d in ("sortant", "entrant")}
     df = cur.execute(
         f"""
         WITH t AS ({_territory_flows(cur, dataset_id, level)}),
@@ -262,16 +297,18 @@ def partners(
             WHERE o_in AND NOT d_in GROUP BY ALL
             UNION ALL
             SELECT 'entrant', o_unit, sum(value) FROM t WHERE d_in AND NOT o_in GROUP BY ALL),
-        r AS (SELECT *, value / sum(value) OVER (PARTITION BY direction) AS share,
-                     row_number() OVER (PARTITION BY direction ORDER BY value DESC) AS rang
-              FROM d WHERE value >= $min)
+        r AS (SELECT * FROM (
+                SELECT *, value / sum(value) OVER (PARTITION BY direction) AS share,
+                       row_number() OVER (PARTITION BY direction ORDER BY value DESC) AS rang
+                FROM d WHERE direction IN (SELECT unnest($dirs))) WHERE value >= $min)
         SELECT r.direction, r.rang, r.code,
                coalesce(tt.name, CASE WHEN r.code = '{ABROAD}' THEN 'Étranger' ELSE r.code END) AS name,
                r.value, r.share
         FROM r LEFT JOIN territory tt ON tt.level = $level AND tt.code = r.code
         WHERE r.rang <= $n ORDER BY r.direction DESC, r.rang""",
-        {"ds": dataset_id, "min": min_value, "level": level, "n": n},
+        {"ds": dataset_id, "min": min_value, "level": level, "n": n, "dirs": dirs},
     ).df()
+    df["univers"] = df["direction"].map(lambda d: scope[d])
     return df
 
 
@@ -297,6 +334,7 @@ def distance_profile(con, communes: list[str], dataset_id: str) -> pd.DataFrame:
         SELECT direction, km, value FROM g""",
         {"ds": dataset_id},
     ).df()
+    df = df[df["direction"].isin(list(usable_directions(con, communes, dataset_id)))]
     if df.empty:
         return pd.DataFrame(columns=["direction", "bande", "value", "share"])
     df["bande"] = pd.cut(df["km"], DISTANCE_BINS, right=False, labels=labels)
@@ -321,33 +359,35 @@ def median_distance(con, communes: list[str], dataset_id: str, direction: str = 
         {"ds": dataset_id},
     ).df()
     df = df[df["direction"] == direction].sort_values("km")
-    if df.empty:
+    if df.empty or direction not in usable_directions(con, communes, dataset_id):
         return None
     cum = df["value"].cumsum()
     return float(df.loc[cum >= cum.iloc[-1] / 2, "km"].iloc[0])
 
 
 def evolution(con, communes: list[str], kind: str, nature: str = "observé") -> pd.DataFrame:
-    """Summary per year for every year where a dataset of this kind covers the territory
-    (the same coverage family, so the years compare)."""
+    """Summary per year for every year where a dataset of this kind covers the territory.
+    A term is given only where that year's dataset covers it (else ``NaN``), and only the
+    years whose coverage is the same as the latest one's are kept, so the years compare."""
     rows = []
     for ds_id, year in con.execute(
         "SELECT id, year FROM flow_dataset WHERE kind = ? AND nature = ? ORDER BY year", [kind, nature]
     ).fetchall():
-        cov = coverage(con, communes, ds_id)
-        if cov.outflow == "absent" and cov.inflow == "absent":
+        s = summary(con, communes, ds_id, combine=False)
+        if s.outflow is None and s.inflow is None and s.internal is None:
             continue
-        s = summary(con, communes, ds_id)
+        nan = float("nan")
         rows.append(
             {
                 "year": year,
                 "dataset_id": ds_id,
-                "sortants": s.outflow,
-                "entrants": s.inflow,
-                "internes": s.internal,
-                "solde": s.net,
-                "sortants_couverture": cov.outflow,
-                "entrants_couverture": cov.inflow,
+                "sortants": nan if s.outflow is None else s.outflow,
+                "entrants": nan if s.inflow is None else s.inflow,
+                "internes": nan if s.internal is None else s.internal,
+                "solde": nan if s.net is None else s.net,
+                "sortants_couverture": s.outflow_scope or "non couvert",
+                "entrants_couverture": s.inflow_scope or "non couvert",
+                "zone": s.zone or "",
             }
         )
     df = pd.DataFrame(rows)
@@ -355,10 +395,12 @@ def evolution(con, communes: list[str], kind: str, nature: str = "observé") -> 
         return df
     # Only years observed with the same coverage as the latest one compare.
     last = df.iloc[-1]
-    same = (df["sortants_couverture"] == last["sortants_couverture"]) & (
-        df["entrants_couverture"] == last["entrants_couverture"]
+    same = (
+        (df["sortants_couverture"] == last["sortants_couverture"])
+        & (df["entrants_couverture"] == last["entrants_couverture"])
+        & (df["zone"] == last["zone"])
     )
-    return df[same].reset_index(drop=True)
+    return df[same].drop(columns="zone").reset_index(drop=True)
 
 
 def matrix(con, dataset_id: str, level: str = "epci") -> pd.DataFrame:
@@ -380,8 +422,10 @@ def flow_lines(
     con, communes: list[str], dataset_id: str, level: str = "commune", n: int = 30, min_value: float = 0.0
 ) -> pd.DataFrame:
     """Top ``n`` flows touching the territory between units of ``level`` (internal links
-    between different units included), with the points of both ends, for a flow map."""
+    between different units included), with the points of both ends, for a flow map. Only
+    the directions the dataset covers wholly (see :func:`usable_directions`)."""
     cur = _with_territory(con, communes)
+    dirs = list(usable_directions(con, communes, dataset_id)) or [""]
     return cur.execute(
         f"""
         WITH t AS ({_territory_flows(cur, dataset_id, level)}),
@@ -389,11 +433,11 @@ def flow_lines(
                      CASE WHEN bool_and(o_in) AND bool_and(d_in) THEN 'interne'
                           WHEN bool_and(o_in) THEN 'sortant' ELSE 'entrant' END AS direction
               FROM t WHERE o_unit <> d_unit AND o_unit <> '{ABROAD}' AND d_unit <> '{ABROAD}'
-              GROUP BY ALL HAVING sum(value) >= $min)
+              GROUP BY ALL HAVING sum(value) >= $min AND direction IN (SELECT unnest($dirs)))
         SELECT g.*, a.name AS o_name, b.name AS d_name, a.lon AS o_lon, a.lat AS o_lat,
                b.lon AS d_lon, b.lat AS d_lat
         FROM g JOIN territory a ON a.level = $level AND a.code = g.o_unit
                JOIN territory b ON b.level = $level AND b.code = g.d_unit
         ORDER BY value DESC LIMIT $n""",
-        {"ds": dataset_id, "min": min_value, "level": level, "n": n},
+        {"ds": dataset_id, "min": min_value, "level": level, "n": n, "dirs": dirs},
     ).df()

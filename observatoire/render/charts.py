@@ -67,17 +67,26 @@ def balance(
 ) -> go.Figure:
     """Bars: leaving, entering, internal — partial sides marked in their label."""
     cov = coverage or {}
-    names = []
-    for key, label in (("outflow", "Sortants"), ("inflow", "Entrants"), ("internal", "Internes")):
-        flag = cov.get(key)
-        names.append(label + (" (partiel)" if flag == "partiel" else ""))
-    vals = [outflow, inflow, internal]
+    usable = cov.get("usable") or {}
+    names, vals, colours = [], [], []
+    for key, label, v, colour in (
+        ("outflow", "Sortants", outflow, OUT_COLOUR),
+        ("inflow", "Entrants", inflow, IN_COLOUR),
+        ("internal", "Internes", internal, INT_COLOUR),
+    ):
+        if v is None:  # a side the file does not cover: no bar, said in the label
+            names.append(label + " (non calculable)")
+            vals.append(0)
+        else:
+            names.append(label + (" (zone du fichier)" if usable.get(key) == "zone" else ""))
+            vals.append(v)
+        colours.append(colour)
     fig = go.Figure(
         go.Bar(
             x=names,
             y=vals,
-            marker_color=[OUT_COLOUR, IN_COLOUR, INT_COLOUR],
-            text=[_fr_number(v) for v in vals],
+            marker_color=colours,
+            text=[_fr_number(v) if "non calculable" not in n else "—" for n, v in zip(names, vals)],
             textposition="outside",
         )
     )
@@ -110,6 +119,8 @@ def evolution(df: pd.DataFrame, title: str, source: str) -> go.Figure:
     """Leaving / entering / internal by year."""
     fig = go.Figure()
     for col, key in (("sortants", "sortant"), ("entrants", "entrant"), ("internes", "interne")):
+        if col not in df or df[col].isna().all():
+            continue  # a side no year covers: not drawn
         fig.add_scatter(
             x=df["year"].astype(str),
             y=df[col],

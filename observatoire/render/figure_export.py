@@ -10,12 +10,14 @@ from observatoire.errors import ObservatoireError
 
 
 def _browser() -> None:
+    """Point kaleido at Debian's Chromium (kaleido reads ``BROWSER_PATH``), on first use only:
+    nothing is written to the environment at import."""
     if "BROWSER_PATH" not in os.environ:
         path = shutil.which("chromium") or (
             "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
         )
         if path:
-            os.environ["BROWSER_PATH"] = path
+            os.environ["BROWSER_PATH"] = path  # kaleido's own setting, not the observatory's
 
 
 def figure_bytes(fig, fmt: str = "png", width: int = 1200, scale: float = 2.0) -> bytes:

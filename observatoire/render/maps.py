@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import weakref
 
 import numpy as np
 import pandas as pd
@@ -17,19 +16,18 @@ class Deck(pdk.Deck):
     """A pydeck Deck serialised compactly: pydeck pretty-prints (indent=2, sorted keys),
     which makes the France-wide EPCI map five times heavier on the wire."""
 
+    # A slot, not an attribute: pydeck serialises every entry of the instance's __dict__.
+    __slots__ = ("_compact_json",)
+
     def to_json(self) -> str:
         """Compact JSON, computed once per deck (cached decks are sent on every rerun)."""
         from pydeck.bindings.json_tools import default_serialize
 
-        cached = _JSON.get(self)
-        if cached is None:
-            cached = json.dumps(self, default=default_serialize, separators=(",", ":"))
-            _JSON[self] = cached
-        return cached
-
-
-# Kept outside the instance: pydeck serialises every attribute of a Deck.
-_JSON: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        try:
+            return self._compact_json
+        except AttributeError:
+            self._compact_json = json.dumps(self, default=default_serialize, separators=(",", ":"))
+            return self._compact_json
 
 
 def parse_geometries(geoms: pd.DataFrame) -> pd.DataFrame:

@@ -329,21 +329,6 @@ CATALOGUE: list[Indicator] = [
 
 BY_ID = {i.id: i for i in CATALOGUE}
 
-# Indicators shown first in a profile, in this order.
-KEY_FIGURES = [
-    "P18_POP",
-    "AREA_KM2",
-    "DENSITE",
-    "EVOL_POP_1318",
-    "P18_EMPLT",
-    "CONC_EMPLOI",
-    "TX_CHOMAGE",
-    "MED19",
-    "TP6019",
-    "TX_VACANCE",
-    "PART_RSEC",
-]
-
 
 def check_catalogue(catalogue: list[Indicator] = CATALOGUE) -> list[str]:
     """Problems in the catalogue (empty when sound): ratios must use sum indicators, etc."""

@@ -1,4 +1,5 @@
-"""The one write path of the store: copy-on-write generations.
+"""The file path of the store's writes: copy-on-write generations (reached through
+:meth:`observatoire.store.database.Database.write`; PostgreSQL edits take the other path).
 
 Readers (every app process, every replica, the CLI) open the *published* file read-only. A
 write (flow import, catalogue edit, perimeter) goes through :func:`write`, which

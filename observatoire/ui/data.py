@@ -1,4 +1,5 @@
-"""Cached access to the store for the pages (the only place pages get data from)."""
+"""Cached reads of the store for the pages (writes are in observatoire.ui.actions), keyed by the
+store generation they were computed from."""
 
 from __future__ import annotations
 
@@ -168,6 +169,11 @@ def pick_flow_dataset(
 @_cached(max_entries=256)
 def flow_summary(communes: tuple[str, ...], dataset_id: str) -> flows.Summary:
     return flows.summary(cursor(), list(communes), dataset_id)
+
+
+@_cached(max_entries=128)
+def flow_side_values(communes: tuple[str, ...], combination: dict) -> dict:
+    return flows.side_values(cursor(), list(communes), combination)
 
 
 @_cached(max_entries=256)

@@ -129,10 +129,10 @@ class FlowBlock:
     producer: str
     licence: str
     partner_level: str
-    outflow: float
-    inflow: float
-    internal: float
-    net: float
+    outflow: float | None  # None: a side the dataset does not cover (never a partial sum)
+    inflow: float | None
+    internal: float | None
+    net: float | None
     share_out: float | None
     share_in: float | None
     coverage_sentence: str
@@ -140,19 +140,25 @@ class FlowBlock:
     top_in: list[FlowPartner] = field(default_factory=list)
     # Chart and map: union of the top partners, both directions' values (0 when none).
     chart: list[dict] = field(default_factory=list)  # code, name, sortant, entrant, lon, lat
+    zone: str | None = None  # sides known only with the rest of the file's closed zone
+    uncovered: list[str] = field(default_factory=list)  # directions not computable from the file
 
     @property
     def estimated(self) -> bool:
         return self.nature == "estimé"
 
     def summary_rows(self) -> list[tuple[str, str]]:
+        def nc(v: float | None, text: str) -> str:
+            return "non calculable" if v is None else text
+
+        zone = f" (reste de la zone : {self.zone})" if self.zone else ""
         return [
-            ("Sortants (résidents travaillant à l'extérieur)", number(self.outflow)),
-            ("Entrants (actifs venant d'ailleurs)", number(self.inflow)),
-            ("Internes (résidents travaillant sur place)", number(self.internal)),
-            ("Solde (entrants − sortants)", number(self.net, signed=True)),
-            ("Part des actifs résidents qui sortent", percent(self.share_out, 1)),
-            ("Part des emplois occupés par des entrants", percent(self.share_in, 1)),
+            ("Sortants (résidents travaillant à l'extérieur)" + zone, nc(self.outflow, number(self.outflow))),
+            ("Entrants (actifs venant d'ailleurs)" + zone, nc(self.inflow, number(self.inflow))),
+            ("Internes (résidents travaillant sur place)", nc(self.internal, number(self.internal))),
+            ("Solde (entrants − sortants)" + zone, nc(self.net, number(self.net, signed=True))),
+            ("Part des actifs résidents qui sortent", nc(self.share_out, percent(self.share_out, 1))),
+            ("Part des emplois occupés par des entrants", nc(self.share_in, percent(self.share_in, 1))),
         ]
 
 
@@ -379,7 +385,14 @@ def _flows(con, level: str, code: str) -> tuple[FlowBlock | None, str]:
         net=s.net,
         share_out=s.share_out,
         share_in=s.share_in,
-        coverage_sentence=s.coverage["sentence"],
+        coverage_sentence=s.coverage["sentence"]
+        + (
+            f" Meilleure combinaison, chaque côté de sa source : {s.combination['sentence']}."
+            if s.combination
+            else ""
+        ),
+        zone=s.zone,
+        uncovered=[d for d, k in (("sortant", "outflow"), ("entrant", "inflow")) if k in s.reasons],
         top_out=top_out,
         top_in=top_in,
         chart=chart,

@@ -253,7 +253,11 @@ def _flows(c: FicheContent, st, width):
                 ]
             )
         if len(rows) == 1:
-            rows.append(["", _p("aucun flux connu", st["cell"]), "", ""])
+            gone = (parts is fb.top_out and "sortant" in fb.uncovered) or (
+                parts is fb.top_in and "entrant" in fb.uncovered
+            )
+            text = "non calculable à partir de ce fichier" if gone else "aucun flux connu"
+            rows.append(["", _p(text, st["cell"]), "", ""])
         half = (width - 0.4 * cm) / 2
         return _table(rows, [0.6 * cm, half - 3.6 * cm, 1.7 * cm, 1.3 * cm])
 

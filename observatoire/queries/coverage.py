@@ -1,0 +1,362 @@
+"""What a flow dataset covers, and therefore which figures it can give.
+
+A flow file observes the flows from the communes of its *origin scope* to those of its
+*destination scope* (``flow_scope``). A flow ``(o, d)`` is covered when ``o`` is in the origin
+scope and ``d`` in the destination scope. For a territory ``T`` (a set of communes):
+
+* outflows (T → elsewhere) are **complete** when T is wholly in the origin scope and the
+  destination scope is all France; inflows likewise the other way round; internal flows
+  when T is wholly in both scopes;
+* a file whose two scopes are the same zone (the Isère, a département) is **closed**: for a
+  territory inside the zone, each side is complete *within the zone* — a figure that can be
+  given as long as it says « avec le reste de l'Isère »;
+* anything else is **partial**: a total, a balance, a share, a rank or an evolution computed
+  from it would mislead, so none is computed.
+
+The answer for a missing side is another dataset: :func:`best_sides` takes, side by side, the
+most recent dataset that covers it (observed first, estimated otherwise), each labelled with
+its own year and nature.
+
+Pure functions on a DuckDB connection (or cursor); parameterised SQL only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from observatoire import store
+from observatoire.errors import NotFoundError
+
+SIDES = ("outflow", "inflow", "internal")
+SIDE_FR = {"outflow": "sortants", "inflow": "entrants", "internal": "internes"}
+NATURE_FR = {"observé": "observés", "estimé": "estimés"}
+LEVEL_COL = {"commune": "commune", "epci": "epci", "departement": "dep", "region": "reg"}
+
+_COVERED_SQL = """
+    SELECT t.i, EXISTS (
+        SELECT 1 FROM flow_scope s WHERE s.dataset_id = $ds AND s.side = $side AND (
+            s.scope_level = 'all'
+            OR (s.scope_level = 'commune' AND s.scope_code = m.commune)
+            OR (s.scope_level = 'epci' AND s.scope_code = m.epci)
+            OR (s.scope_level = 'departement' AND s.scope_code = m.dep)
+            OR (s.scope_level = 'region' AND s.scope_code = m.reg))) AS covered
+    FROM _cov_com t LEFT JOIN membership m ON m.commune = t.commune
+    ORDER BY t.i
+"""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    id: str
+    kind: str
+    year: int
+    nature: str
+    label: str
+    producer: str
+    note: str
+    origin_all: bool
+    destination_all: bool
+    zone: tuple[tuple[str, str], ...] | None  # the closed zone (same scope both sides), if any
+
+    @property
+    def nature_fr(self) -> str:
+        return NATURE_FR.get(self.nature, self.nature)
+
+    def source(self) -> str:
+        return f"{self.producer} — {self.label}"
+
+    def tag(self) -> str:
+        """« 2022, observé » — what every figure from this dataset is labelled with."""
+        return f"{self.year}, {self.nature}"
+
+
+def datasets(con: duckdb.DuckDBPyConnection, kind: str | None = None) -> dict[str, DatasetInfo]:
+    """Metadata and scopes of every flow dataset (of ``kind``)."""
+    metas = con.execute(
+        """SELECT id, kind, year, nature, label, producer, coverage_note FROM flow_dataset
+        WHERE ? IS NULL OR kind = ?""",
+        [kind, kind],
+    ).fetchall()
+    rows = con.execute(
+        "SELECT dataset_id, side, scope_level, scope_code FROM flow_scope ORDER BY ALL"
+    ).fetchall()
+    out = {}
+    for ds_id, *meta in metas:
+        origin = tuple((lv, c) for i, s, lv, c in rows if i == ds_id and s == "origin")
+        dest = tuple((lv, c) for i, s, lv, c in rows if i == ds_id and s == "destination")
+        o_all = any(lv == "all" for lv, _ in origin)
+        d_all = any(lv == "all" for lv, _ in dest)
+        zone = origin if origin and origin == dest and not o_all else None
+        out[ds_id] = DatasetInfo(ds_id, *meta, origin_all=o_all, destination_all=d_all, zone=zone)
+    return out
+
+
+def dataset(con: duckdb.DuckDBPyConnection, dataset_id: str) -> DatasetInfo:
+    """The dataset's metadata and scopes."""
+    info = datasets(con).get(dataset_id)
+    if info is None:
+        raise NotFoundError(f"Jeu de flux inconnu : {dataset_id}")
+    return info
+
+
+_COUNTS_SQL = """
+    WITH c AS (SELECT DISTINCT t.commune, m.epci, m.dep, m.reg
+               FROM _cov_com t JOIN membership m ON m.commune = t.commune),
+    y AS (SELECT s.dataset_id, c.commune, bool_or(s.side = 'origin') AS o,
+                 bool_or(s.side = 'destination') AS d
+          FROM c JOIN flow_scope s ON (
+                s.scope_level = 'all'
+                OR (s.scope_level = 'commune' AND s.scope_code = c.commune)
+                OR (s.scope_level = 'epci' AND s.scope_code = c.epci)
+                OR (s.scope_level = 'departement' AND s.scope_code = c.dep)
+                OR (s.scope_level = 'region' AND s.scope_code = c.reg))
+          GROUP BY ALL)
+    SELECT dataset_id, count(*) FILTER (WHERE o), count(*) FILTER (WHERE d),
+           count(*) FILTER (WHERE o AND d)
+    FROM y GROUP BY ALL
+"""
+
+
+def counts(con: duckdb.DuckDBPyConnection, communes) -> tuple[int, dict[str, tuple[int, int, int]]]:
+    """Number of distinct communes, and per dataset how many are in its origin scope, its
+    destination scope, both (one query for all datasets)."""
+    communes = sorted(set(communes))
+    cur = store.cursor(con)
+    cur.register(
+        "_cov_com",
+        pd.DataFrame({"i": np.arange(len(communes)), "commune": pd.Series(communes, dtype="string")}),
+    )
+    got = cur.execute(_COUNTS_SQL).fetchall()
+    return len(communes), {ds: (o, d, b) for ds, o, d, b in got}
+
+
+def covered(con: duckdb.DuckDBPyConnection, dataset_id: str, side: str, communes) -> np.ndarray:
+    """For each commune (in order), is it in the dataset's ``side`` scope (origin/destination)?"""
+    communes = list(communes)
+    if not communes:
+        return np.zeros(0, dtype=bool)
+    cur = store.cursor(con)
+    cur.register(
+        "_cov_com",
+        pd.DataFrame({"i": np.arange(len(communes)), "commune": pd.Series(communes, dtype="string")}),
+    )
+    got = cur.execute(_COVERED_SQL, {"ds": dataset_id, "side": side}).fetchall()
+    return np.array([bool(c) for _, c in got], dtype=bool)
+
+
+def status(mask: np.ndarray) -> str:
+    """complet / partiel / absent for a boolean coverage mask."""
+    if mask.size and mask.all():
+        return "complet"
+    return "partiel" if mask.any() else "absent"
+
+
+def zone_name(con: duckdb.DuckDBPyConnection, zone) -> str:
+    """« Isère », « Île-de-France », « Isère, Savoie »."""
+    names = []
+    for level, code in zone or ():
+        row = con.execute("SELECT name FROM territory WHERE level = ? AND code = ?", [level, code]).fetchone()
+        names.append(row[0] if row else code)
+    return ", ".join(names)
+
+
+@dataclass
+class TerritoryCoverage:
+    """Side by side, what one dataset says about one territory, and what may be computed."""
+
+    dataset_id: str
+    kind: str
+    year: int
+    nature: str
+    outflow: str  # complet / partiel / absent (over all France)
+    inflow: str
+    internal: str
+    zone: str | None  # closed zone containing the territory: sides complete within it
+    note: str
+
+    def usable(self, side: str) -> str | None:
+        """``'total'`` when the side is complete, ``'zone'`` when it is complete within the
+        dataset's closed zone (to be labelled so), ``None`` when it may not be shown."""
+        st = getattr(self, side)
+        if st == "complet":
+            return "total"
+        if side != "internal" and st == "partiel" and self.zone:
+            return "zone"
+        return None
+
+    def balance(self) -> str | None:
+        """A balance (in − out) needs both sides over the same partners."""
+        o, i = self.usable("outflow"), self.usable("inflow")
+        return o if o is not None and o == i else None
+
+    def share_out(self) -> bool:
+        """Share of residents leaving = out / (out + internal): both terms complete."""
+        return self.outflow == "complet" and self.internal == "complet"
+
+    def share_in(self) -> bool:
+        return self.inflow == "complet" and self.internal == "complet"
+
+    def side_label(self, side: str) -> str:
+        """« sortants 2022 observés »."""
+        return f"{SIDE_FR[side]} {self.year} {NATURE_FR.get(self.nature, self.nature)}"
+
+    def partners_label(self, side: str) -> str:
+        """Who the partners of a usable side are, in words."""
+        u = self.usable(side)
+        if u == "zone":
+            return f"avec le reste de la zone couverte par le fichier ({self.zone})"
+        return "avec toute la France" if u == "total" else ""
+
+    def reason(self, side: str) -> str:
+        """Why a side (or the balance, ``side='balance'``) cannot be computed from this file."""
+        if side == "balance":
+            missing = [s for s in ("outflow", "inflow") if self.usable(s) is None]
+            if not missing:
+                return (
+                    "Solde non calculable à partir de ce fichier : les sortants et les entrants "
+                    "n'y sont pas connus pour les mêmes partenaires."
+                )
+            return (
+                "Solde non calculable à partir de ce fichier : les "
+                + " et les ".join(SIDE_FR[s] for s in missing)
+                + " n'y sont pas entièrement couverts."
+            )
+        what = "partiellement couverts" if getattr(self, side) == "partiel" else "non couverts"
+        return f"{SIDE_FR[side].capitalize()} non calculables à partir de ce fichier ({what} : {self.note})."
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["usable"] = {s: self.usable(s) for s in SIDES}
+        d["balance_usable"] = self.balance()
+        return d
+
+
+def _status_n(k: int, n: int) -> str:
+    return "complet" if n and k == n else ("partiel" if k else "absent")
+
+
+def _territory(
+    con, info: DatasetInfo, n: int, c: tuple[int, int, int], zone_sizes: dict
+) -> TerritoryCoverage:
+    o, d, both = c
+    o_st, d_st = _status_n(o, n), _status_n(d, n)
+    out = o_st if o_st != "complet" else ("complet" if info.destination_all else "partiel")
+    inn = d_st if d_st != "complet" else ("complet" if info.origin_all else "partiel")
+    internal = _status_n(both, n)
+    zone = None
+    if info.zone and internal == "complet":
+        size = zone_sizes.setdefault(info.zone, _zone_size(con, info.zone))
+        if size > n:  # partners exist in the zone only if the territory is not the whole zone
+            zone = zone_name(con, info.zone)
+        else:
+            out = "absent" if out == "partiel" else out
+            inn = "absent" if inn == "partiel" else inn
+    return TerritoryCoverage(info.id, info.kind, info.year, info.nature, out, inn, internal, zone, info.note)
+
+
+def territory(con: duckdb.DuckDBPyConnection, communes, dataset_id: str) -> TerritoryCoverage:
+    """The coverage of one dataset for a territory (its communes)."""
+    info = dataset(con, dataset_id)
+    n, c = counts(con, communes)
+    return _territory(con, info, n, c.get(dataset_id, (0, 0, 0)), {})
+
+
+def _zone_size(con, zone) -> int:
+    n = 0
+    for level, code in zone:
+        col = LEVEL_COL.get(level)
+        if col is None:
+            continue
+        n += con.execute(f"SELECT count(*) FROM membership WHERE {col} = ?", [code]).fetchone()[0]  # noqa: S608
+    return n
+
+
+@dataclass
+class SideSource:
+    """Where one side of a territory's flows honestly comes from."""
+
+    side: str
+    dataset_id: str
+    year: int
+    nature: str
+    label: str
+    producer: str
+
+    def text(self) -> str:
+        """« entrants 2018 estimés »."""
+        return f"{SIDE_FR[self.side]} {self.year} {NATURE_FR.get(self.nature, self.nature)}"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "text": self.text()}
+
+
+@dataclass
+class Combination:
+    """Each side from the most recent dataset that covers it completely (observed first)."""
+
+    sides: dict[str, SideSource | None] = field(default_factory=dict)
+
+    def sentence(self) -> str:
+        """« sortants 2022 observés · internes 2022 observés · entrants 2018 estimés »."""
+        bits = [s.text() for s in self.sides.values() if s is not None]
+        missing = [SIDE_FR[k] for k, s in self.sides.items() if s is None]
+        if missing:
+            words = ", ".join(missing[:-1]) + (" et " if len(missing) > 1 else "") + missing[-1]
+            bits.append(f"{words} : aucun fichier ne les couvre")
+        return " · ".join(bits)
+
+    def same_source(self, *sides: str) -> bool:
+        """Do these sides come from one year and one nature (so that they may be combined)?"""
+        got = [self.sides.get(s) for s in sides]
+        if any(g is None for g in got):
+            return False
+        return len({(g.year, g.nature) for g in got}) == 1
+
+    def to_dict(self) -> dict:
+        return {
+            "sides": {k: (v.to_dict() if v else None) for k, v in self.sides.items()},
+            "sentence": self.sentence(),
+        }
+
+
+def best_sides(con: duckdb.DuckDBPyConnection, communes, kind: str) -> Combination:
+    """For each side, the most recent dataset of ``kind`` covering it completely: observed
+    datasets first, estimated ones otherwise."""
+    infos = datasets(con, kind)
+    order = sorted(infos.values(), key=lambda i: (i.nature != "observé", -i.year, i.id))
+    n, c = counts(con, communes)
+    out: dict[str, SideSource | None] = dict.fromkeys(SIDES)
+    sizes: dict = {}
+    for info in order:
+        cov = _territory(con, info, n, c.get(info.id, (0, 0, 0)), sizes)
+        for s in SIDES:
+            if out[s] is None and getattr(cov, s) == "complet":
+                out[s] = SideSource(s, info.id, info.year, info.nature, info.label, info.producer)
+    return Combination(out)
+
+
+def territories(con: duckdb.DuckDBPyConnection, communes, dataset_ids) -> dict[str, TerritoryCoverage]:
+    """:func:`territory` for several datasets at once."""
+    infos = datasets(con)
+    n, c = counts(con, communes)
+    sizes: dict = {}
+    return {ds: _territory(con, infos[ds], n, c.get(ds, (0, 0, 0)), sizes) for ds in dataset_ids}
+
+
+def block(
+    con: duckdb.DuckDBPyConnection, dataset_id: str, origins, destinations, info: DatasetInfo | None = None
+) -> str:
+    """Coverage of all flows from ``origins`` to ``destinations`` (communes):
+    complet / partiel / absent."""
+    info = info or dataset(con, dataset_id)
+    o = np.ones(1, bool) if info.origin_all else covered(con, dataset_id, "origin", origins)
+    d = np.ones(1, bool) if info.destination_all else covered(con, dataset_id, "destination", destinations)
+    if not len(o) or not len(d):
+        return "absent"
+    if o.all() and d.all():
+        return "complet"
+    return "partiel" if o.any() and d.any() else "absent"

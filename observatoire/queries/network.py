@@ -1,0 +1,673 @@
+"""The grand territoire as a network: flows among a set of units (the EPCI or communes of a
+perimeter, or any chosen territories), their flows with the outside, dominance and dependency,
+crossed with the units' profiles.
+
+Every figure carries its coverage: the dataset, its year and nature, and whether it is over
+all France (``'total'``), only within the file's closed zone (``'zone'``, e.g. the Isère), or
+not computable from the file (``None`` value). The rules are those of
+:mod:`observatoire.queries.coverage`.
+
+Pure functions on a DuckDB connection; parameterised SQL only.
+"""
+
+# ruff: noqa: S608 — SQL assembled from fixed fragments of this module only; values are parameters
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from observatoire import store
+from observatoire.errors import NotFoundError, ObservatoireError
+from observatoire.queries import coverage as qcov
+
+DEPENDENCY_RULE = 0.15  # INSEE's aires d'attraction: 15 % of the working residents
+PROFILE_INDICATORS = ("P18_POP", "P18_EMPLT", "ACTOCC1564", "CONC_EMPLOI", "TX_CHOMAGE", "MED19", "TP6019")
+GROUP_ORDER = ("departement", "region", "france", "etranger")
+
+
+class NetworkError(ObservatoireError):
+    """A set of territories that cannot form a network (French message)."""
+
+
+@dataclass
+class Unit:
+    level: str  # epci / commune / departement
+    code: str
+    name: str
+    communes: list[str]
+
+
+def units_of(
+    con: duckdb.DuckDBPyConnection, members: list[tuple[str, str]], level: str = "epci"
+) -> list[Unit]:
+    """The network's units from territories (``(level, code)``): a perimeter stands for its
+    members; with ``level='commune'`` every unit is split into its communes. Units must not
+    overlap."""
+    cur = store.cursor(con)
+    flat: list[tuple[str, str]] = []
+    for lv, code in members:
+        if lv == "perimetre":
+            rows = cur.execute(
+                "SELECT level, code FROM perimeter_member WHERE perimeter_id = ? ORDER BY level, code", [code]
+            ).fetchall()
+            if not rows:
+                raise NotFoundError(f"Périmètre inconnu ou vide : {code}")
+            flat += [(a, b) for a, b in rows]
+        else:
+            flat.append((lv, code))
+    col = {"commune": "commune", "epci": "epci", "departement": "dep", "region": "reg"}
+    units: list[Unit] = []
+    for lv, code in flat:
+        if lv not in col:
+            raise NetworkError(
+                f"Un réseau se compose de communes, d'EPCI ou de départements, pas de « {lv} »."
+            )
+        coms = [
+            r[0]
+            for r in cur.execute(
+                f"SELECT commune FROM membership WHERE {col[lv]} = ? ORDER BY 1", [code]
+            ).fetchall()
+        ]
+        if not coms:
+            raise NotFoundError(f"Territoire sans commune : {lv} {code}")
+        if level == "commune" and lv != "commune":
+            units += [Unit("commune", c, "", [c]) for c in coms]
+        else:
+            units.append(Unit(lv, code, "", coms))
+    seen: dict[str, str] = {}
+    for u in units:
+        for c in u.communes:
+            if c in seen and seen[c] != u.code:
+                raise NetworkError(
+                    f"Les territoires se recouvrent (la commune {c} est dans {seen[c]} et {u.code}) : "
+                    "un réseau se fait entre territoires disjoints."
+                )
+            seen[c] = u.code
+    uniq = {(u.level, u.code): u for u in units}
+    units = list(uniq.values())
+    if len(units) < 2:
+        raise NetworkError("Un réseau demande au moins deux territoires.")
+    names = dict(
+        ((lv, c), n)
+        for lv, c, n in cur.execute(
+            "SELECT level, code, name FROM territory WHERE (level, code) IN (SELECT (l, c) FROM "
+            "(SELECT unnest($l) AS l, unnest($c) AS c))",
+            {"l": [u.level for u in units], "c": [u.code for u in units]},
+        ).fetchall()
+    )
+    for u in units:
+        u.name = names.get((u.level, u.code), u.code)
+    return units
+
+
+# Communes in a dataset's scope of one side, by equality joins (hash joins, fast).
+_SCOPE_CTE = """
+    sc AS (SELECT scope_level, scope_code FROM flow_scope WHERE dataset_id = $ds AND side = $side),
+    cov AS (
+        SELECT m.commune FROM membership m JOIN sc ON sc.scope_level = 'commune' AND sc.scope_code = m.commune
+        UNION SELECT m.commune FROM membership m JOIN sc ON sc.scope_level = 'epci' AND sc.scope_code = m.epci
+        UNION SELECT m.commune FROM membership m JOIN sc ON sc.scope_level = 'departement' AND sc.scope_code = m.dep
+        UNION SELECT m.commune FROM membership m JOIN sc ON sc.scope_level = 'region' AND sc.scope_code = m.reg
+        UNION SELECT m.commune FROM membership m WHERE EXISTS (SELECT 1 FROM sc WHERE scope_level = 'all'))
+"""
+
+_FLAGS_SQL = (
+    "WITH "
+    + _SCOPE_CTE
+    + """
+    SELECT u.commune, cov.commune IS NOT NULL AS covered
+    FROM _net_units u LEFT JOIN cov ON cov.commune = u.commune
+"""
+)
+
+_GROUP_SQL = """
+    CASE WHEN m.commune IS NULL THEN 'etranger'
+         WHEN list_contains($deps, m.dep) THEN 'departement'
+         WHEN list_contains($regs, m.reg) THEN 'region' ELSE 'france' END
+"""
+
+# One scan of the dataset: flows among units and with the outside (grouped) both ways.
+_FLOWS_SQL = (
+    """
+    WITH f AS (
+        SELECT f.origin, f.destination, f.value, uo.unit AS ou, ud.unit AS du
+        FROM flow f LEFT JOIN _net_units uo ON uo.commune = f.origin
+        LEFT JOIN _net_units ud ON ud.commune = f.destination
+        WHERE f.dataset_id = $ds AND (uo.unit IS NOT NULL OR ud.unit IS NOT NULL))
+    SELECT f.ou, f.du,
+        CASE WHEN f.ou IS NULL OR f.du IS NULL THEN """
+    + _GROUP_SQL.replace("m.", "m.")
+    + """ END AS grp,
+        sum(f.value) AS value
+    FROM f LEFT JOIN membership m ON m.commune = CASE WHEN f.ou IS NULL THEN f.origin
+                                                      WHEN f.du IS NULL THEN f.destination END
+    GROUP BY ALL
+"""
+)
+
+_GROUP_COVER_SQL = (
+    "WITH "
+    + _SCOPE_CTE
+    + f"""
+    SELECT {_GROUP_SQL} AS grp, count(*), count(cov.commune)
+    FROM membership m LEFT JOIN cov ON cov.commune = m.commune
+    WHERE m.commune NOT IN (SELECT commune FROM _net_units)
+    GROUP BY ALL
+"""
+)
+
+
+def pick_dataset(
+    con: duckdb.DuckDBPyConnection, communes: list[str], kind: str, year: int | None = None
+) -> str | None:
+    """The dataset for a network: the most recent observed one covering every flow among the
+    units; else the most recent estimated one; else the observed one covering most of them."""
+    infos = [i for i in qcov.datasets(con, kind).values() if year is None or i.year == year]
+    if not infos:
+        return None
+    n, c = qcov.counts(con, communes)
+    order = sorted(infos, key=lambda i: (i.nature != "observé", -i.year, i.id))
+    for info in order:
+        if n and c.get(info.id, (0, 0, 0))[2] == n:
+            return info.id
+    best = max(order, key=lambda i: c.get(i.id, (0, 0, 0))[2])
+    return best.id if c.get(best.id, (0, 0, 0))[2] > 0 else None
+
+
+@dataclass
+class Network:
+    units: pd.DataFrame  # code, level, name, n_communes
+    dataset: dict  # id, kind, year, nature, label, producer, note, zone
+    matrix: pd.DataFrame  # origin, destination, value (None if not covered), covered, ...
+    outside: pd.DataFrame  # unit, direction (sortant/entrant), group, label, value, covered
+    per_unit: pd.DataFrame  # code, name, out, in, internal, balance, self_containment, ...
+    dominance: pd.DataFrame  # code, name, target, target_name, value, share, role, parent
+    dependency: pd.DataFrame  # origin, destination, value, share_residents, rule_15, share_jobs
+    profiles: pd.DataFrame  # code, name, type, indicator columns
+    sentence: str  # coverage in French
+    indicator_sources: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        def rec(df: pd.DataFrame) -> list[dict]:
+            return df.astype(object).where(df.notna(), None).to_dict("records")
+
+        return {
+            "dataset": self.dataset,
+            "coverage": self.sentence,
+            "units": rec(self.units),
+            "matrix": rec(self.matrix),
+            "outside": rec(self.outside),
+            "per_unit": rec(self.per_unit),
+            "dominance": rec(self.dominance),
+            "dependency": rec(self.dependency),
+            "profiles": rec(self.profiles),
+            "indicator_sources": self.indicator_sources,
+        }
+
+    def od_table(self) -> pd.DataFrame:
+        """The OD matrix as a wide table (origins in rows) with totals; ``NaN`` where the
+        file does not cover the cell; totals only where every cell of the line is covered."""
+        names = dict(zip(self.units["code"], self.units["name"]))
+        order = list(self.units["code"])
+        m = self.matrix.pivot(index="origin", columns="destination", values="value").reindex(
+            index=order, columns=order
+        )
+        cov = self.matrix.pivot(index="origin", columns="destination", values="covered").reindex(
+            index=order, columns=order
+        )
+        row_ok = cov.fillna(False).astype(bool).all(axis=1)
+        col_ok = cov.fillna(False).astype(bool).all(axis=0)
+        m["Total"] = m.sum(axis=1).where(row_ok)
+        total = m[order].sum(axis=0).where(col_ok)
+        total["Total"] = m["Total"].sum() if row_ok.all() else np.nan
+        m.loc["Total"] = total
+        m.index = [names.get(c, c) for c in m.index]
+        m.columns = [names.get(c, c) for c in m.columns]
+        return m
+
+
+def selection(flows_df: pd.DataFrame, shown: pd.DataFrame, what: str = "flux") -> dict:
+    """What a selection keeps, e.g. « 15 flux affichés sur 2 314, soit 82 % du volume »."""
+    n_all, n_kept = int((flows_df["value"] > 0).sum()), int((shown["value"] > 0).sum())
+    v_all, v_kept = float(flows_df["value"].sum()), float(shown["value"].sum())
+    share = v_kept / v_all if v_all > 0 else None
+    pct = "—" if share is None else f"{100 * share:.0f}"
+    sentence = f"{_n(n_kept)} {what} affichés sur {_n(n_all)}, soit {pct} % du volume"
+    return {
+        "shown": n_kept,
+        "total": n_all,
+        "value_shown": v_kept,
+        "value_total": v_all,
+        "share": share,
+        "sentence": sentence,
+    }
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}".replace(",", "\u202f")
+
+
+def _group_label(con, grp: str, deps: list[str], regs: list[str]) -> str:
+    def names(level, codes):
+        rows = con.execute(
+            "SELECT name FROM territory WHERE level = ? AND code IN (SELECT unnest(?)) ORDER BY name",
+            [level, codes],
+        ).fetchall()
+        return ", ".join(r[0] for r in rows)
+
+    if grp == "departement":
+        return (
+            "Reste du département" if len(deps) == 1 else "Reste des départements"
+        ) + f" ({names('departement', deps)})"
+    if grp == "region":
+        return (
+            "Reste de la région" if len(regs) == 1 else "Reste des régions"
+        ) + f" ({names('region', regs)})"
+    return {"france": "Reste de la France", "etranger": "Étranger"}[grp]
+
+
+def network(
+    con: duckdb.DuckDBPyConnection,
+    members: list[tuple[str, str]],
+    kind: str = "travail",
+    year: int | None = None,
+    level: str = "epci",
+    dataset_id: str | None = None,
+) -> Network:
+    """The network of the given territories (see the module's docstring)."""
+    cur = store.cursor(con)
+    units = units_of(cur, members, level)
+    umap = pd.DataFrame(
+        {
+            "commune": pd.Series([c for u in units for c in u.communes], dtype="string"),
+            "unit": pd.Series([u.code for u in units for _ in u.communes], dtype="string"),
+        }
+    )
+    allc = umap["commune"].tolist()
+    ds = dataset_id or pick_dataset(cur, allc, kind, year)
+    if ds is None:
+        raise NotFoundError(
+            f"Aucun jeu de flux {kind}{'' if year is None else f' {year}'} ne couvre ces territoires."
+        )
+    info = qcov.dataset(cur, ds)
+    cur.register("_net_units", umap)
+    flags = {}
+    for side in ("origin", "destination"):
+        got = cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall()
+        flags[side] = dict(got)
+    geo = cur.execute(
+        "SELECT DISTINCT m.dep, m.reg FROM _net_units u JOIN membership m ON m.commune = u.commune"
+    ).fetchall()
+    deps = sorted({d for d, _ in geo if d})
+    regs = sorted({r for _, r in geo if r})
+    uf = umap.assign(o=umap["commune"].map(flags["origin"]).fillna(False).astype(bool))
+    uf["d"] = umap["commune"].map(flags["destination"]).fillna(False).astype(bool)
+    uf["both"] = uf["o"] & uf["d"]
+    by_unit = uf.groupby("unit", sort=False).agg(
+        n=("o", "size"), o=("o", "sum"), d=("d", "sum"), both=("both", "sum")
+    )
+    sizes: dict = {}
+    tcov = {
+        u.code: qcov._territory(cur, info, int(r.n), (int(r.o), int(r.d), int(r.both)), sizes)
+        for u in units
+        for r in [by_unit.loc[u.code]]
+    }
+    o_full = {k: int(by_unit.at[k, "o"]) == int(by_unit.at[k, "n"]) for k in by_unit.index}
+    d_full = {k: int(by_unit.at[k, "d"]) == int(by_unit.at[k, "n"]) for k in by_unit.index}
+    # Whole network's coverage (one territory: the union)
+    tot = by_unit[["n", "o", "d", "both"]].sum()
+    net_cov = qcov._territory(cur, info, int(tot.n), (int(tot.o), int(tot.d), int(tot.both)), sizes)
+    tag = {"dataset": ds, "year": info.year, "nature": info.nature}
+
+    allf = cur.execute(_FLOWS_SQL, {"ds": ds, "deps": deps, "regs": regs}).df()
+    # OD matrix among units (every pair, 0 where no flow, None where not covered)
+    raw = allf[allf["ou"].notna() & allf["du"].notna()].rename(columns={"ou": "origin", "du": "destination"})
+    raw = raw[["origin", "destination", "value"]]
+    codes = [u.code for u in units]
+    full = pd.MultiIndex.from_product([codes, codes], names=["origin", "destination"]).to_frame(index=False)
+    mat = full.merge(raw, on=["origin", "destination"], how="left")
+    mat["value"] = mat["value"].fillna(0.0)
+    mat["covered"] = [o_full[a] and d_full[b] for a, b in zip(mat["origin"], mat["destination"])]
+    mat.loc[~mat["covered"], "value"] = np.nan
+    names = {u.code: u.name for u in units}
+    mat["origin_name"] = mat["origin"].map(names)
+    mat["destination_name"] = mat["destination"].map(names)
+    mat = mat.assign(**tag)
+
+    # Flows with the outside, grouped
+    if info.origin_all and info.destination_all:
+        present = set(allf["grp"].dropna())
+        gcov = {g: (True, True) for g in GROUP_ORDER if g in present or g == "france"}
+    else:
+        gcov = {}
+        for side in ("origin", "destination"):
+            for g, n, k in cur.execute(
+                _GROUP_COVER_SQL, {"ds": ds, "side": side, "deps": deps, "regs": regs}
+            ).fetchall():
+                o_ok, d_ok = gcov.get(g, (False, False))
+                ok = n > 0 and k == n
+                gcov[g] = (ok, d_ok) if side == "origin" else (o_ok, ok)
+        gcov["etranger"] = (info.origin_all, info.destination_all)
+    out_vals = allf[allf["ou"].notna() & allf["du"].isna()].groupby(["ou", "grp"])["value"].sum().to_dict()
+    in_vals = allf[allf["du"].notna() & allf["ou"].isna()].groupby(["du", "grp"])["value"].sum().to_dict()
+    labels = {g: _group_label(cur, g, deps, regs) for g in GROUP_ORDER}
+    outs = []
+    for direction, vals in (("sortant", out_vals), ("entrant", in_vals)):
+        for u in units:
+            for g in GROUP_ORDER:
+                if g not in gcov:
+                    continue  # no such group (e.g. no rest of the région)
+                o_ok, d_ok = gcov[g]
+                ok = (o_full[u.code] and d_ok) if direction == "sortant" else (d_full[u.code] and o_ok)
+                v = vals.get((u.code, g), 0.0)
+                if not ok and v == 0:
+                    continue
+                outs.append(
+                    {
+                        "unit": u.code,
+                        "unit_name": u.name,
+                        "direction": direction,
+                        "group": g,
+                        "label": labels[g],
+                        "value": v if ok else np.nan,
+                        "covered": ok,
+                        **tag,
+                    }
+                )
+    outside = pd.DataFrame(
+        outs, columns=["unit", "unit_name", "direction", "group", "label", "value", "covered", *tag]
+    )
+    out_raw: dict = {}
+    for direction, vals in (("sortant", out_vals), ("entrant", in_vals)):
+        for (u, _g), v in vals.items():
+            out_raw[(u, direction)] = out_raw.get((u, direction), 0.0) + v
+
+    # Per unit
+    rows = []
+    mv = mat.set_index(["origin", "destination"])["value"]
+    out_raw = (
+        outside.groupby(["unit", "direction"])["value"].sum(min_count=1)
+        if len(outside)
+        else pd.Series(dtype=float)
+    )
+    for u in units:
+        tc = tcov[u.code]
+        internal = mv[(u.code, u.code)] if tc.internal == "complet" else np.nan
+        o_use, i_use, b_use = tc.usable("outflow"), tc.usable("inflow"), tc.balance()
+        row_out = np.nansum([mv[(u.code, b)] for b in codes if b != u.code]) + float(
+            out_raw.get((u.code, "sortant"), 0) or 0
+        )
+        row_in = np.nansum([mv[(a, u.code)] for a in codes if a != u.code]) + float(
+            out_raw.get((u.code, "entrant"), 0) or 0
+        )
+        out_v = row_out if o_use else np.nan
+        in_v = row_in if i_use else np.nan
+        sc_ok = o_use is not None and tc.internal == "complet"
+        jc_ok = o_use is not None and o_use == i_use and tc.internal == "complet"
+        rows.append(
+            {
+                "code": u.code,
+                "name": u.name,
+                "level": u.level,
+                "outflow": out_v,
+                "outflow_scope": o_use,
+                "inflow": in_v,
+                "inflow_scope": i_use,
+                "internal": internal,
+                "balance": in_v - out_v if b_use else np.nan,
+                "balance_scope": b_use,
+                # share of the working residents who work in their own unit
+                "self_containment": internal / (internal + out_v)
+                if sc_ok and internal + out_v > 0
+                else np.nan,
+                # jobs filled (internal + in) per working resident (internal + out)
+                "job_ratio": (internal + in_v) / (internal + out_v)
+                if jc_ok and internal + out_v > 0
+                else np.nan,
+                "ratio_scope": o_use if jc_ok else None,
+                "coverage": _unit_sentence(tc),
+                **tag,
+            }
+        )
+    per_unit = pd.DataFrame(rows)
+    dominance = _dominance(mat, per_unit, units)
+    dependency = _dependency(mat, per_unit, tag)
+    profiles, sources = _profiles(cur, units)
+    ds_meta = {
+        "id": ds,
+        "kind": info.kind,
+        "year": info.year,
+        "nature": info.nature,
+        "label": info.label,
+        "producer": info.producer,
+        "note": info.note,
+        "zone": net_cov.zone,
+    }
+    unit_df = pd.DataFrame(
+        {
+            "code": codes,
+            "level": [u.level for u in units],
+            "name": [u.name for u in units],
+            "n_communes": [len(u.communes) for u in units],
+        }
+    )
+    return Network(
+        unit_df,
+        ds_meta,
+        mat,
+        outside,
+        per_unit,
+        dominance,
+        dependency,
+        profiles,
+        _network_sentence(info, mat, net_cov),
+        sources,
+    )
+
+
+def _unit_sentence(tc: qcov.TerritoryCoverage) -> str:
+    words = {"total": "toute la France", "zone": f"zone {tc.zone}", None: "non calculable"}
+    return (
+        f"sortants : {words[tc.usable('outflow')]} ; entrants : {words[tc.usable('inflow')]} ; "
+        f"internes : {'oui' if tc.internal == 'complet' else 'non calculable'}"
+    )
+
+
+def _network_sentence(info: qcov.DatasetInfo, mat: pd.DataFrame, cov: qcov.TerritoryCoverage) -> str:
+    n_cells, n_cov = len(mat), int(mat["covered"].sum())
+    nat = "ESTIMÉS par un modèle (non observés)" if info.nature == "estimé" else "observés"
+    head = f"Flux {nat}, {info.year} — {info.label}. "
+    if n_cov == n_cells:
+        inner = "Tous les flux entre les territoires du réseau sont couverts par ce fichier."
+    elif n_cov == 0:
+        inner = "Aucun flux entre ces territoires n'est couvert par ce fichier."
+    else:
+        inner = (
+            f"Seuls {n_cov} des {n_cells} couples de territoires sont couverts par ce fichier : "
+            "les autres cases ne sont pas calculables, ni les totaux qui les contiennent."
+        )
+    return head + inner + f" {info.note[:1].upper()}{info.note[1:]}."
+
+
+def _dominance(mat: pd.DataFrame, per_unit: pd.DataFrame, units: list[Unit]) -> pd.DataFrame:
+    """Nystuen–Dacey: each unit's largest flow to another unit of the network; the unit is
+    subordinate to that unit when the latter is larger by total received within the network
+    (sum of its column, internal flows included). Units whose lines or the target's column
+    are not wholly covered are not classified."""
+    off = mat[mat["origin"] != mat["destination"]]
+    cov_row = mat.groupby("origin")["covered"].all()
+    cov_col = mat.groupby("destination")["covered"].all()
+    received = mat.groupby("destination")["value"].sum(min_count=1).where(cov_col)
+    names = {u.code: u.name for u in units}
+    rows = []
+    for u in units:
+        r = off[off["origin"] == u.code]
+        if not cov_row.get(u.code, False) or r["value"].isna().all() or r["value"].max() <= 0:
+            rows.append(
+                {
+                    "code": u.code,
+                    "name": u.name,
+                    "target": None,
+                    "target_name": None,
+                    "value": np.nan,
+                    "share": np.nan,
+                    "received": received.get(u.code),
+                    "role": "non calculable" if not cov_row.get(u.code, False) else "isolé",
+                    "parent": None,
+                }
+            )
+            continue
+        best = r.loc[r["value"].idxmax()]
+        share = best["value"] / r["value"].sum()
+        mine, theirs = received.get(u.code), received.get(best["destination"])
+        if pd.isna(mine) or pd.isna(theirs):
+            role, parent = "non calculable", None
+        elif theirs > mine:
+            role, parent = "subordonné", best["destination"]
+        else:
+            role, parent = "dominant", None
+        rows.append(
+            {
+                "code": u.code,
+                "name": u.name,
+                "target": best["destination"],
+                "target_name": names[best["destination"]],
+                "value": float(best["value"]),
+                "share": float(share),
+                "received": mine,
+                "role": role,
+                "parent": parent,
+            }
+        )
+    df = pd.DataFrame(rows).astype({"parent": object})
+    df["parent"] = df["parent"].where(df["parent"].notna(), None)
+    # depth in the tree (roots 0), for an indented list
+    parent = dict(zip(df["code"], df["parent"]))
+
+    def depth(c, seen=()):
+        p = parent.get(c)
+        return 0 if p is None or pd.isna(p) or p in seen else 1 + depth(p, (*seen, c))
+
+    df["depth"] = [depth(c) for c in df["code"]]
+    df["root"] = [_root(c, parent) for c in df["code"]]
+    return df
+
+
+def _root(c, parent):
+    seen = set()
+    while parent.get(c) is not None and not pd.isna(parent.get(c)) and c not in seen:
+        seen.add(c)
+        c = parent[c]
+    return c
+
+
+def tree_lines(dominance: pd.DataFrame) -> list[str]:
+    """The dominance tree as indented French lines (roots first, by total received)."""
+    kids: dict = {}
+    for r in dominance.itertuples():
+        kids.setdefault(r.parent, []).append(r)
+    lines: list[str] = []
+
+    def walk(node, depth):
+        for r in sorted(kids.get(node, []), key=lambda x: -(x.received if pd.notna(x.received) else -1)):
+            if depth == 0:
+                what = {
+                    "dominant": "pôle dominant",
+                    "isolé": "sans flux vers le réseau",
+                    "non calculable": "non calculable à partir de ce fichier",
+                }.get(r.role, r.role)
+                lines.append(f"{r.name} — {what}")
+            else:
+                lines.append(
+                    f"{'    ' * depth}└ {r.name} → {r.target_name} : {_n(r.value)} ({100 * r.share:.0f} % de ses flux vers le réseau)"
+                )
+            walk(r.code, depth + 1)
+
+    walk(None, 0)
+    return lines
+
+
+def _dependency(mat: pd.DataFrame, per_unit: pd.DataFrame, tag: dict) -> pd.DataFrame:
+    """Per pair A → B (A ≠ B): share of A's working residents who work in B (flagged at 15 %),
+    share of B's jobs held by residents of A. A share is given only when its denominator is
+    covered (A's outflows, B's inflows), with the scope of that denominator."""
+    pu = per_unit.set_index("code")
+    rows = []
+    for r in mat[mat["origin"] != mat["destination"]].itertuples():
+        a, b = pu.loc[r.origin], pu.loc[r.destination]
+        res = a["internal"] + a["outflow"]
+        jobs = b["internal"] + b["inflow"]
+        sr = r.value / res if r.covered and pd.notna(res) and res > 0 else np.nan
+        sj = r.value / jobs if r.covered and pd.notna(jobs) and jobs > 0 else np.nan
+        rows.append(
+            {
+                "origin": r.origin,
+                "origin_name": r.origin_name,
+                "destination": r.destination,
+                "destination_name": r.destination_name,
+                "value": r.value,
+                "share_residents": sr,
+                "share_residents_scope": a["outflow_scope"] if pd.notna(sr) else None,
+                "rule_15": bool(sr >= DEPENDENCY_RULE) if pd.notna(sr) else None,
+                "share_jobs": sj,
+                "share_jobs_scope": b["inflow_scope"] if pd.notna(sj) else None,
+                **tag,
+            }
+        )
+    return pd.DataFrame(rows).sort_values("value", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def _profiles(cur, units: list[Unit]) -> tuple[pd.DataFrame, dict]:
+    """Each unit's profile from the indicators table (population, jobs, job concentration,
+    unemployment, median income where published at that level, poverty rate), EPCI type."""
+    keys = pd.DataFrame({"level": [u.level for u in units], "code": [u.code for u in units]})
+    cur.register("_net_keys", keys)
+    vals = cur.execute(
+        """SELECT v.level, v.code, v.indicator, v.value FROM indicator_value v
+        JOIN _net_keys k ON k.level = v.level AND k.code = v.code
+        WHERE v.indicator IN (SELECT unnest($ind))""",
+        {"ind": list(PROFILE_INDICATORS)},
+    ).df()
+    types = dict(
+        ((lv, c), t)
+        for lv, c, t in cur.execute(
+            "SELECT t.level, t.code, t.type FROM territory t JOIN _net_keys k ON k.level = t.level AND k.code = t.code"
+        ).fetchall()
+    )
+    src = {
+        i: f"{s}, {y}"
+        for i, s, y in cur.execute(
+            "SELECT id, coalesce(source_short, source), year FROM indicator WHERE id IN (SELECT unnest(?))",
+            [list(PROFILE_INDICATORS)],
+        ).fetchall()
+    }
+    wide = vals.pivot_table(index=["level", "code"], columns="indicator", values="value", aggfunc="first")
+    rows = []
+    for u in units:
+        r = {"code": u.code, "name": u.name, "type": types.get((u.level, u.code))}
+        for ind in PROFILE_INDICATORS:
+            v = wide[ind].get((u.level, u.code)) if ind in wide.columns else None
+            r[ind] = None if v is None or pd.isna(v) else float(v)
+        rows.append(r)
+    return pd.DataFrame(rows), src
+
+
+def aggregate_matrix(con: duckdb.DuckDBPyConnection, dataset_id: str, level: str = "epci") -> pd.DataFrame:
+    """All flows of a dataset aggregated unit × unit at ``level`` (EPCI or département) on
+    integer keys: (origin, destination, value). Communes outside any EPCI stay communes."""
+    col = {"epci": "coalesce(epci, commune)", "departement": "dep", "region": "reg"}[level]
+    return con.execute(
+        f"""
+        WITH k AS (SELECT commune, {col} AS unit, dense_rank() OVER (ORDER BY {col}) AS uid FROM membership),
+        a AS (SELECT ko.uid AS o, kd.uid AS d, sum(f.value) AS value
+              FROM flow f JOIN k ko ON ko.commune = f.origin JOIN k kd ON kd.commune = f.destination
+              WHERE f.dataset_id = ? GROUP BY ALL),
+        u AS (SELECT DISTINCT uid, unit FROM k)
+        SELECT uo.unit AS origin, ud.unit AS destination, a.value
+        FROM a JOIN u uo ON uo.uid = a.o JOIN u ud ON ud.uid = a.d""",  # noqa: S608 — fixed column
+        [dataset_id],
+    ).df()

@@ -1,0 +1,197 @@
+"""Réseau: the flows among the members of a perimeter or of chosen territories — matrix,
+Sankey, dominance, dependency, profiles — each figure with its source, year and nature."""
+
+import streamlit as st
+
+from observatoire.ui import data, state, widgets
+from observatoire.ui import network as unet
+from observatoire.ui.vocab import KIND_FR
+
+st.title("Réseau — les flux entre les territoires d'un grand territoire")
+
+level, code = state.territory()
+pers = data.perimeter_list()
+epcis = data.epci_list()
+epci_names = dict(zip(epcis["code"], epcis["name"]))
+per_ids = ["", *pers["id"].tolist()]
+per_names = dict(zip(pers["id"], pers["name"]))
+c1, c2 = st.columns([2, 3])
+perimeter = c1.selectbox(
+    "Périmètre",
+    per_ids,
+    index=per_ids.index(code) if level == "perimetre" and code in per_ids else 0,
+    format_func=lambda p: per_names.get(p, "— aucun : choisir des EPCI —"),
+    key="_net_perimeter",
+)
+default_epci = [code] if level == "epci" and code in epci_names else []
+chosen = c2.multiselect(
+    "Ou des EPCI (deux au moins)",
+    list(epci_names),
+    default=default_epci,
+    format_func=lambda c: epci_names.get(c, c),
+    key="_net_epci",
+    disabled=bool(perimeter),
+)
+k1, k2, k3, k4 = st.columns(4)
+kind = k1.selectbox(
+    "Type de flux", list(KIND_FR), format_func=lambda k: KIND_FR[k].capitalize(), key=state.KIND
+)
+fds = data.flow_datasets()
+years = sorted(fds[fds["kind"] == kind]["year"].unique().tolist(), reverse=True)
+year = k2.selectbox(
+    "Année",
+    ["auto", *[str(y) for y in years]],
+    format_func=lambda y: "la plus récente" if y == "auto" else y,
+    key="_net_year",
+)
+unit_level = k3.radio(
+    "Unités",
+    ["epci", "commune"],
+    format_func={"epci": "EPCI", "commune": "communes"}.get,
+    key="_net_level",
+    horizontal=True,
+)
+top_n = k4.number_input("Flux affichés (Sankey)", 3, 200, 15, step=1, key="_net_top")
+
+members = (("perimetre", perimeter),) if perimeter else tuple(("epci", c) for c in chosen)
+if not perimeter and len(chosen) < 2:
+    st.info("Choisissez un périmètre, ou deux EPCI au moins, pour voir leur réseau de flux.")
+    st.stop()
+try:
+    net = unet.network(members, kind, None if year == "auto" else int(year), unit_level)
+except Exception as exc:  # French messages from the package (unknown, overlapping, no data)
+    st.warning(str(exc))
+    st.stop()
+
+ds = net.dataset
+estimated = ds["nature"] == "estimé"
+source = f"{ds['producer']} — {ds['label']}"
+tag = f"{ds['year']}, {'ESTIMÉ (modèle)' if estimated else 'observé'}"
+(st.warning if estimated or not net.matrix["covered"].all() else st.info)(net.sentence)
+zone = f" — avec le reste de la zone du fichier ({ds['zone']})" if ds["zone"] else ""
+names = dict(zip(net.units["code"], net.units["name"]))
+
+st.subheader("Matrice origine-destination")
+od = net.od_table()
+st.dataframe(
+    od.style.background_gradient(cmap="Blues", axis=None, subset=(od.index[:-1], od.columns[:-1])).format(
+        lambda v: "non couvert" if v != v else widgets.fmt(v)
+    ),
+    width="stretch",
+)
+st.caption(
+    f"Lignes : lieu de résidence ; colonnes : lieu de travail (ou d'études, ou de destination). "
+    f"Diagonale : flux internes à chaque unité. Source : {source} ({tag}). « non couvert » : "
+    "case que ce fichier ne couvre pas ; un total qui en contiendrait une n'est pas donné."
+)
+
+links = net.matrix[(net.matrix["origin"] != net.matrix["destination"]) & net.matrix["covered"]]
+links = links[links["value"] > 0].sort_values("value", ascending=False)
+shown = links.head(int(top_n))
+sel = unet.selection(links, shown)
+st.subheader("Flux entre les territoires")
+st.markdown(f"**{sel['sentence']}** (hors flux internes à une même unité).")
+if not shown.empty:
+    widgets.chart(unet.sankey(shown, names, f"Flux entre territoires ({tag})", estimated), key="ch_sankey")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Flux dominants (Nystuen–Dacey)")
+    lines = unet.tree_lines(net.dominance)
+    st.markdown(
+        "\n".join(
+            f"- {line.strip()}" if not line.startswith(" ") else f"    - {line.strip().lstrip('└ ')}"
+            for line in lines
+        )
+    )
+    st.caption(
+        "Pour chaque unité, son plus grand flux vers une autre unité du réseau ; elle est "
+        "subordonnée à celle-ci quand celle-ci reçoit plus de flux du réseau (internes compris). "
+        f"Source : {source} ({tag})."
+    )
+with right:
+    st.subheader("Dépendances")
+    dep = net.dependency.dropna(subset=["value"]).head(30)
+    scope_txt = {"total": "toute la France", "zone": f"zone du fichier ({ds['zone']})"}
+    st.dataframe(
+        dep.assign(
+            part_actifs=(100 * dep["share_residents"]).round(1),
+            part_emplois=(100 * dep["share_jobs"]).round(1),
+            regle=dep["rule_15"].map({True: "≥ 15 %", False: ""}),
+            base=dep["share_residents_scope"].map(scope_txt),
+        )[
+            ["origin_name", "destination_name", "value", "part_actifs", "regle", "part_emplois", "base"]
+        ].rename(
+            columns={
+                "origin_name": "De (A)",
+                "destination_name": "Vers (B)",
+                "value": "Personnes",
+                "part_actifs": "Part des actifs résidents de A travaillant en B (%)",
+                "regle": "Règle des 15 %",
+                "part_emplois": "Part des emplois de B tenus par des résidents de A (%)",
+                "base": "Dénominateurs sur",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(f"Source : {source} ({tag}). Parts données seulement là où leur dénominateur est couvert.")
+
+st.subheader("Chaque territoire : ses flux et son profil")
+pu = net.per_unit.merge(net.profiles.drop(columns="name"), on="code", how="left")
+scope_word = {"total": "", "zone": " (zone)"}
+table = pu.assign(
+    sortants=pu["outflow"],
+    entrants=pu["inflow"],
+    solde=pu["balance"],
+    autonomie=(100 * pu["self_containment"]).round(1),
+    couverture=pu["outflow_scope"].map(lambda s: scope_txt.get(s, "non calculable")),
+)[
+    [
+        "name",
+        "type",
+        "sortants",
+        "entrants",
+        "internal",
+        "solde",
+        "autonomie",
+        "couverture",
+        "P18_POP",
+        "P18_EMPLT",
+        "CONC_EMPLOI",
+        "TX_CHOMAGE",
+        "TP6019",
+    ]
+].rename(
+    columns={
+        "name": "Territoire",
+        "type": "Type",
+        "sortants": f"Sortants{zone}",
+        "entrants": f"Entrants{zone}",
+        "internal": "Internes",
+        "solde": f"Solde{zone}",
+        "autonomie": "Autonomie (% des actifs résidents travaillant sur place)",
+        "couverture": "Sortants et entrants sur",
+        "P18_POP": "Population",
+        "P18_EMPLT": "Emplois",
+        "CONC_EMPLOI": "Concentration d'emploi",
+        "TX_CHOMAGE": "Taux de chômage (%)",
+        "TP6019": "Taux de pauvreté (%)",
+    }
+)
+widgets.table_downloads(table, f"reseau_{ds['id']}", source, "t_net_units")
+srcs = net.indicator_sources
+st.caption(
+    f"Flux : {source} ({tag}). Profils : population, emplois, concentration d'emploi, chômage "
+    f"({srcs.get('P18_POP', 'Insee, RP')}) ; pauvreté ({srcs.get('TP6019', 'Insee-DGFiP, Filosofi')}). "
+    "Valeurs vides : non calculables à partir de ce fichier."
+)
+
+with st.expander("Flux avec l'extérieur du réseau"):
+    out = net.outside.assign(
+        valeur=net.outside["value"],
+    )[["unit_name", "direction", "label", "valeur"]].rename(
+        columns={"unit_name": "Territoire", "direction": "Sens", "label": "Avec", "valeur": "Personnes"}
+    )
+    st.dataframe(out, hide_index=True, width="stretch")
+    st.caption(f"Source : {source} ({tag}). Vide : non couvert par ce fichier.")
