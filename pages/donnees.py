@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observatoire.ui import actions, auth, data
+from observatoire.ui import actions, auth, data, widgets
 
 st.title("Données")
 st.markdown(
@@ -60,12 +60,17 @@ st.caption(
 est = fds[fds["nature"] == "estimé"]
 for row in est.to_dict("records"):
     st.markdown(f"**{row['label']}** — méthode : {row['method']}.")
-    st.caption(
-        "Qualité mesurée hors échantillon (modèle calé sur l'Île-de-France et mesuré sur l'Isère, "
-        "et l'inverse ; détail dans docs/MODEL.md) : part commune des navetteurs (CPC) 71 à 73 % "
-        "entre communes, 92 % entre EPCI ; le modèle de radiation, pris comme référence, fait "
-        "50 à 54 % et 82 à 84 %. Les flux estimés ne sont jamais additionnés aux flux observés."
-    )
+    evaluation = widgets.params_of(row).get("evaluation")
+    if evaluation:
+        st.caption(
+            f"Qualité mesurée hors échantillon ({evaluation['method']}) : part commune des "
+            "navetteurs (CPC), 100 % = estimation identique aux flux observés. Les flux estimés ne "
+            "sont jamais additionnés aux flux observés."
+        )
+        st.dataframe(widgets.evaluation_table(evaluation["scores"]), hide_index=True)
+        st.caption(f"Source : {evaluation['produced_by']}.")
+    else:
+        st.caption("Qualité hors échantillon non enregistrée pour ce jeu (voir docs/MODEL.md).")
     if row["params"]:
         st.json(row["params"], expanded=False)
 

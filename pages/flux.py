@@ -49,11 +49,10 @@ ds = data.pick_flow_dataset(
 if ds is None:
     st.warning(
         f"Aucun flux {KIND_FR[kind]} {'' if year == 'auto' else year} ne couvre {name}. "
-        "Les fichiers chargés couvrent : Isère (2017), Île-de-France (2012), les résidents "
-        "de 5 métropoles (Grenoble, Rennes, Rouen, Saint-Étienne, Montpellier ; 2019 et 2022), "
-        "Haute-Garonne, Loire-Atlantique et Lot (migrations 2008). Importez un fichier Insee "
-        "depuis la page Données pour couvrir votre territoire."
+        "Importez un fichier Insee depuis la page Données pour couvrir votre territoire. "
+        "Les fichiers chargés couvrent :"
     )
+    widgets.loaded_flow_files(fds)
     st.stop()
 
 meta = fds.set_index("id").loc[ds]

@@ -141,6 +141,22 @@ def prepare(raw: Path, out: Path, codemap: cog.CodeMap) -> list[Path]:
 
 
 ESTIMATE_ID = "estimation-gravite-travail-2018"
+EVALUATION_FILE = "flows/model-evaluation.json"
+
+
+def _with_evaluation(data: Path, meta: dict) -> dict | None:
+    """A model's parameters with its held-out scores (``data/flows/model-evaluation.json``,
+    written from tools/evaluate_model.py), so that pages read them from the store."""
+    params = meta.get("params")
+    path = Path(data) / EVALUATION_FILE
+    if meta.get("nature") != "estimé" or not path.exists():
+        return params
+    evaluation = json.loads(path.read_text(encoding="utf-8"))
+    if evaluation.get("dataset") != meta["id"]:
+        return params
+    return {**(params or {}), "evaluation": evaluation}
+
+
 ESTIMATE_MIN = 1.0  # persons: smaller estimated flows are not shipped (size), said in the note
 
 
@@ -244,7 +260,7 @@ def load(con: duckdb.DuckDBPyConnection, data: Path) -> None:
             period_years=m.get("period_years"),
             nature=m.get("nature", "observé"),
             method=m.get("method"),
-            params=m.get("params"),
+            params=_with_evaluation(data, m),
             sha256=m["sha256_source"],
             report={**m["report"], "lecture": {"source": m["source"]}},
         )

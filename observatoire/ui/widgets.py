@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -207,3 +209,38 @@ def csv_bytes(df) -> bytes:
 def xlsx_bytes(df, sheet: str = "donnees", source: str | None = None) -> bytes:
     """A table as XLSX, with its source line."""
     return exports.to_xlsx_bytes(df, sheet, source)
+
+
+def evaluation_table(scores: list[dict]) -> pd.DataFrame:
+    """A model's held-out scores, in French, for a table."""
+    return pd.DataFrame(
+        [
+            {
+                "Modèle": r["modele"],
+                "Calé sur → mesuré sur": r["sens"],
+                "CPC entre communes": text.percent(r["cpc_communes"], 1),
+                "CPC entre EPCI": text.percent(r["cpc_epci"], 1),
+            }
+            for r in scores
+        ]
+    )
+
+
+def loaded_flow_files(fds: pd.DataFrame) -> None:
+    """The flow files in the store and what each covers (read from the store, not written in
+    a page)."""
+    table = fds.sort_values(["kind", "year"])[["label", "year", "nature", "coverage_note"]]
+    st.dataframe(
+        table.rename(
+            columns={"label": "Jeu", "year": "Année", "nature": "Nature", "coverage_note": "Ce qu'il couvre"}
+        ),
+        hide_index=True,
+    )
+
+
+def params_of(dataset_row: dict) -> dict:
+    """A flow dataset's parameters (a JSON column of the store) as a dict."""
+    raw = dataset_row.get("params")
+    if not raw:
+        return {}
+    return json.loads(raw) if isinstance(raw, str) else dict(raw)

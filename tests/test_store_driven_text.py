@@ -1,0 +1,52 @@
+"""Page text that states data reads it from the store (issue 12): the model's held-out scores on
+Données, the list of loaded flow files on Flux."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+
+def _page(db, page, monkeypatch, **params):
+    monkeypatch.setenv("OBSERVATOIRE_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_model_scores_on_donnees_come_from_the_store(built_db, tmp_path, monkeypatch):
+    db = tmp_path / "observatoire.duckdb"
+    shutil.copy(built_db, db)
+    con = duckdb.connect(str(db))
+    params = json.loads(con.execute("SELECT params FROM flow_dataset WHERE nature = 'estimé'").fetchone()[0])
+    params["evaluation"]["scores"][0]["cpc_communes"] = 0.123
+    con.execute("UPDATE flow_dataset SET params = ? WHERE nature = 'estimé'", [json.dumps(params)])
+    con.close()
+    at = _page(db, "pages/donnees.py", monkeypatch)
+    shown = [df.value for df in at.dataframe if "CPC entre communes" in df.value.columns]
+    assert shown, "the held-out scores table is missing"
+    assert "12,3\u00a0%" in shown[0]["CPC entre communes"].tolist()
+
+
+def test_flux_lists_the_files_of_the_store_when_none_covers_the_territory(built_db, tmp_path, monkeypatch):
+    db = tmp_path / "observatoire.duckdb"
+    shutil.copy(built_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE flow_dataset SET label = 'Fichier témoin ' || id WHERE kind = 'etudes'")
+    con.close()
+    # Brest Métropole has no observed school flows and no estimate of them.
+    at = _page(db, "pages/flux.py", monkeypatch, territoire="epci:242900314", flux="etudes")
+    assert any("Aucun flux" in w.value for w in at.warning)
+    labels = [lab for df in at.dataframe if "Jeu" in df.value.columns for lab in df.value["Jeu"]]
+    assert labels and all(lab.startswith("Fichier témoin") or "etudes" not in lab for lab in labels)
+    assert any(lab.startswith("Fichier témoin") for lab in labels)
