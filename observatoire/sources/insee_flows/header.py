@@ -74,52 +74,10 @@ def parse_flow_header(
     """
     cols = [_clean_header_cell(c) for c in columns]
     upper = [c.upper() for c in cols]
-
-    def fail(message: str, index: int | None = None) -> FlowFileError:
-        where = f"ligne {header_line}"
-        if index is not None:
-            where += f", colonne {cols[index] or f'n° {index + 1}'}"
-        return FlowFileError(f"Fichier « {filename} », {where} : {message}", filename=filename)
-
-    seen: dict[str, int] = {}
-    for i, c in enumerate(upper):
-        if c and c in seen:
-            raise fail(f"colonne en double (colonnes n° {seen[c] + 1} et n° {i + 1})", i)
-        seen[c] = i
-    if "CODGEO" not in seen:
-        raise fail(f"en-tête invalide : colonne CODGEO absente (colonnes trouvées : {_show_columns(cols)})")
-    dests = [c for c in upper if c in _KIND_BY_DEST]
-    if not dests:
-        raise fail(
-            "en-tête invalide : colonne de destination absente "
-            "(DCLT pour le travail, DCRAN pour les migrations, DCETU pour les études)"
-        )
-    if len(dests) > 1:
-        raise fail(f"plusieurs colonnes de destination ({', '.join(dests)})", seen[dests[1]])
-    dest = dests[0]
-    measures = [c for c in upper if c.startswith("NBFLUX")]
-    if not measures:
-        raise fail(f"en-tête invalide : colonne de mesure absente ({_MEASURE_FOR_KIND[_KIND_BY_DEST[dest]]})")
-    if len(measures) > 1:
-        raise fail(f"plusieurs colonnes de mesure ({', '.join(measures)})", seen[measures[1]])
-    measure = measures[0]
-    m_index = seen[measure]
-    m = _MEASURE_RE.match(measure)
-    if not m or m.group(2) not in _MEASURE_KIND:
-        raise fail(
-            "mesure non reconnue : NBFLUX_C{AA}_ACTOCC15P, NBFLUX_C{AA}_POP01P, "
-            "NBFLUX_C{AA}_POP05P ou NBFLUX_C{AA}_SCOL02P attendue",
-            m_index,
-        )
-    header_kind, period = _MEASURE_KIND[m.group(2)]
-    yy = int(m.group(1))
-    header_year = 2000 + yy if yy < 50 else 1900 + yy
-    if _KIND_BY_DEST[dest] != header_kind:
-        raise fail(
-            f"la colonne {dest} ({KIND_LABELS[_KIND_BY_DEST[dest]]}) ne va pas avec la mesure "
-            f"{cols[m_index]} ({KIND_LABELS[header_kind]})",
-            m_index,
-        )
+    fail = _HeaderFailure(cols, filename, header_line)
+    seen = _positions(cols, upper, fail)
+    dest = _destination(upper, seen, fail)
+    m_index, header_kind, period, header_year = _measure(cols, upper, seen, dest, fail)
     if kind is not None:
         wanted = _normalise_kind(kind, filename)
         if wanted != header_kind:
@@ -156,3 +114,70 @@ def parse_flow_header(
         measure_index=m_index,
         label_indexes={("CODGEO" if k == "CODGEO" else "DEST"): v for k, v in label_indexes.items()},
     )
+
+
+class _HeaderFailure:
+    """Makes the error of a header problem, naming the file, the line and the column."""
+
+    def __init__(self, cols: list[str], filename: str, header_line: int) -> None:
+        self.cols, self.filename, self.header_line = cols, filename, header_line
+
+    def __call__(self, message: str, index: int | None = None) -> FlowFileError:
+        where = f"ligne {self.header_line}"
+        if index is not None:
+            where += f", colonne {self.cols[index] or f'n° {index + 1}'}"
+        return FlowFileError(f"Fichier « {self.filename} », {where} : {message}", filename=self.filename)
+
+
+def _positions(cols: list[str], upper: list[str], fail: _HeaderFailure) -> dict[str, int]:
+    """Position of each (upper-case) column; refuses duplicates and a missing CODGEO."""
+    seen: dict[str, int] = {}
+    for i, c in enumerate(upper):
+        if c and c in seen:
+            raise fail(f"colonne en double (colonnes n° {seen[c] + 1} et n° {i + 1})", i)
+        seen[c] = i
+    if "CODGEO" not in seen:
+        raise fail(f"en-tête invalide : colonne CODGEO absente (colonnes trouvées : {_show_columns(cols)})")
+    return seen
+
+
+def _destination(upper: list[str], seen: dict[str, int], fail: _HeaderFailure) -> str:
+    """The one destination column (DCLT, DCRAN or DCETU)."""
+    dests = [c for c in upper if c in _KIND_BY_DEST]
+    if not dests:
+        raise fail(
+            "en-tête invalide : colonne de destination absente "
+            "(DCLT pour le travail, DCRAN pour les migrations, DCETU pour les études)"
+        )
+    if len(dests) > 1:
+        raise fail(f"plusieurs colonnes de destination ({', '.join(dests)})", seen[dests[1]])
+    return dests[0]
+
+
+def _measure(
+    cols: list[str], upper: list[str], seen: dict[str, int], dest: str, fail: _HeaderFailure
+) -> tuple[int, str, int | None, int]:
+    """The one measure column: (position, kind, period in years, census year)."""
+    measures = [c for c in upper if c.startswith("NBFLUX")]
+    if not measures:
+        raise fail(f"en-tête invalide : colonne de mesure absente ({_MEASURE_FOR_KIND[_KIND_BY_DEST[dest]]})")
+    if len(measures) > 1:
+        raise fail(f"plusieurs colonnes de mesure ({', '.join(measures)})", seen[measures[1]])
+    m_index = seen[measures[0]]
+    m = _MEASURE_RE.match(measures[0])
+    if not m or m.group(2) not in _MEASURE_KIND:
+        raise fail(
+            "mesure non reconnue : NBFLUX_C{AA}_ACTOCC15P, NBFLUX_C{AA}_POP01P, "
+            "NBFLUX_C{AA}_POP05P ou NBFLUX_C{AA}_SCOL02P attendue",
+            m_index,
+        )
+    header_kind, period = _MEASURE_KIND[m.group(2)]
+    yy = int(m.group(1))
+    header_year = 2000 + yy if yy < 50 else 1900 + yy
+    if _KIND_BY_DEST[dest] != header_kind:
+        raise fail(
+            f"la colonne {dest} ({KIND_LABELS[_KIND_BY_DEST[dest]]}) ne va pas avec la mesure "
+            f"{cols[m_index]} ({KIND_LABELS[header_kind]})",
+            m_index,
+        )
+    return m_index, header_kind, period, header_year

@@ -74,36 +74,7 @@ def _build_insee(table: _Table, raw: _Raw, *, kind: str | None, year: int | None
 
 def _build_metropoles(table: _Table, raw: _Raw, *, kind: str | None, year: int | None) -> list[FlowFile]:
     lower = [c.strip().lower() for c in table.columns]
-    wanted = _normalise_kind(kind, table.filename) if kind is not None else None
-    notes: list[str] = []
-    if "code_residence" in lower and "code_travail" in lower:
-        spec, found_kind = _METRO_TRAVAIL, "travail"
-        if wanted is not None and wanted != "travail":
-            raise _header_error(
-                table,
-                f"colonnes code_residence/code_travail : flux domicile-travail, pas « {kind} »",
-            )
-    else:
-        spec = _METRO_OD
-        base = Path(raw.name.split(" › ")[-1]).name.lower()
-        base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
-        if wanted is not None:
-            found_kind = wanted
-        elif "migr" in base or "resid" in base:
-            found_kind = "residentiel"
-            notes.append("Type « migrations résidentielles » déduit du nom du fichier.")
-        elif "scol" in base or "etud" in base:
-            found_kind = "etudes"
-            notes.append("Type « domicile-études » déduit du nom du fichier.")
-        elif frozenset(lower) in _METRO_KNOWN_OD_LAYOUTS:
-            found_kind = _METRO_KNOWN_OD_LAYOUTS[frozenset(lower)]
-            notes.append(f"Type « {KIND_LABELS[found_kind]} » déduit de la liste des colonnes.")
-        else:
-            raise _header_error(
-                table,
-                "colonnes code_origine/code_destination : précisez le type de flux "
-                "(« residentiel » ou « etudes »)",
-            )
+    spec, found_kind, notes = _metropoles_kind(table, raw, lower, kind)
     missing = [c for c in (spec["origin"], spec["destination"], "flux", "annee") if c not in lower]
     if missing:
         raise _header_error(table, f"colonne(s) absente(s) : {', '.join(missing)}")
@@ -119,13 +90,7 @@ def _build_metropoles(table: _Table, raw: _Raw, *, kind: str | None, year: int |
     origin = _codes(table, i_o, errors)
     dest = _codes(table, i_d, errors)
     values = _values(table, i_v, errors)
-    years_txt = pc.utf8_trim_whitespace(table.column(i_y))
-    year_ok = _np(pc.match_substring_regex(years_txt, r"^(?:19|20)[0-9]{2}$"))
-
-    def bad_year(idx: np.ndarray) -> list[str]:
-        return [f"année invalide {_quote(v)}" for v in table.column(i_y).take(pa.array(idx)).to_pylist()]
-
-    errors.add_mask(~year_ok, i_y, table.columns[i_y], bad_year)
+    years_txt = _checked_years(table, i_y, errors)
     errors.raise_if_any()
     years = _np(pc.cast(years_txt, pa.int32())).astype(np.int64)
     present = sorted(int(y) for y in np.unique(years))
@@ -145,7 +110,6 @@ def _build_metropoles(table: _Table, raw: _Raw, *, kind: str | None, year: int |
     out = []
     for y in present:
         rows = np.flatnonzero(years == y)
-        sub_names = _subset_names(names, origin, dest, rows)
         out.append(
             _finish(
                 table,
@@ -160,7 +124,7 @@ def _build_metropoles(table: _Table, raw: _Raw, *, kind: str | None, year: int |
                 origin_column=table.columns[i_o],
                 destination_column=table.columns[i_d],
                 values=values,
-                names=sub_names,
+                names=_subset_names(names, origin, dest, rows),
                 ignored=ignored,
                 rows=rows,
                 extra_notes=[
@@ -170,6 +134,51 @@ def _build_metropoles(table: _Table, raw: _Raw, *, kind: str | None, year: int |
             )
         )
     return out
+
+
+def _metropoles_kind(
+    table: _Table, raw: _Raw, lower: list[str], kind: str | None
+) -> tuple[dict[str, str], str, list[str]]:
+    """Column names, kind of flows and notes of a « 5 métropoles » file.
+
+    code_residence/code_travail is commuting; for code_origine/code_destination the kind is the
+    ``kind`` argument, else a word of the file name, else the exact column set of a known file.
+    """
+    wanted = _normalise_kind(kind, table.filename) if kind is not None else None
+    if "code_residence" in lower and "code_travail" in lower:
+        if wanted is not None and wanted != "travail":
+            raise _header_error(
+                table,
+                f"colonnes code_residence/code_travail : flux domicile-travail, pas « {kind} »",
+            )
+        return _METRO_TRAVAIL, "travail", []
+    base = Path(raw.name.split(" › ")[-1]).name.lower()
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    if wanted is not None:
+        return _METRO_OD, wanted, []
+    if "migr" in base or "resid" in base:
+        return _METRO_OD, "residentiel", ["Type « migrations résidentielles » déduit du nom du fichier."]
+    if "scol" in base or "etud" in base:
+        return _METRO_OD, "etudes", ["Type « domicile-études » déduit du nom du fichier."]
+    if frozenset(lower) in _METRO_KNOWN_OD_LAYOUTS:
+        found = _METRO_KNOWN_OD_LAYOUTS[frozenset(lower)]
+        return _METRO_OD, found, [f"Type « {KIND_LABELS[found]} » déduit de la liste des colonnes."]
+    raise _header_error(
+        table,
+        "colonnes code_origine/code_destination : précisez le type de flux (« residentiel » ou « etudes »)",
+    )
+
+
+def _checked_years(table: _Table, index: int, errors: _Errors) -> pa.ChunkedArray:
+    """The years (``annee``) as trimmed text; invalid ones are added to ``errors``."""
+    years_txt = pc.utf8_trim_whitespace(table.column(index))
+    year_ok = _np(pc.match_substring_regex(years_txt, r"^(?:19|20)[0-9]{2}$"))
+
+    def bad_year(idx: np.ndarray) -> list[str]:
+        return [f"année invalide {_quote(v)}" for v in table.column(index).take(pa.array(idx)).to_pylist()]
+
+    errors.add_mask(~year_ok, index, table.columns[index], bad_year)
+    return years_txt
 
 
 def _subset_names(names: dict[str, str], origin: _Codes, dest: _Codes, rows: np.ndarray) -> dict[str, str]:

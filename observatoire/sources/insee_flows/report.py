@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -57,52 +58,15 @@ def _finish(
     dims = dict(dims or {})
     if rows is not None:
         dims = {k: a.take(pa.array(rows)) for k, a in dims.items()}
-    columns: dict[str, Any] = {"origin": o, "destination": d, "value": pa.array(v)}
-    columns.update(dims)
-    df = pa.table(columns).to_pandas()
-    for c in ["origin", "destination", *dims]:
-        if df[c].dtype != "str":
-            df[c] = df[c].astype("str")
+    df = _frame(o, d, v, dims)
     n = len(df)
-
-    fixes: list[str] = []
-    zero_padded: dict[str, int] = {}
-    for col, codes in ((origin_column, origin), (destination_column, destination)):
-        count, examples = codes.padding(rows)
-        if count:
-            zero_padded[col] = count
-            more = ", …" if count > len(examples) else ""
-            fixes.append(
-                f"Colonne {col} : {count} code(s) à 4 chiffres complété(s) par un zéro "
-                f"à gauche ({', '.join(examples)}{more})."
-            )
+    fixes, zero_padded = _padding_fixes(((origin_column, origin), (destination_column, destination)), rows)
     if table.mojibake and names:
         names, repaired = _repair_mojibake(names)
         if repaired:
             fixes.append(f"{repaired} libellé(s) doublement encodé(s) réparé(s) (« Ã© » → « é »).")
-    warnings = list(table.warnings)
-    if table.mojibake and not names:
-        warnings.append("Le texte semble doublement encodé (« Ã© » au lieu de « é »).")
-    if ignored:
-        warnings.append(f"Colonne(s) ignorée(s) : {', '.join(ignored)}.")
-    n_dup = 0
-    if n:
-        keys = [
-            (origin.ids if rows is None else origin.ids[rows], len(origin.uniq)),
-            (
-                destination.ids if rows is None else destination.ids[rows],
-                len(destination.uniq),
-            ),
-        ]
-        for arr in dims.values():
-            ids, uniq = _encode(arr)
-            keys.append((ids, len(uniq)))
-        n_dup = _duplicates(keys)
-    if n_dup:
-        warnings.append(
-            f"{n_dup} couple(s) origine-destination présent(s) plusieurs fois "
-            "(lignes conservées telles quelles)."
-        )
+    n_dup = _duplicate_pairs(origin, destination, dims, rows) if n else 0
+    warnings = _warnings(table, bool(names), ignored, n_dup)
     notes = list(raw.notes) + list(extra_notes)
     n_zero = int(np.count_nonzero(v == 0))
     if n_zero:
@@ -110,7 +74,6 @@ def _finish(
     n_abroad = int((_abroad(origin, rows) | _abroad(destination, rows)).sum())
     if n_abroad:
         notes.append(f"{n_abroad} ligne(s) avec une extrémité hors de France (99xxx, MO001…) conservée(s).")
-    stayers = int(pc.sum(pc.equal(o, d)).as_py() or 0)
     total = float(v.sum())
     report = {
         "source": raw.name,
@@ -126,7 +89,7 @@ def _finish(
         "rows_kept": n,
         "zero_padded": zero_padded,
         "abroad_rows": n_abroad,
-        "stayer_rows": stayers,
+        "stayer_rows": int(pc.sum(pc.equal(o, d)).as_py() or 0),
         "zero_value_rows": n_zero,
         "duplicate_pairs": n_dup,
         "total_value": total,
@@ -150,6 +113,64 @@ def _finish(
         report=report,
         source=raw.name,
     )
+
+
+def _warnings(table: _Table, has_names: bool, ignored: Sequence[str], n_dup: int) -> list[str]:
+    """What the user should check: title rows, double encoding, ignored columns, duplicates."""
+    warnings = list(table.warnings)
+    if table.mojibake and not has_names:
+        warnings.append("Le texte semble doublement encodé (« Ã© » au lieu de « é »).")
+    if ignored:
+        warnings.append(f"Colonne(s) ignorée(s) : {', '.join(ignored)}.")
+    if n_dup:
+        warnings.append(
+            f"{n_dup} couple(s) origine-destination présent(s) plusieurs fois "
+            "(lignes conservées telles quelles)."
+        )
+    return warnings
+
+
+def _frame(o: pa.Array, d: pa.Array, v: np.ndarray, dims: dict[str, pa.ChunkedArray]) -> pd.DataFrame:
+    """origin, destination (str), value (float64) and the dimension columns (str)."""
+    columns: dict[str, Any] = {"origin": o, "destination": d, "value": pa.array(v)}
+    columns.update(dims)
+    df = pa.table(columns).to_pandas()
+    for c in ["origin", "destination", *dims]:
+        if df[c].dtype != "str":
+            df[c] = df[c].astype("str")
+    return df
+
+
+def _padding_fixes(
+    columns: Sequence[tuple[str, _Codes]], rows: np.ndarray | None
+) -> tuple[list[str], dict[str, int]]:
+    """The zero-padding of 4-digit codes: French sentences and the count per column."""
+    fixes: list[str] = []
+    zero_padded: dict[str, int] = {}
+    for col, codes in columns:
+        count, examples = codes.padding(rows)
+        if count:
+            zero_padded[col] = count
+            more = ", …" if count > len(examples) else ""
+            fixes.append(
+                f"Colonne {col} : {count} code(s) à 4 chiffres complété(s) par un zéro "
+                f"à gauche ({', '.join(examples)}{more})."
+            )
+    return fixes, zero_padded
+
+
+def _duplicate_pairs(
+    origin: _Codes, destination: _Codes, dims: dict[str, pa.ChunkedArray], rows: np.ndarray | None
+) -> int:
+    """How many (origin, destination, dimensions) combinations occur more than once."""
+    keys = [
+        (origin.ids if rows is None else origin.ids[rows], len(origin.uniq)),
+        (destination.ids if rows is None else destination.ids[rows], len(destination.uniq)),
+    ]
+    for arr in dims.values():
+        ids, uniq = _encode(arr)
+        keys.append((ids, len(uniq)))
+    return _duplicates(keys)
 
 
 def _fmt_number(x: float) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -48,65 +50,9 @@ def _parse_xlsx(raw: _Raw) -> _Table:
         for ws in wb.worksheets:
             sheets.append(ws.title)
             ws.reset_dimensions()  # some writers store wrong sheet dimensions
-            rows = ws.iter_rows(values_only=True)
-            header: list[str] | None = None
-            header_line = 0
-            for r, row in enumerate(rows, start=1):
-                if r > HEADER_SEARCH_ROWS:
-                    break
-                cells = [_clean_header_cell(_cell_text(v)) for v in row]
-                if _layout_of(cells) is not None:
-                    while cells and not cells[-1]:
-                        cells.pop()
-                    header, header_line = cells, r
-                    break
-            if header is None:
-                continue
-            n = len(header)
-            values: list[list[str]] = [[] for _ in range(n)]
-            lines: list[int] = []
-            invalid: list[tuple[int, int, int, str]] = []
-            last_line = header_line
-            for r, row in enumerate(rows, start=header_line + 1):
-                texts = [_cell_text(v).strip() for v in row]
-                while texts and not texts[-1]:
-                    texts.pop()
-                if not texts:
-                    continue
-                last_line = r
-                if len(texts) > n:
-                    invalid.append((r, n, len(texts), ";".join(texts)))
-                    continue
-                texts += [""] * (n - len(texts))
-                for i in range(n):
-                    values[i].append(texts[i])
-                lines.append(r)
-            if not lines and not invalid:
-                raise FlowFileError(
-                    f"Fichier « {name} », feuille « {ws.title} » : aucune ligne de données après "
-                    f"l'en-tête (ligne {header_line}).",
-                    filename=name,
-                )
-            warnings = []
-            if header_line > 1:
-                warnings.append(
-                    f"Feuille « {ws.title} » : {header_line - 1} ligne(s) de titre ignorée(s) ; "
-                    f"en-tête lu ligne {header_line}."
-                )
-            return _Table(
-                filename=name,
-                columns=[c or f"(colonne n° {i + 1} sans nom)" for i, c in enumerate(header)],
-                arrays=[pa.chunked_array([pa.array(v, pa.string())]) for v in values],
-                lines=np.asarray(lines, dtype=np.int64),
-                header_line=header_line,
-                last_line=last_line,
-                encoding="XLSX",
-                separator=None,
-                decimal_comma=True,
-                container=raw.container,
-                invalid=invalid,
-                warnings=warnings,
-            )
+            table = _sheet_table(ws, raw)
+            if table is not None:
+                return table
     finally:
         wb.close()
     raise FlowFileError(
@@ -114,3 +60,70 @@ def _parse_xlsx(raw: _Raw) -> _Table:
         f"{HEADER_SEARCH_ROWS} premières lignes des feuilles {', '.join(sheets) or '(aucune)'}).",
         filename=name,
     )
+
+
+def _sheet_table(ws: Any, raw: _Raw) -> _Table | None:
+    """The table of the first sheet whose header is recognised (``None``: no header here)."""
+    name = raw.name
+    rows = ws.iter_rows(values_only=True)
+    header, header_line = _sheet_header(rows)
+    if header is None:
+        return None
+    n = len(header)
+    values: list[list[str]] = [[] for _ in range(n)]
+    lines: list[int] = []
+    invalid: list[tuple[int, int, int, str]] = []
+    last_line = header_line
+    for r, row in enumerate(rows, start=header_line + 1):  # the rows after the header
+        texts = [_cell_text(v).strip() for v in row]
+        while texts and not texts[-1]:
+            texts.pop()
+        if not texts:
+            continue
+        last_line = r
+        if len(texts) > n:
+            invalid.append((r, n, len(texts), ";".join(texts)))
+            continue
+        texts += [""] * (n - len(texts))
+        for i in range(n):
+            values[i].append(texts[i])
+        lines.append(r)
+    if not lines and not invalid:
+        raise FlowFileError(
+            f"Fichier « {name} », feuille « {ws.title} » : aucune ligne de données après "
+            f"l'en-tête (ligne {header_line}).",
+            filename=name,
+        )
+    warnings = []
+    if header_line > 1:
+        warnings.append(
+            f"Feuille « {ws.title} » : {header_line - 1} ligne(s) de titre ignorée(s) ; "
+            f"en-tête lu ligne {header_line}."
+        )
+    return _Table(
+        filename=name,
+        columns=[c or f"(colonne n° {i + 1} sans nom)" for i, c in enumerate(header)],
+        arrays=[pa.chunked_array([pa.array(v, pa.string())]) for v in values],
+        lines=np.asarray(lines, dtype=np.int64),
+        header_line=header_line,
+        last_line=last_line,
+        encoding="XLSX",
+        separator=None,
+        decimal_comma=True,
+        container=raw.container,
+        invalid=invalid,
+        warnings=warnings,
+    )
+
+
+def _sheet_header(rows: Iterator[tuple]) -> tuple[list[str] | None, int]:
+    """Header cells and line, looked for in the first rows (consumed from ``rows``)."""
+    for r, row in enumerate(rows, start=1):
+        if r > HEADER_SEARCH_ROWS:
+            break
+        cells = [_clean_header_cell(_cell_text(v)) for v in row]
+        if _layout_of(cells) is not None:
+            while cells and not cells[-1]:
+                cells.pop()
+            return cells, r
+    return None, 0
