@@ -106,7 +106,9 @@ def test_page_reads_on_every_screen(served, browser, name, size):
     foreign: list[str] = []
     errors: list[str] = []
     host = urlparse(served).hostname
-    page.on("request", lambda r: foreign.append(r.url) if urlparse(r.url).hostname not in (host, None) else None)
+    page.on(
+        "request", lambda r: foreign.append(r.url) if urlparse(r.url).hostname not in (host, None) else None
+    )
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         page.goto(served + PAGES[name])

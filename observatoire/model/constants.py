@@ -1,0 +1,38 @@
+"""Parameters of the production model and physical constants (see ``docs/MODEL.md``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+#: Mean Earth radius (IUGG), km.
+EARTH_RADIUS_KM: float = 6371.0088
+
+#: Default maximum centroid distance of a modelled pair, km.
+DEFAULT_CUTOFF_KM: float = 100.0
+
+#: Default intra-unit distance factor: ``d_ii = factor * sqrt(area / pi)``.
+#: 0.5 = half the radius of the disc of the same area (a common convention;
+#: homes and jobs cluster around the centre of a commune, so the mean distance
+#: between two uniform points of the disc, 0.905 R, overstates intra trips).
+DEFAULT_INTRA_FACTOR: float = 0.5
+
+#: Smallest distance used anywhere (km), so that ``d ** -beta`` stays finite.
+MIN_DISTANCE_KM: float = 0.1
+
+#: Deterrence form of the production model (chosen by ``tools/evaluate_model.py``,
+#: see ``docs/MODEL.md``).
+DEFAULT_FORM: str = "exp"
+
+#: Deterrence parameter of the production model (km^-1 for ``exp``), calibrated
+#: by maximising the mean CPC of Ile-de-France 2012 and Isere 2017 (equal weights,
+#: all flows, observed margins; ``tools/evaluate_model.py``, ``docs/MODEL.md``).
+DEFAULT_BETA: float = 0.214
+
+#: Equivalent distance (km) of the outside zone used for open systems
+#: (:func:`furness`, :func:`estimate_flows`); see ``docs/MODEL.md``.
+DEFAULT_OUTSIDE_KM: float = 40.0
+
+#: Default IPF tolerance of :func:`estimate_flows` (largest relative margin error).
+DEFAULT_TOL: float = 1e-4
+
+Form = Literal["exp", "power"]

@@ -1,0 +1,90 @@
+"""The application's entry point: estimated flows for a set of units."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from observatoire.model.balancing import IPFResult
+from observatoire.model.constants import (
+    DEFAULT_BETA,
+    DEFAULT_CUTOFF_KM,
+    DEFAULT_FORM,
+    DEFAULT_INTRA_FACTOR,
+    DEFAULT_OUTSIDE_KM,
+    DEFAULT_TOL,
+    Form,
+)
+from observatoire.model.frames import flows_frame
+from observatoire.model.gravity import gravity_flows
+from observatoire.model.pairs import PairSet, build_pairs, intra_unit_distance_km
+from observatoire.model.radiation import radiation_flows
+
+
+def estimate_flows(
+    units: pd.DataFrame,
+    *,
+    model: Literal["gravity", "radiation"] = "gravity",
+    form: Form = DEFAULT_FORM,
+    beta: float = DEFAULT_BETA,
+    cutoff_km: float = DEFAULT_CUTOFF_KM,
+    intra_factor: float = DEFAULT_INTRA_FACTOR,
+    outside_km: float | None = DEFAULT_OUTSIDE_KM,
+    tol: float = DEFAULT_TOL,
+    max_iter: int = 1000,
+    min_value: float = 0.0,
+    as_frame: bool = True,
+) -> pd.DataFrame | tuple[PairSet, IPFResult]:
+    """Estimate commuting flows for a set of units (e.g. all communes of France).
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        One row per unit with columns ``code`` (str), ``lon``, ``lat`` (centroid,
+        degrees), ``area_km2``, ``origins`` (employed residents, see
+        :func:`employed_residents`) and ``destinations`` (jobs, ``P18_EMPLT``).
+        Rows with a missing centroid are rejected.
+    model : {"gravity", "radiation"}
+    form, beta : deterrence of the gravity model (defaults: calibrated values,
+        ``docs/MODEL.md``).
+    cutoff_km, intra_factor : pair set construction.
+    outside_km : float or None
+        Outside zone of the gravity model (see :func:`furness`); ``None`` for a
+        strict closed system. The default suits comparateur margins for all of
+        France, an open system (cross-border workers).
+    tol, max_iter : IPF settings (relative margin tolerance).
+    min_value : float
+        Drop flows ``<= min_value`` from the frame.
+    as_frame : bool
+        Return a DataFrame (default) or the raw ``(PairSet, IPFResult)``.
+
+    Returns
+    -------
+    pandas.DataFrame or (PairSet, IPFResult)
+        Columns ``origin``, ``destination``, ``distance_km``, ``value``: estimated
+        flows, residence -> workplace. Destinations are first rescaled so that
+        jobs equal employed residents within each connected component of the
+        pair graph. Flows to / from the outside zone are in
+        ``IPFResult.outside_origin`` / ``outside_destination`` (raw output).
+    """
+    req = {"code", "lon", "lat", "area_km2", "origins", "destinations"}
+    missing = req - set(units.columns)
+    if missing:
+        raise KeyError(f"missing columns: {sorted(missing)}")
+    intra = intra_unit_distance_km(units["area_km2"].to_numpy(dtype=np.float64), intra_factor)
+    pairs = build_pairs(
+        units["lon"].to_numpy(dtype=np.float64), units["lat"].to_numpy(dtype=np.float64), intra, cutoff_km
+    )
+    o = np.nan_to_num(units["origins"].to_numpy(dtype=np.float64), nan=0.0)
+    d = np.nan_to_num(units["destinations"].to_numpy(dtype=np.float64), nan=0.0)
+    if model == "gravity":
+        res = gravity_flows(o, d, pairs, beta, form, tol=tol, max_iter=max_iter, outside_km=outside_km)
+    elif model == "radiation":
+        res = radiation_flows(o, pairs, d)
+    else:
+        raise ValueError("model must be 'gravity' or 'radiation'")
+    if not as_frame:
+        return pairs, res
+    return flows_frame(pairs, res.flows, units["code"].astype(str).to_numpy(), min_value=min_value)
