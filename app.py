@@ -1,12 +1,14 @@
 """Entry point: navigation, shared sidebar (territory picker), deep links."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from observatoire.ui import data, guard, state, widgets
 from observatoire.ui.vocab import ObservatoireError
 
 st.set_page_config(
-    page_title="Observatoire des coopérations interterritoriales", page_icon=":material/hub:", layout="wide"
+    page_title="Observatoire des coopérations interterritoriales", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide"
 )
 
 if not data.store_exists():

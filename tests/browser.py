@@ -87,8 +87,14 @@ def wait_idle(page, expect: str | None = None, timeout: float = 90.0) -> None:
     deadline = time.time() + timeout
     quiet = 0
     while time.time() < deadline and quiet < 3:
-        busy = page.evaluate("""() => !!document.querySelector('[data-testid="stStatusWidget"]')
-            || !!document.querySelector('[data-stale="true"]')""")
+        busy = page.evaluate("""() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            const state = app ? app.getAttribute('data-test-script-state') : 'initial';
+            return state === 'running' || state === 'initial' || state === null
+                || !!document.querySelector('[data-testid="stStatusWidget"]')
+                || !!document.querySelector('[data-stale="true"]')
+                || !!document.querySelector('[data-testid="stSkeleton"]');
+        }""")
         quiet = 0 if busy else quiet + 1
         time.sleep(0.5)
     time.sleep(1.0)

@@ -12,6 +12,11 @@ import shapely
 from observatoire.render import classify, palettes
 
 
+# A background-only MapLibre style served by the app (static/fond-vide.json): without a style,
+# Streamlit's deck.gl chart fetches a basemap from basemaps.cartocdn.com.
+BLANK_STYLE = "/app/static/fond-vide.json"
+
+
 class Deck(pdk.Deck):
     """A pydeck Deck serialised compactly: pydeck pretty-prints (indent=2, sorted keys),
     which makes the France-wide EPCI map five times heavier on the wire."""
@@ -149,7 +154,7 @@ def choropleth(
         layers=layers,
         initial_view_state=view or FRANCE_VIEW,
         map_provider=None,
-        map_style=None,
+        map_style=BLANK_STYLE,
         tooltip=tooltip,
     )
 
@@ -234,7 +239,7 @@ def flow_map(
     else:
         view = view_for((lon - 0.3, lat - 0.2, lon + 0.3, lat + 0.2))
     return Deck(
-        layers=layers, initial_view_state=view, map_provider=None, map_style=None, tooltip={"text": "{label}"}
+        layers=layers, initial_view_state=view, map_provider=None, map_style=BLANK_STYLE, tooltip={"text": "{label}"}
     )
 
 
@@ -274,6 +279,6 @@ def link_map(links: pd.DataFrame, outlines: pd.DataFrame) -> pdk.Deck:
         layers=[background(outlines), arcs],
         initial_view_state=FRANCE_VIEW,
         map_provider=None,
-        map_style=None,
+        map_style=BLANK_STYLE,
         tooltip={"text": "{label}"},
     )
