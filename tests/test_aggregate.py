@@ -56,10 +56,15 @@ def test_rates_are_ratios_of_sums_not_means_of_rates(mem):
     assert _get(out, "commune", "A", "TXCHO")["value"] == pytest.approx(10.0)
 
 
-def test_weighted_mean_uses_communes_with_a_value_and_reports_coverage(mem):
+def test_weighted_mean_uses_only_communes_with_a_value(mem):
     out = aggregate.aggregate(mem, _grouping())
     row = _get(out, "perimetre", "P", "TP")
     assert row["value"] == pytest.approx(10.0)  # only A has a value
+
+
+def test_weighted_mean_reports_its_coverage(mem):
+    out = aggregate.aggregate(mem, _grouping())
+    row = _get(out, "perimetre", "P", "TP")
     assert row["coverage"] == pytest.approx(400 / 500)
 
 

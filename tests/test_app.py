@@ -90,7 +90,7 @@ def test_changing_the_shared_territory_changes_the_profile(app_db):
     assert "Métropole Rouen Normandie" in [s.value for s in at.subheader]
 
 
-def test_flux_page_shows_totals_partners_and_partial_coverage(app_db):
+def test_flux_page_shows_totals_with_their_partial_coverage(app_db):
     at = _app(app_db, "pages/flux.py", territoire="epci:200040715", flux="travail", annee="2019")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -113,7 +113,7 @@ def test_flux_page_shows_no_partial_balance_for_grenoble_2022(app_db):
     assert "Origines : classement et parts non calculables" in text
 
 
-def test_flux_page_falls_back_to_estimates_and_says_so(app_db):
+def test_flux_page_labels_its_fallback_estimates(app_db):
     at = _app(app_db, "pages/flux.py", territoire="epci:242900314", flux="travail")
     assert not at.exception
     assert "ESTIMÉS" in " ".join(w.value for w in at.warning)
@@ -188,7 +188,7 @@ def test_presentation_mode_hides_export_controls(app_db):
 
 
 @pytest.mark.parametrize("page", ["pages/territoires.py", "pages/flux.py", "pages/comparer.py"])
-def test_fiche_buttons_on_territory_flow_and_comparison_views(app_db, page):
+def test_fiche_buttons_are_on_every_territory_view(app_db, page):
     at = _app(app_db, page, territoire="epci:200040715")
     labels = {b.label for b in at.get("download_button")}
     assert {"Fiche territoire (PDF)", "Fiche territoire (PPTX)"} <= labels

@@ -180,7 +180,7 @@ def test_sql_only_in_the_data_layers():
     assert bad == []
 
 
-def test_streamlit_only_in_ui_and_pages():
+def test_streamlit_is_imported_only_by_the_ui_layer():
     for path in package_files():
         if layer_of(module_name(path)) == "ui":
             continue

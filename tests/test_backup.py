@@ -24,11 +24,19 @@ def _count(path, sql):
         con.close()
 
 
-def test_a_write_keeps_the_previous_generation_and_its_catalogue_export(live):
+def _two_forced_writes(live):
     _perimeter(live, "premier", backup="force")
     _perimeter(live, "second", backup="force")
-    newest = backup.backups(live)[0]
+    return backup.backups(live)[0]
+
+
+def test_a_backup_comes_with_its_catalogue_export(live):
+    newest = _two_forced_writes(live)
     assert newest.with_suffix(".catalogue.xlsx").stat().st_size > 0
+
+
+def test_a_write_keeps_the_previous_generation(live):
+    newest = _two_forced_writes(live)
     # The backup is the store as it was before the second write: whole, without it.
     assert _count(newest, "SELECT count(*) FROM perimeter WHERE id = 'premier'") == 1
     assert _count(newest, "SELECT count(*) FROM perimeter WHERE id = 'second'") == 0
@@ -36,17 +44,20 @@ def test_a_write_keeps_the_previous_generation_and_its_catalogue_export(live):
     assert _count(live, "SELECT count(*) FROM perimeter WHERE id IN ('premier', 'second')") == 2
 
 
-def test_backups_are_rate_limited_and_pruned(live):
+def test_automatic_backups_are_rate_limited(live):
     _perimeter(live, "p0", backup="force")
     _perimeter(live, "p1", backup="auto")  # < 5 min after the last one: none
     assert len(backup.backups(live)) == 1
+
+
+def test_old_backups_are_pruned(live):
     for i in range(backup.KEEP + 1):
         _perimeter(live, f"q{i}", backup="force")
     assert len(backup.backups(live)) == backup.KEEP
     assert len(list(backup.backup_dir(live).glob("*.catalogue.xlsx"))) == backup.KEEP
 
 
-def test_corrupted_store_is_detected_and_restored_from_the_last_backup(live):
+def test_a_corrupted_store_is_restored_from_the_last_backup(live):
     _perimeter(live, "avant-panne", backup="force")
     _perimeter(live, "dernier", backup="force")  # its backup holds "avant-panne"
     raw = bytearray(live.read_bytes())

@@ -54,7 +54,7 @@ def _canvas_painted(page) -> bool:
     }""")
 
 
-def test_map_page_from_deep_link_shows_a_painted_map_and_the_profile(browser_page):
+def test_deep_link_opens_the_territory_profile_with_a_painted_map(browser_page):
     url, page, errors = browser_page
     page.goto(f"{url}/territoires?territoire=epci:242900314&indicateur=DENSITE")
     wait_idle(page, expect="Densité de population (hab./km²)")
@@ -71,7 +71,7 @@ def test_map_page_from_deep_link_shows_a_painted_map_and_the_profile(browser_pag
     assert not errors
 
 
-def test_sidebar_search_changes_the_territory_and_the_url(browser_page):
+def test_sidebar_search_opens_the_chosen_territory_at_its_own_url(browser_page):
     url, page, _ = browser_page
     page.goto(f"{url}/territoires?territoire=epci:242900314")
     wait_idle(page, expect="Tous les indicateurs")

@@ -22,12 +22,17 @@ def test_population_2018_of_all_communes_matches_the_comparateur_total(con):
     assert france == 66_732_538
 
 
-def test_each_current_commune_appears_once_and_paris_once(con):
+def test_each_current_commune_appears_once(con):
     dup = con.execute(
         "SELECT count(*) FROM (SELECT code FROM territory WHERE level='commune' "
         "GROUP BY code HAVING count(*) > 1)"
     ).fetchone()[0]
     assert dup == 0
+    n = con.execute("SELECT count(*) FROM territory WHERE level='commune'").fetchone()[0]
+    assert n == 34_875  # COG 2025, metropolitan France and DROM
+
+
+def test_paris_appears_once_without_its_arrondissements(con):
     assert (
         con.execute("SELECT count(*) FROM territory WHERE level='commune' AND code='75056'").fetchone()[0]
         == 1
@@ -36,8 +41,6 @@ def test_each_current_commune_appears_once_and_paris_once(con):
         con.execute("SELECT count(*) FROM territory WHERE level='commune' AND code LIKE '751%'").fetchone()[0]
         == 0
     )
-    n = con.execute("SELECT count(*) FROM territory WHERE level='commune'").fetchone()[0]
-    assert n == 34_875  # COG 2025, metropolitan France and DROM
 
 
 def test_indicator_values_are_unique_per_territory(con):
@@ -82,7 +85,7 @@ def _sha(path):
 
 
 @pytest.mark.parametrize("damage", ["missing", "truncated", "garbage"])
-def test_bad_shipped_file_stops_build_and_leaves_store_untouched(tmp_path, built_db, damage):
+def test_bad_shipped_file_stops_the_build_before_it_touches_the_store(tmp_path, built_db, damage):
     data = tmp_path / "data"
     shutil.copytree(config.DATA_DIR, data, ignore=shutil.ignore_patterns("*.duckdb*", "backups"))
     target = data / "ref" / "epci.parquet"

@@ -17,7 +17,7 @@ def rw(tmp_path, built_db):
     con.close()
 
 
-def test_brest_cob_contract_is_dated_and_themed_from_seed_000(con):
+def test_brest_cob_contract_is_described_from_seed_000(con):
     rec = C.get(con, "brest-cob-reciprocite")
     assert rec["date_start"] == "2016-11-04"
     assert rec["form"] == "contrat de réciprocité"
@@ -35,10 +35,13 @@ def test_every_cooperation_cites_a_source(con):
     assert df["source_doc"].str.len().min() > 0
 
 
-def test_search_is_accent_insensitive_and_filters_combine(con):
+def test_search_is_accent_insensitive(con):
     a = C.search(con, "reciprocite")
     b = C.search(con, "Réciprocité")
     assert len(a) == len(b) > 0
+
+
+def test_search_filters_combine(con):
     nantes = C.search(con, metropole="244400404", form="contrat de réciprocité")
     assert len(nantes) >= 1 and all("244400404" in list(m) for m in nantes["metropoles"])
 
@@ -88,7 +91,7 @@ def _good(con):
         ("source_doc", "", "source manquante"),
     ],
 )
-def test_malformed_import_changes_nothing_and_names_the_row(rw, col, value, expected):
+def test_malformed_import_is_refused_whole_naming_its_row(rw, col, value, expected):
     coops, parts = _good(rw)
     coops.loc[0, col] = value
     before = rw.execute("SELECT count(*), max(updated_at) FROM cooperation").fetchone()
@@ -114,7 +117,7 @@ def test_two_editors_on_the_same_version_second_is_told(rw):
     assert C.get(rw, "brest-cob-reciprocite")["notes"] == "édition A"
 
 
-def test_history_restore_and_retire_lose_nothing(rw):
+def test_restoring_or_retiring_a_cooperation_loses_nothing(rw):
     rec = C.get(rw, "brest-cob-reciprocite")
     parts = rec.pop("partners")
     original_notes = rec["notes"]

@@ -113,7 +113,7 @@ def test_every_epci_partner_is_a_current_epci(con, files):
     assert set(parts[parts["partner_kind"] == "organisme"]["body_type"]) <= set(C.BODY_TYPES)
 
 
-def test_exported_catalogue_covers_110_rows_and_17_metropoles(con, metropoles):
+def test_exported_catalogue_has_110_sourced_rows_over_17_metropoles(con, metropoles):
     coops, _ = C.export_tables(con)
     assert len(coops) >= 110
     covered = {m for ms in coops["metropoles"] for m in ms.split("|")} & set(metropoles)
@@ -164,8 +164,11 @@ def test_badly_cited_source_is_refused(con, change, column):
     assert column in {c for _, c, _ in _problems(con, **change)}
 
 
-def test_well_cited_web_and_seed_rows_pass(con):
+def test_well_cited_web_row_passes(con):
     assert _problems(con) == []
+
+
+def test_well_cited_seed_row_passes(con):
     seed = "seed 003 (003_f49ed8088ff2209d.txt) ; DATA.md §6 (shared/docs/DATA.md)"
     assert (
         _problems(con, source_doc=seed, source_url="", source_read="", confidence="source officielle") == []
@@ -182,7 +185,7 @@ def test_file_without_the_later_columns_still_imports(rw_db):
         con.close()
 
 
-def test_confidence_and_read_date_round_trip_through_xlsx_and_csv(rw_db, tmp_path):
+def test_xlsx_csv_round_trips_keep_confidence_read_date(rw_db, tmp_path):
     con = store.connect(rw_db)
     try:
         before = C.export_tables(con)[0]

@@ -23,19 +23,28 @@ def test_missing_values_get_no_class():
     assert list(classify.classify(np.array([np.nan, 5.0]), [10.0])) == [-1, 0]
 
 
-def test_choropleth_has_no_basemap_and_plain_text_tooltip():
+def _two_square_choropleth():
     sq = shapely.to_wkb(shapely.box(0, 0, 1, 1))
     geoms = pd.DataFrame({"code": ["A", "B"], "wkb": [sq, sq]})
     values = pd.DataFrame({"code": ["A", "B"], "name": ["<b>x</b>", "B"], "value": [1.0, np.nan]})
     deck = maps.choropleth(geoms, values, [1.0], label="L", unit="u", year="2018", source="S")
     spec = json.loads(deck.to_json())
+    return deck, spec
+
+
+def test_choropleth_has_no_basemap():
+    _, spec = _two_square_choropleth()
     assert spec.get("mapStyle") in (None, "")
+
+
+def test_choropleth_tooltip_is_plain_text():
+    deck, spec = _two_square_choropleth()
     assert "html" not in deck._tooltip
     feats = spec["layers"][0]["data"]["features"]
     assert [f["properties"]["label_value"] for f in feats] == ["1 u", "donnée absente"]
 
 
-def test_position_chart_labels_every_reference_and_the_source():
+def _position_chart_texts():
     import pandas as pd
 
     from observatoire.render import charts
@@ -49,13 +58,21 @@ def test_position_chart_labels_every_reference_and_the_source():
         "Insee, 2018",
         references={"France": 2.0, "Bretagne": 1.5, "Finistère": None},
     )
-    texts = [a.text for a in fig.layout.annotations]
+    return [a.text for a in fig.layout.annotations]
+
+
+def test_position_chart_labels_the_source():
+    texts = _position_chart_texts()
     assert "Source : Insee, 2018" in texts
+
+
+def test_position_chart_labels_every_reference_with_a_value():
+    texts = _position_chart_texts()
     assert "France : 2,0" in texts and "Bretagne : 1,5" in texts
     assert not any("Finistère" in t for t in texts)
 
 
-def test_france_wide_epci_map_is_sent_compact_and_under_5_mb(con):
+def test_france_wide_epci_map_is_sent_as_compact_json_under_5_mb(con):
     from observatoire.queries import territories
 
     values = territories.level_values(con, "epci", "DENSITE")

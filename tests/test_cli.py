@@ -36,13 +36,13 @@ def test_profile_by_name_in_plain_text(built_db):
     assert "Brest Métropole" in out.stdout and "Communes membres : 8" in out.stdout
 
 
-def test_unknown_territory_gives_french_error_and_exit_code_2(built_db):
+def test_unknown_territory_fails_with_exit_code_2_explained_in_french(built_db):
     out = _run("profile", "zzzz introuvable", env_db=built_db)
     assert out.returncode == 2
     assert "Aucun territoire" in out.stderr
 
 
-def test_flows_command_prints_partners_and_coverage(built_db):
+def test_flows_command_json_gives_the_coverage_with_the_top_partners(built_db):
     out = _run("flows", "grenoble alpes metropole", "--top", "3", "--json", env_db=built_db)
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)

@@ -27,7 +27,7 @@ def test_merged_commune_maps_to_its_commune_nouvelle(codemap):
     assert codemap.map_one("01039") == ("01138", "merged")
 
 
-def test_corsica_codes_stay_strings_and_current(codemap):
+def test_corsica_codes_are_current_strings(codemap):
     assert codemap.map_one("2A004") == ("2A004", "current")
     assert codemap.map_one("2B033") == ("2B033", "current")
 
@@ -36,7 +36,7 @@ def test_lost_leading_zero_is_restored(codemap):
     assert codemap.map_one("1001") == ("01001", "current")
 
 
-def test_abroad_and_unknown_are_flagged_not_dropped(codemap):
+def test_abroad_or_unknown_codes_are_flagged_not_dropped(codemap):
     frame = codemap.map(pd.Series(["99134", "MO001", "00000", "75115", "29019"]))
     assert list(frame["status"]) == ["abroad", "abroad", "unknown", "arrondissement", "current"]
     assert list(frame["code"]) == ["99134", "MO001", "00000", "75056", "29019"]

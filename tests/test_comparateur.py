@@ -17,7 +17,7 @@ def test_reads_real_extract_with_codes_as_strings():
     assert brest["P18_POP"] == 139602
 
 
-def test_wrong_header_names_the_file_and_line(tmp_path):
+def test_wrong_header_error_locates_the_header_in_its_file(tmp_path):
     bad = tmp_path / "bad.csv"
     text = EXTRACT.read_bytes().decode("latin-1").replace("P18_POP", "POP18", 1)
     bad.write_bytes(text.encode("latin-1"))
@@ -27,7 +27,7 @@ def test_wrong_header_names_the_file_and_line(tmp_path):
     assert "P18_POP" in str(err.value)
 
 
-def test_non_numeric_value_is_reported_with_line_and_column(tmp_path):
+def test_non_numeric_value_error_gives_its_position(tmp_path):
     lines = EXTRACT.read_bytes().decode("latin-1").split("\r\n")
     fields = lines[3].split(";")
     fields[1] = "douze"

@@ -33,7 +33,7 @@ def _flow_state(con) -> tuple:
     ).fetchone()
 
 
-def test_readers_keep_their_generation_and_see_the_next_one_after_publish(live):
+def test_a_write_reaches_new_reader_cursors_only_once_published(live):
     reader = Reader(live)
     before_cur = reader.cursor()
     before = _flow_state(before_cur)
@@ -110,7 +110,7 @@ def test_no_reader_ever_sees_half_an_import(live, tmp_path):
     assert seen <= {before, after} and before in seen and after in seen
 
 
-def test_writers_are_serialised_and_the_second_editor_of_a_version_is_refused(live):
+def test_of_two_racing_editors_of_a_version_only_the_first_saves(live):
     reader = Reader(live)
     cid = reader.cursor().execute("SELECT id FROM cooperation ORDER BY id LIMIT 1").fetchone()[0]
     rec = catalogue.get(reader.cursor(), cid)

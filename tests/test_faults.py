@@ -91,9 +91,7 @@ print("publié", flush=True)
 """
 
 
-def test_kill_during_catalogue_edit_loses_nothing_committed_and_shows_nothing_half_written(
-    tmp_path, built_db, monkeypatch
-):
+def test_kill_during_catalogue_edit_leaves_the_published_store_whole(tmp_path, built_db, monkeypatch):
     monkeypatch.setenv("OBSERVATOIRE_BACKUPS", str(tmp_path / "backups"))
     db = tmp_path / "store.duckdb"
     shutil.copy(built_db, db)
@@ -145,7 +143,7 @@ def _mount_small_tmpfs(path, size: int) -> bool:
     return out.returncode == 0
 
 
-def test_disk_full_during_a_write_refuses_in_french_and_keeps_the_store(tmp_path, built_db):
+def test_a_write_on_a_full_disk_is_refused_leaving_the_store_intact(tmp_path, built_db):
     """A real full disk (a small tmpfs) when the machine allows mounting one, else the same
     error through a file-size limit (EFBIG); both must end the same way."""
     size = built_db.stat().st_size
@@ -186,9 +184,7 @@ def test_disk_full_during_a_write_refuses_in_french_and_keeps_the_store(tmp_path
     assert not writer.work_files(db)
 
 
-def test_app_started_on_a_corrupted_store_restores_the_last_backup_and_says_so(
-    tmp_path, built_db, monkeypatch
-):
+def test_app_started_on_a_corrupted_store_warns_it_restored_the_last_backup(tmp_path, built_db, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("OBSERVATOIRE_BACKUPS", str(tmp_path / "backups"))
@@ -209,7 +205,7 @@ def test_app_started_on_a_corrupted_store_restores_the_last_backup_and_says_so(
     backup.check(db)
 
 
-def test_app_killed_during_an_upload_import_loses_nothing_and_restarts(tmp_path, built_db):
+def test_app_killed_during_an_upload_import_restarts_on_a_whole_store(tmp_path, built_db):
     """The real thing: an editor signs in, uploads a whole-France file on the Données page,
     clicks Importer, and the server is killed (SIGKILL) while it imports. The store is then
     either exactly as before or holds the whole import, and the restarted app serves it."""

@@ -138,15 +138,30 @@ def test_perimeter_content_unions_its_member_epci(fcon, contents):
     assert c.map.territory and c.map.point and c.map.departements
 
 
-def test_unknown_territory_and_format_are_refused_in_french(fcon):
+def test_unknown_territory_is_refused_in_french(fcon):
     from observatoire.render import fiche
 
     with pytest.raises(NotFoundError, match="inconnu"):
         fiche.fiche_bytes(fcon, "epci", "000000000", "pdf")
+
+
+def test_unknown_format_is_refused_in_french(fcon):
+    from observatoire.render import fiche
+
     with pytest.raises(ObservatoireError, match="Format de fiche inconnu"):
         fiche.fiche_bytes(fcon, *BREST, "docx")
+
+
+def test_a_france_fiche_is_refused_in_french(fcon):
+    from observatoire.render import fiche
+
     with pytest.raises(NotFoundError, match="Pas de fiche"):
         fiche.fiche_bytes(fcon, "france", "FR", "pdf")
+
+
+def test_fiche_file_name_is_the_dated_slug_of_the_territory():
+    from observatoire.render import fiche
+
     assert fiche.file_name("Brest Métropole", "pdf", TODAY) == "fiche-brest-metropole-2026-01-15.pdf"
 
 
@@ -157,7 +172,7 @@ def test_fiche_bytes_are_documents(fcon):
     assert fiche.fiche_bytes(fcon, "departement", "29", "pptx", today=TODAY)[:2] == b"PK"
 
 
-def test_no_streamlit_and_lazy_heavy_imports():
+def test_importing_the_fiche_loads_no_heavy_module():
     code = (
         "import sys, observatoire.render.fiche, observatoire.render.fiche.content, observatoire.render.fiche.pdf, "
         "observatoire.render.fiche.pptx, observatoire.render.fiche.static_map\n"
@@ -232,7 +247,7 @@ def test_pdf_text_has_the_store_figures_in_french(fcon, docs, contents, key, ter
 
 @pytest.mark.skipif(not HAS_POPPLER, reason="poppler-utils (pdftotext, pdftoppm) absent")
 @pytest.mark.parametrize("key", ["brest", "cob"])
-def test_pdf_pages_are_a4_portrait_and_render(docs, key, tmp_path):
+def test_pdf_fiche_renders_as_a4_portrait_pages(docs, key, tmp_path):
     from PIL import Image
 
     info = subprocess.run(["pdfinfo", str(docs[key, "pdf"])], capture_output=True, text=True).stdout
@@ -280,7 +295,7 @@ def _all_text(slide) -> str:
 
 
 @pytest.mark.parametrize("key,territory", [("brest", BREST), ("cob", COB)])
-def test_pptx_slides_tables_and_chart(fcon, docs, contents, key, territory):
+def test_pptx_fiche_slides_show_the_figures_of_the_store(fcon, docs, contents, key, territory):
     from pptx.util import Emu
 
     c = contents[key]
@@ -370,13 +385,11 @@ def test_pptx_tables_fit_above_the_footer(docs):
                     assert bottom <= Inches(fiche_pptx.FOOTER_Y), (_title(s), bottom)
 
 
-def test_long_names_are_cut_and_long_cooperation_lists_continue(contents):
-    """A territory with a very long name and many cooperations still fits its slides."""
+def _long_pptx(contents):
     import copy
     import dataclasses
 
     from pptx import Presentation
-    from pptx.util import Inches
 
     from observatoire.render.fiche import pptx as fiche_pptx
 
@@ -386,7 +399,16 @@ def test_long_names_are_cut_and_long_cooperation_lists_continue(contents):
         dataclasses.replace(k, name=k.name + " — " + "coopération au nom interminable " * 4)
         for k in c.cooperations
     ] * 3
-    prs = Presentation(io.BytesIO(fiche_pptx.render(c)))
+    return Presentation(io.BytesIO(fiche_pptx.render(c)))
+
+
+def test_long_cooperation_lists_continue_on_further_slides(contents):
+    """A territory with a very long name and many cooperations still fits its slides."""
+    from pptx.util import Inches
+
+    from observatoire.render.fiche import pptx as fiche_pptx
+
+    prs = _long_pptx(contents)
     coop_slides = [
         s
         for s in prs.slides
@@ -397,5 +419,12 @@ def test_long_names_are_cut_and_long_cooperation_lists_continue(contents):
         for sh in s.shapes:
             if sh.has_table:
                 assert sh.top + sum(r.height for r in sh.table.rows) <= Inches(fiche_pptx.FOOTER_Y)
+
+
+def test_long_names_are_cut(contents):
+    """A territory with a very long name and many cooperations still fits its slides."""
+    prs = _long_pptx(contents)
+    for s in prs.slides:
+        for sh in s.shapes:
             if sh.has_text_frame and sh.text_frame.text.startswith("Observatoire des coopérations"):
                 assert "…" in sh.text_frame.text or len(sh.text_frame.text) < 110

@@ -24,7 +24,7 @@ def _fig():
     return charts.top_partners(df, "sortant", "Principales destinations (2022)", "Insee, RP 2022")
 
 
-def test_a_page_chart_renders_to_svg_with_its_french_title_and_source():
+def test_a_page_chart_exports_to_an_svg_with_its_french_title_source():
     svg = figure_export.figure_bytes(_fig(), "svg").decode("utf-8")
     assert svg.startswith("<svg") or "<svg" in svg[:500]
     assert "Principales destinations (2022)" in svg

@@ -82,7 +82,7 @@ def _variants(tmp_path):
 
 
 @needs_raw
-def test_every_encoding_and_container_imports_to_the_same_result(rw, tmp_path):
+def test_every_encoding_or_container_imports_to_the_same_result(rw, tmp_path):
     for path in _variants(tmp_path):
         reports = flow_import.import_file(rw, path)
         total, gg = _isere_result(rw, reports[0]["dataset"])
@@ -126,7 +126,7 @@ def _broken(tmp_path, how: str):
         ("truncated", "ligne 31"),
     ],
 )
-def test_bad_file_is_refused_in_french_and_the_store_is_unchanged(rw, tmp_path, how, expected):
+def test_bad_file_is_refused_in_french_leaving_the_store_unchanged(rw, tmp_path, how, expected):
     before = fingerprint(rw)
     with pytest.raises(ObservatoireError) as err:
         flow_import.import_file(rw, _broken(tmp_path, how))

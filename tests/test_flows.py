@@ -48,7 +48,7 @@ def hand(tmp_path_factory, built_db):
     con.close()
 
 
-def test_summary_separates_out_in_internal_and_abroad(hand):
+def test_summary_separates_each_direction_of_flow(hand):
     s = flows.summary(hand, flows.communes_of(hand, "epci", BREST), "test-all")
     assert (s.outflow, s.inflow, s.internal, s.abroad_out) == (42.0, 60.0, 150.0, 2.0)
     assert s.net == 18.0
@@ -125,13 +125,21 @@ def test_isere_flows_are_internal_only(con):
     assert s.zone == "Isère" and s.net_scope == "zone" and s.outflow_scope == "zone"
 
 
-def test_estimated_flows_are_a_fallback_and_say_so(con):
+def _brest_work_dataset(con):
     brest = flows.communes_of(con, "epci", "242900314")
-    ds = flows.pick_dataset(con, brest, "travail")
+    return brest, flows.pick_dataset(con, brest, "travail")
+
+
+def test_estimated_flows_say_they_are_estimates(con):
+    brest, ds = _brest_work_dataset(con)
     meta = con.execute("SELECT nature, method FROM flow_dataset WHERE id = ?", [ds]).fetchone()
     assert meta[0] == "estimé" and "gravité" in meta[1]
     s = flows.summary(con, brest, ds)
     assert s.nature == "estimé" and "ESTIMÉS" in s.coverage["sentence"]
+
+
+def test_estimated_flows_are_only_a_fallback(con):
+    _, ds = _brest_work_dataset(con)
     # where observed flows exist they win, even though the estimate covers more
     gre = flows.communes_of(con, "epci", "200040715")
     assert flows.pick_dataset(con, gre, "travail") == "metropoles-travail-2022"

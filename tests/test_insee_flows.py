@@ -162,7 +162,7 @@ def test_grenoble_to_grenoble_row_is_read_with_full_precision():
     assert row["value"].tolist() == [37886.4895181103]
 
 
-def test_frame_has_string_codes_and_float_values():
+def test_frame_columns_have_the_expected_types():
     df = read_insee_flows(ISERE).df
     assert list(df.columns) == ["origin", "destination", "value"]
     assert df["origin"].dtype == "str"
@@ -191,7 +191,7 @@ def test_latin1_file_keeps_accented_names(variant):
     assert "1252" in flows.report["encoding"] or "8859" in flows.report["encoding"]
 
 
-def test_names_come_from_libgeo_and_destination_label_columns():
+def test_names_come_from_the_label_columns():
     names = read_insee_flows(ISERE).names
     expected = {r[0]: r[1] for r in isere_rows()} | {r[2]: r[3] for r in isere_rows()}
     assert names == expected
@@ -203,7 +203,7 @@ def test_sha256_is_the_hash_of_the_input_bytes_before_decompression():
     assert flows.sha256 == hashlib.sha256(payload).hexdigest()
 
 
-def test_report_counts_rows_read_and_kept():
+def test_report_counts_the_rows():
     flows = read_insee_flows(ISERE)
     assert flows.rows_read == 30
     assert flows.report["rows_read"] == 30
@@ -211,9 +211,13 @@ def test_report_counts_rows_read_and_kept():
     assert flows.report["fixes"] == []
 
 
-def test_xlsx_title_rows_are_skipped_and_reported_in_french():
+def test_xlsx_title_rows_are_skipped():
     flows = read_insee_flows(isere_xlsx(), name="flux.xlsx")
     assert flows.report["header_line"] == 5
+
+
+def test_skipped_xlsx_title_rows_are_reported_in_french():
+    flows = read_insee_flows(isere_xlsx(), name="flux.xlsx")
     assert any("ligne(s) de titre ignorée(s)" in w for w in flows.report["warnings"])
 
 
@@ -232,13 +236,21 @@ def test_zip_member_argument_picks_the_member():
 
 
 # ----------------------------------------------------------------- codes and zero-padding
-def test_four_digit_code_is_zero_padded_and_reported_as_a_fix():
+def _four_digit_ain_flows():
     text = "CODGEO;LIBGEO;DCLT;L_DCLT;NBFLUX_C19_ACTOCC15P\n1001;L'Abergement;1004;Ambérieu;12.5\n"
-    flows = read_insee_flows(text.encode(), name="ain.csv")
-    assert flows.df["origin"].tolist() == ["01001"]
-    assert flows.df["destination"].tolist() == ["01004"]
+    return read_insee_flows(text.encode(), name="ain.csv")
+
+
+def test_zero_padding_is_reported_as_a_fix():
+    flows = _four_digit_ain_flows()
     assert flows.report["zero_padded"] == {"CODGEO": 1, "DCLT": 1}
     assert any("1001 → 01001" in fix for fix in flows.report["fixes"])
+
+
+def test_four_digit_code_is_zero_padded():
+    flows = _four_digit_ain_flows()
+    assert flows.df["origin"].tolist() == ["01001"]
+    assert flows.df["destination"].tolist() == ["01004"]
     assert flows.names == {"01001": "L'Abergement", "01004": "Ambérieu"}
 
 
@@ -272,13 +284,19 @@ def test_label_columns_are_optional():
     assert flows.df["value"].tolist() == [4.0]
 
 
-def test_extra_columns_are_ignored_and_listed_in_the_report():
+def test_extra_columns_are_listed_as_ignored_in_the_report():
     flows = read_insee_flows(ISERE_ORIGINAL)
     assert flows.report["ignored_columns"] == ["dept_O", "dept_D", "fij"]
     assert any("dept_O, dept_D, fij" in w for w in flows.report["warnings"])
 
 
-def test_original_isere_file_gives_same_values_and_repaired_names():
+def test_original_isere_file_names_are_repaired():
+    original = read_insee_flows(ISERE_ORIGINAL)
+    assert original.names["38151"] == "Échirolles"
+    assert original.names["38001"] == "Les Abrets en Dauphiné"
+
+
+def test_original_isere_file_gives_the_same_values():
     original = read_insee_flows(ISERE_ORIGINAL)
     clean = read_insee_flows(ISERE).df
     pairs = set(zip(original.df["origin"], original.df["destination"], strict=True))
@@ -287,12 +305,10 @@ def test_original_isere_file_gives_same_values_and_repaired_names():
         original.df.sort_values(["origin", "destination"]).reset_index(drop=True),
         subset.sort_values(["origin", "destination"]).reset_index(drop=True),
     )
-    assert original.names["38151"] == "Échirolles"
-    assert original.names["38001"] == "Les Abrets en Dauphiné"
 
 
 # ------------------------------------------------------------------ kind and year detection
-def test_commuting_header_gives_kind_travail_and_year_2017():
+def test_commuting_header_is_read_as_travail_2017():
     flows = read_insee_flows(ISERE)
     assert (flows.kind, flows.year, flows.measure) == ("travail", 2017, MEASURE)
     assert flows.period_years is None
@@ -313,7 +329,7 @@ def test_one_year_migration_header_gives_a_one_year_period():
     assert (flows.kind, flows.year, flows.period_years) == ("residentiel", 2019, 1)
 
 
-def test_school_header_gives_kind_etudes_and_year_2022():
+def test_school_header_is_read_as_etudes_2022():
     flows = read_insee_flows(SCO_REBUILT)
     assert (flows.kind, flows.year, flows.measure) == (
         "etudes",
@@ -342,7 +358,7 @@ def test_school_origin_is_the_residence_codgeo():
     assert ("38185", "2A247") in set(zip(df["origin"], df["destination"], strict=True))
 
 
-def test_explicit_kind_and_year_that_agree_are_accepted():
+def test_explicit_kind_year_agreeing_with_the_file_are_accepted():
     flows = read_insee_flows(MRE31, kind="résidentiel", year=2008)
     assert flows.kind == "residentiel"
 
@@ -387,7 +403,7 @@ def test_missing_measure_column_names_line_1():
     assert "colonne de mesure absente" in str(err)
 
 
-def test_unknown_measure_names_line_and_column():
+def test_unknown_measure_error_gives_its_position():
     payload = lines_with({1: "CODGEO;LIBGEO;DCLT;L_DCLT;NBFLUX_C17_EMPLOIS"})
     err = error_of(payload, name="f.csv")
     assert "ligne 1, colonne NBFLUX_C17_EMPLOIS : mesure non reconnue" in str(err)
@@ -399,7 +415,7 @@ def test_missing_header_is_reported_on_line_1():
     assert "Fichier « sans_entete.csv », ligne 1 : en-tête manquant" in str(err)
 
 
-def test_non_numeric_value_names_line_and_column():
+def test_non_numeric_value_error_gives_its_position():
     err = error_of(
         lines_with({5: "38053;Bourgoin-Jallieu;38053;Bourgoin-Jallieu;abc"}),
         name="f.csv",
@@ -408,17 +424,17 @@ def test_non_numeric_value_names_line_and_column():
     assert err.errors == [{"line": 5, "column": MEASURE, "message": "valeur non numérique « abc »"}]
 
 
-def test_negative_flow_names_line_and_column():
+def test_negative_flow_error_gives_its_position():
     err = error_of(lines_with({7: "38130;La Côte-Saint-André;38130;La Côte;-3.5"}), name="f.csv")
     assert f"ligne 7, colonne {MEASURE} : flux négatif « -3.5 »" in str(err)
 
 
-def test_empty_code_names_line_and_column():
+def test_empty_code_error_gives_its_position():
     err = error_of(lines_with({3: "38001;Les Abrets;;Grenoble;110"}), name="f.csv")
     assert "ligne 3, colonne DCLT : code commune vide" in str(err)
 
 
-def test_malformed_code_names_line_and_column():
+def test_malformed_code_error_gives_its_position():
     err = error_of(lines_with({4: "38185X;Grenoble;38185;Grenoble;3"}), name="f.csv")
     assert "ligne 4, colonne CODGEO : code commune invalide « 38185X »" in str(err)
 
@@ -444,7 +460,7 @@ def test_line_with_too_many_fields_is_reported():
     assert "ligne 6, colonne n° 6 : 6 champs au lieu de 5" in str(err)
 
 
-def test_line_numbers_count_blank_lines_and_crlf():
+def test_line_numbers_count_blank_lines_with_crlf_endings():
     lines = ISERE.read_text("utf-8").splitlines()
     lines[19] = "38185;Grenoble;38185;Grenoble;n/a"  # editor line 20
     lines.insert(9, "")  # blank editor line 10: the bad line moves to 21
@@ -467,7 +483,7 @@ def test_several_errors_are_listed_in_one_exception_in_line_order():
     assert "3 erreurs ; aucune ligne n'a été importée" in str(err)
 
 
-def test_at_most_fifty_errors_are_listed_and_the_rest_counted():
+def test_errors_beyond_fifty_are_counted_not_listed():
     rows = [[f"38{i:03d}", "X", "38185", "Grenoble", "abc"] for i in range(1, 121)]
     err = error_of(isere_text(rows).encode(), name="f.csv")
     assert len(err.errors) == 50
@@ -589,7 +605,7 @@ def test_metropoles_commuting_file_refuses_another_kind():
         read_metropoles_flows(METRO_PROFESS, kind="etudes")
 
 
-def test_idf_file_keeps_mode_and_csp_as_string_dimensions():
+def test_idf_file_keeps_its_mode_csp_dimensions_as_strings():
     flows = read_idf_mode_csp(IDF)
     df = flows.df
     assert list(df.columns) == ["origin", "destination", "value", "mode", "csp"]
@@ -706,7 +722,7 @@ def test_full_isere_2017_file_matches_the_documented_figures():
         ),
     ],
 )
-def test_full_real_files_match_sources_md_counts_and_sums(relative, expected):
+def test_full_real_files_match_the_totals_in_sources_md(relative, expected):
     tables = read_flows(RAW / relative)
     got = {t.year: (t.rows_read, t.df["value"].sum()) for t in tables}
     assert set(got) == set(expected)

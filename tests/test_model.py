@@ -52,21 +52,33 @@ def brute_force_radiation(o, m, n, dist, include_self=True):
 # ---------------------------------------------------------------------------
 # CPC
 # ---------------------------------------------------------------------------
-def test_cpc_identical_is_one_and_disjoint_is_zero():
+def test_cpc_of_identical_tables_is_one():
     t = np.array([[5.0, 1.0], [0.0, 3.0]])
     assert M.cpc(t, t) == pytest.approx(1.0)
+
+
+def test_cpc_of_disjoint_tables_is_zero():
     assert M.cpc(np.array([1.0, 0.0, 2.0]), np.array([0.0, 4.0, 0.0])) == 0.0
 
 
-def test_cpc_hand_value_and_symmetry():
+def _cpc_hand_tables():
     obs = np.array([10.0, 5.0, 0.0])
     est = np.array([6.0, 0.0, 4.0])
+    return obs, est
+
+
+def test_cpc_matches_a_hand_computed_value():
+    obs, est = _cpc_hand_tables()
     # 2 * (6 + 0 + 0) / (15 + 10)
     assert M.cpc(obs, est) == pytest.approx(12.0 / 25.0)
+
+
+def test_cpc_is_symmetric():
+    obs, est = _cpc_hand_tables()
     assert M.cpc(est, obs) == pytest.approx(M.cpc(obs, est))
 
 
-def test_cpc_dataframes_outer_join_missing_is_zero_and_duplicates_summed():
+def test_cpc_of_dataframes_sums_duplicates_counting_missing_pairs_as_zero():
     obs = pd.DataFrame(
         {"origin": ["a", "a", "a"], "destination": ["b", "c", "b"], "value": [4.0, 5.0, 6.0]}
     )  # (a,b) = 10 after summing
@@ -76,9 +88,12 @@ def test_cpc_dataframes_outer_join_missing_is_zero_and_duplicates_summed():
     assert M.cpc(obs.iloc[::-1], est.iloc[::-1]) == pytest.approx(12.0 / 25.0)
 
 
-def test_cpc_rejects_negative_and_empty():
+def test_cpc_rejects_negative_flows():
     with pytest.raises(ValueError):
         M.cpc(np.array([1.0, -1.0]), np.array([1.0, 1.0]))
+
+
+def test_cpc_rejects_empty_tables():
     with pytest.raises(ValueError):
         M.cpc(np.zeros(3), np.zeros(3))
 
@@ -91,10 +106,17 @@ def test_cpc_scale_mismatch_is_penalised():
 # ---------------------------------------------------------------------------
 # distances and pairs
 # ---------------------------------------------------------------------------
-def test_haversine_meridian_and_equator():
+def test_haversine_along_a_meridian():
     r = M.EARTH_RADIUS_KM
     assert M.haversine_km(3.0, 45.0, 3.0, 46.0) == pytest.approx(r * math.pi / 180)
+
+
+def test_haversine_along_the_equator():
+    r = M.EARTH_RADIUS_KM
     assert M.haversine_km(0.0, 0.0, 90.0, 0.0) == pytest.approx(r * math.pi / 2)
+
+
+def test_haversine_from_a_point_to_itself_is_zero():
     assert M.haversine_km(2.0, 48.0, 2.0, 48.0) == 0.0
 
 
@@ -140,19 +162,33 @@ def test_build_pairs_infinite_cutoff_gives_all_pairs():
     assert pairs.n_pairs == 30 * 30
 
 
-def test_components_and_balance_per_component():
+def _two_clusters():
     # two clusters 500 km apart, cutoff 100 km: each must balance on its own
     lon = np.array([2.0, 2.1, 2.2, 8.0, 8.1])
     lat = np.array([47.0, 47.0, 47.1, 44.0, 44.0])
     pairs = M.build_pairs(lon, lat, 1.0, 100.0)
+    o = np.array([10.0, 20.0, 30.0, 5.0, 5.0])
+    d = np.array([1.0, 1.0, 2.0, 3.0, 1.0])
+    return pairs, o, d
+
+
+def test_connected_components_separate_distant_clusters():
+    pairs, _, _ = _two_clusters()
     n_comp, labels = M.connected_components(pairs)
     assert n_comp == 2
     assert len(set(labels[:3])) == 1 and len(set(labels[3:])) == 1 and labels[0] != labels[3]
-    o = np.array([10.0, 20.0, 30.0, 5.0, 5.0])
-    d = np.array([1.0, 1.0, 2.0, 3.0, 1.0])
+
+
+def test_destinations_are_balanced_per_component():
+    pairs, o, d = _two_clusters()
     db = M.balance_destinations(o, d, pairs)
     assert db[:3].sum() == pytest.approx(60.0) and db[3:].sum() == pytest.approx(10.0)
     np.testing.assert_allclose(db[:3] / d[:3], 15.0)  # proportional inside a component
+
+
+def test_gravity_flows_stay_within_their_component():
+    pairs, o, d = _two_clusters()
+    db = M.balance_destinations(o, d, pairs)
     res = M.gravity_flows(o, d, pairs, 0.1, "exp", tol=1e-10)
     t = dense_from_pairs(pairs, res.flows)
     assert t[:3, 3:].sum() == 0 and t[3:, :3].sum() == 0
@@ -261,13 +297,18 @@ def test_mean_distance():
     assert M.mean_distance(flows, pairs) == pytest.approx((2 * 1.0 + 6 * one_degree) / 8, rel=1e-6)
 
 
-def test_outside_zone_absorbs_local_imbalance_and_keeps_margins():
+def _unbalanced_clusters():
     # cluster A: workers without jobs; cluster B (90 km away): jobs without workers
     lon = np.array([2.0, 2.05, 3.2, 3.25])
     lat = np.array([46.0, 46.05, 46.0, 46.05])
     o = np.array([100.0, 100.0, 1.0, 1.0])
     d = np.array([1.0, 1.0, 100.0, 100.0])
     pairs = M.build_pairs(lon, lat, 1.0, 120.0)
+    return pairs, o, d
+
+
+def test_outside_zone_absorbs_local_imbalance():
+    pairs, o, d = _unbalanced_clusters()
     strict = M.gravity_flows(o, d, pairs, 0.2, "exp", tol=1e-9)
     t = dense_from_pairs(pairs, strict.flows)
     assert t[:2, 2:].sum() == pytest.approx(198.0, rel=1e-6)  # forced long trips
@@ -275,6 +316,12 @@ def test_outside_zone_absorbs_local_imbalance_and_keeps_margins():
     t2 = dense_from_pairs(pairs, opened.flows)
     assert opened.converged
     assert t2[:2, 2:].sum() < 1.0  # the surplus goes outside instead
+
+
+def test_outside_zone_keeps_the_margins():
+    pairs, o, d = _unbalanced_clusters()
+    opened = M.gravity_flows(o, d, pairs, 0.2, "exp", tol=1e-9, outside_km=20.0)
+    t2 = dense_from_pairs(pairs, opened.flows)
     np.testing.assert_allclose(t2.sum(axis=1) + opened.outside_origin, o, rtol=1e-7)
     np.testing.assert_allclose(t2.sum(axis=0) + opened.outside_destination, d, rtol=1e-7)
 
@@ -282,15 +329,25 @@ def test_outside_zone_absorbs_local_imbalance_and_keeps_margins():
 # ---------------------------------------------------------------------------
 # radiation
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("include_self", [True, False])
-def test_radiation_matches_formula_and_row_sums(include_self):
+def _radiation(include_self):
     lon, lat, rng = random_units(25, seed=9)
     o = rng.uniform(10, 500, 25)
     jobs = rng.uniform(0, 500, 25)
     pairs = M.build_pairs(lon, lat, 0.5, np.inf, include_self=include_self)
     res = M.radiation_flows(o, pairs, jobs)
     t = dense_from_pairs(pairs, res.flows)
+    return lon, lat, o, jobs, t
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_radiation_rows_sum_to_the_origins(include_self):
+    _, _, o, _, t = _radiation(include_self)
     np.testing.assert_allclose(t.sum(axis=1), o, rtol=1e-10)
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_radiation_matches_the_formula(include_self):
+    lon, lat, o, jobs, t = _radiation(include_self)
     dist = M.haversine_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
     np.testing.assert_allclose(t, brute_force_radiation(o, o, jobs, dist, include_self), rtol=1e-6, atol=1e-9)
 
@@ -347,7 +404,7 @@ def test_cpc_at_group_level_is_at_least_commune_level():
     assert c_group >= c_commune
 
 
-def test_flows_frame_and_employed_residents():
+def test_flows_frame_lists_the_nonzero_flows_by_code():
     lon = np.array([2.0, 2.1])
     lat = np.array([46.0, 46.0])
     pairs = M.build_pairs(lon, lat, 1.0, np.inf)
@@ -355,6 +412,9 @@ def test_flows_frame_and_employed_residents():
     df = M.flows_frame(pairs, flows, ["X", "Y"])
     assert len(df) == 3 and df["value"].sum() == 6.0
     assert set(df["origin"].astype(str)) == {"X", "Y"}
+
+
+def test_employed_residents_are_never_negative_or_missing():
     np.testing.assert_allclose(M.employed_residents([100.0, 5.0, np.nan], [10.0, 8.0, 1.0]), [90.0, 0.0, 0.0])
 
 

@@ -89,7 +89,7 @@ def test_grenoble_is_a_net_importer_within_the_isere(net3):
     )
 
 
-def test_od_table_totals_are_row_and_column_sums(net3, raw3):
+def test_od_table_totals_are_margin_sums(net3, raw3):
     t = net3.od_table()
     assert t.loc["Total", "Total"] == pytest.approx(sum(raw3.values()))
     assert t.loc["CC Le Grésivaudan", "Total"] == pytest.approx(
@@ -97,13 +97,18 @@ def test_od_table_totals_are_row_and_column_sums(net3, raw3):
     )
 
 
-def test_profiles_carry_population_and_type(net3, con):
+def test_profiles_carry_the_sourced_population(net3, con):
     p = net3.profiles.set_index("code")
     pop = con.execute(
         "SELECT value FROM indicator_value WHERE level = 'epci' AND code = ? AND indicator = 'P18_POP'", [GRE]
     ).fetchone()[0]
-    assert p.at[GRE, "P18_POP"] == pop and p.at[GRE, "type"] == "METRO" and p.at[GRES, "type"] == "CC"
+    assert p.at[GRE, "P18_POP"] == pop
     assert "Insee" in net3.indicator_sources["P18_POP"]
+
+
+def test_profiles_carry_the_type(net3):
+    p = net3.profiles.set_index("code")
+    assert p.at[GRE, "type"] == "METRO" and p.at[GRES, "type"] == "CC"
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +176,7 @@ def test_cli_network_text_names_the_dominant_pole(built_db):
     assert "Nantes Métropole — pôle dominant" in out.stdout
 
 
-def test_reseau_page_shows_the_matrix_dominance_and_selection(app_db):
+def test_reseau_page_describes_the_selected_network(app_db):
     from tests.test_app import _app, _text
 
     at = _app(app_db, "pages/reseau.py", territoire="perimetre:" + NANTES_SN, flux="residentiel")

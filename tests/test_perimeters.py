@@ -62,7 +62,7 @@ def test_perimeter_flows_count_internal_links_between_members(rw):
     assert s_per.internal > s_gre.internal  # Grenoble <-> Grésivaudan becomes internal
 
 
-def test_invalid_perimeters_are_refused_and_nothing_written(rw):
+def test_invalid_perimeters_are_refused_without_writing(rw):
     before = rw.execute("SELECT count(*) FROM perimeter").fetchone()[0]
     with pytest.raises(perimeters.PerimeterError, match="Code inconnu"):
         perimeters.save(rw, id="x-y", name="X", members=[("epci", "999999999")])

@@ -85,7 +85,7 @@ def _first_id(db) -> str:
     return Reader(db).cursor().execute("SELECT id FROM cooperation ORDER BY id LIMIT 1").fetchone()[0]
 
 
-def test_an_edit_goes_to_postgres_readers_see_it_and_the_file_is_untouched(setup):
+def test_an_edit_saved_in_postgres_reaches_readers_not_the_file(setup):
     db, pg = setup
     sha, cid = _sha(db), _first_id(db)
     with edits.open_database(db).write("test", edits=True) as con:
@@ -183,7 +183,7 @@ def test_an_unreachable_server_is_said_in_french(setup, monkeypatch):
     assert _sha(db) == sha
 
 
-def test_a_perimeter_saved_in_postgres_is_profiled_by_readers_and_the_file_is_untouched(setup):
+def test_a_perimeter_saved_in_postgres_is_profiled_by_readers_not_written_to_the_file(setup):
     from observatoire.edits import perimeters
     from observatoire.queries import territories
 

@@ -73,7 +73,7 @@ def _replica(url: str, cookie: str | None = None) -> str:
         return resp.headers["X-Observatoire-Replique"], resp.headers.get("Set-Cookie", "")
 
 
-def test_sessions_are_spread_over_both_replicas_and_stick_to_theirs(behind_nginx):
+def test_new_sessions_are_spread_over_replicas_then_stick_to_theirs(behind_nginx):
     url, _, app_ports = behind_nginx
     first = [_replica(url) for _ in range(30)]  # new visitors: no cookie yet
     assert {r for r, _ in first} == {f"127.0.0.1:{p}" for p in app_ports}

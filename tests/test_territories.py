@@ -1,7 +1,7 @@
 from observatoire.queries import territories
 
 
-def test_name_search_is_accent_and_case_insensitive(con):
+def test_name_search_ignores_accents_or_case(con):
     hits = territories.search(con, "brest metropole")
     assert hits.iloc[0]["code"] == "242900314"
     hits = territories.search(con, "SAINT-ETIENNE METROPOLE")
@@ -18,7 +18,7 @@ def test_resolve_accepts_level_prefix(con):
     assert territories.resolve(con, "Bretagne") == ("region", "53")
 
 
-def test_profile_lists_every_indicator_with_source_and_year(con):
+def test_profile_gives_each_indicator_a_source_year_unit(con):
     prof = territories.profile(con, "commune", "29019")
     assert prof.name == "Brest"
     assert prof.population == 139_602  # RP 2018 (comparateur)
