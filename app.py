@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from observatoire.ui import data, guard, state, widgets
+from observatoire.ui import data, guard, state, style, widgets
 from observatoire.ui.vocab import ObservatoireError
 
 st.set_page_config(
@@ -55,12 +55,7 @@ st.sidebar.toggle(
         {state.PRESENTATION: "1" if st.session_state["_pres"] else "0"}
     ),
 )
-if state.presentation():
-    st.markdown(
-        "<style>html, body, [class*='st-'] {font-size: 1.25rem;} "
-        "[data-testid='stMetricValue'] {font-size: 3rem;}</style>",
-        unsafe_allow_html=True,
-    )
+style.apply(state.presentation())
 
 guard.run(nav.run, f"la page « {nav.title} »")
 state.sync_url()

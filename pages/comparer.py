@@ -52,33 +52,17 @@ chosen = st.multiselect(
 )
 table = data.comparison(level, code, tuple(chosen), tuple(peers))
 
-for row in table.to_dict("records"):
-    refs = {k[4:]: v for k, v in row.items() if k.startswith("ref:")}
-    vals = data.peer_values(level, row["indicator"], tuple(peers))
-    c1, c2 = st.columns([1, 3])
-    with c1:
-        st.metric(f"{row['label']} ({row['unit']})", widgets.fmt(row["value"], int(row["decimals"])))
-        if row.get("rank"):
-            st.caption(
-                f"Rang {row['rank']} sur {row['rank_of']} (1 = la plus forte valeur) · "
-                f"percentile {widgets.fmt(row['percentile'], 0)}"
-            )
-        st.caption(f"Source : {row['source']}, {row['year']}")
-    with c2:
-        if len(vals) and row["value"] is not None:
-            widgets.chart(
-                views.chart(
-                    "position",
-                    vals,
-                    row["value"],
-                    name,
-                    row["unit"],
-                    "",
-                    f"{row['source']}, {row['year']}",
-                    references=refs,
-                ),
-                key=f"pos_{row['indicator']}",
-            )
+peer_vals = {i: data.peer_values(level, i, tuple(peers)) for i in table["indicator"]}
+widgets.chart(
+    views.chart("panel", table, peer_vals, name, f"{name} parmi {len(peers)} pairs et ses références"),
+    key="panel",
+)
+st.caption(
+    "Chaque ligne a sa propre échelle, de la plus faible à la plus forte valeur du territoire, de "
+    "ses pairs et des références ; rang 1 = la plus forte valeur."
+)
+with st.expander("Détails : valeurs, références, rangs et sources"):
+    widgets.comparison_table(table)
 
 st.subheader("Indicateurs de flux")
 communes = tuple(data.communes_of(level, code))

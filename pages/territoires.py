@@ -9,19 +9,15 @@ level, code = state.territory()
 prof = data.profile(level, code)
 cat = data.indicators()
 
-map_levels = {
-    "epci": "Intercommunalités (EPCI)",
-    "departement": "Départements",
-    "commune": "Communes (du département du territoire choisi)",
-}
-c1, c2, c3 = st.columns([1, 2, 1])
+map_levels = {"epci": "EPCI", "departement": "Départements", "commune": "Communes"}
+c1, c3 = st.columns(2)
 map_level = c1.selectbox("Niveau", list(map_levels), format_func=map_levels.get, key=state.MAP_LEVEL)
 usable = cat[cat["rule"] != "none"] if map_level != "commune" else cat
 ind_ids = list(usable["id"])
 if st.session_state.get(state.INDICATOR) not in ind_ids:
     st.session_state[state.INDICATOR] = "DENSITE"
 labels = dict(zip(cat["id"], cat["label"] + " (" + cat["year"] + ")"))
-indicator = c2.selectbox("Indicateur", ind_ids, format_func=labels.get, key=state.INDICATOR)
+indicator = st.selectbox("Indicateur", ind_ids, format_func=labels.get, key=state.INDICATOR)
 method = c3.selectbox("Classes", list(vocab.METHODS_FR), format_func=vocab.METHODS_FR.get, key=state.METHOD)
 meta = cat.set_index("id").loc[indicator]
 

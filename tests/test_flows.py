@@ -150,3 +150,13 @@ def test_coverage_sentence_is_two_french_sentences(con):
     cov = flows.coverage(con, flows.communes_of(con, "epci", "200023414"), "metropoles-travail-2022")
     first, second = cov.sentence.split(". ", 1)
     assert first.startswith("Flux observés") and second[:1].isupper()
+
+
+def test_estimate_warning_says_estimated_once(con):
+    from observatoire.queries import flows as F
+
+    communes = F.communes_of(con, "epci", "242900314")
+    ds = F.pick_dataset(con, communes, "travail", None, "estimé")
+    sentence = F.coverage(con, communes, ds).sentence
+    assert sentence.upper().count("ESTIMÉS") == 1
+    assert "ordres de grandeur" in sentence

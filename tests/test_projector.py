@@ -57,24 +57,22 @@ OVERLAPS_JS = """() => {
 # Elements whose text is cut: wider content than box while the overflow is hidden or ellipsised.
 CUT_JS = """() => {
   const out = [];
-  const sel = ['[data-testid="stMetricLabel"]', '[data-testid="stMetricValue"]',
-    '[data-testid="stBaseButton-secondary"]', '[data-testid="stBaseButton-primary"]',
-    '[data-testid="stDownloadButton"] button', '[data-baseweb="select"] [value]',
-    '[data-baseweb="select"] div', '[data-testid="stWidgetLabel"]',
-    '[data-testid="stMarkdownContainer"] p', '[data-testid="stCaptionContainer"]'];
+  const sel = ['[data-testid="stMetricLabel"]', '[data-testid="stMetricValue"]', '[data-testid="stButton"]',
+    '[data-testid="stDownloadButton"]', '[data-testid="stSelectbox"]', '[data-testid="stMultiSelect"]',
+    '[data-testid="stWidgetLabel"]', '[data-testid="stLinkButton"]', '[data-testid="stTab"]',
+    '[data-testid="stExpander"] summary'];
   const seen = new Set();
-  for (const q of sel) for (const el of document.querySelectorAll(q)) {
-    for (const e of [el, ...el.querySelectorAll('*')]) {
+  for (const q of sel) for (const root of document.querySelectorAll(q)) {
+    for (const e of [root, ...root.querySelectorAll('*')]) {
       if (seen.has(e)) continue; seen.add(e);
-      if (e.children.length && !e.childNodes.length) continue;
-      const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-      if (!own) continue;
+      const text = (e.tagName === 'INPUT' ? e.value : e.textContent || '').trim();
+      if (!text || e.clientWidth === 0) continue;
       const st = getComputedStyle(e);
-      const clips = st.textOverflow === 'ellipsis' || st.overflowX === 'hidden' || st.overflow === 'hidden';
-      if (clips && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) out.push(e.textContent.trim().slice(0, 80));
+      const clips = st.textOverflow === 'ellipsis' || st.overflowX !== 'visible' || e.tagName === 'INPUT';
+      if (clips && e.scrollWidth > e.clientWidth + 1) out.push(text.slice(0, 80));
     }
   }
-  return out;
+  return [...new Set(out)];
 }"""
 
 

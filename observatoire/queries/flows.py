@@ -91,9 +91,10 @@ def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
     extra = {"zone": tc.zone, "usable": usable, "balance": tc.balance()}
     words = {"complet": "complets", "partiel": "partiels", "absent": "non couverts"}
     if nature == "estimé":
+        said = "estimé" in note.lower()[:40]  # the dataset's note already says it: once is enough
+        lead = "" if said else "Flux ESTIMÉS par un modèle, non observés. "
         sentence = (
-            f"Flux ESTIMÉS par un modèle, non observés : ordres de grandeur à confronter aux "
-            f"données observées. {note[:1].upper()}{note[1:]}."
+            f"{lead}{note[:1].upper()}{note[1:]} : ordres de grandeur à confronter aux données observées."
         )
         return Coverage(nature, out_s, in_s, internal, note, sentence, **extra)
     if tc.zone:

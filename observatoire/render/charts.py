@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 import plotly.graph_objects as go
 
+from observatoire import text
 from observatoire.render.palettes import OKABE_ITO, hex_colour
 
 OUT_COLOUR = hex_colour(OKABE_ITO[5])  # vermilion: leaving
@@ -15,35 +18,83 @@ COLOURS = {"sortant": OUT_COLOUR, "entrant": IN_COLOUR, "interne": INT_COLOUR}
 
 
 def _fr_number(v: float, decimals: int = 0) -> str:
-    return f"{v:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    return text.number(v, decimals)
 
 
-def _layout(fig: go.Figure, title: str, source: str, height: int = 380) -> go.Figure:
+SOURCE_WRAP = 72  # characters per line of the source note (fits a half-width chart on a tablet)
+TITLE_PX, LEGEND_PX, AXIS_PX, LINE_PX = 44, 30, 58, 16
+
+
+def _wrap(note: str, width: int = SOURCE_WRAP) -> list[str]:
+    return textwrap.wrap(note, width) or [""]
+
+
+def _layout(
+    fig: go.Figure,
+    title: str,
+    source: str,
+    height: int = 380,
+    legend: bool | None = None,
+    x_title: bool = True,
+) -> go.Figure:
+    """Title on top, legend under it (above the plot), the source note at the bottom of a
+    margin reserved for it below the x axis: nothing can collide, whatever the width."""
+    lines = _wrap(f"Source : {source}")
+    has_legend = legend if legend is not None else sum(1 for t in fig.data if t.showlegend is not False) > 1
+    # Legend rows, for the narrowest chart we plan for (a half-width column on a tablet).
+    names = [t.name or "" for t in fig.data if t.showlegend is not False and t.name]
+    legend_rows = 1 + int(sum(44 + 8 * len(n) for n in dict.fromkeys(names)) // 340) if has_legend else 0
+    axis = AXIS_PX if x_title else 30
+    top = TITLE_PX
+    bottom = axis + LEGEND_PX * legend_rows + LINE_PX * len(lines) + 8
+    height = max(height, top + bottom + 160)
+    plot_px = height - top - bottom
     fig.update_layout(
-        title={"text": title, "x": 0, "font": {"size": 18}},
+        title={
+            "text": title,
+            "x": 0,
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": 10},
+            "font": {"size": 18},
+        },
         height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 60},
+        margin={"l": 10, "r": 20, "t": top, "b": bottom, "autoexpand": True},
         separators=", ",
         font={"family": "Source Sans Pro, Arial, sans-serif", "size": 14},
         plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.15},
-        annotations=[
-            {
-                "text": f"Source : {source}",
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0,
-                "y": -0.22,
-                "showarrow": False,
-                "font": {"size": 11, "color": "#555"},
-                "xanchor": "left",
-            }
-        ],
+        showlegend=has_legend,
+        # The legend under the x axis title, above the source note, in space reserved for it.
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "xref": "container",
+            "y": -axis / plot_px,
+            "yanchor": "top",
+            "xanchor": "left",
+            "yref": "paper",
+        },
+    )
+    fig.add_annotation(
+        text="<br>".join(lines),
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=-(bottom - 4) / plot_px,
+        yanchor="bottom",
+        align="left",
+        showarrow=False,
+        font={"size": 11, "color": "#444"},
+        xanchor="left",
+        name="source",
     )
     return fig
 
 
-def top_partners(df: pd.DataFrame, direction: str, title: str, source: str) -> go.Figure:
+def top_partners(
+    df: pd.DataFrame, direction: str, title: str, source: str, unit: str = "personnes"
+) -> go.Figure:
     """Horizontal bars of the top partners of one direction, value labels on the bars
     (readable without the colour legend)."""
     d = df[df["direction"] == direction].sort_values("value")
@@ -58,8 +109,9 @@ def top_partners(df: pd.DataFrame, direction: str, title: str, source: str) -> g
             hovertemplate="%{y} : %{x:,.0f}<extra></extra>",
         )
     )
-    fig.update_xaxes(title="personnes", gridcolor="#eee")
-    return _layout(fig, title, source, height=max(300, 40 * len(d) + 120))
+    fig.update_xaxes(title=unit, gridcolor="#eee")
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, title, source, height=max(300, 34 * len(d) + 150), legend=False)
 
 
 def balance(
@@ -75,10 +127,10 @@ def balance(
         ("internal", "Internes", internal, INT_COLOUR),
     ):
         if v is None:  # a side the file does not cover: no bar, said in the label
-            names.append(label + " (non calculable)")
+            names.append(label + "<br>(non calculable)")
             vals.append(0)
         else:
-            names.append(label + (" (zone du fichier)" if usable.get(key) == "zone" else ""))
+            names.append(label + ("<br>(zone du fichier)" if usable.get(key) == "zone" else ""))
             vals.append(v)
         colours.append(colour)
     fig = go.Figure(
@@ -95,42 +147,53 @@ def balance(
 
 
 def distance_profile(df: pd.DataFrame, title: str, source: str) -> go.Figure:
-    """Share of each direction's flows by distance band."""
+    """Share of each direction's flows by distance band: horizontal bars, one group per band
+    (labels never collide, each bar carries its value)."""
     fig = go.Figure()
+    bands = list(dict.fromkeys(df["bande"]))
+    n_series = 0
     for direction in ("interne", "sortant", "entrant"):
         d = df[df["direction"] == direction]
         if d.empty or d["value"].sum() == 0:
             continue
+        n_series += 1
         fig.add_bar(
-            x=d["bande"],
-            y=100 * d["share"],
+            y=d["bande"],
+            x=100 * d["share"],
+            orientation="h",
             name=DIRECTION_FR[direction],
             marker_color=COLOURS[direction],
             text=[f"{_fr_number(100 * s, 0)} %" for s in d["share"]],
             textposition="outside",
+            cliponaxis=False,
         )
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(title="% des flux", gridcolor="#eee")
-    fig.update_xaxes(title="distance entre communes (à vol d'oiseau)")
-    return _layout(fig, title, source)
+    fig.update_layout(barmode="group", bargap=0.25)
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=bands, title=None)
+    fig.update_xaxes(
+        title="% des flux de chaque sens (distance à vol d'oiseau)", gridcolor="#eee", ticksuffix=" %"
+    )
+    return _layout(fig, title, source, height=90 + len(bands) * max(n_series, 1) * 17 + 110)
 
 
 def evolution(df: pd.DataFrame, title: str, source: str) -> go.Figure:
-    """Leaving / entering / internal by year."""
+    """Leaving / entering / internal by year (whole years on the axis)."""
     fig = go.Figure()
+    positions = {"sortant": "top center", "entrant": "bottom center", "interne": "middle right"}
     for col, key in (("sortants", "sortant"), ("entrants", "entrant"), ("internes", "interne")):
         if col not in df or df[col].isna().all():
             continue  # a side no year covers: not drawn
         fig.add_scatter(
-            x=df["year"].astype(str),
+            x=df["year"].astype(int).astype(str),
             y=df[col],
             name=DIRECTION_FR[key],
             mode="lines+markers+text",
             line={"color": COLOURS[key], "width": 3},
             text=[_fr_number(v) for v in df[col]],
-            textposition="top center",
+            textposition=positions[key],
+            cliponaxis=False,
         )
-    fig.update_yaxes(title="personnes", gridcolor="#eee")
+    fig.update_xaxes(type="category", title="année")
+    fig.update_yaxes(title="personnes", gridcolor="#eee", rangemode="tozero")
     return _layout(fig, title, source)
 
 
@@ -170,8 +233,7 @@ def position(
     fig.update_yaxes(showticklabels=False)
     fig = _layout(fig, title, source, height=300)
     refs = [(n, v) for n, v in (references or {}).items() if v is not None]
-    fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 30 + 22 * len(refs), "b": 75})
-    fig.layout.annotations[0].update(y=-0.35)
+    fig.update_layout(showlegend=False, margin={"t": fig.layout.margin.t + 22 * len(refs)})
     for i, (name, v) in enumerate(refs):
         fig.add_vline(x=v, line_dash="dash", line_color="#333")
         fig.add_annotation(
@@ -183,4 +245,108 @@ def position(
             xanchor="left",
             font={"size": 12, "color": "#333"},
         )
+    return fig
+
+
+REF_MARKS = ("square", "triangle-up", "x")
+REF_COLOURS = ("#000000", "#555555", "#999999")
+
+
+def _rank_words(row: dict) -> str:
+    """« 6e sur 13 · au-dessus de 58 % des pairs » (rank 1 = the highest value)."""
+    if not row.get("rank"):
+        return "rang non calculable"
+    r = int(row["rank"])
+    nth = "1er" if r == 1 else f"{r}e"
+    return f"{nth} sur {int(row['rank_of'])} · au-dessus de {text.number(row['percentile'], 0)} % des pairs"
+
+
+def panel(table: pd.DataFrame, peers: dict[str, pd.Series], name: str, title: str) -> go.Figure:
+    """The comparison panel at a glance: one row per indicator, each on its own scale (from the
+    lowest to the highest of the territory, its peers and references); the peers as grey
+    dots, the references as black/grey marks, the territory as a large diamond; the value and
+    the rank in words at the end of the row, so nothing needs hovering."""
+    fig = go.Figure()
+    rows = table.to_dict("records")
+    ref_names = [c[4:] for c in table.columns if c.startswith("ref:")]
+    labels = []
+    for i, row in enumerate(rows):
+        vals = pd.Series(peers.get(row["indicator"], pd.Series(dtype=float)), dtype=float).dropna()
+        refs = [row.get(f"ref:{r}") for r in ref_names]
+        pool = [*vals.tolist(), *(v for v in refs if v is not None and v == v)]
+        if row["value"] is not None and row["value"] == row["value"]:
+            pool.append(row["value"])
+        lo, hi = (min(pool), max(pool)) if pool else (0.0, 1.0)
+        span = (hi - lo) or 1.0
+
+        def x(v, lo=lo, span=span):
+            return (v - lo) / span
+
+        y = len(rows) - 1 - i
+        wrapped = "<br>".join(textwrap.wrap(f"{row['label']} ({row['unit']})", 30))
+        labels.append((y, wrapped))
+        fig.add_scatter(
+            x=[x(v) for v in vals],
+            y=[y] * len(vals),
+            mode="markers",
+            marker={"color": "rgba(120,120,120,0.45)", "size": 8},
+            name="pairs",
+            legendgroup="pairs",
+            showlegend=i == 0,
+            hoverinfo="skip",
+        )
+        for k, (ref, v) in enumerate(zip(ref_names, refs)):
+            if v is None or v != v:
+                continue
+            fig.add_scatter(
+                x=[x(v)],
+                y=[y],
+                mode="markers",
+                marker={"symbol": REF_MARKS[k % 3], "size": 13, "color": REF_COLOURS[k % 3]},
+                name=ref,
+                legendgroup=ref,
+                showlegend=i == 0,
+                hovertemplate=f"{ref} : {text.number(v, int(row['decimals']))}<extra></extra>",
+            )
+        if row["value"] is not None and row["value"] == row["value"]:
+            fig.add_scatter(
+                x=[x(row["value"])],
+                y=[y],
+                mode="markers",
+                marker={
+                    "symbol": "diamond",
+                    "size": 18,
+                    "color": OUT_COLOUR,
+                    "line": {"width": 1, "color": "#000"},
+                },
+                name=name,
+                legendgroup="own",
+                showlegend=i == 0,
+                hoverinfo="skip",
+            )
+        value = text.number(row["value"], int(row["decimals"]))
+        fig.add_annotation(
+            x=1.03,
+            y=y,
+            xref="paper",
+            yref="y",
+            xanchor="left",
+            showarrow=False,
+            align="left",
+            text=f"<b>{value}</b><br><span style='font-size:12px'>{_rank_words(row)}</span>",
+        )
+    fig.update_yaxes(
+        tickvals=[y for y, _ in labels],
+        ticktext=[t for _, t in labels],
+        range=[-0.6, len(rows) - 0.4],
+        showgrid=True,
+        gridcolor="#eee",
+        automargin=True,
+    )
+    fig.update_xaxes(range=[-0.04, 1.04], showticklabels=False, showgrid=False, zeroline=False, title=None)
+    sources = sorted({f"{r['source']} ({r['year']})" for r in rows})
+    fig = _layout(
+        fig, title, " ; ".join(sources), height=70 * max(len(rows), 1) + 60, legend=True, x_title=False
+    )
+    fig.update_layout(margin={"r": 230})
     return fig

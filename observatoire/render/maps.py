@@ -11,7 +11,6 @@ import shapely
 
 from observatoire.render import classify, palettes
 
-
 # A background-only MapLibre style served by the app (static/fond-vide.json): without a style,
 # Streamlit's deck.gl chart fetches a basemap from basemaps.cartocdn.com.
 BLANK_STYLE = "/app/static/fond-vide.json"
@@ -239,7 +238,11 @@ def flow_map(
     else:
         view = view_for((lon - 0.3, lat - 0.2, lon + 0.3, lat + 0.2))
     return Deck(
-        layers=layers, initial_view_state=view, map_provider=None, map_style=BLANK_STYLE, tooltip={"text": "{label}"}
+        layers=layers,
+        initial_view_state=view,
+        map_provider=None,
+        map_style=BLANK_STYLE,
+        tooltip={"text": "{label}"},
     )
 
 

@@ -244,3 +244,18 @@ def params_of(dataset_row: dict) -> dict:
     if not raw:
         return {}
     return json.loads(raw) if isinstance(raw, str) else dict(raw)
+
+
+def comparison_table(table: pd.DataFrame) -> None:
+    """The comparison panel as a table: value, references, peers' median, rank, source."""
+    refs = [c for c in table.columns if c.startswith("ref:")]
+    rows = []
+    for r in table.to_dict("records"):
+        d = int(r["decimals"])
+        row = {"Indicateur": f"{r['label']} ({r['unit']})", "Valeur": fmt(r["value"], d)}
+        row |= {c[4:]: fmt(r[c], d) for c in refs}
+        row["Médiane des pairs"] = fmt(r["peers_median"], d)
+        row["Rang"] = f"{int(r['rank'])} / {int(r['rank_of'])}" if r.get("rank") else "—"
+        row["Source"] = f"{r['source']}, {r['year']}"
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -1,0 +1,34 @@
+"""Screen rules for a projector (issue 15): what Streamlit's default theme cuts or hides.
+
+Only literal CSS here (tests/test_security.py: raw HTML is never built from a value)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+def apply(presentation: bool) -> None:
+    """Labels wrap instead of being cut with « … » (metric labels, buttons, widget labels);
+    in presentation mode, larger type everywhere, high-contrast captions."""
+    st.markdown(
+        "<style>"
+        "[data-testid='stMetricLabel'], [data-testid='stMetricLabel'] * "
+        "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}"
+        "[data-testid='stMetricLabel'] {height: auto !important; min-height: 1.5rem;}"
+        "[data-testid='stMetricValue'], [data-testid='stMetricValue'] * "
+        "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}"
+        "[data-testid='stWidgetLabel'], [data-testid='stWidgetLabel'] * "
+        "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}"
+        "[data-testid='stButton'] button *, [data-testid='stDownloadButton'] button *, "
+        "[data-testid='stLinkButton'] a * "
+        "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}"
+        "</style>",
+        unsafe_allow_html=True,
+    )
+    if presentation:
+        st.markdown(
+            "<style>html, body, [class*='st-'] {font-size: 1.25rem;} "
+            "[data-testid='stMetricValue'] {font-size: 3rem;} "
+            "[data-testid='stCaptionContainer'] {color: #222 !important; font-size: 1.05rem;}</style>",
+            unsafe_allow_html=True,
+        )
