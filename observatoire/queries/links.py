@@ -38,6 +38,17 @@ PARAMS = {
     "top": re.compile(r"^[0-9]{1,2}$"),
 }
 MAX_LINK = 600
+# What a page shows when its link leaves a parameter out (observatoire.ui.state.DEFAULTS).
+DEFAULTS = {
+    "territoire": "epci:242900314",
+    "niveau": "epci",
+    "indicateur": "DENSITE",
+    "classes": "quantiles",
+    "flux": "travail",
+    "annee": "auto",
+    "partenaires": "epci",
+    "top": "15",
+}
 
 
 @dataclass
@@ -56,9 +67,16 @@ class Link:
         return PAGES[self.page][1]
 
     @property
-    def territory(self) -> tuple[str, str] | None:
-        t = self.params.get("territoire")
-        return tuple(t.split(":", 1)) if t else None
+    def territory(self) -> tuple[str, str]:
+        """The territory the view shows: France on the home page, else the link's (or the
+        app's default one)."""
+        if self.page == "accueil":
+            return ("france", "FR")
+        return tuple(self.state()["territoire"].split(":", 1))
+
+    def state(self) -> dict[str, str]:
+        """Every linked value of the view: the link's, the defaults for the others."""
+        return {**DEFAULTS, **self.params}
 
     def url(self) -> str:
         """The canonical relative link (``/flux?territoire=…``), parameters in a fixed order."""
