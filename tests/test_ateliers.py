@@ -336,7 +336,6 @@ def test_presentation_steps_through_the_views_in_a_browser_and_takes_a_remark(wo
         wait_idle(page, expect="Atelier — vue 1 / 5")
         assert "La France en quelques chiffres" in page.inner_text("[data-testid='stMain']")
         page.screenshot(path=str(SCREENSHOTS / "atelier_vue1.png"), full_page=True)
-        page.locator("body").click(position={"x": 700, "y": 5})
         page.keyboard.press("ArrowRight")  # the keyboard clicks « Vue suivante »
         wait_idle(page, expect="Atelier — vue 2 / 5")
         assert "/territoires" in page.url
