@@ -359,3 +359,35 @@ def test_presentation_steps_through_the_views_in_a_browser_and_takes_a_remark(wo
     assert [(r["view_position"], r["text"]) for r in remarks] == [
         (3, "Morlaix manque <script>alert(1)</script>")
     ]
+
+
+def test_with_postgres_an_atelier_and_its_remarks_live_there_and_the_file_is_untouched(workshop, tmp_path):
+    import hashlib
+
+    from tests.pgserver import postgres_server
+
+    db = tmp_path / "observatoire.duckdb"
+    shutil.copy(workshop[0], db)
+    sha = hashlib.sha256(db.read_bytes()).hexdigest()
+    try:
+        server = postgres_server()
+        dsn = server.__enter__()
+    except Exception as exc:  # no PostgreSQL binaries on this machine
+        pytest.skip(f"PostgreSQL indisponible : {exc}")
+    try:
+        door = edits.open_database(db, pg_dsn=dsn)
+        with door.write("atelier", edits=True, backup="none") as con:
+            aid = ateliers.create(con, "Atelier partagé", "éditrice")
+            v = ateliers.add_view(con, aid, "/flux?territoire=epci:242900314", "Flux", "éditrice", 1)
+        with door.write("remarque", edits=True, backup="none") as con:
+            ateliers.add_remark(con, aid, 1, "vue depuis une autre réplique", "", v)
+        other = edits.open_database(db, pg_dsn=dsn)  # another replica
+        rec = queries.get(other.cursor(), aid)
+        assert [x["title"] for x in rec["views"]] == ["Flux"]
+        assert [r["text"] for r in rec["remarks"]] == ["vue depuis une autre réplique"]
+        assert queries.get(other.cursor(), workshop[1])["title"] == "Atelier Brest – COB"  # copied in
+        door.close()
+        other.close()
+    finally:
+        server.__exit__(None, None, None)
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == sha
