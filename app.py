@@ -4,11 +4,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from observatoire.ui import data, guard, state, style, widgets
+from observatoire.ui import atelier_run, data, guard, state, style, widgets
 from observatoire.ui.vocab import ObservatoireError
 
 st.set_page_config(
-    page_title="Observatoire des coopérations interterritoriales", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide"
+    page_title="Observatoire des coopérations interterritoriales",
+    page_icon=str(Path(__file__).parent / "static" / "favicon.png"),
+    layout="wide",
 )
 
 if not data.store_exists():
@@ -41,12 +43,18 @@ pages = [
         "pages/cooperations.py", title="Coopérations", icon=":material/handshake:", url_path="cooperations"
     ),
     st.Page("pages/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
+    st.Page("pages/ateliers.py", title="Ateliers", icon=":material/co_present:", url_path="ateliers"),
 ]
 nav = st.navigation(pages)
+# An atelier running on the projector: its banner above the page (before the sidebar's toggle,
+# which follows the presentation state the atelier sets).
+guard.run(lambda: atelier_run.start_from_address(nav.url_path), "l'atelier")
+guard.run(atelier_run.banner, "le bandeau de l'atelier")
 
 with st.sidebar:
     st.markdown("### Observatoire des coopérations interterritoriales")
 widgets.territory_picker()
+guard.run(lambda: atelier_run.add_current_view_box(nav.url_path), "l'ajout à un atelier")
 st.sidebar.toggle(
     "Mode présentation (gros caractères)",
     key="_pres",
@@ -58,4 +66,5 @@ st.sidebar.toggle(
 style.apply(state.presentation())
 
 guard.run(nav.run, f"la page « {nav.title} »")
+guard.run(atelier_run.remarks_panel, "les remarques de l'atelier")
 state.sync_url()

@@ -140,7 +140,7 @@ CASES += [
 ]
 CASES += [
     pytest.param(f"pages/{p}.py", {}, id=p)
-    for p in ("accueil", "comparer", "reseau", "perimetres", "cooperations", "donnees")
+    for p in ("accueil", "comparer", "reseau", "perimetres", "cooperations", "donnees", "ateliers")
 ]
 
 

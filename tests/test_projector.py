@@ -28,6 +28,7 @@ PAGES = {
     "perimetres": "/perimetres?territoire=perimetre:pays-cob",
     "cooperations": "/cooperations?territoire=epci:242900314",
     "donnees": "/donnees",
+    "ateliers": "/ateliers",
 }
 
 # Pairs of overlapping text boxes inside each plotly chart (SVG <text>, visible, non-empty).

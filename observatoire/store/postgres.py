@@ -42,6 +42,7 @@ from observatoire.store import schema as store
 
 CATALOGUE = ("cooperation", "cooperation_partner", "cooperation_history")
 PERIMETERS = ("perimeter", "perimeter_member", "perimeter_commune")
+ATELIERS = ("atelier", "atelier_view", "atelier_remark", "atelier_history")
 # A perimeter's rows derived from the store (see perimeters.save), kept beside it in PostgreSQL;
 # in DuckDB, views put them in place of the store's own perimeter rows (SHADOWED).
 DERIVED = {
@@ -60,7 +61,7 @@ SHADOWED = {
     "territory_geometry": "perimeter_geometry",
     "indicator_value": "perimeter_value",
 }
-TABLES = (*CATALOGUE, *PERIMETERS, *DERIVED)
+TABLES = (*CATALOGUE, *PERIMETERS, *ATELIERS, *DERIVED)
 # Who changed what is in the tables' own history; why (the reason of each write) is here.
 JOURNAL_DDL = """CREATE TABLE IF NOT EXISTS observatoire_journal (
     at TIMESTAMPTZ NOT NULL DEFAULT now(), reason TEXT NOT NULL, backup TEXT NOT NULL)"""
@@ -75,13 +76,18 @@ def pg_dsn() -> str | None:
 
 def _ddl() -> list[str]:
     """The editable tables' DDL: the store's own migration (valid in both databases)."""
-    statements = next(s for n, _, s in store.MIGRATIONS if n == 3)
-    ours = [s for s in statements if s.split("(", 1)[0].split()[-1] in TABLES]
+    ours = [s for _, _, statements in store.MIGRATIONS for s in statements if _created(s) in TABLES]
     return (
         [s.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1) for s in ours]
         + list(DERIVED.values())
         + [sql for _, sql in _added_columns()]
     )
+
+
+def _created(sql: str) -> str | None:
+    """The table a ``CREATE TABLE name (…)`` statement creates (None for other statements)."""
+    words = sql.split("(", 1)[0].split()
+    return words[-1] if words[:2] == ["CREATE", "TABLE"] else None
 
 
 def _added_columns() -> list[tuple[tuple[str, str], str]]:
@@ -190,6 +196,12 @@ class PostgresEdits:
             for key, sql in _added_columns():
                 if key not in have:
                     pg.execute(sql)
+            # Tables added by later migrations (the ateliers): created empty when missing.
+            tables = {t for t, _ in have}
+            for sql in _ddl():
+                name = _created(sql.replace(" IF NOT EXISTS", ""))
+                if name and name not in tables:
+                    pg.execute(sql)
             return
         for sql in _ddl():
             pg.execute(sql)
@@ -197,6 +209,9 @@ class PostgresEdits:
         src = duckdb.connect(str(db or config.db_path()), read_only=True)
         try:
             frames = {t: src.execute(f"SELECT * FROM {t}").df() for t in (*CATALOGUE, *PERIMETERS)}  # noqa: S608
+            have = {r[0] for r in src.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            for t in ATELIERS:  # a store built before the ateliers' migration has none yet
+                frames[t] = src.execute(f"SELECT * FROM {t}").df() if t in have else pd.DataFrame()  # noqa: S608
             for view, table in SHADOWED.items():
                 frames[table] = src.execute(f"SELECT * FROM {view} WHERE level = 'perimetre'").df()  # noqa: S608
         finally:

@@ -124,6 +124,33 @@ MIGRATIONS.append(
     )
 )
 
+# Ateliers (issue 19): named, ordered sequences of views (deep links) for a workshop, the
+# remarks participants leave on them, and the history of every change (like the catalogue).
+# Editable tables: they live in PostgreSQL with the catalogue when $OBSERVATOIRE_PG is set.
+ATELIER_MIGRATION = "ateliers : séquences de vues, remarques, historique"
+MIGRATIONS.append(
+    (
+        5,
+        ATELIER_MIGRATION,
+        [
+            """CREATE TABLE atelier (
+            id VARCHAR PRIMARY KEY, title VARCHAR NOT NULL,
+            archived BOOLEAN NOT NULL DEFAULT FALSE, version INTEGER NOT NULL DEFAULT 1,
+            updated_by VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)""",
+            """CREATE TABLE atelier_view (
+            atelier_id VARCHAR NOT NULL, position INTEGER NOT NULL, deep_link VARCHAR NOT NULL,
+            title VARCHAR NOT NULL, note VARCHAR, questions JSON)""",
+            """CREATE TABLE atelier_remark (
+            id INTEGER NOT NULL, atelier_id VARCHAR NOT NULL, view_position INTEGER,
+            author VARCHAR, text VARCHAR NOT NULL, hidden BOOLEAN NOT NULL DEFAULT FALSE,
+            created_at TIMESTAMP NOT NULL)""",
+            """CREATE TABLE atelier_history (
+            atelier_id VARCHAR NOT NULL, version INTEGER NOT NULL, action VARCHAR NOT NULL,
+            changed_at TIMESTAMP NOT NULL, changed_by VARCHAR NOT NULL, before JSON, after JSON)""",
+        ],
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
