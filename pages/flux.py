@@ -24,7 +24,7 @@ year = c2.selectbox(
     "Année",
     year_opts,
     key=state.YEAR,
-    format_func=lambda y: "la plus récente" if y == "auto" else y,
+    format_func=lambda y: "dernière" if y == "auto" else y,
 )
 plevel = c3.selectbox(
     "Partenaires regroupés par",
