@@ -74,12 +74,12 @@ def _row(**kw):
 
 def _problems(con, **kw):
     coops, parts = _row(**kw)
-    return C.validate(coops, parts, C._known_epci(con))
+    return C.validate(coops, parts, C.known_epci(con))
 
 
 def test_merged_catalogue_validates(con, files):
     coops, parts = files
-    assert C.validate(coops, parts, C._known_epci(con)) == []
+    assert C.validate(coops, parts, C.known_epci(con)) == []
 
 
 def test_every_row_cites_a_seed_or_a_web_address(files):
@@ -108,7 +108,7 @@ def test_every_epci_partner_is_a_current_epci(con, files):
     _, parts = files
     epci = parts[parts["partner_kind"] == "epci"]
     assert len(epci) > 300
-    known = C._known_epci(con)
+    known = C.known_epci(con)
     assert set(epci["epci_siren"]) <= known
     assert set(parts[parts["partner_kind"] == "organisme"]["body_type"]) <= set(C.BODY_TYPES)
 

@@ -10,9 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from observatoire import config, edits
-from observatoire.edits import catalogue, perimeters
+from observatoire.queries import catalogue, flows, perimeters, territories
 from observatoire.queries import catalogue_stats as catalogue_stats_q
-from observatoire.queries import flows, territories
 from observatoire.store.database import Database
 
 
