@@ -224,12 +224,13 @@ def cmd_network(args) -> int:
 
 def cmd_fiche(args) -> int:
     """Write the fiche territoire (PDF A4 or PPTX 16:9) of a territory or perimeter."""
+    from observatoire.queries import fiche as fiche_data
     from observatoire.queries import territories
     from observatoire.render import fiche
 
     con = _reader(args)
     level, code = territories.resolve(con, args.territory)
-    out = fiche.build_fiche(con, level, code, args.format, args.output)
+    out = fiche.build_fiche(fiche_data.gather(con, level, code), args.format, args.output)
     print(f"Fiche écrite : {out}")
     return 0
 

@@ -322,15 +322,17 @@ def test_source_column_is_a_link_column(rw_db, monkeypatch):
 
 
 def test_fiche_states_the_coverage_counted_from_the_store(rw_db):
+    from observatoire.queries import fiche as fiche_data
     from observatoire.render.fiche import content, pdf
 
     _orleans_import(rw_db)
     con = store.connect(rw_db, read_only=True)
     try:
         n = con.execute("SELECT count(*) FROM cooperation WHERE NOT retired").fetchone()[0]
-        c = content.gather(con, "epci", "242900314")
+        data = fiche_data.gather(con, "epci", "242900314")
     finally:
         con.close()
+    c = content.assemble(data)
     assert f"documente {n} coopérations" in c.catalogue_coverage[0] and "173" in c.catalogue_coverage[0]
     assert "Orléans" not in c.catalogue_coverage[1]
     assert f"Catalogue : {n} coopérations documentées" in c.catalogue_coverage_short
