@@ -268,6 +268,57 @@ def _group_label(con, grp: str, deps: list[str], regs: list[str]) -> str:
     return {"france": "Reste de la France", "etranger": "Étranger"}[grp]
 
 
+def _outside(
+    cur, info, allf: pd.DataFrame, units: list[Unit], full: tuple, geo: tuple, tag: dict
+) -> pd.DataFrame:
+    """Each unit's flows with the outside, grouped (rest of its département(s), région(s),
+    France, abroad), both ways; ``NaN`` where the dataset does not cover the unit's side or the
+    group's. ``full``: (origin, destination) unit -> wholly covered; ``geo``: (deps, regs)."""
+    (o_full, d_full), (deps, regs), ds = full, geo, tag["dataset"]
+    if info.origin_all and info.destination_all:
+        present = set(allf["grp"].dropna())
+        gcov = {g: (True, True) for g in GROUP_ORDER if g in present or g == "france"}
+    else:
+        gcov = {}
+        for side in ("origin", "destination"):
+            for g, n, k in cur.execute(
+                _GROUP_COVER_SQL, {"ds": ds, "side": side, "deps": deps, "regs": regs}
+            ).fetchall():
+                o_ok, d_ok = gcov.get(g, (False, False))
+                ok = n > 0 and k == n
+                gcov[g] = (ok, d_ok) if side == "origin" else (o_ok, ok)
+        gcov["etranger"] = (info.origin_all, info.destination_all)
+    out_vals = allf[allf["ou"].notna() & allf["du"].isna()].groupby(["ou", "grp"])["value"].sum().to_dict()
+    in_vals = allf[allf["du"].notna() & allf["ou"].isna()].groupby(["du", "grp"])["value"].sum().to_dict()
+    labels = {g: _group_label(cur, g, deps, regs) for g in GROUP_ORDER}
+    outs = []
+    for direction, vals in (("sortant", out_vals), ("entrant", in_vals)):
+        for u in units:
+            for g in GROUP_ORDER:
+                if g not in gcov:
+                    continue  # no such group (e.g. no rest of the région)
+                o_ok, d_ok = gcov[g]
+                ok = (o_full[u.code] and d_ok) if direction == "sortant" else (d_full[u.code] and o_ok)
+                v = vals.get((u.code, g), 0.0)
+                if not ok and v == 0:
+                    continue
+                outs.append(
+                    {
+                        "unit": u.code,
+                        "unit_name": u.name,
+                        "direction": direction,
+                        "group": g,
+                        "label": labels[g],
+                        "value": v if ok else np.nan,
+                        "covered": ok,
+                        **tag,
+                    }
+                )
+    return pd.DataFrame(
+        outs, columns=["unit", "unit_name", "direction", "group", "label", "value", "covered", *tag]
+    )
+
+
 def network(
     con: duckdb.DuckDBPyConnection,
     members: list[tuple[str, str]],
@@ -336,49 +387,7 @@ def network(
     mat["destination_name"] = mat["destination"].map(names)
     mat = mat.assign(**tag)
 
-    # Flows with the outside, grouped
-    if info.origin_all and info.destination_all:
-        present = set(allf["grp"].dropna())
-        gcov = {g: (True, True) for g in GROUP_ORDER if g in present or g == "france"}
-    else:
-        gcov = {}
-        for side in ("origin", "destination"):
-            for g, n, k in cur.execute(
-                _GROUP_COVER_SQL, {"ds": ds, "side": side, "deps": deps, "regs": regs}
-            ).fetchall():
-                o_ok, d_ok = gcov.get(g, (False, False))
-                ok = n > 0 and k == n
-                gcov[g] = (ok, d_ok) if side == "origin" else (o_ok, ok)
-        gcov["etranger"] = (info.origin_all, info.destination_all)
-    out_vals = allf[allf["ou"].notna() & allf["du"].isna()].groupby(["ou", "grp"])["value"].sum().to_dict()
-    in_vals = allf[allf["du"].notna() & allf["ou"].isna()].groupby(["du", "grp"])["value"].sum().to_dict()
-    labels = {g: _group_label(cur, g, deps, regs) for g in GROUP_ORDER}
-    outs = []
-    for direction, vals in (("sortant", out_vals), ("entrant", in_vals)):
-        for u in units:
-            for g in GROUP_ORDER:
-                if g not in gcov:
-                    continue  # no such group (e.g. no rest of the région)
-                o_ok, d_ok = gcov[g]
-                ok = (o_full[u.code] and d_ok) if direction == "sortant" else (d_full[u.code] and o_ok)
-                v = vals.get((u.code, g), 0.0)
-                if not ok and v == 0:
-                    continue
-                outs.append(
-                    {
-                        "unit": u.code,
-                        "unit_name": u.name,
-                        "direction": direction,
-                        "group": g,
-                        "label": labels[g],
-                        "value": v if ok else np.nan,
-                        "covered": ok,
-                        **tag,
-                    }
-                )
-    outside = pd.DataFrame(
-        outs, columns=["unit", "unit_name", "direction", "group", "label", "value", "covered", *tag]
-    )
+    outside = _outside(cur, info, allf, units, (o_full, d_full), (deps, regs), tag)
     per_unit = per_unit_table(units, mat, outside, tcov, tag)
     dom = dominance(mat, per_unit, units)
     dep = dependency(mat, per_unit, tag)
