@@ -16,6 +16,7 @@ from pathlib import Path
 from observatoire import config, edits
 from observatoire.edits import ateliers
 from observatoire.queries import ateliers as queries
+from observatoire.queries import fiche as qfiche
 from observatoire.queries import territories
 from observatoire.render import atelier, fiche
 
@@ -58,7 +59,7 @@ def main() -> None:
         def gather(level, code):
             if level == "france":
                 return atelier.figures_of(territories.profile(con, level, code))
-            return fiche.gather(con, level, code)
+            return fiche.assemble(qfiche.gather(con, level, code))
 
         for fmt in ("pptx", "pdf"):
             t = time.perf_counter()

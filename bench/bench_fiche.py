@@ -46,15 +46,16 @@ def main() -> None:
     args = ap.parse_args()
     con, tmp = _open(args.db)
 
+    from observatoire.queries import fiche as fiche_data
     from observatoire.render import fiche
     from observatoire.render.fiche import content, static_map
 
     # Cold: the first fiche pays for importing matplotlib, reportlab and python-pptx.
     t = time.perf_counter()
-    fiche.fiche_bytes(con, "epci", "242900314", "pdf")
+    fiche.fiche_bytes(fiche_data.gather(con, "epci", "242900314"), "pdf")
     cold_pdf = time.perf_counter() - t
     t = time.perf_counter()
-    fiche.fiche_bytes(con, "epci", "242900314", "pptx")
+    fiche.fiche_bytes(fiche_data.gather(con, "epci", "242900314"), "pptx")
     cold_pptx = time.perf_counter() - t
     print(f"cold (imports included), Brest Métropole: PDF {cold_pdf:.2f} s, PPTX {cold_pptx:.2f} s")
     print(f"warm, median of {args.runs} runs:")
@@ -64,16 +65,17 @@ def main() -> None:
         g, m, p, x, sizes = [], [], [], [], None
         for _ in range(args.runs):
             t = time.perf_counter()
-            c = content.gather(con, level, code)
+            data = fiche_data.gather(con, level, code)
+            c = content.assemble(data)
             g.append(time.perf_counter() - t)
             t = time.perf_counter()
             static_map.render(c)
             m.append(time.perf_counter() - t)
             t = time.perf_counter()
-            pdf = fiche.fiche_bytes(con, level, code, "pdf")
+            pdf = fiche.fiche_bytes(fiche_data.gather(con, level, code), "pdf")
             p.append(time.perf_counter() - t)
             t = time.perf_counter()
-            pptx = fiche.fiche_bytes(con, level, code, "pptx")
+            pptx = fiche.fiche_bytes(fiche_data.gather(con, level, code), "pptx")
             x.append(time.perf_counter() - t)
             sizes = (len(pdf), len(pptx))
         med = [statistics.median(v) for v in (g, m, p, x)]

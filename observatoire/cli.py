@@ -224,12 +224,13 @@ def cmd_network(args) -> int:
 
 def cmd_fiche(args) -> int:
     """Write the fiche territoire (PDF A4 or PPTX 16:9) of a territory or perimeter."""
+    from observatoire.queries import fiche as fiche_data
     from observatoire.queries import territories
     from observatoire.render import fiche
 
     con = _reader(args)
     level, code = territories.resolve(con, args.territory)
-    out = fiche.build_fiche(con, level, code, args.format, args.output)
+    out = fiche.build_fiche(fiche_data.gather(con, level, code), args.format, args.output)
     print(f"Fiche écrite : {out}")
     return 0
 
@@ -237,13 +238,14 @@ def cmd_fiche(args) -> int:
 def _atelier_gather(con):
     """What an atelier's export needs of each view's territory (fiche content; key figures
     only for France)."""
+    from observatoire.queries import fiche as qfiche
     from observatoire.queries import territories
     from observatoire.render import atelier, fiche
 
     def gather(level, code):
         if level == "france":
             return atelier.figures_of(territories.profile(con, level, code))
-        return fiche.gather(con, level, code)
+        return fiche.assemble(qfiche.gather(con, level, code))
 
     return gather
 

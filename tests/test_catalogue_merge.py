@@ -74,12 +74,12 @@ def _row(**kw):
 
 def _problems(con, **kw):
     coops, parts = _row(**kw)
-    return C.validate(coops, parts, C._known_epci(con))
+    return C.validate(coops, parts, C.known_epci(con))
 
 
 def test_merged_catalogue_validates(con, files):
     coops, parts = files
-    assert C.validate(coops, parts, C._known_epci(con)) == []
+    assert C.validate(coops, parts, C.known_epci(con)) == []
 
 
 def test_every_row_cites_a_seed_or_a_web_address(files):
@@ -108,7 +108,7 @@ def test_every_epci_partner_is_a_current_epci(con, files):
     _, parts = files
     epci = parts[parts["partner_kind"] == "epci"]
     assert len(epci) > 300
-    known = C._known_epci(con)
+    known = C.known_epci(con)
     assert set(epci["epci_siren"]) <= known
     assert set(parts[parts["partner_kind"] == "organisme"]["body_type"]) <= set(C.BODY_TYPES)
 
@@ -325,15 +325,17 @@ def test_source_column_is_a_link_column(rw_db, monkeypatch):
 
 
 def test_fiche_states_the_coverage_counted_from_the_store(rw_db):
+    from observatoire.queries import fiche as fiche_data
     from observatoire.render.fiche import content, pdf
 
     _orleans_import(rw_db)
     con = store.connect(rw_db, read_only=True)
     try:
         n = con.execute("SELECT count(*) FROM cooperation WHERE NOT retired").fetchone()[0]
-        c = content.gather(con, "epci", "242900314")
+        data = fiche_data.gather(con, "epci", "242900314")
     finally:
         con.close()
+    c = content.assemble(data)
     assert f"documente {n} coopérations" in c.catalogue_coverage[0] and "173" in c.catalogue_coverage[0]
     assert "Orléans" not in c.catalogue_coverage[1]
     assert f"Catalogue : {n} coopérations documentées" in c.catalogue_coverage_short

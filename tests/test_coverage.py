@@ -122,9 +122,10 @@ def test_cli_flows_json_has_no_partial_balance(built_db):
 
 
 def test_fiche_of_grenoble_shows_no_partial_balance(con):
+    from observatoire.queries import fiche as fiche_data
     from observatoire.render.fiche import content
 
-    c = content.gather(con, "epci", GRENOBLE, today=dt.date(2025, 1, 1))
+    c = content.assemble(fiche_data.gather(con, "epci", GRENOBLE), today=dt.date(2025, 1, 1))
     fb = c.flows
     rows = dict(fb.summary_rows())
     assert fb.dataset_id == MET22

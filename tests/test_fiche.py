@@ -16,8 +16,10 @@ import pytest
 from observatoire import store
 from observatoire.errors import NotFoundError, ObservatoireError
 from observatoire.queries import compare, flows, territories
+from observatoire.queries import fiche as fiche_data
 from observatoire.render.fiche import content as fiche_content
-from observatoire.render.fiche.formatting import number, truncate
+from observatoire.render.fiche.formatting import truncate
+from observatoire.text import number
 
 BREST = ("epci", "242900314")
 COB = ("perimetre", "pays-cob")
@@ -52,14 +54,18 @@ def docs(fcon, tmp_path_factory):
     out = tmp_path_factory.mktemp("fiches")
     paths = {}
     for key, (level, code) in {"brest": BREST, "cob": COB}.items():
+        data = fiche_data.gather(fcon, level, code)
         for fmt in ("pdf", "pptx"):
-            paths[key, fmt] = fiche.build_fiche(fcon, level, code, fmt, out / f"{key}.{fmt}", today=TODAY)
+            paths[key, fmt] = fiche.build_fiche(data, fmt, out / f"{key}.{fmt}", today=TODAY)
     return paths
 
 
 @pytest.fixture(scope="module")
 def contents(fcon):
-    return {k: fiche_content.gather(fcon, *t, today=TODAY) for k, t in {"brest": BREST, "cob": COB}.items()}
+    return {
+        k: fiche_content.assemble(fiche_data.gather(fcon, *t), today=TODAY)
+        for k, t in {"brest": BREST, "cob": COB}.items()
+    }
 
 
 # --- content -----------------------------------------------------------------------------------
@@ -139,24 +145,21 @@ def test_perimeter_content_unions_its_member_epci(fcon, contents):
 
 
 def test_unknown_territory_is_refused_in_french(fcon):
-    from observatoire.render import fiche
 
     with pytest.raises(NotFoundError, match="inconnu"):
-        fiche.fiche_bytes(fcon, "epci", "000000000", "pdf")
+        fiche_data.gather(fcon, "epci", "000000000")
 
 
 def test_unknown_format_is_refused_in_french(fcon):
     from observatoire.render import fiche
 
     with pytest.raises(ObservatoireError, match="Format de fiche inconnu"):
-        fiche.fiche_bytes(fcon, *BREST, "docx")
+        fiche.fiche_bytes(fiche_data.gather(fcon, *BREST), "docx")
 
 
 def test_a_france_fiche_is_refused_in_french(fcon):
-    from observatoire.render import fiche
-
     with pytest.raises(NotFoundError, match="Pas de fiche"):
-        fiche.fiche_bytes(fcon, "france", "FR", "pdf")
+        fiche_data.gather(fcon, "france", "FR")
 
 
 def test_fiche_file_name_is_the_dated_slug_of_the_territory():
@@ -168,13 +171,14 @@ def test_fiche_file_name_is_the_dated_slug_of_the_territory():
 def test_fiche_bytes_are_documents(fcon):
     from observatoire.render import fiche
 
-    assert fiche.fiche_bytes(fcon, "commune", "29019", "pdf", today=TODAY)[:5] == b"%PDF-"
-    assert fiche.fiche_bytes(fcon, "departement", "29", "pptx", today=TODAY)[:2] == b"PK"
+    assert fiche.fiche_bytes(fiche_data.gather(fcon, "commune", "29019"), "pdf", today=TODAY)[:5] == b"%PDF-"
+    assert fiche.fiche_bytes(fiche_data.gather(fcon, "departement", "29"), "pptx", today=TODAY)[:2] == b"PK"
 
 
 def test_importing_the_fiche_loads_no_heavy_module():
     code = (
-        "import sys, observatoire.render.fiche, observatoire.render.fiche.content, observatoire.render.fiche.pdf, "
+        "import sys, observatoire.queries.fiche, observatoire.render.fiche, observatoire.render.fiche.content, "
+        "observatoire.render.fiche.pdf, "
         "observatoire.render.fiche.pptx, observatoire.render.fiche.static_map\n"
         "heavy = [m for m in ('streamlit', 'matplotlib', 'reportlab', 'pptx') if m in sys.modules]\n"
         "assert not heavy, heavy\n"

@@ -14,8 +14,11 @@ import pandas as pd
 import shapely
 
 from observatoire import geo, store, text
-from observatoire.errors import NotFoundError, ObservatoireError, SourceFileError
+from observatoire.errors import ObservatoireError, SourceFileError
 from observatoire.queries import aggregate
+from observatoire.queries.perimeters import communes, list_perimeters, members
+
+__all__ = ["communes", "list_perimeters", "members"]  # the reads, re-exported for callers
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,60}$")
 
@@ -142,32 +145,6 @@ def derived_tables(con) -> tuple[str, str, str]:
     if has:
         return "perimeter_territory", "perimeter_geometry", "perimeter_value"
     return "territory", "territory_geometry", "indicator_value"
-
-
-def list_perimeters(con) -> pd.DataFrame:
-    return con.execute("""SELECT p.id, p.name, p.kind, p.source, p.note, p.shipped, t.n_communes,
-        t.area_km2, (SELECT count(*) FROM perimeter_member m WHERE m.perimeter_id = p.id) AS n_members
-        FROM perimeter p JOIN territory t ON t.level = 'perimetre' AND t.code = p.id
-        ORDER BY p.shipped DESC, p.name""").df()
-
-
-def members(con, id: str) -> pd.DataFrame:
-    df = con.execute(
-        """SELECT m.level, m.code, t.name, t.type FROM perimeter_member m
-        LEFT JOIN territory t ON t.level = m.level AND t.code = m.code
-        WHERE m.perimeter_id = ? ORDER BY m.level, t.name""",
-        [id],
-    ).df()
-    if df.empty:
-        raise NotFoundError(f"Périmètre inconnu : {id}")
-    return df
-
-
-def communes(con, id: str) -> list[str]:
-    return [
-        r[0]
-        for r in con.execute("SELECT commune FROM perimeter_commune WHERE perimeter_id = ?", [id]).fetchall()
-    ]
 
 
 def load_shipped(con: duckdb.DuckDBPyConnection, data: Path) -> None:

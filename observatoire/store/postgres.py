@@ -216,11 +216,9 @@ class PostgresEdits:
                 frames[table] = src.execute(f"SELECT * FROM {view} WHERE level = 'perimetre'").df()  # noqa: S608
         finally:
             src.close()
-        from observatoire.edits.catalogue import clean_json_text
-
         hist = frames["cooperation_history"]
         for col in ("before", "after"):
-            hist[col] = hist[col].map(lambda v: clean_json_text(v) if isinstance(v, str) else None)
+            hist[col] = hist[col].map(lambda v: store.clean_json_text(v) if isinstance(v, str) else None)
         self._write_frames(pg, frames)
         pg.execute("INSERT INTO observatoire_generation VALUES (1)")
 

@@ -7,6 +7,7 @@ through :func:`transaction`, so a failed write leaves the store as it was.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -223,3 +224,26 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+# -- The history's JSON (``cooperation_history.before/after``): strict, missing values as null. --
+
+
+def _no_nan(obj):
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _no_nan(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_no_nan(v) for v in obj]
+    return obj
+
+
+def to_json(obj) -> str:
+    """Strict JSON for the history (missing values as null: NaN is not JSON)."""
+    return json.dumps(_no_nan(obj), default=str, ensure_ascii=False, allow_nan=False)
+
+
+def clean_json_text(text: str | None) -> str | None:
+    """A history JSON text made strict (older stores wrote NaN for missing values)."""
+    return None if text is None else to_json(json.loads(text))

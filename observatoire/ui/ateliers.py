@@ -152,6 +152,7 @@ def hide_remark(aid: str, remark_id: int, user: str, version: int, hidden: bool 
 # -- export ------------------------------------------------------------------------------------
 def export_bytes(aid: str, fmt: str) -> bytes:
     """The atelier as PPTX or PDF (built on click: a few seconds per view)."""
+    from observatoire.queries import fiche as qfiche
     from observatoire.queries import territories
     from observatoire.render import atelier as render
     from observatoire.render import fiche
@@ -162,7 +163,7 @@ def export_bytes(aid: str, fmt: str) -> bytes:
     def gather(level, code):
         if level == "france":
             return render.figures_of(territories.profile(con, level, code))
-        return fiche.gather(con, level, code)
+        return fiche.assemble(qfiche.gather(con, level, code))
 
     return render.export(rec, fmt, gather)
 

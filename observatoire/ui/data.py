@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from observatoire import config, edits
-from observatoire.edits import catalogue, perimeters
+from observatoire.queries import catalogue, flows, perimeters, territories
 from observatoire.queries import catalogue_stats as catalogue_stats_q
-from observatoire.queries import flows, territories
+from observatoire.queries import fiche as fiche_queries
 from observatoire.store.database import Database
 
 
@@ -251,6 +251,12 @@ def catalogue_stats() -> catalogue_stats_q.Coverage:
 def catalogue_coverage() -> list[str]:
     """The coverage sentences shown on the pages."""
     return catalogue_stats_q.sentences(catalogue_stats())
+
+
+def fiche_data(level: str, code: str) -> fiche_queries.FicheData:
+    """What the fiche territoire of a territory shows, read when a fiche is asked for (not
+    cached: geometries included, it is read once per download)."""
+    return fiche_queries.gather(cursor(), level, code)
 
 
 @_cached(max_entries=32)

@@ -2,12 +2,15 @@
 import ``observatoire.ui`` only; tests/test_architecture.py checks it)."""
 
 from observatoire import text
-from observatoire.edits.catalogue import CENSUS, COLUMNS, CONFIDENCES, source_label, statistics, validate
 from observatoire.errors import ObservatoireError
+from observatoire.queries.catalogue import statistics
 from observatoire.queries.compare import stratum, stratum_label
 from observatoire.render.classify import METHODS_FR
+from observatoire.sources.catalogue_files import COLUMNS, source_label, validate
 from observatoire.vocabulary import (
     BODY_TYPES,
+    CENSUS,
+    CONFIDENCES,
     FORMS,
     KIND_FR,
     LEVEL_FR,

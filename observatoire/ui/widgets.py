@@ -194,7 +194,7 @@ def fiche_buttons(level: str, code: str, key: str) -> None:
     for col, fmt, label in ((c1, "pdf", "Fiche territoire (PDF)"), (c2, "pptx", "Fiche territoire (PPTX)")):
         col.download_button(
             label,
-            lambda fmt=fmt: fiche.fiche_bytes(data.cursor(), level, code, fmt),
+            lambda fmt=fmt: fiche.fiche_bytes(data.fiche_data(level, code), fmt),
             fiche.file_name(name, fmt),
             fiche.FORMATS[fmt],
             key=f"{key}_{fmt}",

@@ -6,7 +6,7 @@ questions and the participants' remarks (plain text). A view whose territory or 
 says so on its slide. Pure: the caller gives the atelier (``queries.ateliers.get``) and a
 function that gathers a territory's fiche content; nothing here reads the store.
 
-    data = atelier.export(rec, "pptx", gather=lambda lv, c: fiche.gather(con, lv, c))
+    data = atelier.export(rec, "pptx", gather=lambda lv, c: fiche.assemble(qfiche.gather(con, lv, c)))
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """Fiche territoire: a ready seminar document for any territory or perimeter, in one call.
 
+    from observatoire.queries import fiche as fiche_data
     from observatoire.render import fiche
-    fiche.build_fiche(con, "epci", "242900314", "pdf", "brest.pdf")
-    data = fiche.fiche_bytes(con, "perimetre", "pays-cob", "pptx")   # for a download button
+    fiche.build_fiche(fiche_data.gather(con, "epci", "242900314"), "pdf", "brest.pdf")
+    data = fiche.fiche_bytes(fiche_data.gather(con, "perimetre", "pays-cob"), "pptx")  # a download
 
-PDF (A4 portrait, reportlab) or PPTX (16:9, python-pptx, native tables and chart), in
-French, built offline from the store: key figures with source and year, a static map
+The store is read by :func:`observatoire.queries.fiche.gather`; everything here is pure (that
+data in, bytes out). PDF (A4 portrait, reportlab) or PPTX (16:9, python-pptx, native tables
+and chart), in French, built offline: key figures with source and year, a static map
 (matplotlib, no basemap), the comparison with reference territories and peers, the top
 flows in and out (observed or ESTIMATED, with the coverage sentence), the cooperations and
 the data vintages. matplotlib, reportlab and python-pptx are imported only when used.
@@ -25,15 +27,16 @@ FORMATS = {
 }
 
 
-def gather(con, level: str, code: str, today: dt.date | None = None):
-    """The fiche's content (a plain dataclass), without rendering it."""
+def assemble(data, today: dt.date | None = None):
+    """The fiche's content (:class:`content.FicheContent`) from the data of
+    :func:`observatoire.queries.fiche.gather`, without rendering it."""
     from observatoire.render.fiche import content
 
-    return content.gather(con, level, code, today=today)
+    return content.assemble(data, today=today)
 
 
 def render(content, fmt: str) -> bytes:
-    """Bytes of an already gathered content in ``fmt`` ("pdf" or "pptx")."""
+    """Bytes of an already assembled content in ``fmt`` ("pdf" or "pptx")."""
     if fmt == "pdf":
         from observatoire.render.fiche import pdf
 
@@ -45,24 +48,20 @@ def render(content, fmt: str) -> bytes:
     raise ObservatoireError(f"Format de fiche inconnu : « {fmt} » (attendu : pdf ou pptx).")
 
 
-def fiche_bytes(con, level: str, code: str, fmt: str, today: dt.date | None = None) -> bytes:
-    """The fiche of a territory as bytes (e.g. for ``st.download_button``).
-
-    Raises NotFoundError for an unknown territory, ObservatoireError for an unknown format.
-    """
+def fiche_bytes(data, fmt: str, today: dt.date | None = None) -> bytes:
+    """The fiche of a territory (``data`` from :func:`observatoire.queries.fiche.gather`) as
+    bytes, e.g. for ``st.download_button``. Raises ObservatoireError for an unknown format."""
     if fmt not in FORMATS:
         raise ObservatoireError(f"Format de fiche inconnu : « {fmt} » (attendu : pdf ou pptx).")
-    return render(gather(con, level, code, today=today), fmt)
+    return render(assemble(data, today=today), fmt)
 
 
-def build_fiche(
-    con, level: str, code: str, fmt: str, out_path: Path | str, today: dt.date | None = None
-) -> Path:
+def build_fiche(data, fmt: str, out_path: Path | str, today: dt.date | None = None) -> Path:
     """Write the fiche of a territory to ``out_path`` and return the path."""
-    data = fiche_bytes(con, level, code, fmt, today=today)
     out = Path(out_path)
+    payload = fiche_bytes(data, fmt, today=today)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+    out.write_bytes(payload)
     return out
 
 
@@ -74,4 +73,4 @@ def file_name(name: str, fmt: str, today: dt.date | None = None) -> str:
     return f"fiche-{slug}-{(today or dt.date.today()).isoformat()}.{fmt}"
 
 
-__all__ = ["FORMATS", "build_fiche", "fiche_bytes", "file_name", "gather", "render"]
+__all__ = ["FORMATS", "assemble", "build_fiche", "fiche_bytes", "file_name", "render"]

@@ -1,7 +1,8 @@
-"""Everything a fiche territoire says, gathered from the store into plain dataclasses.
+"""Everything a fiche territoire says, assembled into plain dataclasses from the data read by
+:func:`observatoire.queries.fiche.gather` (no store here).
 
 The renderers (PDF, PPTX, static map) only lay this content out: every figure, its source
-and its year come from here, formatted in French.
+and its year come from here, formatted in French (:mod:`observatoire.text`).
 """
 
 from __future__ import annotations
@@ -10,15 +11,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-import pandas as pd
+from observatoire.text import NBSP, date_fr, missing, number, percent
+from observatoire.vocabulary import CENSUS, KIND_FR, LEVEL_FR
 
-from observatoire.edits import catalogue, perimeters
-from observatoire.errors import NotFoundError
-from observatoire.queries import catalogue_stats, compare, flows, territories
-from observatoire.render.fiche.formatting import date_fr, missing, number, percent
-from observatoire.vocabulary import KIND_FR, LEVEL_FR
-
-LEVELS = ("commune", "epci", "departement", "region", "perimetre")
 KEY_FIGURES = [
     "P18_POP",
     "AREA_KM2",
@@ -28,16 +23,6 @@ KEY_FIGURES = [
     "TX_CHOMAGE",
     "CONC_EMPLOI",
     "TP6019",
-]
-COMPARISON = [
-    "DENSITE",
-    "EVOL_POP_1318",
-    "EVOL_EMPL_1318",
-    "TX_CHOMAGE",
-    "CONC_EMPLOI",
-    "TP6019",
-    "PART_RSEC",
-    "TX_VACANCE",
 ]
 SHORT_LABELS = {
     "P18_POP": "Population",
@@ -54,17 +39,7 @@ SHORT_LABELS = {
     "TX_VACANCE": "Taux de vacance des logements",
 }
 SIGNED = {"EVOL_POP_1318", "EVOL_EMPL_1318"}
-# Partners of a territory's flows are shown at this level.
-PARTNER_LEVEL = {
-    "commune": "commune",
-    "epci": "epci",
-    "perimetre": "epci",
-    "departement": "epci",
-    "region": "departement",
-}
-FLOW_KIND = "travail"
 TOP_TABLE = 8  # partners listed per direction in the tables
-TOP_CHART = 5  # partners per direction in the chart and on the map (union of both)
 STATUS_ORDER = {"active": 0, "en projet": 1, "inconnu": 2, "terminée": 3, "abandonnée": 4}
 
 
@@ -234,7 +209,7 @@ class FicheContent:
         )
 
 
-def _key_figures(prof: territories.Profile) -> list[KeyFigure]:
+def _key_figures(prof) -> list[KeyFigure]:
     ids = list(KEY_FIGURES)
     if prof.level == "commune":
         ids[-1] = "MED19"  # a median cannot be aggregated: only communes have one
@@ -249,13 +224,12 @@ def _key_figures(prof: territories.Profile) -> list[KeyFigure]:
         if num == "—":
             num = "n.d."
         short_unit = ind.unit if short and num != "n.d." else ""
-        text = f"{num}\u00a0{short_unit}" if short_unit else num
         out.append(
             KeyFigure(
                 id=i,
                 label=SHORT_LABELS.get(i, ind.label),
                 value=ind.value,
-                text=text,
+                text=f"{num}{NBSP}{short_unit}" if short_unit else num,
                 unit="" if short else ind.unit,
                 number_text=num,
                 short_unit=short_unit,
@@ -268,36 +242,33 @@ def _key_figures(prof: territories.Profile) -> list[KeyFigure]:
     return out
 
 
-def _peers_text(con, level: str, prof, n: int) -> str:
-    strat = compare.stratum_label(compare.stratum(prof.population))
+def _peers_text(level: str, prof, n: int, stratum: str) -> str:
     if level == "epci":
-        return f"{n} EPCI du même type ({prof.type_label}), strate de {strat}"
+        return f"{n} EPCI du même type ({prof.type_label}), strate de {stratum}"
     if level == "perimetre":
         return (
-            f"{n} EPCI de la strate de {strat} ; département et région de référence : ceux de la "
+            f"{n} EPCI de la strate de {stratum} ; département et région de référence : ceux de la "
             "majorité des communes du périmètre"
         )
     if level == "commune":
-        return f"{n} communes de la strate de {strat}"
+        return f"{n} communes de la strate de {stratum}"
     return f"les {n} autres {'départements' if level == 'departement' else 'régions'}"
 
 
-def _comparison(con, level, code, prof) -> tuple[list[ComparisonRow], list[str], str]:
-    peers = compare.default_peers(con, level, code)
-    ids = COMPARISON + (["MED19"] if level == "commune" else [])
-    df = compare.compare(con, level, code, ids, peers["code"].tolist())
+def _clean(v) -> float | None:
+    return None if missing(v) else float(v)
+
+
+def _comparison(data) -> tuple[list[ComparisonRow], list[str]]:
+    df = data.comparison
     refs = [c for c in df.columns if c.startswith("ref:")]
     ref_names = [c[4:] for c in refs]
-    rows = []
     by_id = {r["indicator"]: r for r in df.to_dict("records")}
-    for i in ids:
+    rows = []
+    for i in data.comparison_ids:
         r = by_id.get(i)
         if r is None:
             continue
-
-        def clean(v):
-            return None if missing(v) else float(v)
-
         rank, rank_of = r.get("rank"), r.get("rank_of")
         rows.append(
             ComparisonRow(
@@ -307,78 +278,59 @@ def _comparison(con, level, code, prof) -> tuple[list[ComparisonRow], list[str],
                 year=str(r["year"]),
                 source=r["source"],
                 decimals=int(r["decimals"]),
-                value=clean(r["value"]),
-                references=[(n, clean(r[c])) for n, c in zip(ref_names, refs)],
+                value=_clean(r["value"]),
+                references=[(n, _clean(r[c])) for n, c in zip(ref_names, refs)],
                 peers_n=int(r["peers_n"]),
-                peers_median=clean(r["peers_median"]),
+                peers_median=_clean(r["peers_median"]),
                 rank=None if missing(rank) else int(rank),
                 rank_of=None if missing(rank_of) else int(rank_of),
             )
         )
-    return rows, ref_names, _peers_text(con, level, prof, len(peers))
+    return rows, ref_names
 
 
-def _flows(con, level: str, code: str) -> tuple[FlowBlock | None, str]:
-    try:
-        communes = flows.communes_of(con, level, code)
-    except NotFoundError:
-        communes = []
-    ds = flows.pick_dataset(con, communes, FLOW_KIND) if communes else None
-    if ds is None:
-        return None, (
-            f"Aucun jeu de flux {KIND_FR[FLOW_KIND]} ne couvre ce territoire dans la base de l'Observatoire."
-        )
-    s = flows.summary(con, communes, ds)
-    meta = con.execute("SELECT label, producer, licence FROM flow_dataset WHERE id = ?", [ds]).fetchone()
-    plevel = PARTNER_LEVEL[level]
-    allp = flows.partners(con, communes, ds, level=plevel, n=100_000)
+def _chart_row(fl, vals, names: dict, code: str) -> dict:
+    out_v = vals.at[code, "sortant"] if "sortant" in vals.columns else float("nan")
+    in_v = vals.at[code, "entrant"] if "entrant" in vals.columns else float("nan")
+    lon, lat = fl.points.get(code, (None, None))
+    return {
+        "code": code,
+        "name": names[code],
+        "sortant": 0.0 if missing(out_v) else float(out_v),
+        "entrant": 0.0 if missing(in_v) else float(in_v),
+        "lon": lon,
+        "lat": lat,
+    }
 
-    def top(direction: str, n: int) -> list[FlowPartner]:
-        d = allp[allp["direction"] == direction].sort_values("rang").head(n)
+
+def _flows(data) -> tuple[FlowBlock | None, str]:
+    fl, kind = data.flows, KIND_FR[data.flow_kind]
+    if fl is None:
+        return None, f"Aucun jeu de flux {kind} ne couvre ce territoire dans la base de l'Observatoire."
+    s, allp = fl.summary, fl.partners
+
+    def top(direction: str) -> list[FlowPartner]:
+        d = allp[allp["direction"] == direction].sort_values("rang").head(TOP_TABLE)
         return [
             FlowPartner(direction, int(r.rang), str(r.code), str(r.name), float(r.value), float(r.share))
             for r in d.itertuples()
         ]
 
-    top_out, top_in = top("sortant", TOP_TABLE), top("entrant", TOP_TABLE)
-    chosen: list[str] = []
-    for p in top_out[:TOP_CHART] + top_in[:TOP_CHART]:
-        if p.code not in chosen:
-            chosen.append(p.code)
     vals = allp.pivot_table(index="code", columns="direction", values="value", aggfunc="sum")
     names = dict(zip(allp["code"], allp["name"]))
-    pts = con.execute(
-        "SELECT code, lon, lat FROM territory WHERE level = ? AND code IN (SELECT unnest(?))",
-        [plevel, chosen],
-    ).fetchall()
-    where = {c: (lon, lat) for c, lon, lat in pts}
-    chart = []
-    for c in chosen:
-        out_v = vals.at[c, "sortant"] if "sortant" in vals.columns else float("nan")
-        in_v = vals.at[c, "entrant"] if "entrant" in vals.columns else float("nan")
-        lon, lat = where.get(c, (None, None))
-        chart.append(
-            {
-                "code": c,
-                "name": names[c],
-                "sortant": 0.0 if missing(out_v) else float(out_v),
-                "entrant": 0.0 if missing(in_v) else float(in_v),
-                "lon": lon,
-                "lat": lat,
-            }
-        )
+    chart = [_chart_row(fl, vals, names, c) for c in fl.chart_codes]
     chart.sort(key=lambda r: -(r["sortant"] + r["entrant"]))
-    estimated = s.nature == "estimé"
+    combination = s.combination
     return FlowBlock(
-        dataset_id=ds,
-        kind_label=KIND_FR[FLOW_KIND],
+        dataset_id=fl.dataset_id,
+        kind_label=kind,
         year=int(s.year),
         nature=s.nature,
-        nature_label="ESTIMÉS (modèle)" if estimated else "observés",
-        label=meta[0],
-        producer=meta[1],
-        licence=meta[2],
-        partner_level=plevel,
+        nature_label="ESTIMÉS (modèle)" if s.nature == "estimé" else "observés",
+        label=fl.label,
+        producer=fl.producer,
+        licence=fl.licence,
+        partner_level=fl.partner_level,
         outflow=s.outflow,
         inflow=s.inflow,
         internal=s.internal,
@@ -387,46 +339,29 @@ def _flows(con, level: str, code: str) -> tuple[FlowBlock | None, str]:
         share_in=s.share_in,
         coverage_sentence=s.coverage["sentence"]
         + (
-            f" Meilleure combinaison, chaque côté de sa source : {s.combination['sentence']}."
-            if s.combination
+            f" Meilleure combinaison, chaque côté de sa source : {combination['sentence']}."
+            if combination
             else ""
         ),
         zone=s.zone,
         uncovered=[d for d, k in (("sortant", "outflow"), ("entrant", "inflow")) if k in s.reasons],
-        top_out=top_out,
-        top_in=top_in,
+        top_out=top("sortant"),
+        top_in=top("entrant"),
         chart=chart,
     ), ""
 
 
-def _epci_scope(con, level: str, code: str, prof) -> tuple[set[str], str]:
+def _cooperation_scope(level: str, prof, n: int) -> str:
     if level == "epci":
-        return {code}, "coopérations dont l'EPCI est partenaire"
+        return "coopérations dont l'EPCI est partenaire"
     if level == "commune":
         epci = [p for p in prof.parents if p["level"] == "epci"]
         if not epci:
-            return set(), "commune sans EPCI : aucune coopération intercommunale"
-        return {epci[0]["code"]}, f"coopérations de son EPCI ({epci[0]['name']})"
+            return "commune sans EPCI : aucune coopération intercommunale"
+        return f"coopérations de son EPCI ({epci[0]['name']})"
     if level == "perimetre":
-        mem = perimeters.members(con, code)
-        codes = set(mem.loc[mem["level"] == "epci", "code"])
-        for dep in mem.loc[mem["level"] == "departement", "code"]:
-            codes |= {
-                r[0]
-                for r in con.execute(
-                    "SELECT code FROM territory WHERE level = 'epci' AND dep = ?", [dep]
-                ).fetchall()
-            }
-        return codes, f"coopérations d'au moins un des {len(codes)} EPCI membres"
-    col = "dep" if level == "departement" else "reg"
-    codes = {
-        r[0]
-        for r in con.execute(
-            f"SELECT code FROM territory WHERE level = 'epci' AND {col} = ?",  # noqa: S608
-            [code],
-        ).fetchall()
-    }
-    return codes, f"coopérations d'au moins un des {len(codes)} EPCI du territoire"
+        return f"coopérations d'au moins un des {n} EPCI membres"
+    return f"coopérations d'au moins un des {n} EPCI du territoire"
 
 
 _FILE_NOTE = re.compile(r"\s*\([^()]*\.(?:txt|pdf|md|csv|docx?)\)", re.IGNORECASE)
@@ -437,20 +372,9 @@ def short_source(doc: str) -> str:
     return _FILE_NOTE.sub("", str(doc or "")).strip() or "—"
 
 
-def _cooperations(con, level, code, prof) -> tuple[list[Cooperation], str]:
-    epcis, scope = _epci_scope(con, level, code, prof)
-    df = catalogue.search(con)
-    if df.empty or not epcis:
-        return [], scope
-
-    def touches(row) -> bool:
-        ids = set(row["partner_epci"] if row["partner_epci"] is not None else [])
-        ids |= set(row["metropoles"] if row["metropoles"] is not None else [])
-        return bool(ids & epcis)
-
-    df = df[df.apply(touches, axis=1)]
+def _cooperations(data) -> list[Cooperation]:
     out = []
-    for r in df.to_dict("records"):
+    for r in data.cooperations.to_dict("records"):
         start = r.get("date_start")
         out.append(
             Cooperation(
@@ -463,10 +387,10 @@ def _cooperations(con, level, code, prof) -> tuple[list[Cooperation], str]:
             )
         )
     out.sort(key=lambda c: (STATUS_ORDER.get(c.status, 9), c.name))
-    return out, scope
+    return out
 
 
-def _sources(con, key_figures, comparison, fb: FlowBlock | None, today: dt.date) -> list[str]:
+def _sources(data, key_figures, comparison, fb: FlowBlock | None, today: dt.date) -> list[str]:
     years: dict[str, set[str]] = {}
     for item in [*key_figures, *comparison]:
         for src in str(item.source).split(" ; "):
@@ -476,18 +400,19 @@ def _sources(con, key_figures, comparison, fb: FlowBlock | None, today: dt.date)
         for src, ys in years.items()
         if src
     ]
-    for r in con.execute("""SELECT producer, dataset, vintage, licence FROM dataset
-                            WHERE kind <> 'flux' ORDER BY kind DESC""").fetchall():
-        out.append(f"{r[0]} : {r[1]}, millésime {r[2]} ({r[3]})")
+    out += [
+        f"{producer} : {dataset}, millésime {vintage} ({licence})"
+        for producer, dataset, vintage, licence in data.datasets
+    ]
     if fb is not None:
         out.append(
             f"Flux {fb.kind_label} {fb.nature_label}, {fb.year} : {fb.label} — {fb.producer} ({fb.licence})"
         )
-    n, last = con.execute("SELECT count(*), max(updated_at) FROM cooperation WHERE NOT retired").fetchone()
+    last = data.catalogue_updated
     when = f", mis à jour le {date_fr(last.date())}" if last else ""
     out.append(
-        f"Catalogue des coopérations de l'Observatoire : {n} fiches sourcées{when} ; "
-        f"recensement de référence : {catalogue.CENSUS['source']}"
+        f"Catalogue des coopérations de l'Observatoire : {data.catalogue_n} fiches sourcées{when} ; "
+        f"recensement de référence : {CENSUS['source']}"
     )
     out.append(
         "Carte : contours Etalab/IGN simplifiés, sans fond de carte ; liens tracés entre les "
@@ -497,91 +422,37 @@ def _sources(con, key_figures, comparison, fb: FlowBlock | None, today: dt.date)
     return out
 
 
-def _geoms(con, level: str, codes: list[str]) -> list[tuple[str, bytes]]:
-    if not codes:
-        return []
-    rows = con.execute(
-        """SELECT code, wkb FROM territory_geometry WHERE level = ?
-                          AND code IN (SELECT unnest(?)) ORDER BY code""",
-        [level, list(codes)],
-    ).fetchall()
-    return [(c, bytes(w)) for c, w in rows if w is not None]
-
-
-def _map_data(con, level: str, code: str, fb: FlowBlock | None) -> MapData:
-    territory = [w for _, w in _geoms(con, level, [code])]
-    inner: list[bytes] = []
-    if level == "epci":
-        inner = [w for _, w in _geoms(con, "commune", flows.communes_of(con, "epci", code))]
-    elif level == "perimetre":
-        mem = perimeters.members(con, code)
-        inner = [w for _, w in _geoms(con, "epci", mem.loc[mem["level"] == "epci", "code"].tolist())]
-    elif level in ("departement", "region"):
-        col = "dep" if level == "departement" else "reg"
-        codes = [
-            r[0]
-            for r in con.execute(
-                f"SELECT code FROM territory WHERE level = 'epci' AND {col} = ?",  # noqa: S608
-                [code],
-            ).fetchall()
-        ]
-        inner = [w for _, w in _geoms(con, "epci", codes)]
-    deps = con.execute("""SELECT g.code, t.name, g.wkb FROM territory_geometry g
-        JOIN territory t ON t.level = g.level AND t.code = g.code
-        WHERE g.level = 'departement' ORDER BY g.code""").fetchall()
-    partners = _geoms(con, fb.partner_level, [r["code"] for r in fb.chart]) if fb else []
-    pt = con.execute("SELECT lon, lat FROM territory WHERE level = ? AND code = ?", [level, code]).fetchone()
-    return MapData(
-        territory=territory,
-        inner=inner,
-        departements=[(c, n, bytes(w)) for c, n, w in deps if w is not None],
-        partners=partners,
-        point=(pt[0], pt[1]) if pt and pt[0] is not None else None,
-    )
-
-
-def gather(con, level: str, code: str, today: dt.date | None = None) -> FicheContent:
-    """The content of the fiche of one territory. Raises NotFoundError for an unknown
-    territory or an unsupported level."""
-    if level not in LEVELS:
-        raise NotFoundError(
-            f"Pas de fiche territoire pour le niveau « {LEVEL_FR.get(level, level)} » : "
-            "choisissez une commune, un EPCI, un département, une région ou un périmètre."
-        )
-    cur = con
-    today = today or dt.date.today()
-    prof = territories.profile(cur, level, code)
-    kf = _key_figures(prof)
-    comparison, ref_names, peers_text = _comparison(cur, level, code, prof)
-    fb, absent = _flows(cur, level, code)
-    coops, scope = _cooperations(cur, level, code, prof)
-    cov = catalogue_stats.coverage(cur)
-    parents = [p for p in prof.parents if p["level"] != "france"]
+def _subtitle(data, parents: list[dict]) -> str:
+    level, code, prof = data.level, data.code, data.profile
     bits = [prof.type_label.capitalize() if prof.type_label else LEVEL_FR.get(level, level)]
-    if level == "perimetre":
-        kind = cur.execute("SELECT kind FROM perimeter WHERE id = ?", [code]).fetchone()
-        if kind and kind[0] and kind[0] != "autre":
-            bits[0] += f" ({kind[0]})"
-        deps = cur.execute(
-            """SELECT t.name, count(*) AS n FROM perimeter_commune p
-            JOIN membership m ON m.commune = p.commune
-            JOIN territory t ON t.level = 'departement' AND t.code = m.dep
-            WHERE p.perimeter_id = ? GROUP BY ALL ORDER BY n DESC, t.name""",
-            [code],
-        ).fetchall()
+    if level == "perimetre" and data.perimeter_kind and data.perimeter_kind != "autre":
+        bits[0] += f" ({data.perimeter_kind})"
     bits.append(f"code {code}" if level != "perimetre" else f"identifiant {code}")
     if level != "commune" and prof.n_communes:
         bits.append(f"{number(prof.n_communes)} communes")
+    deps = data.perimeter_departements
     if parents:
         bits.append("dans : " + ", ".join(p["name"] for p in parents))
     elif level == "perimetre" and deps:
-        bits.append(("sur : " if len(deps) > 1 else "dans : ") + ", ".join(d[0] for d in deps))
+        bits.append(("sur : " if len(deps) > 1 else "dans : ") + ", ".join(deps))
+    return " — ".join(bits)
+
+
+def assemble(data, today: dt.date | None = None) -> FicheContent:
+    """The content of the fiche of one territory from what
+    :func:`observatoire.queries.fiche.gather` read; ``today`` dates the document."""
+    level, prof = data.level, data.profile
+    today = today or dt.date.today()
+    kf = _key_figures(prof)
+    comparison, ref_names = _comparison(data)
+    fb, absent = _flows(data)
+    parents = [p for p in prof.parents if p["level"] != "france"]
     return FicheContent(
         level=level,
-        code=code,
+        code=data.code,
         name=prof.name,
         type_label=prof.type_label,
-        subtitle=" — ".join(bits),
+        subtitle=_subtitle(data, parents),
         parents=parents,
         n_communes=prof.n_communes,
         date=today,
@@ -589,20 +460,13 @@ def gather(con, level: str, code: str, today: dt.date | None = None) -> FicheCon
         key_figures=kf,
         comparison=comparison,
         reference_names=ref_names,
-        peers_text=peers_text,
+        peers_text=_peers_text(level, prof, data.peers_n, data.peers_stratum),
         flows=fb,
         flows_absent=absent,
-        cooperations=coops,
-        cooperation_scope=scope,
-        sources=_sources(cur, kf, comparison, fb, today),
-        map=_map_data(cur, level, code, fb),
-        catalogue_coverage=catalogue_stats.sentences(cov),
-        catalogue_coverage_short=catalogue_stats.short_sentence(cov),
+        cooperations=_cooperations(data),
+        cooperation_scope=_cooperation_scope(level, prof, len(data.scope_epci)),
+        sources=_sources(data, kf, comparison, fb, today),
+        map=MapData(**vars(data.map)),
+        catalogue_coverage=list(data.catalogue_coverage),
+        catalogue_coverage_short=data.catalogue_coverage_short,
     )
-
-
-def as_frame(rows: list) -> pd.DataFrame:
-    """Any list of the dataclasses above as a DataFrame (handy in notebooks and tests)."""
-    from dataclasses import asdict
-
-    return pd.DataFrame([asdict(r) for r in rows])

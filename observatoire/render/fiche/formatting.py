@@ -1,69 +1,13 @@
-"""French text helpers for the fiche: numbers, dates, truncation, text measuring.
-
-No Streamlit here (``observatoire.ui.widgets.fmt`` is its twin for the pages).
+"""Text measuring for the fiche's layout: the font, the width of a text, word wrap, fitting
+into a number of lines, truncation. Numbers, percentages and dates are :mod:`observatoire.text`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import math
 import os
 
-NNBSP = "\u202f"  # narrow no-break space: thousands separator
-NBSP = "\u00a0"  # no-break space: between a number and its unit
 ELLIPSIS = "…"
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
-
-
-def missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def number(value, decimals: int = 0, unit: str = "", signed: bool = False) -> str:
-    """``210047`` → ``210 047`` (narrow no-break space), ``1.37`` → ``1,4``; ``—`` when absent."""
-    if missing(value):
-        return "—"
-    value = float(value)
-    if round(value, decimals) == 0:
-        value = 0.0  # no "-0,0"
-    text = f"{value:{'+' if signed else ''},.{decimals}f}".replace(",", NNBSP).replace(".", ",")
-    if signed:
-        text = text.replace("-", "−")  # typographic minus
-    elif text.startswith("-"):
-        text = "−" + text[1:]
-    return f"{text}{NBSP}{unit}" if unit else text
-
-
-def percent(share, decimals: int = 0) -> str:
-    """A share in [0, 1] as a French percentage."""
-    return "—" if missing(share) else number(100 * share, decimals, "%")
-
-
-def share(value) -> str:
-    """A share of a total for a ranking table: ``35 %``, ``< 1 %`` for the tiny ones."""
-    if missing(value):
-        return "—"
-    if 0 < value < 0.005:
-        return f"<{NBSP}1{NBSP}%"
-    return percent(value, 0)
-
-
-def date_fr(d: dt.date) -> str:
-    return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
 
 
 def truncate(text: str, max_chars: int) -> str:

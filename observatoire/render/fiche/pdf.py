@@ -11,15 +11,8 @@ from xml.sax.saxutils import escape
 
 from observatoire.render.fiche import static_map
 from observatoire.render.fiche.content import FicheContent
-from observatoire.render.fiche.formatting import (
-    NBSP,
-    NNBSP,
-    font_path,
-    number,
-    share,
-    text_width_pt,
-    truncate,
-)
+from observatoire.render.fiche.formatting import font_path, text_width_pt, truncate
+from observatoire.text import NBSP, NNBSP, number, share
 
 FONT, BOLD, ITALIC = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"
 INK = "#1f2933"

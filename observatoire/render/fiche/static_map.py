@@ -11,7 +11,8 @@ import io
 import math
 
 from observatoire.render.fiche.content import FicheContent
-from observatoire.render.fiche.formatting import number, text_width_pt, truncate
+from observatoire.render.fiche.formatting import text_width_pt, truncate
+from observatoire.text import number
 
 TERRITORY = "#e07b39"
 TERRITORY_EDGE = "#7a3408"

@@ -1,0 +1,251 @@
+"""A network's structure from its OD matrix and its units' profiles: dominance (Nystuen–Dacey
+tree), dependency (INSEE's 15 % rule), the dominance tree in French lines, each unit's profile
+from the indicators. Used by :func:`observatoire.queries.network.network`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from observatoire import text
+from observatoire.queries import coverage as qcov
+
+DEPENDENCY_RULE = 0.15  # INSEE's aires d'attraction: 15 % of the working residents
+PROFILE_INDICATORS = ("P18_POP", "P18_EMPLT", "ACTOCC1564", "CONC_EMPLOI", "TX_CHOMAGE", "MED19", "TP6019")
+
+
+@dataclass
+class Unit:
+    level: str  # epci / commune / departement
+    code: str
+    name: str
+    communes: list[str]
+
+
+def per_unit_table(
+    units: list[Unit], mat: pd.DataFrame, outside: pd.DataFrame, tcov: dict, tag: dict
+) -> pd.DataFrame:
+    """Per unit: outflow, inflow, internal, balance, self-containment and job ratio, each given
+    only where the unit's coverage (``tcov``: code -> TerritoryCoverage) allows it, with its
+    scope; the flows with the outside (``outside``) are included."""
+    codes = [u.code for u in units]
+    rows = []
+    mv = mat.set_index(["origin", "destination"])["value"]
+    out_raw = (
+        outside.groupby(["unit", "direction"])["value"].sum(min_count=1)
+        if len(outside)
+        else pd.Series(dtype=float)
+    )
+    for u in units:
+        tc = tcov[u.code]
+        internal = mv[(u.code, u.code)] if tc.internal == "complet" else np.nan
+        o_use, i_use, b_use = tc.usable("outflow"), tc.usable("inflow"), tc.balance()
+        row_out = np.nansum([mv[(u.code, b)] for b in codes if b != u.code]) + float(
+            out_raw.get((u.code, "sortant"), 0) or 0
+        )
+        row_in = np.nansum([mv[(a, u.code)] for a in codes if a != u.code]) + float(
+            out_raw.get((u.code, "entrant"), 0) or 0
+        )
+        out_v = row_out if o_use else np.nan
+        in_v = row_in if i_use else np.nan
+        sc_ok = o_use is not None and tc.internal == "complet"
+        jc_ok = o_use is not None and o_use == i_use and tc.internal == "complet"
+        rows.append(
+            {
+                "code": u.code,
+                "name": u.name,
+                "level": u.level,
+                "outflow": out_v,
+                "outflow_scope": o_use,
+                "inflow": in_v,
+                "inflow_scope": i_use,
+                "internal": internal,
+                "balance": in_v - out_v if b_use else np.nan,
+                "balance_scope": b_use,
+                # share of the working residents who work in their own unit
+                "self_containment": internal / (internal + out_v)
+                if sc_ok and internal + out_v > 0
+                else np.nan,
+                # jobs filled (internal + in) per working resident (internal + out)
+                "job_ratio": (internal + in_v) / (internal + out_v)
+                if jc_ok and internal + out_v > 0
+                else np.nan,
+                "ratio_scope": o_use if jc_ok else None,
+                "coverage": _unit_sentence(tc),
+                **tag,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _unit_sentence(tc: qcov.TerritoryCoverage) -> str:
+    words = {"total": "toute la France", "zone": f"zone {tc.zone}", None: "non calculable"}
+    return (
+        f"sortants : {words[tc.usable('outflow')]} ; entrants : {words[tc.usable('inflow')]} ; "
+        f"internes : {'oui' if tc.internal == 'complet' else 'non calculable'}"
+    )
+
+
+def dominance(mat: pd.DataFrame, per_unit: pd.DataFrame, units: list[Unit]) -> pd.DataFrame:
+    """Nystuen–Dacey: each unit's largest flow to another unit of the network; the unit is
+    subordinate to that unit when the latter is larger by total received within the network
+    (sum of its column, internal flows included). Units whose lines or the target's column
+    are not wholly covered are not classified."""
+    off = mat[mat["origin"] != mat["destination"]]
+    cov_row = mat.groupby("origin")["covered"].all()
+    cov_col = mat.groupby("destination")["covered"].all()
+    received = mat.groupby("destination")["value"].sum(min_count=1).where(cov_col)
+    names = {u.code: u.name for u in units}
+    rows = []
+    for u in units:
+        r = off[off["origin"] == u.code]
+        if not cov_row.get(u.code, False) or r["value"].isna().all() or r["value"].max() <= 0:
+            rows.append(
+                {
+                    "code": u.code,
+                    "name": u.name,
+                    "target": None,
+                    "target_name": None,
+                    "value": np.nan,
+                    "share": np.nan,
+                    "received": received.get(u.code),
+                    "role": "non calculable" if not cov_row.get(u.code, False) else "isolé",
+                    "parent": None,
+                }
+            )
+            continue
+        best = r.loc[r["value"].idxmax()]
+        share = best["value"] / r["value"].sum()
+        mine, theirs = received.get(u.code), received.get(best["destination"])
+        if pd.isna(mine) or pd.isna(theirs):
+            role, parent = "non calculable", None
+        elif theirs > mine:
+            role, parent = "subordonné", best["destination"]
+        else:
+            role, parent = "dominant", None
+        rows.append(
+            {
+                "code": u.code,
+                "name": u.name,
+                "target": best["destination"],
+                "target_name": names[best["destination"]],
+                "value": float(best["value"]),
+                "share": float(share),
+                "received": mine,
+                "role": role,
+                "parent": parent,
+            }
+        )
+    df = pd.DataFrame(rows).astype({"parent": object})
+    df["parent"] = df["parent"].where(df["parent"].notna(), None)
+    # depth in the tree (roots 0), for an indented list
+    parent = dict(zip(df["code"], df["parent"]))
+
+    def depth(c, seen=()):
+        p = parent.get(c)
+        return 0 if p is None or pd.isna(p) or p in seen else 1 + depth(p, (*seen, c))
+
+    df["depth"] = [depth(c) for c in df["code"]]
+    df["root"] = [_root(c, parent) for c in df["code"]]
+    return df
+
+
+def _root(c, parent):
+    seen = set()
+    while parent.get(c) is not None and not pd.isna(parent.get(c)) and c not in seen:
+        seen.add(c)
+        c = parent[c]
+    return c
+
+
+def tree_lines(dominance: pd.DataFrame) -> list[str]:
+    """The dominance tree as indented French lines (roots first, by total received)."""
+    kids: dict = {}
+    for r in dominance.itertuples():
+        kids.setdefault(r.parent, []).append(r)
+    lines: list[str] = []
+
+    def walk(node, depth):
+        for r in sorted(kids.get(node, []), key=lambda x: -(x.received if pd.notna(x.received) else -1)):
+            if depth == 0:
+                what = {
+                    "dominant": "pôle dominant",
+                    "isolé": "sans flux vers le réseau",
+                    "non calculable": "non calculable à partir de ce fichier",
+                }.get(r.role, r.role)
+                lines.append(f"{r.name} — {what}")
+            else:
+                lines.append(
+                    f"{'    ' * depth}└ {r.name} → {r.target_name} : {text.number(r.value)} ({100 * r.share:.0f} % de ses flux vers le réseau)"
+                )
+            walk(r.code, depth + 1)
+
+    walk(None, 0)
+    return lines
+
+
+def dependency(mat: pd.DataFrame, per_unit: pd.DataFrame, tag: dict) -> pd.DataFrame:
+    """Per pair A → B (A ≠ B): share of A's working residents who work in B (flagged at 15 %),
+    share of B's jobs held by residents of A. A share is given only when its denominator is
+    covered (A's outflows, B's inflows), with the scope of that denominator."""
+    pu = per_unit.set_index("code")
+    rows = []
+    for r in mat[mat["origin"] != mat["destination"]].itertuples():
+        a, b = pu.loc[r.origin], pu.loc[r.destination]
+        res = a["internal"] + a["outflow"]
+        jobs = b["internal"] + b["inflow"]
+        sr = r.value / res if r.covered and pd.notna(res) and res > 0 else np.nan
+        sj = r.value / jobs if r.covered and pd.notna(jobs) and jobs > 0 else np.nan
+        rows.append(
+            {
+                "origin": r.origin,
+                "origin_name": r.origin_name,
+                "destination": r.destination,
+                "destination_name": r.destination_name,
+                "value": r.value,
+                "share_residents": sr,
+                "share_residents_scope": a["outflow_scope"] if pd.notna(sr) else None,
+                "rule_15": bool(sr >= DEPENDENCY_RULE) if pd.notna(sr) else None,
+                "share_jobs": sj,
+                "share_jobs_scope": b["inflow_scope"] if pd.notna(sj) else None,
+                **tag,
+            }
+        )
+    return pd.DataFrame(rows).sort_values("value", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def profiles(cur, units: list[Unit]) -> tuple[pd.DataFrame, dict]:
+    """Each unit's profile from the indicators table (population, jobs, job concentration,
+    unemployment, median income where published at that level, poverty rate), EPCI type."""
+    keys = pd.DataFrame({"level": [u.level for u in units], "code": [u.code for u in units]})
+    cur.register("_net_keys", keys)
+    vals = cur.execute(
+        """SELECT v.level, v.code, v.indicator, v.value FROM indicator_value v
+        JOIN _net_keys k ON k.level = v.level AND k.code = v.code
+        WHERE v.indicator IN (SELECT unnest($ind))""",
+        {"ind": list(PROFILE_INDICATORS)},
+    ).df()
+    types = dict(
+        ((lv, c), t)
+        for lv, c, t in cur.execute(
+            "SELECT t.level, t.code, t.type FROM territory t JOIN _net_keys k ON k.level = t.level AND k.code = t.code"
+        ).fetchall()
+    )
+    src = {
+        i: f"{s}, {y}"
+        for i, s, y in cur.execute(
+            "SELECT id, coalesce(source_short, source), year FROM indicator WHERE id IN (SELECT unnest(?))",
+            [list(PROFILE_INDICATORS)],
+        ).fetchall()
+    }
+    wide = vals.pivot_table(index=["level", "code"], columns="indicator", values="value", aggfunc="first")
+    rows = []
+    for u in units:
+        r = {"code": u.code, "name": u.name, "type": types.get((u.level, u.code))}
+        for ind in PROFILE_INDICATORS:
+            v = wide[ind].get((u.level, u.code)) if ind in wide.columns else None
+            r[ind] = None if v is None or pd.isna(v) else float(v)
+        rows.append(r)
+    return pd.DataFrame(rows), src
