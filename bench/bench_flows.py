@@ -20,7 +20,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.gen_synthetic_flows import codes_from_file, generate  # noqa: E402
-from observatoire import build, config, flow_import, flows, store  # noqa: E402
+from observatoire import build, config, store  # noqa: E402
+from observatoire.edits import flow_import  # noqa: E402
+from observatoire.queries import flows  # noqa: E402
 
 
 def timed(fn, n=5):

@@ -16,7 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from observatoire import build, classify, config, maps, territories  # noqa: E402
+from observatoire import build, config  # noqa: E402
+from observatoire.queries import territories  # noqa: E402
+from observatoire.render import classify, maps  # noqa: E402
 
 PAGES = [
     "pages/accueil.py",

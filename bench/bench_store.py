@@ -20,7 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from observatoire import build, catalogue, config, store, writer  # noqa: E402
+from observatoire import build, config, store  # noqa: E402
+from observatoire.edits import catalogue  # noqa: E402
+from observatoire.store import writer  # noqa: E402
 from observatoire.store.reader import Reader  # noqa: E402
 
 QUERY = (

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from observatoire.errors import ObservatoireError
 from observatoire.render.fiche.content import FicheContent, KeyFigure
-from observatoire.render.fiche.formatting import date_fr
+from observatoire.text import date_fr
 
 FORMATS = {
     "pdf": "application/pdf",

@@ -8,8 +8,8 @@ import io
 
 from observatoire.render.atelier import Deck, ViewSlide, remark_line
 from observatoire.render.fiche import static_map
-from observatoire.render.fiche.formatting import number
 from observatoire.render.fiche.pdf import _p, _register_fonts, _styles, _table
+from observatoire.text import number
 
 
 def _grid(rows: list[list[str]], st, widths: list[float]):
