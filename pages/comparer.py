@@ -58,6 +58,9 @@ widgets.chart(
     key="panel",
 )
 st.caption(
+    "Sources : "
+    + " ; ".join(sorted({f"{r['source']} ({r['year']})" for r in table.to_dict("records")}))
+    + ". "
     "Chaque ligne a sa propre échelle, de la plus faible à la plus forte valeur du territoire, de "
     "ses pairs et des références ; rang 1 = la plus forte valeur."
 )

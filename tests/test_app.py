@@ -164,8 +164,8 @@ def test_comparer_ranks_brest_among_metropoles_of_its_stratum(app_db):
     assert not at.exception
     peers = at.multiselect(key="_peers_epci_242900314").value
     assert len(peers) >= 5
-    captions = [c.value for c in at.caption]
-    assert any(c.startswith("Rang ") and f"sur {len(peers) + 1}" in c for c in captions)
+    details = next(df.value for df in at.dataframe if "Rang" in df.value.columns)
+    assert all(r.endswith(f"/ {len(peers) + 1}") for r in details["Rang"] if r != "—")
 
 
 def test_territory_profile_links_to_its_cooperations(app_db):

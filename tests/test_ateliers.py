@@ -183,7 +183,7 @@ def test_a_remark_on_a_view_that_moved_since_is_refused(workshop, tmp_path):
             ateliers.add_remark(con, aid, 1, "la vue 1 n'est plus la même", "", 6)
 
 
-def test_hostile_text_is_stored_and_shown_as_typed(workshop, tmp_path, monkeypatch):
+def test_hostile_text_stays_text(workshop, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     db = tmp_path / "s.duckdb"
@@ -242,7 +242,7 @@ def remarked(workshop, tmp_path_factory):
     return db, aid
 
 
-def test_pptx_export_has_a_slide_per_view_with_notes_questions_and_remarks(remarked, tmp_path):
+def test_pptx_export_carries_a_slide_per_view_with_what_was_said(remarked, tmp_path):
     from pptx import Presentation
 
     db, aid = remarked
@@ -266,7 +266,7 @@ def test_pptx_export_has_a_slide_per_view_with_notes_questions_and_remarks(remar
     assert "Quels partenaires manquent ?" in slides[3].notes_slide.notes_text_frame.text
 
 
-def test_pdf_export_has_a_page_per_view_with_notes_and_remarks(remarked, tmp_path):
+def test_pdf_export_carries_a_page_per_view_with_what_was_said(remarked, tmp_path):
     db, aid = remarked
     pdf = tmp_path / "a.pdf"
     pdf.write_bytes(_export(db, aid, "pdf", tmp_path))
@@ -317,7 +317,7 @@ def test_a_save_killed_midway_loses_nothing_committed(workshop, tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium absent (make test l'installe)")
-def test_presentation_steps_through_the_views_in_a_browser_and_takes_a_remark(workshop, tmp_path):
+def test_presentation_steps_through_the_views_in_a_browser(workshop, tmp_path):
     from playwright.sync_api import sync_playwright
 
     db = tmp_path / "observatoire.duckdb"
@@ -361,7 +361,7 @@ def test_presentation_steps_through_the_views_in_a_browser_and_takes_a_remark(wo
     ]
 
 
-def test_with_postgres_an_atelier_and_its_remarks_live_there_and_the_file_is_untouched(workshop, tmp_path):
+def test_with_postgres_ateliers_live_in_postgres_only(workshop, tmp_path):
     import hashlib
 
     from tests.pgserver import postgres_server

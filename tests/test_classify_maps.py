@@ -34,7 +34,8 @@ def _two_square_choropleth():
 
 def test_choropleth_has_no_basemap():
     _, spec = _two_square_choropleth()
-    assert spec.get("mapStyle") in (None, "")
+    assert spec.get("mapStyle") == maps.BLANK_STYLE  # the app's own blank style
+    assert maps.BLANK_STYLE.startswith("/app/static/")
 
 
 def test_choropleth_tooltip_is_plain_text():
@@ -101,4 +102,5 @@ def test_link_map_draws_links_over_outlines_without_basemap():
     spec = json.loads(maps.link_map(links, outlines).to_json())
     assert [layer["@@type"] for layer in spec["layers"]] == ["GeoJsonLayer", "ArcLayer"]
     assert spec["layers"][1]["data"][0]["label"] == "Brest ↔ COB"
-    assert spec.get("mapStyle") in (None, "")
+    assert spec.get("mapStyle") == maps.BLANK_STYLE  # the app's own blank style
+    assert maps.BLANK_STYLE.startswith("/app/static/")

@@ -9,7 +9,7 @@ import io
 from observatoire.render.atelier import Deck, ViewSlide, remark_line
 from observatoire.render.fiche import static_map
 from observatoire.render.fiche.formatting import truncate
-from observatoire.render.fiche.pptx import (
+from observatoire.render.fiche.pptx_parts import (
     ACCENT,
     ALERT,
     MARGIN,
@@ -17,10 +17,10 @@ from observatoire.render.fiche.pptx import (
     OUT,
     SLIDE_H,
     SLIDE_W,
-    _new_slide,
-    _rgb,
-    _text,
 )
+from observatoire.render.fiche.pptx_parts import new_slide as _new_slide
+from observatoire.render.fiche.pptx_parts import rgb as _rgb
+from observatoire.render.fiche.pptx_parts import text_box as _text
 
 TOP = 1.3
 MAP_W, MAP_H = 6.4, 3.7
