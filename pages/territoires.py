@@ -46,7 +46,9 @@ if problem:
 outline_level = "departement" if map_level == "epci" else ("epci" if map_level == "commune" else "region")
 outlines = data.geojson(outline_level, within if outline_level == "epci" else None)
 sel_code = code if level == map_level else None
-view = views.frame(geoms) if within else None
+# Framed on the selected territory (with its surroundings), or on the département shown.
+own = geoms[geoms["code"] == sel_code] if sel_code else geoms.iloc[0:0]
+view = views.frame(own, widen=2.0) if len(own) else (views.frame(geoms) if within else None)
 deck = views.deck(
     "choropleth",
     shapes,
@@ -77,7 +79,7 @@ with left:
         "Survolez un territoire pour sa valeur, cliquez pour afficher son profil."
     )
     leg = views.legend(breaks, int(meta["decimals"]), meta["unit"])
-    st.dataframe([{"Classe": i + 1, "Valeurs": r["label"]} for i, r in enumerate(leg)], hide_index=True)
+    widgets.legend_table(leg)
     objs = (event.selection.get("objects", {}) if event and event.selection else {}).get("carte", [])
     if objs:
         props = objs[0].get("properties", objs[0])

@@ -42,7 +42,7 @@ def test_choropleth_tooltip_is_plain_text():
     deck, spec = _two_square_choropleth()
     assert "html" not in deck._tooltip
     feats = spec["layers"][0]["data"]["features"]
-    assert [f["properties"]["label_value"] for f in feats] == ["1 u", "donnée absente"]
+    assert [f["properties"]["label_value"] for f in feats] == ["1\u00a0u", "donnée absente"]  # number and unit never split
 
 
 def _position_chart_texts():

@@ -135,15 +135,19 @@ def balance(
         colours.append(colour)
     fig = go.Figure(
         go.Bar(
-            x=names,
-            y=vals,
+            y=[n.replace("<br>", " ") for n in names],
+            x=vals,
+            orientation="h",
             marker_color=colours,
             text=[_fr_number(v) if "non calculable" not in n else "—" for n, v in zip(names, vals)],
             textposition="outside",
+            cliponaxis=False,
         )
     )
-    fig.update_yaxes(title="personnes", gridcolor="#eee")
-    return _layout(fig, title, source)
+    # Horizontal: the side names never collide, however narrow the column.
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(title="personnes", gridcolor="#eee")
+    return _layout(fig, title, source, height=300, legend=False)
 
 
 def distance_profile(df: pd.DataFrame, title: str, source: str) -> go.Figure:

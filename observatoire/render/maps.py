@@ -9,6 +9,7 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
+from observatoire import text
 from observatoire.render import classify, palettes
 
 # A background-only MapLibre style served by the app (static/fond-vide.json): without a style,
@@ -57,7 +58,7 @@ def features(geoms: pd.DataFrame, props: pd.DataFrame, key: str = "code") -> dic
 def format_value(v, decimals: int, unit: str) -> str:
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "donnée absente"
-    return f"{v:,.{decimals}f}".replace(",", " ").replace(".", ",") + f" {unit}"
+    return text.number(v, decimals, unit)
 
 
 def legend(breaks: list[float], decimals: int, unit: str) -> list[dict]:

@@ -82,12 +82,21 @@ def class_breaks(
     return (bounds or classify.quantile_breaks(v, k)), None
 
 
-def frame(geoms: pd.DataFrame) -> pdk.ViewState:
-    """A view framing the given display geometries (``wkb`` column)."""
+def frame(geoms: pd.DataFrame, widen: float = 1.0) -> pdk.ViewState:
+    """A view framing the given display geometries (``wkb`` column), ``widen`` times their
+    extent (to show a territory with its neighbours)."""
     import shapely
 
-    b = shapely.total_bounds(shapely.from_wkb(geoms["wkb"].to_numpy()))
-    return maps.view_for(tuple(float(x) for x in b))
+    minx, miny, maxx, maxy = (
+        float(x) for x in shapely.total_bounds(shapely.from_wkb(geoms["wkb"].to_numpy()))
+    )
+    cx, cy, hw, hh = (
+        (minx + maxx) / 2,
+        (miny + maxy) / 2,
+        (maxx - minx) * widen / 2,
+        (maxy - miny) * widen / 2,
+    )
+    return maps.view_for((cx - hw, cy - hh, cx + hw, cy + hh))
 
 
 def legend(breaks: list[float], decimals: int, unit: str) -> list[dict]:
