@@ -19,37 +19,39 @@ st.markdown(
 )
 all_opts = data.options("epci" if level == "perimetre" else level)
 labels = dict(zip(all_opts["code"], all_opts["name"]))
-peers = st.multiselect(
-    "Territoires de comparaison (pairs)",
-    all_opts["code"].tolist(),
-    default=default["code"].tolist()[:200],
-    format_func=labels.get,
-    key=f"_peers_{level}_{code}",
-)
+with st.expander("Pairs et indicateurs comparés", expanded=not state.presentation()):
+    peers = st.multiselect(
+        "Territoires de comparaison (pairs)",
+        all_opts["code"].tolist(),
+        default=default["code"].tolist()[:200],
+        format_func=labels.get,
+        key=f"_peers_{level}_{code}",
+    )
 
-cat = data.indicators()
-usable = cat[cat["rule"] != "none"] if level != "commune" else cat
-defaults = [
-    i
-    for i in [
-        "DENSITE",
-        "EVOL_POP_1318",
-        "TX_CHOMAGE",
-        "CONC_EMPLOI",
-        "TP6019",
-        "PART_RSEC",
-        "TX_VACANCE",
-        "EVOL_EMPL_1318",
+    cat = data.indicators()
+    usable = cat[cat["rule"] != "none"] if level != "commune" else cat
+    defaults = [
+        i
+        for i in [
+            "DENSITE",
+            "EVOL_POP_1318",
+            "TX_CHOMAGE",
+            "CONC_EMPLOI",
+            "TP6019",
+            "PART_RSEC",
+            "TX_VACANCE",
+            "EVOL_EMPL_1318",
+        ]
+        if i in set(usable["id"])
     ]
-    if i in set(usable["id"])
-]
-chosen = st.multiselect(
-    "Indicateurs",
-    usable["id"].tolist(),
-    default=defaults,
-    format_func=dict(zip(cat["id"], cat["label"])).get,
-    key="_cmp_ind",
-)
+    chosen = st.multiselect(
+        "Indicateurs",
+        usable["id"].tolist(),
+        default=defaults,
+        format_func=dict(zip(cat["id"], cat["label"])).get,
+        key="_cmp_ind",
+    )
+
 table = data.comparison(level, code, tuple(chosen), tuple(peers))
 
 peer_vals = {i: data.peer_values(level, i, tuple(peers)) for i in table["indicator"]}

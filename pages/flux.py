@@ -12,7 +12,7 @@ st.title(f"Flux — {name}")
 communes = tuple(data.communes_of(level, code))
 fds = data.flow_datasets()
 
-c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
+c1, c2, c3 = st.columns([5, 3, 4])
 kind = c1.selectbox(
     "Type de flux", list(KIND_FR), format_func=lambda k: KIND_FR[k].capitalize(), key=state.KIND
 )
@@ -32,9 +32,9 @@ plevel = c3.selectbox(
     format_func=lambda lv: LEVEL_FR[lv],
     key=state.PARTNER_LEVEL,
 )
-top_n = c4.number_input("Nombre de flux", 3, 50, int(st.session_state.get(state.TOP, "15")), step=1)
+s0, s1, s2 = st.columns([2, 4, 4])
+top_n = s0.number_input("Nombre de flux", 3, 50, int(st.session_state.get(state.TOP, "15")), step=1)
 st.session_state[state.TOP] = str(int(top_n))
-s1, s2 = st.columns([3, 2])
 min_value = s1.slider("Flux minimal affiché (personnes)", 0, 500, 0, step=10, key="_min")
 natures = {
     "auto": "observés si disponibles, sinon estimés",

@@ -42,7 +42,10 @@ def test_choropleth_tooltip_is_plain_text():
     deck, spec = _two_square_choropleth()
     assert "html" not in deck._tooltip
     feats = spec["layers"][0]["data"]["features"]
-    assert [f["properties"]["label_value"] for f in feats] == ["1\u00a0u", "donnée absente"]  # number and unit never split
+    assert [f["properties"]["label_value"] for f in feats] == [
+        "1\u00a0u",
+        "donnée absente",
+    ]  # number and unit never split
 
 
 def _position_chart_texts():
@@ -104,3 +107,19 @@ def test_link_map_draws_links_over_outlines_without_basemap():
     assert spec["layers"][1]["data"][0]["label"] == "Brest ↔ COB"
     assert spec.get("mapStyle") == maps.BLANK_STYLE  # the app's own blank style
     assert maps.BLANK_STYLE.startswith("/app/static/")
+
+
+def test_projector_version_of_a_chart_has_larger_type_without_touching_the_original():
+    import pandas as pd
+
+    from observatoire.render import charts
+
+    df = pd.DataFrame(
+        {"direction": ["sortant"] * 2, "name": ["A", "B"], "value": [10.0, 5.0], "share": [0.6, 0.3]}
+    )
+    fig = charts.top_partners(df, "sortant", "Titre", "Insee, RP 2018")
+    big = charts.for_projector(fig)
+    assert big.layout.font.size > fig.layout.font.size
+    assert big.layout.height > fig.layout.height
+    assert big.layout.annotations[0].font.size > fig.layout.annotations[0].font.size
+    assert fig.layout.font.size == 14  # the shared original is unchanged

@@ -29,6 +29,8 @@ PAGES = {
     "cooperations": "/cooperations?territoire=epci:242900314",
     "donnees": "/donnees",
     "ateliers": "/ateliers",
+    "flux-presentation": "/flux?territoire=epci:242900314&presentation=1",
+    "comparer-presentation": "/comparer?territoire=epci:242900314&presentation=1",
 }
 
 # Pairs of overlapping text boxes inside each plotly chart (SVG <text>, visible, non-empty).
@@ -67,7 +69,8 @@ CUT_JS = """() => {
     for (const e of [root, ...root.querySelectorAll('*')]) {
       if (seen.has(e)) continue; seen.add(e);
       const text = (e.tagName === 'INPUT' ? e.value : e.textContent || '').trim();
-      if (!text || e.clientWidth === 0) continue;
+      if (!text || e.clientWidth === 0 || e.getClientRects().length === 0) continue;
+      if (e.closest('details:not([open])') && !e.closest('summary')) continue;  // folded away
       const st = getComputedStyle(e);
       const clips = st.textOverflow === 'ellipsis' || st.overflowX !== 'visible' || e.tagName === 'INPUT';
       if (clips && e.scrollWidth > e.clientWidth + 1) out.push(text.slice(0, 80));

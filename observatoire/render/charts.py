@@ -354,3 +354,36 @@ def panel(table: pd.DataFrame, peers: dict[str, pd.Series], name: str, title: st
     )
     fig.update_layout(margin={"r": 230})
     return fig
+
+
+PROJECTOR_SCALE = 1.3
+
+
+def for_projector(fig: go.Figure, scale: float = PROJECTOR_SCALE) -> go.Figure:
+    """A copy of ``fig`` for a projector: type, markers and lines ``scale`` times larger, the
+    height and reserved margins grown with them (so nothing starts colliding)."""
+    big = go.Figure(fig)
+    lay = big.layout
+    base = (lay.font.size or 14) * scale
+    big.update_layout(
+        font={"size": base},
+        title={"font": {"size": (lay.title.font.size or 18) * scale}},
+        height=int((lay.height or 380) * scale),
+        margin={k: int((getattr(lay.margin, k) or 0) * scale) for k in ("t", "b", "l", "r")},
+    )
+    for ann in big.layout.annotations:
+        ann.font.size = (ann.font.size or 12) * scale
+    for trace in big.data:
+        marker = getattr(trace, "marker", None)
+        if (
+            marker is not None
+            and getattr(marker, "size", None) is not None
+            and not isinstance(marker.size, tuple)
+        ):
+            marker.size = marker.size * scale
+        line = getattr(trace, "line", None)
+        if line is not None and getattr(line, "width", None):
+            line.width = line.width * scale
+        if getattr(trace, "textfont", None) is not None:
+            trace.textfont.size = (trace.textfont.size or base / scale) * scale
+    return big

@@ -43,8 +43,18 @@ def _build(module: str, name: str, args: tuple, kwargs: dict):
     return fn(*args, **kwargs)
 
 
+@st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=_HASH_FUNCS)
+def _projected(name: str, args: tuple, kwargs: dict):
+    return charts.for_projector(_build("charts", name, args, kwargs))
+
+
 def chart(name: str, *args, **kwargs):
-    """``charts.<name>(*args, **kwargs)``, built once for the same inputs."""
+    """``charts.<name>(*args, **kwargs)``, built once for the same inputs; in presentation mode,
+    its projector version (larger type and marks)."""
+    from observatoire.ui import state
+
+    if state.presentation():
+        return _projected(name, args, kwargs)
     return _build("charts", name, args, kwargs)
 
 
@@ -55,6 +65,7 @@ def deck(name: str, *args, **kwargs):
 
 def clear() -> None:
     _build.clear()
+    _projected.clear()
 
 
 def class_breaks(
