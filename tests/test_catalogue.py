@@ -188,3 +188,27 @@ def test_history_is_strict_json_missing_values_as_null(con):
                 doc = json.loads(text, parse_constant=refuse)
                 nulls += sum(p.get("body_type") is None for p in doc.get("partners", []))
     assert nulls > 0  # the case that used to be NaN is there, now null
+
+
+def test_restore_by_an_editor_of_an_old_version_is_refused(rw):
+    """Issue 12: restoring used the record's current version, so an editor who opened the
+    record before someone else's save silently overwrote it; now the version the editor saw is
+    checked, as for a save."""
+    cid = "brest-cob-reciprocite"
+    seen = C.get(rw, cid)["version"]
+    rec = C.get(rw, cid)
+    other = {**{k: rec[k] for k in C.COLUMNS}, "notes": "modifiée par une autre personne"}
+    C.save(rw, other, rec["partners"], "alice", seen)
+    with pytest.raises(C.ConflictError):
+        C.restore(rw, cid, seen, "bob", expected_version=seen)
+    assert C.get(rw, cid)["notes"] == "modifiée par une autre personne"
+
+
+def test_retire_by_an_editor_of_an_old_version_is_refused(rw):
+    cid = "brest-cob-reciprocite"
+    rec = C.get(rw, cid)
+    seen = rec["version"]
+    C.save(rw, {**{k: rec[k] for k in C.COLUMNS}, "notes": "autre"}, rec["partners"], "alice", seen)
+    with pytest.raises(C.ConflictError):
+        C.set_retired(rw, cid, True, "bob", seen)
+    assert not C.get(rw, cid)["retired"]

@@ -230,3 +230,43 @@ def test_the_app_shows_a_perimeter_from_postgres(setup):
     assert not at.exception
     assert "Vu par l'application" in [s.value for s in at.subheader]
     assert {m.label: m.value for m in at.metric}["Population (habitants)"] == "210\u202f047"
+
+
+def test_a_postgres_write_records_its_reason_in_the_journal(setup):
+    """Issue 12: under PostgreSQL the write path ignored ``reason`` and ``backup``."""
+    db, pg = setup
+    cid = _first_id(db)
+    with edits.open_database(db).write("correction d'une date", edits=True) as con:
+        rec = catalogue.get(con, cid)
+        catalogue.save(
+            con,
+            {**{k: rec[k] for k in catalogue.COLUMNS}, "notes": "x"},
+            rec["partners"],
+            "a",
+            rec["version"],
+        )
+    with psycopg.connect(pg) as c:
+        reasons = [r[0] for r in c.execute("SELECT reason FROM observatoire_journal ORDER BY at")]
+    assert reasons[-1] == "correction d'une date"
+
+
+def test_a_forced_postgres_backup_exports_the_catalogue_before_the_write(setup, tmp_path, monkeypatch):
+    db, pg = setup
+    monkeypatch.setenv("OBSERVATOIRE_BACKUPS", str(tmp_path / "sauvegardes"))
+    cid = _first_id(db)
+    with edits.open_database(db).write("import du catalogue", edits=True, backup="force") as con:
+        rec = catalogue.get(con, cid)
+        before_name = rec["name"]
+        catalogue.save(
+            con,
+            {**{k: rec[k] for k in catalogue.COLUMNS}, "name": "Renommée"},
+            rec["partners"],
+            "a",
+            rec["version"],
+        )
+    exports = list((tmp_path / "sauvegardes").glob("*-pg-*.catalogue.xlsx"))
+    assert len(exports) == 1
+    import pandas as pd
+
+    kept = pd.read_excel(exports[0], sheet_name="cooperations", dtype=str).set_index("id")
+    assert kept.loc[cid, "name"] == before_name  # what the tables held before the write
