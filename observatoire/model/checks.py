@@ -114,7 +114,7 @@ def quality_class(value: float, classes: Sequence[dict]) -> str:
     )
     if cls is None or cls.get("p80") is None:
         return "très incertain (peut être plusieurs fois plus ou moins)"
-    pct = int(np.ceil(100 * cls["p80"] / 10) * 10)
+    pct = int(np.ceil(round(100 * cls["p80"], 6) / 10) * 10)  # rounded up to 10 points
     if cls["p80"] <= 0.5:
         return f"ordre de grandeur fiable à ±{pct} %"
     if cls["p80"] <= 1.0:
