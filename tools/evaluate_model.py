@@ -549,7 +549,7 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
     return out
 
 
-def write_evaluation_json(data: Path, checks: dict) -> None:
+def write_evaluation_json(data: Path, checks: dict, main_rows: dict) -> None:
     """Add the published aggregates (shipped model) and the held-out error classes to
     ``data/flows/model-evaluation.json`` (shown on the Données and Flux pages)."""
     import json
@@ -581,6 +581,25 @@ def write_evaluation_json(data: Path, checks: dict) -> None:
         for code, name in METROPOLES.items()
     ]
     ev["aggregates"] = rows
+    shipped_name = "deux étapes : stables (logit) puis gravité (modèle livré)"
+    sens = {"IDF": "Île-de-France", "ISERE": "Isère"}
+    ev["scores"] = [
+        {
+            "modele": shipped_name,
+            "sens": f"{sens[r['train']]} → {sens[r['test']]}",
+            "cpc_communes": round(r["cpc_commune"], 3),
+            "cpc_epci": round(r["cpc_epci"], 3),
+        }
+        for r in checks["heldout_two_stage"]
+    ] + [
+        {
+            "modele": "gravité (exponentielle) (modèle précédent)",
+            "sens": f"{sens[a]} → {sens[b]}",
+            "cpc_communes": round(main_rows[f"{a}->{b} commune"], 3),
+            "cpc_epci": round(main_rows[f"{a}->{b} epci"], 3),
+        }
+        for a, b in DIRECTIONS
+    ]
     # error classes of the shipped model, held out, pooled over the two directions (worst p80)
     key = "classes" if M.DEFAULT_MODEL == "two-stage" else "classes_gravity"
     a, b = (r[key] for r in checks["heldout_two_stage"])
@@ -653,7 +672,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         block += "\n\n" + R.checks_section(checks, PUBLISHED, METROPOLES, main_rows)
         if args.write_json:
-            write_evaluation_json(args.data, checks)
+            write_evaluation_json(args.data, checks, main_rows)
     print(block)
     if args.write_doc:
         R.write_doc(block)

@@ -105,7 +105,7 @@ def quality_class(value: float, classes: Sequence[dict]) -> str:
     -------
     str
         « ordre de grandeur fiable à ±X % » when 8 flows in 10 of that volume were within
-        ±50 % held out, « indicatif (écart courant jusqu'à ±X %) » up to ±100 %, else
+        ±50 % held out, « indicatif (écart courant jusqu'à ±X %) » below ±100 %, else
         « très incertain (peut être plusieurs fois plus ou moins) ».
     """
     cls = next(
@@ -117,6 +117,6 @@ def quality_class(value: float, classes: Sequence[dict]) -> str:
     pct = int(np.ceil(round(100 * cls["p80"], 6) / 10) * 10)  # rounded up to 10 points
     if cls["p80"] <= 0.5:
         return f"ordre de grandeur fiable à ±{pct} %"
-    if cls["p80"] <= 1.0:
+    if cls["p80"] < 1.0:  # 1.0 = the flow is often absent from the observed table
         return f"indicatif (écart courant jusqu'à ±{pct} %)"
     return "très incertain (peut être plusieurs fois plus ou moins)"
