@@ -69,6 +69,12 @@ for row in est.to_dict("records"):
         )
         st.dataframe(widgets.evaluation_table(evaluation["scores"]), hide_index=True)
         st.caption(f"Source : {evaluation['produced_by']}.")
+        if evaluation.get("aggregates"):
+            st.caption(
+                "Comparaison avec les chiffres publiés par l'Insee (et les flux observés des résidents "
+                "de cinq métropoles) : part des actifs qui travaillent hors de leur territoire."
+            )
+            st.dataframe(widgets.aggregates_table(evaluation["aggregates"]), hide_index=True)
     else:
         st.caption("Qualité hors échantillon non enregistrée pour ce jeu (voir docs/MODEL.md).")
     if row["params"]:

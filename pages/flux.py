@@ -62,6 +62,8 @@ source = f"{meta['producer']} — {meta['label']}"
 cov = s.coverage
 box = st.warning if estimated or "partiel" in (cov["outflow"], cov["inflow"]) else st.info
 box(cov["sentence"])  # for estimates it opens with « Flux ESTIMÉS par un modèle, non observés »
+if estimated and (uncertainty := widgets.estimate_uncertainty(widgets.params_of(meta.to_dict()))):
+    st.caption(uncertainty)
 
 zone_txt = f" — avec le reste de la zone du fichier : {s.zone}" if s.zone else ""
 

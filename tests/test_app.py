@@ -199,3 +199,16 @@ def test_flux_page_works_for_a_perimeter(app_db):
     assert not at.exception
     assert "Pays du Centre Ouest Bretagne (COB)" in at.title[0].value
     assert {m.label for m in at.metric} >= {"Internes", "Solde (entrants − sortants)"}
+
+
+def test_flux_page_says_uncertainty_of_estimated_flows_in_words(app_db):
+    at = _app(app_db, "pages/flux.py", territoire="epci:242900314")
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Incertitude d'un flux estimé") and "très incertain" in c for c in captions)
+
+
+def test_donnees_page_compares_estimates_with_insee_figures(app_db):
+    at = _app(app_db, "pages/donnees.py")
+    assert not at.exception
+    assert any("chiffres publiés par l'Insee" in c.value for c in at.caption)

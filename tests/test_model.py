@@ -484,3 +484,105 @@ def test_calibrated_gravity_beats_uniform_baselines_on_real_fixture():
         assert cpc_model > cpc_no_distance + 0.05
     radiation = M.radiation_flows(o, pairs, d).flows
     assert M.cpc(observed, radiation) > cpc_uniform
+
+
+# ---------------------------------------------------------------------------
+# Issue 17: stay logit, two-stage model, published-aggregate shares, quality classes
+# ---------------------------------------------------------------------------
+def _two_units_pairs() -> M.PairSet:
+    # two communes ~7.9 km apart: pairs 0-0, 0-1, 1-0, 1-1
+    return M.build_pairs(np.array([0.0, 0.1]), np.array([45.0, 45.0]), np.array([0.5, 0.5]), 100.0)
+
+
+def test_stay_logit_constant_only_is_pooled_share_logit():
+    coef = M.fit_stay_logit(np.ones((2, 1)), np.array([30.0, 10.0]), np.array([100.0, 100.0]))
+    assert coef[0] == pytest.approx(math.log(0.2 / 0.8), abs=1e-9)
+
+
+def test_stay_logit_binary_feature_fits_each_group_exactly():
+    x = np.array([[1.0, 0.0], [1.0, 1.0]])
+    coef = M.fit_stay_logit(x, np.array([30.0, 10.0]), np.array([100.0, 100.0]))
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    assert coef == pytest.approx([logit(0.3), logit(0.1) - logit(0.3)], abs=1e-8)
+
+
+def test_stay_features_values():
+    x = M.stay_features(np.array([99.0]), np.array([199.0]), np.array([9.99]))
+    assert x[0] == pytest.approx([1.0, math.log(2.0), math.log(100.0), math.log(10.0)])
+
+
+def test_two_stage_places_stayers_then_others_by_hand():
+    # O = (100, 50), D = (90, 60); shares 0.5, 0.2 -> stayers 50, 10; the others (50, 40)
+    # must go to the other commune, whose remaining jobs are (40, 50).
+    pairs = _two_units_pairs()
+    res = M.two_stage_flows(
+        np.array([100.0, 50.0]), np.array([90.0, 60.0]), pairs, 0.15, np.array([0.5, 0.2]), tol=1e-10
+    )
+    got = {(int(o), int(d)): f for o, d, f in zip(pairs.origin, pairs.destination, res.flows, strict=True)}
+    assert got == pytest.approx({(0, 0): 50.0, (0, 1): 50.0, (1, 0): 40.0, (1, 1): 10.0}, abs=1e-6)
+
+
+def test_two_stage_stayers_capped_by_jobs():
+    pairs = _two_units_pairs()
+    # unit 0 would keep 90 but has only 40 jobs: 40 stay, its other 60 take unit 1's remaining jobs
+    res = M.two_stage_flows(
+        np.array([100.0, 50.0]), np.array([40.0, 110.0]), pairs, 0.15, np.array([0.9, 1.0]), tol=1e-10
+    )
+    assert res.info["stayers"] == pytest.approx([40.0, 50.0])
+
+
+def test_two_stage_isolated_unit_keeps_its_workers():
+    pairs = M.build_pairs(np.array([0.0, 10.0]), np.array([45.0, 45.0]), np.array([0.5, 0.5]), 100.0)
+    res = M.two_stage_flows(np.array([40.0, 60.0]), np.array([40.0, 60.0]), pairs, 0.15, np.array([0.3, 0.3]))
+    assert res.flows == pytest.approx([40.0, 60.0])
+
+
+def test_share_outside_commune_on_tiny_system():
+    pairs = _two_units_pairs()
+    flows = np.array([50.0, 50.0, 40.0, 10.0])  # 0-0, 0-1, 1-0, 1-1 (sorted by distance)
+    order = {
+        (int(o), int(d)): k for k, (o, d) in enumerate(zip(pairs.origin, pairs.destination, strict=True))
+    }
+    f = np.zeros(4)
+    for (o, d), v in {(0, 0): 50.0, (0, 1): 50.0, (1, 0): 40.0, (1, 1): 10.0}.items():
+        f[order[(o, d)]] = v
+    assert flows.sum() == f.sum()
+    # 90 of 150 leave their commune
+    assert M.share_outside(f, pairs, np.array(["a", "b"])) == pytest.approx(0.6)
+
+
+def test_share_outside_counts_outside_zone_and_groups():
+    pairs = _two_units_pairs()
+    order = {
+        (int(o), int(d)): k for k, (o, d) in enumerate(zip(pairs.origin, pairs.destination, strict=True))
+    }
+    f = np.zeros(4)
+    for (o, d), v in {(0, 0): 50.0, (0, 1): 50.0, (1, 0): 40.0, (1, 1): 10.0}.items():
+        f[order[(o, d)]] = v
+    # same group: only the 10 going to the outside zone leave it
+    same = M.share_outside(f, pairs, np.array(["g", "g"]), outside_origin=np.array([10.0, 0.0]))
+    assert same == pytest.approx(10.0 / 160.0)
+    # residents of unit 1 only: 40 + 0 of 50
+    assert M.share_outside(
+        f, pairs, np.array(["a", "b"]), residents=np.array([False, True])
+    ) == pytest.approx(0.8)
+
+
+def test_error_by_volume_by_hand():
+    classes = M.error_by_volume(np.array([5.0, 20.0, 150.0, 3000.0]), np.array([4.0, 10.0, 200.0, 2000.0]))
+    assert [c["n"] for c in classes] == [1, 1, 1, 1]
+    assert [c["p50"] for c in classes] == pytest.approx([0.25, 1.0, 0.25, 0.5])
+    assert classes[-1]["max"] is None
+
+
+@pytest.mark.parametrize(
+    ("p80", "words"),
+    [
+        (0.3, "ordre de grandeur fiable à ±30 %"),
+        (0.72, "indicatif (écart courant jusqu'à ±80 %)"),
+        (1.5, "très incertain (peut être plusieurs fois plus ou moins)"),
+    ],
+)
+def test_quality_class_words(p80, words):
+    classes = [{"min": 0.5, "max": 100.0, "p80": 2.0}, {"min": 100.0, "max": None, "p80": p80}]
+    assert M.quality_class(500.0, classes) == words

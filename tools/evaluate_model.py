@@ -364,6 +364,261 @@ def pooled_cpc_at(prep: dict, form: str, beta: float) -> float:
     return float(np.mean(scores_))
 
 
+# ---------------------------------------------------------------------------
+# Published aggregates (issue 17): today's model and the two-stage model on all of France
+# ---------------------------------------------------------------------------
+#: INSEE figures compared with the estimates: (key, quantity, INSEE share, source, year).
+PUBLISHED = [
+    (
+        "france_epci",
+        "France : actifs travaillant hors de leur EPCI de résidence",
+        0.33,
+        "Insee, étude 2019 sur 2016 (« un actif sur trois », 9 M)",
+        2016,
+    ),
+    (
+        "france_commune",
+        "France : actifs travaillant hors de leur commune de résidence",
+        0.64,
+        "Insee Première n° 1605 (« deux sur trois », 16,7 M sur 26,1 M)",
+        2013,
+    ),
+    (
+        "bretagne_epci",
+        "Bretagne : actifs travaillant dans un autre EPCI que celui de résidence",
+        0.337,
+        "Insee Analyses Bretagne n° 85",
+        2016,
+    ),
+]
+
+#: The five métropoles whose residents' complete outflows are observed (2019).
+METROPOLES = {
+    "243500139": "Rennes Métropole",
+    "200040715": "Grenoble-Alpes-Métropole",
+    "200023414": "Métropole Rouen Normandie",
+    "244200770": "Saint-Étienne Métropole",
+    "243400017": "Montpellier Méditerranée Métropole",
+}
+
+
+def observed_stayers(system: System) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed employed residents, jobs and stayers (diagonal) per unit of a closed system."""
+    o, d = system.observed_margins()
+    diag = system.obs_o == system.obs_d
+    s = np.bincount(system.obs_o[diag], weights=system.obs_v[diag], minlength=system.n)
+    return o, d, s
+
+
+def metropole_observed(data: Path, units: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The 2019 outflows of the residents of the five métropoles (shipped, observed): per
+    origin commune its residents and stayers, and per métropole the share working outside it."""
+    flows = pd.read_parquet(data / "flows/metropoles-travail-2019.parquet")
+    epci = units.set_index("code")["epci"]
+    flows["o_epci"] = flows["origin"].map(epci)
+    flows["d_epci"] = flows["destination"].map(epci).where(~flows["abroad"], "étranger")
+    shares = {}
+    for code in METROPOLES:
+        f = flows[flows["o_epci"] == code]
+        shares[code] = float(f.loc[f["d_epci"] != code, "value"].sum() / f["value"].sum())
+    per = flows.groupby("origin").agg(residents=("value", "sum"))
+    per["stayers"] = flows[flows["origin"] == flows["destination"]].groupby("origin")["value"].sum()
+    return per.fillna(0.0).reset_index(), shares
+
+
+def fit_stay(systems: list[System]) -> np.ndarray:
+    """Stay logit fitted on observed closed systems (observed margins and stayers)."""
+    xs, ss, os_ = [], [], []
+    for s in systems:
+        o, d, st = observed_stayers(s)
+        xs.append(M.stay_features(o, d, s.area_km2))
+        ss.append(st)
+        os_.append(o)
+    return M.fit_stay_logit(np.vstack(xs), np.concatenate(ss), np.concatenate(os_))
+
+
+def two_stage_heldout(systems: dict, prep: dict, cal: dict) -> list[dict]:
+    """Held-out CPC of the two-stage model (logit and inter-commune β from the training
+    region, measured on the other), observed margins, all flows: same table as the main one."""
+    rows = []
+    for train, test in DIRECTIONS:
+        coef = fit_stay([systems[train]])
+        beta = cal[(train, True, "exp", "cpc")].beta
+        p = prep[(test, False)]
+        share = M.stay_share(coef, M.stay_features(p.o_obs, p.d_obs, p.system.area_km2))
+        res = M.two_stage_flows(p.o_obs, p.d_obs, p.pairs, beta, share, tol=1e-6, max_iter=3000)
+        sc = scores(p, res.flows)
+        base = run_model(p, "gravity-exp", cal[(train, False, "exp", "cpc")].beta, "observed")
+        rows.append(
+            {
+                "train": train,
+                "test": test,
+                "beta": beta,
+                **sc,
+                "classes": M.error_by_volume(p.observed, res.flows),
+                "classes_gravity": M.error_by_volume(p.observed, base),
+            }
+        )
+    return rows
+
+
+def france_run(units: pd.DataFrame, model: str, coef=None, beta_inter=None):
+    """All of France with the production settings: ``model`` = "gravity" (today's) or
+    "two-stage" (stay logit ``coef``, inter-commune ``beta_inter``)."""
+    if model == "gravity":
+        return M.estimate_flows(units, as_frame=False)
+    return M.estimate_flows(units, model="two-stage", stay_coef=coef, beta=beta_inter, as_frame=False)
+
+
+def aggregates_of(units: pd.DataFrame, pairs: M.PairSet, res) -> dict[str, float]:
+    """The published quantities computed on one France estimate (outside zone = outside)."""
+    codes = units["code"].to_numpy(object)
+    epci = units["epci"].where(units["epci"].notna() & (units["epci"] != ""), units["code"]).to_numpy(object)
+    out = res.outside_origin
+    agg = {
+        "france_epci": M.share_outside(res.flows, pairs, epci, outside_origin=out),
+        "france_commune": M.share_outside(res.flows, pairs, codes, outside_origin=out),
+        "bretagne_epci": M.share_outside(
+            res.flows, pairs, epci, outside_origin=out, residents=(units["reg"] == "53").to_numpy()
+        ),
+    }
+    for code in METROPOLES:
+        agg[code] = M.share_outside(res.flows, pairs, epci, outside_origin=out, residents=epci == code)
+    return agg
+
+
+def metropole_cpc(units: pd.DataFrame, pairs: M.PairSet, res, data: Path) -> float:
+    """CPC of the estimated outflows of the five métropoles' residents against the observed
+    2019 ones (held out: never used to calibrate); abroad stays in the observed total."""
+    flows = pd.read_parquet(data / "flows/metropoles-travail-2019.parquet")
+    pos = pd.Series(np.arange(len(units)), index=units["code"])
+    sel = np.zeros(len(units), bool)
+    origins = flows["origin"].unique()
+    sel[pos.reindex(origins).dropna().astype(int).to_numpy()] = True
+    inside = ~flows["abroad"] & flows["destination"].isin(pos.index)
+    f = flows[inside]
+    aligned, beyond = M.align_to_pairs(
+        pairs, pos[f["origin"]].to_numpy(), pos[f["destination"]].to_numpy(), f["value"].to_numpy(float)
+    )
+    keep = sel[pairs.origin]
+    est = np.where(keep, res.flows, 0.0)
+    obs_total = float(flows["value"].sum())
+    est_total = float(est.sum()) + float(res.outside_origin[sel].sum())
+    return M.cpc_aligned(
+        np.where(keep, aligned, 0.0), est, observed_total=obs_total, estimated_total=est_total
+    )
+
+
+def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
+    """Every figure of the issue-17 tables: aggregates of today's and the two-stage model,
+    held-out CPC of both, and the production parameters of the two-stage model."""
+    units = france_units(data)
+    coef = fit_stay([systems["IDF"], systems["ISERE"]])
+    both = [prep[("IDF", True)], prep[("ISERE", True)]]
+    beta_inter = M.calibrate_gravity(
+        [p.observed for p in both],
+        [p.o_obs for p in both],
+        [p.d_obs for p in both],
+        [p.pairs for p in both],
+        "exp",
+        "cpc",
+        observed_outside=[p.outside for p in both],
+    ).beta
+    per, met_obs = metropole_observed(data, units)
+    out = {"coef": coef, "beta_inter": beta_inter, "metropoles_observed": met_obs, "models": {}}
+    for model in ("gravity", "two-stage"):
+        t = time.perf_counter()
+        pairs, res = france_run(units, model, coef, beta_inter)
+        out["models"][model] = {
+            "aggregates": aggregates_of(units, pairs, res),
+            "metropole_cpc": metropole_cpc(units, pairs, res, data),
+            "seconds": time.perf_counter() - t,
+        }
+        del pairs, res
+    out["heldout_two_stage"] = two_stage_heldout(systems, prep, cal)
+    # logit held out on the métropoles (fitted on IdF + Isère): residents-weighted error of the stay share
+    u = units.set_index("code").loc[per["origin"]]
+    share = M.stay_share(coef, M.stay_features(u["origins"], u["destinations"], u["area_km2"]))
+    obs_share = per["stayers"].to_numpy() / per["residents"].to_numpy()
+    w = per["residents"].to_numpy()
+    out["stay_logit_metropoles"] = {
+        "observed": float((per["stayers"]).sum() / w.sum()),
+        "modelled": float((share * w).sum() / w.sum()),
+        "mae_weighted": float((np.abs(share - obs_share) * w).sum() / w.sum()),
+    }
+    return out
+
+
+def write_evaluation_json(data: Path, checks: dict, main_rows: dict) -> None:
+    """Add the published aggregates (shipped model) and the held-out error classes to
+    ``data/flows/model-evaluation.json`` (shown on the Données and Flux pages)."""
+    import json
+
+    path = data / "flows/model-evaluation.json"
+    ev = json.loads(path.read_text(encoding="utf-8"))
+    shipped = checks["models"][M.DEFAULT_MODEL]["aggregates"]
+    before = checks["models"]["gravity"]["aggregates"]
+    rows = [
+        {
+            "quantite": label,
+            "insee": insee,
+            "source": source,
+            "annee": year,
+            "estime": round(shipped[key], 4),
+            "estime_modele_precedent": round(before[key], 4),
+        }
+        for key, label, insee, source, year in PUBLISHED
+    ]
+    rows += [
+        {
+            "quantite": f"Résidents de {name} travaillant hors de la métropole",
+            "insee": round(checks["metropoles_observed"][code], 4),
+            "source": "Insee, base flux mobilités professionnelles (observé)",
+            "annee": 2019,
+            "estime": round(shipped[code], 4),
+            "estime_modele_precedent": round(before[code], 4),
+        }
+        for code, name in METROPOLES.items()
+    ]
+    ev["aggregates"] = rows
+    shipped_name = "deux étapes : stables (logit) puis gravité (modèle livré)"
+    sens = {"IDF": "Île-de-France", "ISERE": "Isère"}
+    ev["scores"] = [
+        {
+            "modele": shipped_name,
+            "sens": f"{sens[r['train']]} → {sens[r['test']]}",
+            "cpc_communes": round(r["cpc_commune"], 3),
+            "cpc_epci": round(r["cpc_epci"], 3),
+        }
+        for r in checks["heldout_two_stage"]
+    ] + [
+        {
+            "modele": "gravité (exponentielle) (modèle précédent)",
+            "sens": f"{sens[a]} → {sens[b]}",
+            "cpc_communes": round(main_rows[f"{a}->{b} commune"], 3),
+            "cpc_epci": round(main_rows[f"{a}->{b} epci"], 3),
+        }
+        for a, b in DIRECTIONS
+    ]
+    # error classes of the shipped model, held out, pooled over the two directions (worst p80)
+    key = "classes" if M.DEFAULT_MODEL == "two-stage" else "classes_gravity"
+    a, b = (r[key] for r in checks["heldout_two_stage"])
+    ev["classes_volume"] = [
+        {
+            "min": x["min"],
+            "max": x["max"],
+            "p50": round(max(x["p50"], y["p50"]), 3),
+            "p80": round(max(x["p80"], y["p80"]), 3),
+        }
+        for x, y in zip(a, b, strict=True)
+    ]
+    ev["classes_method"] = (
+        "écart |estimé − observé| / estimé des flux entre communes, hors échantillon (Île-de-France 2012 "
+        "↔ Isère 2017), par classe de volume estimé ; le plus grand des deux sens"
+    )
+    path.write_text(json.dumps(ev, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cutoff-km", type=float, default=M.DEFAULT_CUTOFF_KM)
@@ -376,6 +631,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-sensitivity", action="store_true", help="skip the intra-distance sensitivity table")
     ap.add_argument("--write-doc", action="store_true", help="write the tables into docs/MODEL.md")
+    ap.add_argument(
+        "--write-json",
+        action="store_true",
+        help="write the published aggregates and error classes into data/flows/model-evaluation.json",
+    )
+    ap.add_argument("--no-france", action="store_true", help="skip the all-France published-aggregate checks")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     systems, note = load_systems(args.data, args.raw)
@@ -398,7 +659,20 @@ def main(argv: list[str] | None = None) -> int:
         "shipped_cpc": pooled_cpc_at(prep, M.DEFAULT_FORM, M.DEFAULT_BETA),
         "sensitivity": "" if args.no_sensitivity else sensitivity_table(systems, args.cutoff_km),
     }
+    checks = None
+    if not args.no_france:
+        checks = published_checks(args.data, systems, prep, cal)
+        print(f"[{time.perf_counter() - t0:.0f} s] published aggregates checked", file=sys.stderr)
     block = R.report(args, results, note, time.perf_counter() - t0)
+    if checks is not None:
+        main_rows = next(
+            r
+            for r in rows
+            if r["variant"] == "all flows" and r["margins"] == "observed" and r["model"] == "gravity-exp"
+        )
+        block += "\n\n" + R.checks_section(checks, PUBLISHED, METROPOLES, main_rows)
+        if args.write_json:
+            write_evaluation_json(args.data, checks, main_rows)
     print(block)
     if args.write_doc:
         R.write_doc(block)

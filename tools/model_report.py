@@ -209,3 +209,74 @@ def report(args: argparse.Namespace, results: dict, note: str, elapsed: float) -
             sens,
         ]
     return "\n".join(parts)
+
+
+def checks_section(checks: dict, published: list, metropoles: dict, gravity_rows: dict) -> str:
+    """Issue 17: published aggregates, held-out CPC of today's and the two-stage model, and the
+    held-out error by volume class (every figure computed by ``evaluate_model``)."""
+    g = checks["models"]["gravity"]
+    t = checks["models"]["two-stage"]
+    out = [
+        "### Against published aggregates (all of France, RP 2018 margins, production settings)",
+        "",
+        "Estimated shares count the outside zone (workers whose job is beyond the modelled system,",
+        "mostly abroad) as outside; Bretagne and the métropoles: by place of residence. None of these",
+        "figures is used to calibrate either model (the stay logit and β are fitted on IdF 2012 and",
+        "Isère 2017 only).",
+        "",
+        "| quantity | INSEE / observed | source | year | today's model (gravity) | two-stage model |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, label, insee, source, year in published:
+        out.append(
+            f"| {label} | {fmt_pct(insee)} | {source} | {year} | {fmt_pct(g['aggregates'][key])} "
+            f"| {fmt_pct(t['aggregates'][key])} |"
+        )
+    for code, name in metropoles.items():
+        out.append(
+            f"| Résidents de {name} travaillant hors de la métropole | "
+            f"{fmt_pct(checks['metropoles_observed'][code])} | Insee, base flux mobilités "
+            f"professionnelles (`metropoles-travail-2019`, observé) | 2019 "
+            f"| {fmt_pct(g['aggregates'][code])} | {fmt_pct(t['aggregates'][code])} |"
+        )
+    out += [
+        "",
+        f"CPC of the estimated outflows of the five métropoles' residents against the observed 2019 "
+        f"ones (held out): today's model {fmt_pct(g['metropole_cpc'])}, two-stage {fmt_pct(t['metropole_cpc'])}. "
+        f"France run time: {g['seconds']:.0f} s and {t['seconds']:.0f} s.",
+        "",
+        "Two-stage model: stay logit fitted on IdF 2012 + Isère 2017 (observed stayers), coefficients "
+        + ", ".join(f"{n} {c:+.4f}" for n, c in zip(M.STAY_FEATURES, checks["coef"], strict=True))
+        + f"; inter-commune β = {checks['beta_inter']:.4f}/km (pooled, CPC objective). Held out on the "
+        f"five métropoles' communes, its stay share is {fmt_pct(checks['stay_logit_metropoles']['modelled'])} "
+        f"vs {fmt_pct(checks['stay_logit_metropoles']['observed'])} observed (residents-weighted mean "
+        f"absolute error per commune {fmt_pct(checks['stay_logit_metropoles']['mae_weighted'])}).",
+        "",
+        "### Held-out CPC, two-stage vs today's model (all flows, observed margins)",
+        "",
+        "| direction | gravity-exp commune | gravity-exp EPCI | two-stage commune | two-stage EPCI |",
+        "|---|---|---|---|---|",
+    ]
+    for r in checks["heldout_two_stage"]:
+        tag = f"{r['train']}->{r['test']}"
+        out.append(
+            f"| {SHORT[r['train']]} → {SHORT[r['test']]} | {fmt_pct(gravity_rows[tag + ' commune'])} "
+            f"| {fmt_pct(gravity_rows[tag + ' epci'])} | {fmt_pct(r['cpc_commune'])} | {fmt_pct(r['cpc_epci'])} |"
+        )
+    out += [
+        "",
+        "### Held-out error by volume class (|estimated − observed| / estimated, commune pairs)",
+        "",
+        "| direction | model | estimated flow | pairs | median | 8 in 10 within |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in checks["heldout_two_stage"]:
+        for model, key in (("gravity-exp", "classes_gravity"), ("two-stage", "classes")):
+            for c in r[key]:
+                rng = f"{c['min']:g}–{c['max']:g}" if c["max"] is not None else f"≥ {c['min']:g}"
+                med = "–" if c["p50"] is None else f"±{100 * c['p50']:.0f} %"
+                p80 = "–" if c["p80"] is None else f"±{100 * c['p80']:.0f} %"
+                out.append(
+                    f"| {SHORT[r['train']]} → {SHORT[r['test']]} | {model} | {rng} | {c['n']} | {med} | {p80} |"
+                )
+    return "\n".join(out)

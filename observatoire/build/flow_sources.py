@@ -176,7 +176,12 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     units["origins"] = model.employed_residents(units["P18_ACT1564"], units["P18_CHOM1564"])
     units["destinations"] = units["P18_EMPLT"]
     t0 = time.perf_counter()
-    est = model.estimate_flows(units, min_value=0.0)
+    if model.DEFAULT_MODEL == "two-stage":
+        est = model.estimate_flows(
+            units, model="two-stage", stay_coef=model.DEFAULT_STAY_COEF, beta=model.DEFAULT_INTER_BETA
+        )
+    else:
+        est = model.estimate_flows(units, min_value=0.0)
     seconds = time.perf_counter() - t0
     total = float(est["value"].sum())
     kept = est[est["value"] >= ESTIMATE_MIN]
@@ -192,14 +197,25 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     frame["abroad"] = False
     path = out / f"{ESTIMATE_ID}.parquet"
     frame.to_parquet(path, index=False, compression="zstd")
+    two_stage = model.DEFAULT_MODEL == "two-stage"
     params = {
-        "modèle": "gravité doublement contrainte (Furness)",
+        "modèle": (
+            "deux étapes : part des actifs travaillant dans leur commune (logit), puis gravité "
+            "doublement contrainte (Furness) entre communes"
+            if two_stage
+            else "gravité doublement contrainte (Furness)"
+        ),
         "dissuasion": model.DEFAULT_FORM,
-        "beta_par_km": model.DEFAULT_BETA,
+        "beta_par_km": model.DEFAULT_INTER_BETA if two_stage else model.DEFAULT_BETA,
         "rayon_km": model.DEFAULT_CUTOFF_KM,
         "origines": "actifs occupés 15-64 ans (P18_ACT1564 − P18_CHOM1564)",
         "destinations": "emplois au lieu de travail (P18_EMPLT), ramenés au total des origines",
         "calibration": "docs/MODEL.md",
+        **(
+            {"logit_stables": dict(zip(model.STAY_FEATURES, model.DEFAULT_STAY_COEF, strict=True))}
+            if two_stage
+            else {}
+        ),
         "couples_estimes": int(len(est)),
         "seuil_livre_personnes": ESTIMATE_MIN,
         "part_du_volume_livre": round(float(frame["value"].sum()) / total, 4),
@@ -211,7 +227,9 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
         "year": 2018,
         "period_years": None,
         "nature": "estimé",
-        "method": "gravité doublement contrainte",
+        "method": "actifs stables (logit) puis gravité doublement contrainte"
+        if two_stage
+        else "gravité doublement contrainte",
         "params": params,
         "label": "Navettes domicile-travail ESTIMÉES pour toute la France (modèle de gravité), 2018",
         "producer": "Observatoire (modèle) à partir d'Insee, Comparateur de territoires (RP 2018)",

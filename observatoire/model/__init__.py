@@ -56,12 +56,16 @@ imported only by the functions that need it.
 
 from observatoire.model.balancing import IPFResult, furness
 from observatoire.model.calibration import DEFAULT_BOUNDS, CalibrationResult, calibrate_gravity
+from observatoire.model.checks import VOLUME_BOUNDS, error_by_volume, quality_class, share_outside
 from observatoire.model.constants import (
     DEFAULT_BETA,
     DEFAULT_CUTOFF_KM,
     DEFAULT_FORM,
+    DEFAULT_INTER_BETA,
     DEFAULT_INTRA_FACTOR,
+    DEFAULT_MODEL,
     DEFAULT_OUTSIDE_KM,
+    DEFAULT_STAY_COEF,
     DEFAULT_TOL,
     EARTH_RADIUS_KM,
     MIN_DISTANCE_KM,
@@ -74,6 +78,13 @@ from observatoire.model.margins import balance_destinations, connected_component
 from observatoire.model.metrics import align_to_pairs, cpc, cpc_aligned, mean_distance
 from observatoire.model.pairs import PairSet, build_pairs, haversine_km, intra_unit_distance_km
 from observatoire.model.radiation import radiation_flows
+from observatoire.model.stayers import (
+    STAY_FEATURES,
+    fit_stay_logit,
+    stay_features,
+    stay_share,
+    two_stage_flows,
+)
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -81,6 +92,9 @@ __all__ = [
     "DEFAULT_INTRA_FACTOR",
     "DEFAULT_FORM",
     "DEFAULT_BETA",
+    "DEFAULT_MODEL",
+    "DEFAULT_STAY_COEF",
+    "DEFAULT_INTER_BETA",
     "DEFAULT_OUTSIDE_KM",
     "DEFAULT_TOL",
     "DEFAULT_BOUNDS",
@@ -107,4 +121,13 @@ __all__ = [
     "flows_frame",
     "employed_residents",
     "estimate_flows",
+    "STAY_FEATURES",
+    "stay_features",
+    "fit_stay_logit",
+    "stay_share",
+    "two_stage_flows",
+    "VOLUME_BOUNDS",
+    "share_outside",
+    "error_by_volume",
+    "quality_class",
 ]

@@ -36,3 +36,15 @@ DEFAULT_OUTSIDE_KM: float = 40.0
 DEFAULT_TOL: float = 1e-4
 
 Form = Literal["exp", "power"]
+
+#: Model of the shipped estimate: ``"two-stage"`` (stay logit, then gravity on ``i != j``,
+#: :func:`two_stage_flows`) or ``"gravity"`` (single stage, the model before issue 17).
+DEFAULT_MODEL: str = "two-stage"
+
+#: Coefficients of the stay logit (:data:`STAY_FEATURES` order), fitted on the observed stayers
+#: of Ile-de-France 2012 and Isere 2017 (``tools/evaluate_model.py``, ``docs/MODEL.md``).
+DEFAULT_STAY_COEF: tuple[float, ...] = (-3.1213, 0.4024, 0.1284, 0.4140)
+
+#: Inter-commune deterrence of the two-stage model (km^-1), calibrated on the inter-commune flows
+#: of Ile-de-France 2012 and Isere 2017 (equal weights, CPC objective).
+DEFAULT_INTER_BETA: float = 0.152

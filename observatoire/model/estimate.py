@@ -21,12 +21,14 @@ from observatoire.model.frames import flows_frame
 from observatoire.model.gravity import gravity_flows
 from observatoire.model.pairs import PairSet, build_pairs, intra_unit_distance_km
 from observatoire.model.radiation import radiation_flows
+from observatoire.model.stayers import stay_features, stay_share, two_stage_flows
 
 
 def estimate_flows(
     units: pd.DataFrame,
     *,
-    model: Literal["gravity", "radiation"] = "gravity",
+    model: Literal["gravity", "two-stage", "radiation"] = "gravity",
+    stay_coef: np.ndarray | None = None,
     form: Form = DEFAULT_FORM,
     beta: float = DEFAULT_BETA,
     cutoff_km: float = DEFAULT_CUTOFF_KM,
@@ -46,7 +48,12 @@ def estimate_flows(
         degrees), ``area_km2``, ``origins`` (employed residents, see
         :func:`employed_residents`) and ``destinations`` (jobs, ``P18_EMPLT``).
         Rows with a missing centroid are rejected.
-    model : {"gravity", "radiation"}
+    model : {"gravity", "two-stage", "radiation"}
+        ``"two-stage"``: stayers from the stay logit ``stay_coef`` (:func:`stay_share`), the
+        others by gravity on ``i != j`` (:func:`two_stage_flows`), ``beta`` then being the
+        inter-commune deterrence.
+    stay_coef : array-like, optional
+        Coefficients of the stay logit (required by ``"two-stage"``).
     form, beta : deterrence of the gravity model (defaults: calibrated values,
         ``docs/MODEL.md``).
     cutoff_km, intra_factor : pair set construction.
@@ -81,10 +88,17 @@ def estimate_flows(
     d = np.nan_to_num(units["destinations"].to_numpy(dtype=np.float64), nan=0.0)
     if model == "gravity":
         res = gravity_flows(o, d, pairs, beta, form, tol=tol, max_iter=max_iter, outside_km=outside_km)
+    elif model == "two-stage":
+        if stay_coef is None:
+            raise ValueError("model 'two-stage' needs stay_coef")
+        share = stay_share(stay_coef, stay_features(o, d, units["area_km2"].to_numpy(dtype=np.float64)))
+        res = two_stage_flows(
+            o, d, pairs, beta, share, form, tol=tol, max_iter=max_iter, outside_km=outside_km
+        )
     elif model == "radiation":
         res = radiation_flows(o, pairs, d)
     else:
-        raise ValueError("model must be 'gravity' or 'radiation'")
+        raise ValueError("model must be 'gravity', 'two-stage' or 'radiation'")
     if not as_frame:
         return pairs, res
     return flows_frame(pairs, res.flows, units["code"].astype(str).to_numpy(), min_value=min_value)

@@ -226,6 +226,51 @@ def evaluation_table(scores: list[dict]) -> pd.DataFrame:
     )
 
 
+def aggregates_table(rows: list[dict]) -> pd.DataFrame:
+    """Estimated shares against INSEE's published (or observed) figures, in French, for a table."""
+    return pd.DataFrame(
+        [
+            {
+                "Quantité": r["quantite"],
+                "Insee / observé": text.percent(r["insee"], 1),
+                "Source": r["source"],
+                "Année": r["annee"],
+                "Estimé (modèle livré)": text.percent(r["estime"], 1),
+                **(
+                    {"Estimé (modèle précédent)": text.percent(r["estime_modele_precedent"], 1)}
+                    if r.get("estime_modele_precedent") is not None
+                    else {}
+                ),
+            }
+            for r in rows
+        ]
+    )
+
+
+def estimate_uncertainty(params: dict) -> str | None:
+    """In words, how far an estimated flow can be from reality at each volume (held-out error
+    classes stored with the model's evaluation); None when no class is recorded."""
+    classes = (params.get("evaluation") or {}).get("classes_volume")
+    if not classes:
+        return None
+    from observatoire.model.checks import quality_class
+
+    bits = []
+    for c in reversed(classes):
+        lo = text.number(c["min"]) if c["min"] >= 1 else "1"
+        rng = (
+            f"de plus de {lo} personnes"
+            if c["max"] is None
+            else f"de {lo} à {text.number(c['max'])} personnes"
+        )
+        bits.append(f"flux {rng} : {quality_class(c['min'], classes)}")
+    return (
+        "Incertitude d'un flux estimé (écart mesuré hors échantillon, 8 flux sur 10) — "
+        + " ; ".join(bits)
+        + "."
+    )
+
+
 def loaded_flow_files(fds: pd.DataFrame) -> None:
     """The flow files in the store and what each covers (read from the store, not written in
     a page)."""

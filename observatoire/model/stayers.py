@@ -1,0 +1,171 @@
+"""Two-stage model: who works in their own commune first, then gravity for the others.
+
+The single-stage gravity model leaves the share of residents working in their own commune to
+the deterrence function; measured against INSEE's published aggregates it keeps too few
+people at home *and* too few on long trips (``docs/MODEL.md`` §7). Here the probability of
+working in one's own commune is a binomial logit of the commune's own margins
+
+    logit p_i = c0 + c1 log((D_i + 1) / (O_i + 1)) + c2 log(O_i + 1) + c3 log(area_i + 0.01)
+
+(jobs per resident, size, area: density = size / area), fitted on observed stayers; the
+``S_i = min(p_i O_i, D_i)`` stayers are placed on the diagonal and a doubly-constrained gravity
+model distributes the others (``O_i - S_i``, ``D_i - S_i``) on the pairs ``i != j`` with the
+deterrence calibrated on inter-commune flows. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from observatoire.model.balancing import IPFResult, furness
+from observatoire.model.constants import Form
+from observatoire.model.gravity import deterrence
+from observatoire.model.margins import balance_destinations, connected_components
+from observatoire.model.pairs import PairSet
+
+#: Names of the columns of :func:`stay_features`.
+STAY_FEATURES = ("constante", "log emplois/actifs", "log actifs", "log superficie")
+
+
+def stay_features(origins: np.ndarray, destinations: np.ndarray, area_km2: np.ndarray) -> np.ndarray:
+    """Design matrix of the stay logit, one row per unit (see :data:`STAY_FEATURES`).
+
+    Parameters
+    ----------
+    origins, destinations : array-like
+        Employed residents ``O_i`` and jobs ``D_i``.
+    area_km2 : array-like
+        Unit area (km²).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 4)
+        ``[1, log((D+1)/(O+1)), log(O+1), log(area+0.01)]``.
+    """
+    o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
+    d = np.nan_to_num(np.asarray(destinations, dtype=np.float64), nan=0.0)
+    a = np.nan_to_num(np.asarray(area_km2, dtype=np.float64), nan=0.0)
+    return np.column_stack(
+        [np.ones_like(o), np.log((d + 1.0) / (o + 1.0)), np.log(o + 1.0), np.log(a + 0.01)]
+    )
+
+
+def fit_stay_logit(
+    features: np.ndarray,
+    stayers: np.ndarray,
+    origins: np.ndarray,
+    *,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+    ridge: float = 1e-8,
+) -> np.ndarray:
+    """Binomial logit of the stay share on grouped data (IRLS, weights = residents).
+
+    Parameters
+    ----------
+    features : numpy.ndarray, shape (n, k)
+        Design matrix (e.g. :func:`stay_features`), including the constant.
+    stayers : array-like
+        Observed residents working in their own unit.
+    origins : array-like
+        Observed employed residents (trials); units with 0 are ignored.
+    max_iter, tol, ridge : Newton iterations, convergence on the coefficients, ridge on the
+        normal matrix (numerical safety only).
+
+    Returns
+    -------
+    numpy.ndarray, shape (k,)
+        Coefficients maximising the binomial log-likelihood.
+    """
+    x = np.asarray(features, dtype=np.float64)
+    n = np.asarray(origins, dtype=np.float64)
+    s = np.asarray(stayers, dtype=np.float64)
+    keep = n > 0
+    x, n, y = x[keep], n[keep], s[keep] / n[keep]
+    coef = np.zeros(x.shape[1])
+    # start from the pooled share on the constant
+    pbar = float(np.clip(s[keep].sum() / n.sum(), 1e-6, 1 - 1e-6))
+    coef[0] = np.log(pbar / (1 - pbar))
+    for _ in range(max_iter):
+        p = 1.0 / (1.0 + np.exp(-(x @ coef)))
+        w = n * p * (1 - p)
+        grad = x.T @ (n * (y - p))
+        hess = (x * w[:, None]).T @ x + ridge * np.eye(x.shape[1])
+        step = np.linalg.solve(hess, grad)
+        coef = coef + step
+        if np.max(np.abs(step)) < tol:
+            break
+    return coef
+
+
+def stay_share(coef: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Modelled probability of working in one's own unit, ``1 / (1 + exp(-X coef))``."""
+    return 1.0 / (
+        1.0 + np.exp(-(np.asarray(features, dtype=np.float64) @ np.asarray(coef, dtype=np.float64)))
+    )
+
+
+def two_stage_flows(
+    origins: np.ndarray,
+    destinations: np.ndarray,
+    pairs: PairSet,
+    beta: float,
+    share: np.ndarray,
+    form: Form = "exp",
+    *,
+    tol: float = 1e-6,
+    max_iter: int = 2000,
+    outside_km: float | None = None,
+) -> IPFResult:
+    """Stayers first (``S_i = min(share_i O_i, D_i)`` on the diagonal), then a
+    doubly-constrained gravity model for the others on the pairs ``i != j``.
+
+    Parameters
+    ----------
+    origins, destinations : array-like
+        ``O_i`` and ``D_i``; destinations are first rescaled to the origins within each
+        connected component of the pair graph (as :func:`gravity_flows`).
+    pairs : PairSet
+        Must include the diagonal (``include_self=True``).
+    beta, form : deterrence of the second stage (calibrated on inter-commune flows).
+    share : array-like
+        Probability of working in one's own unit (e.g. :func:`stay_share`); a unit with no
+        other unit within reach keeps all its workers.
+    tol, max_iter, outside_km : see :func:`furness` / :func:`gravity_flows`.
+
+    Returns
+    -------
+    IPFResult
+        ``flows`` aligned with ``pairs`` (diagonal = stayers), ``info["stayers"]`` the
+        stayers per unit.
+    """
+    o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
+    d = np.nan_to_num(np.asarray(destinations, dtype=np.float64), nan=0.0)
+    w = deterrence(pairs.distance_km, beta, form)
+    diag = pairs.origin == pairs.destination
+    if not diag.any():
+        raise ValueError("the pair set must include the diagonal")
+    n_comp, labels = connected_components(pairs, w)
+    d = balance_destinations(o, d, mode="component", labels=labels)
+    has_other = np.bincount(pairs.origin[~diag], minlength=pairs.n_units) > 0
+    p = np.clip(np.asarray(share, dtype=np.float64), 0.0, 1.0)
+    p = np.where(has_other, p, 1.0)
+    stay = np.minimum(p * o, d)
+    w[diag] = 0.0
+    kappa = 0.0 if outside_km is None else float(deterrence(np.array([outside_km]), beta, form)[0])
+    res = furness(
+        o - stay,
+        d - stay,
+        pairs,
+        w,
+        tol=tol,
+        max_iter=max_iter,
+        out=w,
+        outside_weight=kappa,
+        outside_total=None if outside_km is None else float((o - stay).sum()),
+    )
+    res.flows[diag] += stay[pairs.origin[diag]]
+    res.info.update(
+        model="two-stage", form=form, beta=float(beta), components=n_comp, outside_km=outside_km, stayers=stay
+    )
+    return res
