@@ -260,7 +260,7 @@ def parse_rows(
     else:
         ci = next(i for i, c in enumerate(lower) if c in CODE_NAMES)
     seen: set[str] = set()
-    for j, c in enumerate(header):
+    for c in header:
         if c and c.lower() in seen:
             raise _fail(name, f"colonne « {c} » en double dans l'en-tête", line=h + 1 + line_offset)
         seen.add(c.lower())
