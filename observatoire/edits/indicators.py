@@ -68,7 +68,8 @@ def _specs(f: IndicatorFile, overrides: dict) -> list[dict]:
     if f.metadata:
         specs = []
         for rec in f.metadata:
-            rec = {**rec, **{k: v for k, v in overrides.items() if k not in ("id", "label", "column")}}
+            # The flags (or the form) only fill what the metadata leaves out.
+            rec = {**{k: v for k, v in overrides.items() if k not in ("id", "label", "column")}, **rec}
             rec.setdefault("column", rec.get("id"))
             rec.setdefault("id", rec["column"])
             if rec["column"] not in cols:
