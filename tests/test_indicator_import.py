@@ -413,3 +413,34 @@ def test_bilan_of_a_perimeter_renders(imported, monkeypatch):
     at = _app(db, monkeypatch, "pages/bilan.py", territoire="perimetre:test-doubs-vendee")
     assert not at.exception
     assert "Logement" in [s.value for s in at.subheader]
+
+
+def test_donnees_dictionary_lists_imported_indicator_with_licence(imported, monkeypatch):
+    db, _ = imported
+    at = _app(db, monkeypatch, "pages/donnees.py")
+    assert not at.exception
+    frames = [d.value for d in at.dataframe]
+    dictionary = next(f for f in frames if "Agrégation" in f.columns)
+    row = dictionary[dictionary["Indicateur"] == "Taux de pauvreté (import)"].iloc[0]
+    assert (row["Licence"], row["Thème"], row["Agrégation"], row["Année"]) == (
+        "Licence Ouverte / Etalab 2.0",
+        "économie",
+        "mean:POP_IMP",
+        "2019",
+    )
+
+
+def test_donnees_remove_button_removes_the_indicator(scratch, monkeypatch):
+    with edits.open_database(scratch).write("import", backup="none") as con:
+        indicators.import_file(con, _csv("CODGEO;X\n29019;5\n"), "a.csv", meta={**META, "id": "X"})
+    monkeypatch.setenv("OBSERVATOIRE_BACKUPS", str(scratch.parent / "bk"))
+    monkeypatch.setenv("OBSERVATOIRE_DB", str(scratch))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.session_state["_user"] = "éditrice"
+    at.run()
+    at.switch_page("pages/donnees.py")
+    at.run()
+    assert at.text_input(key="_ind_label") is not None  # the import form is offered
+    at.button(key="_ind_rm_btn").click().run()
+    assert not at.exception
+    assert _value(scratch, "commune", "29019", "X") is None

@@ -54,15 +54,3 @@ def history(con: duckdb.DuckDBPyConnection, indicator_id: str | None = None) -> 
         f"SELECT * FROM indicator_history {where} ORDER BY changed_at DESC",  # noqa: S608 (constant)
         params,
     ).df()
-
-
-def imported_ids(con: duckdb.DuckDBPyConnection, level: str, limit: int = 3) -> list[str]:
-    """The latest imported indicators that have a value at ``level`` (for the fiche)."""
-    if not has_imports(con):
-        return []
-    rows = con.execute(
-        """SELECT i.id FROM indicator_import m JOIN indicator i ON i.id = m.id
-        WHERE (? = 'commune' OR i.rule <> 'none') ORDER BY m.imported_at DESC, i.ord LIMIT ?""",
-        [level, limit],
-    ).fetchall()
-    return [r[0] for r in rows]

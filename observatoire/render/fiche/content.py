@@ -15,7 +15,6 @@ import pandas as pd
 from observatoire.edits import catalogue, perimeters
 from observatoire.errors import NotFoundError
 from observatoire.queries import catalogue_stats, compare, flows, territories
-from observatoire.queries import indicators as imported_q
 from observatoire.render.fiche.formatting import date_fr, missing, number, percent
 from observatoire.vocabulary import KIND_FR, LEVEL_FR
 
@@ -285,7 +284,7 @@ def _peers_text(con, level: str, prof, n: int) -> str:
 
 def _comparison(con, level, code, prof) -> tuple[list[ComparisonRow], list[str], str]:
     peers = compare.default_peers(con, level, code)
-    ids = COMPARISON + (["MED19"] if level == "commune" else []) + imported_q.imported_ids(con, level)
+    ids = COMPARISON + (["MED19"] if level == "commune" else []) + compare.imported_indicator_ids(con, level)
     df = compare.compare(con, level, code, ids, peers["code"].tolist())
     refs = [c for c in df.columns if c.startswith("ref:")]
     ref_names = [c[4:] for c in refs]
