@@ -444,3 +444,16 @@ def test_donnees_remove_button_removes_the_indicator(scratch, monkeypatch):
     at.button(key="_ind_rm_btn").click().run()
     assert not at.exception
     assert _value(scratch, "commune", "29019", "X") is None
+
+
+def test_arrondissements_beside_their_commune_are_not_added_twice(scratch):
+    with edits.open_database(scratch).write("import", backup="none") as con:
+        reports = indicators.import_file(
+            con,
+            _csv("CODGEO;X\n75056;100\n75101;30\n75102;70\n69381;4\n69382;6\n"),
+            "a.csv",
+            meta={**META, "id": "X"},
+        )
+    assert _value(scratch, "commune", "75056", "X") == 100
+    assert _value(scratch, "commune", "69123", "X") == 10  # Lyon only by arrondissement: folded
+    assert reports[0]["arrondissements_ecartes"] == 2

@@ -204,6 +204,7 @@ def import_file(
                 f"Indicateur « {s['id']} » : poids « {ref} » inconnu (ni chargé, ni importé)."
             )
     mapped = _map_codes(con, f, level)
+    f, mapped, folded_away = _drop_arrondissements_of_present_communes(f, mapped)
     series: dict[str, pd.Series] = {}
     for s in declared:
         if level == "commune":
@@ -220,12 +221,41 @@ def import_file(
         next_ord = con.execute("SELECT coalesce(max(ord), 0) + 1 FROM indicator").fetchone()[0]
         for n, s in enumerate(declared):
             reports.append(_write_one(con, f, s, series[s["id"]], mapped, level, user, now, next_ord + n))
+        for r in reports:
+            r["arrondissements_ecartes"] = folded_away
+            if folded_away:
+                r["resume"] += (
+                    f" {folded_away} ligne(s) d'arrondissement municipal écartée(s) : leur commune "
+                    "figure déjà dans le fichier."
+                )
         if level == "commune":
             from observatoire.edits import perimeters
 
             in_file = perimeters.derived_tables(con)[2] == "indicator_value"
             aggregate.materialise_indicators(con, ids, perimeters=in_file)
     return reports
+
+
+def _drop_arrondissements_of_present_communes(f: IndicatorFile, mapped: pd.DataFrame):
+    """Paris, Lyon and Marseille given both as a commune and by arrondissement (the comparateur
+    does so): the commune's own row is the total, its arrondissements' rows are left out
+    (never added twice). Returns the file and mapping without them, and how many were."""
+    current = set(mapped.loc[mapped["status"] == "current", "code"])
+    drop = (mapped["status"] == "arrondissement") & mapped["code"].isin(current)
+    if not drop.any():
+        return f, mapped, 0
+    keep = ~drop.to_numpy()
+    f = IndicatorFile(
+        f.name,
+        f.sha256,
+        f.code_column,
+        f.codes[keep].reset_index(drop=True),
+        f.lines[keep].reset_index(drop=True),
+        f.values[keep].reset_index(drop=True),
+        f.metadata,
+        f.container,
+    )
+    return f, mapped[keep].reset_index(drop=True), int(drop.sum())
 
 
 def _imported_ids(con) -> list[str]:
