@@ -38,6 +38,7 @@ pages = [
     st.Page("pages/flux.py", title="Flux", icon=":material/sync_alt:", url_path="flux"),
     st.Page("pages/reseau.py", title="Réseau", icon=":material/hub:", url_path="reseau"),
     st.Page("pages/comparer.py", title="Comparer", icon=":material/compare_arrows:", url_path="comparer"),
+    st.Page("pages/bilan.py", title="Bilan", icon=":material/summarize:", url_path="bilan"),
     st.Page("pages/perimetres.py", title="Périmètres", icon=":material/select_all:", url_path="perimetres"),
     st.Page(
         "pages/cooperations.py", title="Coopérations", icon=":material/handshake:", url_path="cooperations"

@@ -81,13 +81,16 @@ def cmd_import(args) -> int:
 
     # The store's one door: works while the app (or several replicas) is serving the store.
     db = edits.open_database(args.db)
+    if args.what == "indicators":
+        return _import_indicators(db, args)
     if args.what == "cooperations":
         with db.write("import du catalogue (CLI)", edits=True, backup="force") as con:
             n = catalogue.import_files(con, args.file, args.partners, user=args.user)
         print(f"{n} coopération(s) importée(s) ; l'historique garde la version précédente.")
         return 0
     with db.write("import de flux (CLI)", backup="force") as con:
-        reports = flow_import.import_file(con, args.file, kind=args.kind, year=args.year)
+        year = int(args.year) if args.year else None
+        reports = flow_import.import_file(con, args.file, kind=args.kind, year=year)
     if args.json:
         _print_json(reports)
         return 0
@@ -101,6 +104,52 @@ def cmd_import(args) -> int:
             f"lignes avec l'étranger : {r['lignes_etranger']}"
         )
         print(f"  total : {_fmt(r['total'], 1)} ; couverture : {r['couverture']}")
+    return 0
+
+
+INDICATOR_FLAGS = ("id", "label", "unit", "year", "source", "licence", "theme", "aggregation")
+
+
+def _import_indicators(db, args) -> int:
+    """Import an indicator file (flags describe a one-value-column file; a sidecar
+    ``<file>.meta.csv``/JSON or an XLSX ``metadata`` sheet describes several)."""
+    from observatoire.edits import indicators
+
+    meta = {k: getattr(args, k) for k in INDICATOR_FLAGS if getattr(args, k, None)}
+    with db.write("import d'indicateurs", backup="force") as con:
+        reports = indicators.import_file(
+            con, args.file, meta=meta, level=args.level, code_column=args.code_column, user=args.user
+        )
+    if args.json:
+        _print_json(reports)
+        return 0
+    for r in reports:
+        print(r["resume"])
+    return 0
+
+
+def cmd_indicators(args) -> int:
+    """List the imported indicators (or remove one)."""
+    from observatoire import edits
+    from observatoire.edits import indicators as ind_edits
+    from observatoire.queries import indicators
+
+    if args.remove:
+        with edits.open_database(args.db).write("retrait d'un indicateur", backup="force") as con:
+            out = ind_edits.remove(con, args.remove, user=args.user)
+        print(out["resume"])
+        return 0
+    df = indicators.imported(_reader(args))
+    if args.json:
+        _print_json(df.to_dict("records"))
+        return 0
+    if df.empty:
+        print("Aucun indicateur importé.")
+    for r in df.to_dict("records"):
+        print(
+            f"{r['id']} : {r['label']} ({r['unit']}, {r['year']}) — {r['source']} ; licence {r['licence']} ; "
+            f"thème {r['theme']} ; règle {r['aggregation']} ; niveau {r['level']}"
+        )
     return 0
 
 
@@ -355,14 +404,26 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_profile)
     s = sub.add_parser("import", help="importer un fichier (flux Insee)")
-    s.add_argument("what", choices=["flows", "cooperations"])
+    s.add_argument("what", choices=["flows", "cooperations", "indicators"])
     s.add_argument("file")
     s.add_argument("--partners", help="coopérations : fichier CSV des partenaires")
     s.add_argument("--user", default="ligne de commande", help="coopérations : auteur de l'import")
     s.add_argument("--kind", choices=["travail", "residentiel", "etudes"])
-    s.add_argument("--year", type=int)
+    s.add_argument("--year", help="flux : année ; indicateurs : millésime (AAAA ou AAAA-AAAA)")
+    for flag in INDICATOR_FLAGS:
+        if flag != "year":
+            s.add_argument(
+                f"--{flag}", help="indicateurs : métadonnées d'un fichier à une colonne de valeurs"
+            )
+    s.add_argument("--level", choices=["commune", "epci", "departement", "region"], help="indicateurs")
+    s.add_argument("--code-column", help="indicateurs : colonne des codes (sinon détectée)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_import)
+    s = sub.add_parser("indicators", help="indicateurs importés (liste, retrait)")
+    s.add_argument("--remove", metavar="ID", help="retirer un indicateur importé")
+    s.add_argument("--user", default="ligne de commande")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_indicators)
     s = sub.add_parser("export", help="exporter le catalogue des coopérations (CSV ou XLSX)")
     s.add_argument("what", choices=["cooperations"])
     s.add_argument("file")

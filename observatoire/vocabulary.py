@@ -111,3 +111,88 @@ CENSUS = {
     "project_share": 0.24,
     "source": "CGET/ANCT, France urbaine, AdCF : recensement fin 2018 (seed 003)",
 }
+
+# Imported indicators (issue 16): the themes of the Bilan du grand territoire, their units,
+# the aggregation rules an import may declare, and the file that would fill an empty theme.
+INDICATOR_THEMES = [
+    "population",
+    "logement",
+    "économie",
+    "mobilité",
+    "énergie",
+    "alimentation",
+    "agriculture",
+    "eau",
+    "déchets",
+    "santé",
+    "environnement",
+]
+# The comparateur's own themes, read as a Bilan theme.
+CATALOGUE_THEME_TO_BILAN = {
+    "Population": "population",
+    "Territoire": "population",
+    "Logement": "logement",
+    "Revenus": "économie",
+    "Emploi": "économie",
+    "Économie": "économie",
+    "Établissements": "économie",
+}
+# Where a theme's figures could come from when the store has none.
+THEME_SUGGESTED_FILE = {
+    "population": "recensement de la population par commune (Insee)",
+    "logement": "parc de logements par commune (Insee RP, Fichiers fonciers, RPLS)",
+    "économie": "emplois et établissements par commune (Insee Flores, Urssaf)",
+    "mobilité": "équipement automobile des ménages par commune (Insee RP) ; flux domicile-travail",
+    "énergie": "consommations d'énergie par commune (Agence ORE, SDES)",
+    "alimentation": "surfaces et exploitations en circuits courts (Agreste), PAT (ministère de l'Agriculture)",
+    "agriculture": "recensement agricole par commune (Agreste, RA 2020)",
+    "eau": "prélèvements en eau par commune (BNPE, OFB)",
+    "déchets": "tonnages de déchets ménagers par collectivité (SINOE, Ademe)",
+    "santé": "densité de médecins généralistes par commune (Drees, APL)",
+    "environnement": "occupation du sol et artificialisation par commune (Cerema, Corine Land Cover)",
+}
+# Flow kinds of each theme (the Bilan shows them in their theme).
+FLOW_KIND_THEME = {"travail": "mobilité", "etudes": "mobilité", "residentiel": "logement"}
+INDICATOR_UNITS = [
+    "habitants",
+    "personnes",
+    "ménages",
+    "logements",
+    "emplois",
+    "établissements",
+    "exploitations",
+    "médecins",
+    "lits",
+    "nombre",
+    "%",
+    "‰",
+    "€",
+    "euros",
+    "€/habitant",
+    "km",
+    "km²",
+    "ha",
+    "hectares",
+    "m³",
+    "kWh",
+    "MWh",
+    "GWh",
+    "MWh/habitant",
+    "t",
+    "tonnes",
+    "kg/habitant",
+    "tCO2e",
+    "pour 1 000 habitants",
+    "pour 10 000 habitants",
+    "pour 100 000 habitants",
+    "habitants/km²",
+    "minutes",
+    "années",
+]
+INDICATOR_LEVELS = ("commune", "epci", "departement", "region")
+AGGREGATION_FR = {
+    "sum": "somme",
+    "ratio": "rapport de sommes",
+    "weighted_mean": "moyenne pondérée",
+    "none": "non agrégeable",
+}

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observatoire.ui import actions, auth, data, widgets
+from observatoire.ui import actions, auth, data, vocab, widgets
 
 st.title("Données")
 st.markdown(
@@ -82,21 +82,22 @@ for row in est.to_dict("records"):
 
 st.subheader("Indicateurs")
 cat = data.indicators()
-rules = {
-    "sum": "somme",
-    "ratio": "rapport de sommes",
-    "weighted_mean": "moyenne pondérée",
-    "none": "non agrégeable",
-}
+imp = data.imported_indicators()
+rules = vocab.AGGREGATION_FR
+declared = dict(zip(imp["id"], imp["aggregation"]))
+licences = dict(zip(imp["id"], imp["licence"]))
 st.dataframe(
-    cat.assign(rule=cat["rule"].map(rules))[
-        ["label", "unit", "year", "source", "rule", "nature", "description"]
-    ].rename(
+    cat.assign(
+        rule=[declared.get(i, rules.get(r, r)) for i, r in zip(cat["id"], cat["rule"])],
+        licence=[licences.get(i, "Licence Ouverte / Etalab 2.0") for i in cat["id"]],
+    )[["label", "unit", "year", "source", "licence", "theme", "rule", "nature", "description"]].rename(
         columns={
             "label": "Indicateur",
             "unit": "Unité",
             "year": "Année",
             "source": "Source",
+            "licence": "Licence",
+            "theme": "Thème",
             "rule": "Agrégation",
             "nature": "Nature",
             "description": "Définition",
@@ -105,6 +106,87 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+
+st.subheader("Indicateurs importés")
+if imp.empty:
+    st.caption("Aucun indicateur importé pour l'instant.")
+else:
+    st.dataframe(
+        imp[
+            ["id", "label", "unit", "year", "source", "licence", "theme", "aggregation", "level", "file_name"]
+        ].rename(
+            columns={
+                "id": "Identifiant",
+                "label": "Indicateur",
+                "unit": "Unité",
+                "year": "Année",
+                "source": "Source",
+                "licence": "Licence",
+                "theme": "Thème",
+                "aggregation": "Règle",
+                "level": "Niveau du fichier",
+                "file_name": "Fichier",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+st.subheader("Importer un fichier d'indicateurs")
+st.markdown(
+    "Une colonne de codes (communes, EPCI, départements ou régions) et une ou plusieurs colonnes de "
+    "valeurs ; CSV `;` ou `,` (UTF-8 ou latin-1), XLSX (lignes de titre admises, feuille "
+    "« metadata » pour plusieurs colonnes) ou zip. Les anciens codes communaux sont ramenés au COG "
+    "actuel selon la règle d'agrégation ; un import qui échoue ne modifie rien ; réimporter un "
+    "indicateur le remplace (l'historique garde l'ancien)."
+)
+if not user:
+    st.info("Connectez-vous (barre latérale, « Espace éditeur ») pour importer un fichier d'indicateurs.")
+else:
+    with st.form("_ind_form"):
+        up_i = st.file_uploader("Fichier d'indicateurs", type=["csv", "txt", "zip", "xlsx"], key="_ind_up")
+        side = st.file_uploader(
+            "Métadonnées (facultatif, plusieurs colonnes) : .meta.csv ou .json",
+            type=["csv", "json"],
+            key="_ind_meta",
+        )
+        c1, c2, c3 = st.columns(3)
+        meta = {
+            "id": c1.text_input("Identifiant", key="_ind_id"),
+            "label": c2.text_input("Libellé", key="_ind_label"),
+            "unit": c3.selectbox("Unité", vocab.INDICATOR_UNITS, key="_ind_unit"),
+            "year": c1.text_input("Année", key="_ind_year", placeholder="2022"),
+            "source": c2.text_input("Source", key="_ind_source"),
+            "licence": c3.text_input("Licence", value="Licence Ouverte / Etalab 2.0", key="_ind_lic"),
+            "theme": c1.selectbox("Thème", vocab.INDICATOR_THEMES, key="_ind_theme"),
+            "aggregation": c2.text_input(
+                "Agrégation",
+                value="sum",
+                key="_ind_agg",
+                help="sum, mean:<id du poids>, ratio:<num>/<dén>, none",
+            ),
+        }
+        level_i = c3.selectbox(
+            "Niveau", ["", *vocab.INDICATOR_LEVELS], format_func=lambda v: v or "détecté", key="_ind_level"
+        )
+        go = st.form_submit_button("Importer les indicateurs", type="primary")
+    if go and up_i is not None:
+        reports = actions.import_indicators(up_i, meta, user, level=level_i, sidecar=side)
+        if reports is not None:
+            for r in reports:
+                st.success(r["resume"])
+    if not imp.empty:
+        c1, c2 = st.columns([3, 1])
+        gone = c1.selectbox(
+            "Retirer un indicateur importé",
+            imp["id"].tolist(),
+            format_func=dict(zip(imp["id"], imp["label"])).get,
+            key="_ind_rm",
+        )
+        if c2.button("Retirer", key="_ind_rm_btn"):
+            out = actions.remove_indicator(gone, user)
+            if out is not None:
+                st.success(out["resume"])
 
 st.subheader("Importer un fichier de flux Insee")
 st.markdown(

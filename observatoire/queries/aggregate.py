@@ -82,3 +82,37 @@ def materialise_reference(con: duckdb.DuckDBPyConnection) -> int:
     )
     con.execute("DROP TABLE grp")
     return con.execute("SELECT count(*) FROM indicator_value").fetchone()[0]
+
+
+def materialise_indicators(con: duckdb.DuckDBPyConnection, ids: list[str], perimeters: bool = True) -> int:
+    """(Re)compute ``indicator_value`` of the indicators ``ids`` only (an import), at every
+    reference level and, when ``perimeters``, for every saved perimeter; returns rows written.
+    Other indicators' rows are untouched (the caller holds the transaction)."""
+    if not ids:
+        return 0
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE sel_indicator AS SELECT * FROM indicator
+        WHERE id IN (SELECT unnest(?))
+           OR id IN (SELECT numerator FROM indicator WHERE id IN (SELECT unnest(?)))
+           OR id IN (SELECT denominator FROM indicator WHERE id IN (SELECT unnest(?)))""",
+        [ids, ids, ids],
+    )
+    grouping = reference_grouping_sql()
+    if perimeters:
+        grouping += " UNION ALL SELECT commune, 'perimetre', perimeter_id FROM perimeter_commune"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE grp AS {grouping}")
+    sql = AGGREGATE_SQL.replace(
+        "WITH sum_ind AS", "WITH indicator AS (SELECT * FROM sel_indicator), sum_ind AS", 1
+    )
+    levels = "" if perimeters else " AND level <> 'perimetre'"
+    con.execute(f"DELETE FROM indicator_value WHERE indicator IN (SELECT unnest(?)){levels}", [ids])
+    before = con.execute("SELECT count(*) FROM indicator_value").fetchone()[0]
+    con.execute(
+        f"""INSERT INTO indicator_value SELECT * FROM ({sql}) a
+        WHERE a.indicator IN (SELECT unnest(?)) AND NOT (a.value IS NULL AND a.coverage = 0)
+        ORDER BY level, code, indicator""",
+        [ids],
+    )
+    con.execute("DROP TABLE grp")
+    con.execute("DROP TABLE sel_indicator")
+    return con.execute("SELECT count(*) FROM indicator_value").fetchone()[0] - before

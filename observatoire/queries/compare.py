@@ -139,3 +139,19 @@ def peer_values(con, level: str, indicator: str, peer_codes: list[str]) -> pd.Se
         "SELECT value FROM indicator_value WHERE level = ? AND indicator = ? AND code IN (SELECT unnest(?))",
         [peer_level, indicator, peer_codes],
     ).df()["value"]
+
+
+def imported_indicator_ids(con, level: str, limit: int = 3) -> list[str]:
+    """The latest imported indicators (issue 16) that have a value at ``level``: the fiche
+    compares them beside its fixed list. Empty on a store without imports."""
+    has = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'indicator_import'"
+    ).fetchone()[0]
+    if not has:
+        return []
+    rows = con.execute(
+        """SELECT i.id FROM indicator_import m JOIN indicator i ON i.id = m.id
+        WHERE (? = 'commune' OR i.rule <> 'none') ORDER BY m.imported_at DESC, i.ord LIMIT ?""",
+        [level, limit],
+    ).fetchall()
+    return [r[0] for r in rows]

@@ -102,7 +102,7 @@ def gather(con, level: str, code: str) -> FicheData:
         )
     prof = territories.profile(con, level, code)
     peers = compare.default_peers(con, level, code)
-    ids = COMPARISON + (["MED19"] if level == "commune" else [])
+    ids = COMPARISON + (["MED19"] if level == "commune" else []) + compare.imported_indicator_ids(con, level)
     fl = _flows(con, level, code)
     scope = _scope_epci(con, level, code, prof)
     cov = catalogue_stats.coverage(con)

@@ -152,6 +152,26 @@ MIGRATIONS.append(
     )
 )
 
+# Imported indicators (issue 16): what each import declared (level, rule as typed, licence,
+# file) and the history of every import, re-import and removal. The values themselves go to
+# ``indicator``, ``commune_value`` and ``indicator_value`` like the comparateur's.
+MIGRATIONS.append(
+    (
+        6,
+        "indicateurs importés : déclaration et historique",
+        [
+            """CREATE TABLE indicator_import (
+            id VARCHAR PRIMARY KEY, level VARCHAR NOT NULL, aggregation VARCHAR NOT NULL,
+            licence VARCHAR NOT NULL, file_name VARCHAR, sha256 VARCHAR, rows BIGINT,
+            imported_by VARCHAR NOT NULL, imported_at TIMESTAMP NOT NULL, report JSON)""",
+            """CREATE TABLE indicator_history (
+            indicator_id VARCHAR NOT NULL, action VARCHAR NOT NULL, changed_at TIMESTAMP NOT NULL,
+            changed_by VARCHAR NOT NULL, before JSON, after JSON)""",
+        ],
+    )
+)
+MIGRATIONS.sort(key=lambda m: m[0])
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from observatoire.edits import catalogue, flow_import, perimeters
+from observatoire.edits import catalogue, flow_import, indicators, perimeters
 from observatoire.errors import ObservatoireError
 from observatoire.ui import data
 
@@ -102,4 +102,35 @@ def save_perimeter(name: str, kind: str, source: str, members: list[tuple[str, s
             con, id=perimeters.slug(name), name=name, kind=kind, source=source, members=members, user=user
         ),
         edits=True,
+    )
+
+
+def import_indicators(upload, meta: dict, user: str, level: str | None = None, sidecar=None):
+    """Import an indicator file (all or nothing, backup kept first); the reports, or None.
+    ``meta`` describes a one-value-column file; a ``sidecar`` upload (``.meta.csv``/JSON) or an
+    XLSX ``metadata`` sheet describes several."""
+    if not user:
+        st.error("Import refusé : connectez-vous pour importer un fichier.")
+        return None
+    side = (sidecar.getvalue(), sidecar.name) if sidecar is not None else None
+    return _run(
+        "import d'indicateurs",
+        lambda con: indicators.import_file(
+            con, upload.getvalue(), upload.name, meta=meta, level=level or None, sidecar=side, user=user
+        ),
+        edits=False,
+        backup="force",
+    )
+
+
+def remove_indicator(indicator_id: str, user: str):
+    """Remove an imported indicator (its history row kept); the summary, or None."""
+    if not user:
+        st.error("Retrait refusé : connectez-vous pour retirer un indicateur.")
+        return None
+    return _run(
+        "retrait d'un indicateur",
+        lambda con: indicators.remove(con, indicator_id, user=user),
+        edits=False,
+        backup="force",
     )

@@ -293,3 +293,19 @@ def peer_values(level: str, indicator: str, peers: tuple[str, ...]) -> pd.Series
     from observatoire.queries import compare
 
     return compare.peer_values(cursor(), level, indicator, list(peers))
+
+
+@_cached()
+def imported_indicators() -> pd.DataFrame:
+    """Imported indicators with their declaration (source, year, licence, theme, rule)."""
+    from observatoire.queries import indicators as indicators_q
+
+    return indicators_q.imported(cursor())
+
+
+@_cached(max_entries=64)
+def bilan(level: str, code: str, peers: tuple[str, ...]) -> list:
+    """The Bilan du grand territoire's sections (one per theme)."""
+    from observatoire.queries import bilan as bilan_q
+
+    return bilan_q.sections(cursor(), level, code, list(peers))

@@ -8,10 +8,14 @@ from observatoire.queries.compare import stratum, stratum_label
 from observatoire.render.classify import METHODS_FR
 from observatoire.sources.catalogue_files import COLUMNS, source_label, validate
 from observatoire.vocabulary import (
+    AGGREGATION_FR,
     BODY_TYPES,
     CENSUS,
     CONFIDENCES,
     FORMS,
+    INDICATOR_LEVELS,
+    INDICATOR_THEMES,
+    INDICATOR_UNITS,
     KIND_FR,
     LEVEL_FR,
     LEVEL_FR_PLURAL,
@@ -23,7 +27,11 @@ from observatoire.vocabulary import (
 number, percent, date_fr = text.number, text.percent, text.date_fr
 
 __all__ = [
+    "AGGREGATION_FR",
     "BODY_TYPES",
+    "INDICATOR_LEVELS",
+    "INDICATOR_THEMES",
+    "INDICATOR_UNITS",
     "CENSUS",
     "COLUMNS",
     "CONFIDENCES",
