@@ -354,11 +354,12 @@ def test_cli_import_refusal_is_french(scratch):
 
 
 def test_fiche_compares_imported_indicators(imported):
+    from observatoire.queries import fiche as fiche_data
     from observatoire.render.fiche import content
 
     db, _ = imported
     con = store.connect(db, read_only=True)
-    fiche = content.gather(con, "epci", EPCI_VENDEE)
+    fiche = content.assemble(fiche_data.gather(con, "epci", EPCI_VENDEE))
     con.close()
     assert "RP_IMP" in {r.indicator for r in fiche.comparison}
 
