@@ -8,8 +8,10 @@ from observatoire import config
 from observatoire.errors import ObservatoireError
 from observatoire.ui import data, state, widgets
 
+# A local icon file: a ":material/…" page icon is fetched by every browser from fonts.gstatic.com.
+ICON = Path(__file__).resolve().parent / "observatoire" / "ui" / "static" / "icone.png"
 st.set_page_config(
-    page_title="Observatoire des coopérations interterritoriales", page_icon=":material/hub:", layout="wide"
+    page_title="Observatoire des coopérations interterritoriales", page_icon=str(ICON), layout="wide"
 )
 
 if not Path(config.db_path()).exists():
