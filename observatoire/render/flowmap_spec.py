@@ -151,7 +151,7 @@ def _view(lons: list[float], lats: list[float], height: int) -> dict:
         return {"longitude": 2.5, "latitude": 46.6, "zoom": 4.6}
     minx, maxx, miny, maxy = min(lons), max(lons), min(lats), max(lats)
     span = max(maxx - minx, (maxy - miny) * 1.5, 0.08)
-    zoom = math.log2(400 / span) - (0.0 if height >= 600 else 0.3)
+    zoom = math.log2(330 / span) - (0.0 if height >= 600 else 0.3)
     zoom = min(max(zoom, 3.5), 11.0)
     return {
         "longitude": round((minx + maxx) / 2, 4),

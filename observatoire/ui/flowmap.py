@@ -146,7 +146,7 @@ def territory_flow_map(
         lvl = "epci"
         n = int(c3.number_input("Flux affichés", 100, 20000, 3000, step=500, key=f"{key}_n_nat"))
         opts = flowmap_spec.Options(
-            title=title,
+            title=f"{title.split(' — ')[0]} — France entière, par {LEVEL_FR[lvl]}",
             source=source,
             year=year,
             top_n=n,
@@ -159,7 +159,7 @@ def territory_flow_map(
             height=height,
         )
         spec = _network_spec(dataset_id, lvl, opts, g)
-        picked = show(spec, key=f"{key}_nat", height=height)
+        picked = show(spec, key=key, height=height)
         level_picked = lvl
     else:
         c3.caption(f"{int(top_n)} plus gros flux (réglage « Nombre de flux »)")
@@ -169,6 +169,7 @@ def territory_flow_map(
             year=year,
             top_n=int(top_n),
             min_value=float(min_value),
+            fade=False,  # a few flows: none faded to a pale band
             adaptive=not locked,
             locked_max=locked_max,
             curved=curved,
