@@ -135,6 +135,23 @@ def test_clicking_a_place_makes_it_the_territory(session):
     assert f"territoire=epci%3A{IROISE}" in page.url or f"territoire=epci:{IROISE}" in page.url
 
 
+def test_png_export_holds_the_flows_and_the_legend(session):
+    from PIL import Image
+
+    url, page, _, _ = session
+    frame = open_map(page, url, f"/flux?territoire=epci:{BREST}&flux=travail")
+    with page.expect_download() as dl:
+        frame.get_by_role("button", name="Image PNG").click()
+    img = Image.open(dl.value.path()).convert("RGB")
+    img.save(SCREENSHOTS / "flowmap_export_brest.png")
+    assert dl.value.suggested_filename.endswith(".png")
+    assert hue_count(img, "blue") > 300
+    # The legend's box (white, bottom left) is drawn into the image.
+    w, h = img.size
+    corner = img.crop((int(w * 0.02), int(h * 0.75), int(w * 0.3), int(h * 0.97)))
+    assert sum(1 for p in corner.getdata() if p == (255, 255, 255)) > corner.width * corner.height * 0.3
+
+
 def test_national_view_paints_the_epci_network(session):
     url, page, _, errors = session
     open_map(page, url, f"/flux?territoire=epci:{BREST}&flux=travail")
@@ -152,7 +169,7 @@ def test_national_view_paints_the_epci_network(session):
             ok = False
         if ok:
             break
-        time.sleep(0.5)
+        page.wait_for_timeout(500)  # not time.sleep: the sync API sees new frames only while it runs
     assert frame is not None and ok, "la vue nationale n'a pas été dessinée"
     page.locator(FRAME).screenshot(path=str(SCREENSHOTS / "flowmap_national.png"))
     assert hue_count(canvas_pixels(page, frame), "blue") > 300

@@ -196,6 +196,13 @@ def test_aggregate_sums_communes_into_their_units():
     ]
 
 
+def test_leave_share_is_flows_to_other_units_over_all_flows_of_the_origin(flows):
+    shares = fs.leave_shares(flows)
+    # Brest: 3156.8 leaving of 3156.8 + 76196.9 (fixture rows, by hand).
+    assert shares[BREST] == pytest.approx(100 * 3156.8 / (3156.8 + 76196.9), abs=0.05)
+    assert shares[DOUARNENEZ] == pytest.approx(100 * 17.5 / (17.5 + 4201.1), abs=0.05)
+
+
 def test_spec_key_changes_with_the_options(flows, places):
     a = fs.build(flows, places, opts(inside=(BREST,), top_n=5))
     b = fs.build(flows, places, opts(inside=(BREST,), top_n=5))

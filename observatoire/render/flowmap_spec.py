@@ -84,6 +84,16 @@ def aggregate(flows: pd.DataFrame, to_unit: Mapping[str, str]) -> pd.DataFrame:
     return df.groupby(keys, as_index=False, sort=True)["value"].sum()
 
 
+def leave_shares(flows: pd.DataFrame) -> dict[str, float]:
+    """Per origin unit, the share (%) of its flows going to another unit (e.g. of the active
+    residents who work outside their EPCI). Meaningful only for a dataset covering every
+    origin and destination: the caller checks it."""
+    total = flows.groupby("origin")["value"].sum()
+    out = flows[flows["origin"] != flows["destination"]].groupby("origin")["value"].sum()
+    share = (100 * out.reindex(total.index).fillna(0.0) / total)[total > 0]
+    return {str(k): round(float(v), 1) for k, v in share.items()}
+
+
 def _nature(flows: pd.DataFrame) -> str:
     natures = set(flows["nature"].unique()) if "nature" in flows.columns and len(flows) else {"observé"}
     if len(natures) > 1:

@@ -63,9 +63,30 @@ _national = _cached(lambda cur, ds: q.is_national(cur, ds))
 _lines = _cached(lambda cur, communes, ds, level, n: flows.flow_lines(cur, list(communes), ds, level, n, 0.0))
 
 
+def _choropleth(ds: str, level: str, codes) -> dict:
+    from observatoire import classify
+
+    shares = flowmap_spec.leave_shares(_network(ds, level))
+    if codes is not None:
+        shares = {c: v for c, v in shares.items() if c in set(codes)}
+    return {
+        "title": f"Fond : part des actifs qui travaillent hors de leur {LEVEL_FR[level]}",
+        "values": shares,
+        "breaks": classify.quantile_breaks(list(shares.values()), 5),
+        "unit": "%",
+        "decimals": 0,
+    }
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _territory_spec(
-    communes: tuple[str, ...], ds: str, plevel: str, options: flowmap_spec.Options, nature: str, _g
+    communes: tuple[str, ...],
+    ds: str,
+    plevel: str,
+    options: flowmap_spec.Options,
+    nature: str,
+    choropleth: bool,
+    _g,
 ) -> dict:
     lines = _lines(communes, ds, plevel, MAP_FLOWS)
     totals = _unit_totals(communes, ds, plevel)
@@ -83,15 +104,21 @@ def _territory_spec(
         outlines=_outlines(plevel, codes, _g),
         upper_outlines=_outlines("departement", None, _g) if plevel in ("commune", "epci") else None,
         totals=totals[totals["code"].isin(codes)],
+        choropleth=_choropleth(ds, plevel, codes) if choropleth else None,
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _network_spec(ds: str, level: str, options: flowmap_spec.Options, _g) -> dict:
+def _network_spec(ds: str, level: str, options: flowmap_spec.Options, choropleth: bool, _g) -> dict:
     fl = _network(ds, level)
     locations = _points(level, None)
     return flowmap_spec.build(
-        fl, locations, options, outlines=None, upper_outlines=_outlines("departement", None, _g)
+        fl,
+        locations,
+        options,
+        outlines=_outlines(level, None, _g) if choropleth else None,
+        upper_outlines=_outlines("departement", None, _g),
+        choropleth=_choropleth(ds, level, None) if choropleth else None,
     )
 
 
@@ -115,7 +142,8 @@ def territory_flow_map(
     national view of the dataset when asked; a click on a place selects it as the territory."""
     nature = "estimé" if estimated else "observé"
     view = "territoire"
-    if _national(dataset_id):
+    national = _national(dataset_id)
+    if national:
         view = st.radio(
             "Carte",
             ["territoire", "nationale"],
@@ -128,6 +156,17 @@ def territory_flow_map(
         )
     c1, c2, c3 = st.columns(3)
     curved = c1.toggle("Lignes courbes", value=False, key=f"{key}_courbes")
+    # A share of residents leaving is only right where every origin and destination is covered.
+    choro = (
+        national
+        and (view == "nationale" or plevel != "commune")
+        and c1.toggle(
+            "Fond : part des actifs qui partent",
+            value=False,
+            key=f"{key}_fond",
+            help="Part des actifs résidents qui travaillent hors de leur unité (fichier couvrant toute la France).",
+        )
+    )
     locked = c2.toggle(
         "Échelle verrouillée",
         value=False,
@@ -158,7 +197,7 @@ def territory_flow_map(
             level_label=LEVEL_FR[lvl],
             height=height,
         )
-        spec = _network_spec(dataset_id, lvl, opts, g)
+        spec = _network_spec(dataset_id, lvl, opts, choro, g)
         picked = show(spec, key=key, height=height)
         level_picked = lvl
     else:
@@ -176,7 +215,7 @@ def territory_flow_map(
             level_label=LEVEL_FR[plevel],
             height=height,
         )
-        spec = _territory_spec(tuple(communes), dataset_id, plevel, opts, nature, g)
+        spec = _territory_spec(tuple(communes), dataset_id, plevel, opts, nature, choro, g)
         picked = show(spec, key=key, height=height)
         level_picked = plevel
     if picked and f"{level_picked}:{picked}" != f"{level}:{code}":

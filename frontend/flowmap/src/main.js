@@ -17,6 +17,8 @@ let scaleState = null;
 let sharedMax = null; // shared flow-magnitude domain of the direction groups
 let clicks = 0;
 let prepared = null;
+let exportPending = false;
+let renders = 0; // frames drawn (the bench's frame rate)
 let flowsReadyKey = null; // the spec whose flows flowmap.gl has laid out
 
 function send(type, data) {
@@ -349,6 +351,91 @@ function updateLegend(s) {
   legendEl.append(el('div', 'source', lg.source));
 }
 
+// ----- PNG for slides: the canvas with the legend drawn over it -------------------------------
+function wrap(ctx, text, maxWidth) {
+  const words = text.split(' ');
+  const lines = [];
+  let line = '';
+  for (const w of words) {
+    const next = line ? `${line} ${w}` : w;
+    if (ctx.measureText(next).width > maxWidth && line) {
+      lines.push(line);
+      line = w;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+function drawLegend(ctx) {
+  const box = legendEl.getBoundingClientRect();
+  const host = mapEl.getBoundingClientRect();
+  const x0 = box.left - host.left;
+  const y0 = box.top - host.top;
+  ctx.fillStyle = 'rgba(255,255,255,0.95)';
+  ctx.strokeStyle = '#bbbbbb';
+  ctx.fillRect(x0, y0, box.width, box.height);
+  ctx.strokeRect(x0 + 0.5, y0 + 0.5, box.width - 1, box.height - 1);
+  const font = getComputedStyle(document.body).fontFamily;
+  let y = y0 + 6;
+  const inner = box.width - 14;
+  for (const child of legendEl.children) {
+    const bold = child.tagName === 'H4' || child.classList.contains('estime');
+    ctx.font = `${bold ? 'bold ' : ''}${child.tagName === 'H4' ? 12 : 11}px ${font}`;
+    ctx.fillStyle = child.classList.contains('estime') ? '#8a3b00' : '#222222';
+    ctx.textBaseline = 'top';
+    if (child.classList.contains('ligne')) {
+      const sw = child.children[0];
+      const label = child.children[1].textContent;
+      const h = sw.classList.contains('pastille') ? 10 : Math.max(1, parseFloat(sw.style.height) || 4);
+      const w = sw.classList.contains('pastille') ? 14 : 36;
+      ctx.globalAlpha = parseFloat(sw.style.opacity || '1');
+      ctx.fillStyle = sw.style.background || sw.style.backgroundColor;
+      ctx.fillRect(x0 + 7, y + 7 - h / 2, w, h);
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = '#222222';
+      ctx.fillText(label, x0 + 7 + w + 6, y);
+      y += Math.max(15, h + 4);
+    } else {
+      for (const l of wrap(ctx, child.textContent, inner)) {
+        ctx.fillText(l, x0 + 7, y);
+        y += child.tagName === 'H4' ? 17 : 14.5;
+      }
+    }
+  }
+}
+
+function exportPng() {
+  const gl = deck.getCanvas();
+  const w = mapEl.clientWidth;
+  const h = mapEl.clientHeight;
+  const ratio = gl.width / w;
+  const out = document.createElement('canvas');
+  out.width = gl.width;
+  out.height = gl.height;
+  const ctx = out.getContext('2d');
+  ctx.fillStyle = '#fbfbf8';
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.drawImage(gl, 0, 0);
+  ctx.scale(ratio, ratio);
+  drawLegend(ctx);
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  const a = document.createElement('a');
+  a.href = out.toDataURL('image/png');
+  a.download = `${(spec.legend.title || 'carte').replace(/[^\p{L}\p{N}]+/gu, '_')}.png`;
+  window.__flowmapLastPng = a.href.length;
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+const exportBtn = document.getElementById('export');
+exportBtn.addEventListener('click', () => {
+  if (!deck) return;
+  exportPending = true;
+  deck.redraw('export');
+});
+
 // ----- render ---------------------------------------------------------------------------------
 let refreshTimer = null;
 function onViewStateChange({viewState: vs}) {
@@ -390,6 +477,11 @@ function render(args) {
       getCursor: ({isHovering}) => (isHovering ? 'pointer' : 'grab'),
       layers: layers(),
       onAfterRender: () => {
+        renders += 1;
+        if (exportPending) {
+          exportPending = false;
+          exportPng(); // right after the draw: the WebGL buffer is still readable
+        }
         // For tests and the bench: when the current spec was first drawn.
         const ready = flowsReadyKey === specKey || firstGroup() < 0;
         if (ready && window.__flowmapPaintedKey !== specKey) {
@@ -409,6 +501,20 @@ function render(args) {
 window.__flowmap = {
   project: (lon, lat) => deck.getViewports()[0].project([lon, lat]),
   place: (code) => prepared && prepared.byId.get(code),
+  // Pan and zoom for ``ms`` milliseconds as a user would; resolves to the frames drawn per second.
+  animate: (ms) =>
+    new Promise((resolve) => {
+      const v0 = {...viewState};
+      const t0 = performance.now();
+      const r0 = renders;
+      const step = (t) => {
+        const k = (t - t0) / ms;
+        onViewStateChange({viewState: {...v0, longitude: v0.longitude + 1.5 * Math.sin(k * 2 * Math.PI), zoom: v0.zoom + 0.8 * Math.sin(k * Math.PI)}});
+        if (t - t0 < ms) requestAnimationFrame(step);
+        else resolve(((renders - r0) * 1000) / (t - t0));
+      };
+      requestAnimationFrame(step);
+    }),
 };
 
 window.addEventListener('message', (event) => {
