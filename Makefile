@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DB ?= data/observatoire.duckdb
 PORT ?= 8501
 
-.PHONY: run test install install-dev browser browser-optional db data bench lint serve clean
+.PHONY: run test install install-dev browser browser-optional db data bench lint serve clean flowmap
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ test: $(VENV)/.installed-dev browser
 	$(VENV)/bin/ruff check observatoire tests app.py pages bench tools
 	$(VENV)/bin/ruff format --check observatoire tests app.py pages bench tools
 	$(PY) -m pytest -q tests
+
+## make flowmap: rebuild the flow map component (frontend/flowmap → observatoire/ui/components/flowmap,
+## committed) from its lock file; needs node ≥ 20 and the npm registry. tests/test_flowmap_build.py checks it.
+flowmap:
+	cd frontend/flowmap && npm ci --no-audit --no-fund && npm run build
 
 ## make data: regenerate the shipped files of data/ from ../shared/data/raw and the registries
 data: $(VENV)/.installed

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observatoire.ui import data, state, views, widgets
+from observatoire.ui import data, flowmap, state, views, widgets
 from observatoire.ui.vocab import KIND_FR, LEVEL_FR
 
 level, code = state.territory()
@@ -120,28 +120,28 @@ st.caption(
     "Valeurs pondérées du recensement (personnes)."
 )
 
-lines = data.flow_lines(communes, ds, plevel, int(top_n), float(min_value))
 top = data.flow_partners(communes, ds, plevel, int(top_n), float(min_value))
 prof = data.profile(level, code)
-terr_point = data.point(level, code)
-outlines = data.geojson("departement")
-deck = views.deck(
-    "flow_map",
-    lines,
-    estimated=estimated,
-    territory_point=terr_point,
-    totals={k: v for k, v in {"sortants": s.outflow, "entrants": s.inflow}.items() if v is not None},
-    outlines=outlines,
-)
 
 left, right = st.columns([3, 2])
 with left:
-    st.pydeck_chart(deck, height=560, key="carte_flux")
+    flowmap.territory_flow_map(
+        level,
+        code,
+        communes,
+        ds,
+        plevel,
+        int(top_n),
+        float(min_value),
+        title=f"{KIND_FR[kind].capitalize()} — {name}",
+        source=source,
+        year=s.year,
+        estimated=estimated,
+    )
     st.caption(
-        f"Les {len(lines)} principaux flux entre {LEVEL_FR[plevel]}s (hors flux internes à "
-        "une même unité). Orange : départs du territoire ; bleu : arrivées ; épaisseur "
-        "proportionnelle au volume ; cercles : totaux sortants et entrants. Survolez un arc "
-        "pour son volume." + (" Flux estimés : tracés plus pâles." if estimated else "")
+        f"Principaux flux entre {LEVEL_FR[plevel]}s (hors flux internes à une même unité). "
+        "Survolez un lieu pour ses totaux (sortants, entrants, internes), un flux pour son volume ; "
+        "cliquez sur un lieu pour en faire le territoire étudié."
     )
 with right:
     widgets.cooperations_link(level, code, prof.parents)

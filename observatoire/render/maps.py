@@ -16,10 +16,20 @@ from observatoire.render import classify, palettes
 # Streamlit's deck.gl chart fetches a basemap from basemaps.cartocdn.com.
 BLANK_STYLE = "/app/static/fond-vide.json"
 
+# An empty map style: without one, st.pydeck_chart draws a basemap from basemaps.cartocdn.com
+# under any MapView deck (even with map_provider=None, map_style=None).
+NO_BASEMAP = {"version": 8, "sources": {}, "layers": []}
+
 
 class Deck(pdk.Deck):
     """A pydeck Deck serialised compactly: pydeck pretty-prints (indent=2, sorted keys),
-    which makes the France-wide EPCI map five times heavier on the wire."""
+    which makes the France-wide EPCI map five times heavier on the wire. No basemap: the
+    style is empty, so the browser requests nothing from another host."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.map_style is None:
+            self.map_style = NO_BASEMAP  # set after: pydeck only accepts a dict style for Mapbox
 
     # A slot, not an attribute: pydeck serialises every entry of the instance's __dict__.
     __slots__ = ("_compact_json",)

@@ -1,0 +1,530 @@
+// Flow map component of the observatory: flowmap.gl layers on deck.gl, no basemap, inside a
+// Streamlit custom component (v1 protocol: postMessage with the parent frame, hand-rolled to
+// avoid React). The input is the spec built in Python (observatoire/render/flowmap_spec.py).
+import {Deck, MapView, WebMercatorViewport} from '@deck.gl/core';
+import {GeoJsonLayer, ScatterplotLayer, TextLayer} from '@deck.gl/layers';
+import {FlowmapLayer} from '@flowmap.gl/layers';
+
+const mapEl = document.getElementById('carte');
+const legendEl = document.getElementById('legende');
+const tipEl = document.getElementById('infobulle');
+
+let deck = null;
+let spec = null;
+let specKey = null;
+let viewState = null;
+let scaleState = null;
+let sharedMax = null; // shared flow-magnitude domain of the direction groups
+let clicks = 0;
+let prepared = null;
+let exportPending = false;
+let renders = 0; // frames drawn (the bench's frame rate)
+let flowsReadyKey = null; // the spec whose flows flowmap.gl has laid out
+
+function send(type, data) {
+  window.parent.postMessage({isStreamlitMessage: true, type, ...data}, '*');
+}
+
+const nf = new Intl.NumberFormat('fr-FR', {maximumFractionDigits: 0});
+const fmt = (v) => nf.format(Math.round(v || 0));
+
+function niceNumber(v) {
+  if (!(v > 0)) return 0;
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  const m = v / p;
+  const nice = m >= 5 ? 5 : m >= 2 ? 2 : 1;
+  return nice * p;
+}
+
+// ----- data ---------------------------------------------------------------------------------
+function prepare(s) {
+  const L = s.locations;
+  const locations = L.id.map((id, i) => ({
+    id,
+    name: L.name[i],
+    lon: L.lon[i],
+    lat: L.lat[i],
+    in: L.in[i],
+    out: L.out[i],
+    internal: L.internal[i],
+  }));
+  const F = s.flows;
+  const groups = s.groups.map(() => []);
+  for (let i = 0; i < F.o.length; i++) {
+    groups[F.g[i]].push({o: L.id[F.o[i]], d: L.id[F.d[i]], v: F.v[i]});
+  }
+  const byId = new Map(locations.map((l) => [l.id, l]));
+  return {locations, groups, byId, selected: new Set(s.selected || [])};
+}
+
+// Largest flow with an end in the viewport (adaptive scale), or of all flows (fixed).
+function computeSharedMax() {
+  const o = spec.options;
+  if (o.locked_max) return o.locked_max;
+  let max = 0;
+  let bounds = null;
+  if (o.adaptive && viewState && mapEl.clientWidth > 0) {
+    const vp = new WebMercatorViewport({...viewState, width: mapEl.clientWidth, height: mapEl.clientHeight});
+    bounds = vp.getBounds();
+  }
+  const inside = (l) =>
+    !bounds || (l.lon >= bounds[0] && l.lon <= bounds[2] && l.lat >= bounds[1] && l.lat <= bounds[3]);
+  for (const g of prepared.groups) {
+    for (const f of g) {
+      if (f.v > max && (inside(prepared.byId.get(f.o)) || inside(prepared.byId.get(f.d)))) max = f.v;
+    }
+  }
+  return max || 1;
+}
+
+// ----- tooltip ------------------------------------------------------------------------------
+function showTip(info, lines) {
+  if (!lines) {
+    tipEl.hidden = true;
+    return;
+  }
+  tipEl.textContent = lines.join('\n'); // text only: names may come from users
+  tipEl.hidden = false;
+  const w = mapEl.clientWidth;
+  const x = Math.min(info.x + 14, w - tipEl.offsetWidth - 4);
+  const y = Math.max(info.y - tipEl.offsetHeight - 10, 4);
+  tipEl.style.left = `${x}px`;
+  tipEl.style.top = `${y}px`;
+}
+
+function locationLines(name, totals) {
+  const u = spec.legend.unit;
+  return [
+    name,
+    `Sortants : ${fmt(totals.out)} ${u}`,
+    `Entrants : ${fmt(totals.in)} ${u}`,
+    `Internes : ${fmt(totals.internal)} ${u}`,
+    spec.options.estimated ? 'Valeurs ESTIMÉES (modèle)' : 'Valeurs observées',
+  ];
+}
+
+function flowLines(oName, dName, v, group) {
+  const g = spec.groups[group];
+  return [
+    `${oName} → ${dName}`,
+    `${fmt(v)} ${spec.legend.unit}${g ? ' — ' + g.label : ''}`,
+    spec.options.estimated ? 'Flux ESTIMÉ (modèle)' : 'Flux observé',
+  ];
+}
+
+function onFlowmapHover(group) {
+  return (info) => {
+    const obj = info && info.object;
+    if (!obj) return showTip(info, null);
+    if (obj.type === 'location') {
+      const loc = obj.location || {};
+      const t = obj.totals || {};
+      const mine = prepared.byId.get(obj.id);
+      const totals = mine && !loc.children
+        ? mine
+        : {in: t.incomingCount, out: t.outgoingCount, internal: t.internalCount};
+      const name = loc.children ? `${obj.name} (regroupement de ${loc.children.length} lieux)` : obj.name;
+      return showTip(info, locationLines(name, totals));
+    }
+    if (obj.type === 'flow') {
+      return showTip(info, flowLines(obj.origin?.name, obj.dest?.name, obj.count, group));
+    }
+    return showTip(info, null);
+  };
+}
+
+function selectLocation(id) {
+  clicks += 1;
+  send('streamlit:setComponentValue', {value: {code: String(id), n: clicks}, dataType: 'json'});
+}
+
+function onFlowmapClick(info) {
+  const obj = info && info.object;
+  if (!obj || obj.type !== 'location') return;
+  const loc = obj.location || {};
+  if (loc.children) {
+    // A cluster: zoom in on it instead of selecting.
+    viewState = {...viewState, longitude: info.coordinate[0], latitude: info.coordinate[1], zoom: viewState.zoom + 1.5};
+    deck.setProps({viewState});
+    return;
+  }
+  selectLocation(obj.id);
+}
+
+// ----- layers -------------------------------------------------------------------------------
+function outlineLayers() {
+  const layers = [];
+  if (spec.outlines) {
+    layers.push(
+      new GeoJsonLayer({
+        id: 'contours',
+        data: spec.outlines,
+        stroked: true,
+        filled: true,
+        pickable: false,
+        getFillColor: (f) => f.properties.fill || [242, 241, 236, 255],
+        getLineColor: (f) => (f.properties.selected ? [40, 40, 40, 255] : [165, 165, 160, 255]),
+        getLineWidth: (f) => (f.properties.selected ? 2.5 : 0.8),
+        lineWidthUnits: 'pixels',
+      }),
+    );
+  }
+  if (spec.upper_outlines) {
+    layers.push(
+      new GeoJsonLayer({
+        id: 'contours-haut',
+        data: spec.upper_outlines,
+        stroked: true,
+        filled: false,
+        pickable: false,
+        getLineColor: [110, 110, 105, 255],
+        getLineWidth: 1.4,
+        lineWidthUnits: 'pixels',
+      }),
+    );
+  }
+  return layers;
+}
+
+function flowLayers() {
+  const o = spec.options;
+  const single = spec.groups.length === 1;
+  const nativeLocations = single && o.clustering;
+  const layers = [];
+  spec.groups.forEach((g, gi) => {
+    const flows = prepared.groups[gi];
+    if (!flows.length) return;
+    const lock = nativeLocations
+      ? o.locked_max
+        ? {enabled: true, domains: {flowMagnitude: [0, o.locked_max]}}
+        : undefined
+      : {enabled: true, domains: {flowMagnitude: [0, sharedMax]}};
+    layers.push(
+      new FlowmapLayer({
+        id: `flux-${g.key}`,
+        data: {locations: prepared.locations, flows},
+        getLocationId: (l) => l.id,
+        getLocationLat: (l) => l.lat,
+        getLocationLon: (l) => l.lon,
+        getLocationName: (l) => l.name,
+        getFlowOriginId: (f) => f.o,
+        getFlowDestId: (f) => f.d,
+        getFlowMagnitude: (f) => f.v,
+        colorScheme: g.colors,
+        opacity: o.estimated ? 0.72 : 1.0,
+        locationsEnabled: nativeLocations,
+        locationTotalsEnabled: nativeLocations,
+        locationLabelsEnabled: false,
+        clusteringEnabled: nativeLocations,
+        clusteringAuto: true,
+        adaptiveScalesEnabled: nativeLocations ? !!o.adaptive : false,
+        scaleLock: lock,
+        fadeEnabled: !!o.fade,
+        fadeOpacityEnabled: !!o.fade,
+        fadeAmount: o.fade_amount ?? 25,
+        maxTopFlowsDisplayNum: o.top_n || 5000,
+        flowLinesRenderingMode: o.curved ? 'curved' : 'straight',
+        flowLineCurviness: 1,
+        flowLineThicknessScale: o.thickness_scale ?? 1,
+        highlightColor: '#111111',
+        pickable: true,
+        onHover: onFlowmapHover(gi),
+        onClick: onFlowmapClick,
+        onScaleChange:
+          gi === firstGroup()
+            ? (s) => {
+                flowsReadyKey = specKey;
+                updateLegend(s);
+                if (deck) deck.redraw('flux');
+              }
+            : undefined,
+      }),
+    );
+  });
+  if (!nativeLocations) layers.push(...locationLayers());
+  return layers;
+}
+
+function firstGroup() {
+  return prepared.groups.findIndex((g) => g.length > 0);
+}
+
+// Own location circles (direction groups): white disc, radius ∝ √(in + out), the selected
+// territory ringed in black; French totals on hover; click selects.
+function locationLayers() {
+  const sel = prepared.selected;
+  const locs = prepared.locations.filter((l) => l.in + l.out > 0 || sel.has(l.id));
+  let max = 1;
+  for (const l of locs) if (!sel.has(l.id)) max = Math.max(max, l.in + l.out);
+  const radius = (l) => (sel.has(l.id) ? 9 : 3 + 11 * Math.sqrt(Math.min(1, (l.in + l.out) / max)));
+  return [
+    new ScatterplotLayer({
+      id: 'lieux',
+      data: locs,
+      pickable: true,
+      stroked: true,
+      filled: true,
+      radiusUnits: 'pixels',
+      lineWidthUnits: 'pixels',
+      getPosition: (l) => [l.lon, l.lat],
+      getRadius: radius,
+      getFillColor: (l) => (sel.has(l.id) ? [255, 255, 255, 255] : [255, 255, 255, 225]),
+      getLineColor: (l) => (sel.has(l.id) ? [0, 0, 0, 255] : [90, 90, 90, 255]),
+      getLineWidth: (l) => (sel.has(l.id) ? 3 : 1),
+      onHover: (info) => showTip(info, info.object ? locationLines(info.object.name, info.object) : null),
+      onClick: (info) => info.object && selectLocation(info.object.id),
+      updateTriggers: {getRadius: [specKey, max], getLineWidth: specKey, getFillColor: specKey, getLineColor: specKey},
+    }),
+    new TextLayer({
+      id: 'noms',
+      data: locs.filter((l) => sel.has(l.id) || (spec.options.labels && l.in + l.out >= max / 4)),
+      getPosition: (l) => [l.lon, l.lat],
+      getText: (l) => l.name,
+      getSize: 12,
+      getPixelOffset: (l) => [0, -(radius(l) + 9)],
+      getColor: [20, 20, 20, 255],
+      fontFamily: 'system-ui, "DejaVu Sans", sans-serif',
+      outlineWidth: 3,
+      outlineColor: [255, 255, 255, 230],
+      fontSettings: {sdf: true},
+      characterSet: 'auto',
+      pickable: false,
+    }),
+  ];
+}
+
+function layers() {
+  return [...outlineLayers(), ...flowLayers()];
+}
+
+// ----- legend (HTML over the map: a screenshot explains itself) -----------------------------
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function updateLegend(s) {
+  if (s) scaleState = s;
+  const lg = spec.legend;
+  legendEl.replaceChildren();
+  legendEl.append(el('h4', null, lg.title));
+  const ft = scaleState && scaleState.flowThickness;
+  if (ft && ft.samples && ft.samples.length) {
+    const max = ft.domain[1];
+    const unitPx = ft.samples[ft.samples.length - 1].thickness / 0.5; // thickness = scale(v) × unit
+    const scale = (v) => (0.025 + (0.475 * Math.min(v, max)) / max) * unitPx;
+    const top = niceNumber(max);
+    const values = [...new Set([top, niceNumber(top / 4), niceNumber(top / 20)])].filter((v) => v > 0);
+    legendEl.append(el('div', null, `Épaisseur ∝ volume${scaleState.locked && spec.options.locked_max ? ' (échelle verrouillée)' : spec.options.adaptive ? ' (échelle adaptée à la vue)' : ''}`));
+    for (const v of values) {
+      const row = el('div', 'ligne');
+      const line = el('span', 'trait');
+      line.style.height = `${Math.max(1, scale(v)).toFixed(1)}px`;
+      line.style.background = '#555';
+      row.append(line, el('span', null, `${fmt(v)} ${lg.unit}`));
+      legendEl.append(row);
+    }
+  }
+  for (const c of lg.colours) {
+    const row = el('div', 'ligne');
+    const line = el('span', 'trait');
+    line.style.height = '5px';
+    line.style.background = c.colour;
+    if (spec.options.estimated) line.style.opacity = '0.72';
+    row.append(line, el('span', null, c.label));
+    legendEl.append(row);
+  }
+  if (lg.choropleth) {
+    legendEl.append(el('div', null, lg.choropleth.title));
+    for (const c of lg.choropleth.classes) {
+      const row = el('div', 'ligne');
+      const sw = el('span', 'pastille');
+      sw.style.background = c.colour;
+      row.append(sw, el('span', null, c.label));
+      legendEl.append(row);
+    }
+  }
+  if (lg.notes.length) legendEl.append(el('div', 'notes', lg.notes.join(' · ')));
+  legendEl.append(el('div', lg.estimated ? 'estime' : null, lg.nature));
+  legendEl.append(el('div', 'source', lg.source));
+}
+
+// ----- PNG for slides: the canvas with the legend drawn over it -------------------------------
+function wrap(ctx, text, maxWidth) {
+  const words = text.split(' ');
+  const lines = [];
+  let line = '';
+  for (const w of words) {
+    const next = line ? `${line} ${w}` : w;
+    if (ctx.measureText(next).width > maxWidth && line) {
+      lines.push(line);
+      line = w;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+function drawLegend(ctx) {
+  const box = legendEl.getBoundingClientRect();
+  const host = mapEl.getBoundingClientRect();
+  const x0 = box.left - host.left;
+  const y0 = box.top - host.top;
+  ctx.fillStyle = 'rgba(255,255,255,0.95)';
+  ctx.strokeStyle = '#bbbbbb';
+  ctx.fillRect(x0, y0, box.width, box.height);
+  ctx.strokeRect(x0 + 0.5, y0 + 0.5, box.width - 1, box.height - 1);
+  const font = getComputedStyle(document.body).fontFamily;
+  let y = y0 + 6;
+  const inner = box.width - 14;
+  for (const child of legendEl.children) {
+    const bold = child.tagName === 'H4' || child.classList.contains('estime');
+    ctx.font = `${bold ? 'bold ' : ''}${child.tagName === 'H4' ? 12 : 11}px ${font}`;
+    ctx.fillStyle = child.classList.contains('estime') ? '#8a3b00' : '#222222';
+    ctx.textBaseline = 'top';
+    if (child.classList.contains('ligne')) {
+      const sw = child.children[0];
+      const label = child.children[1].textContent;
+      const h = sw.classList.contains('pastille') ? 10 : Math.max(1, parseFloat(sw.style.height) || 4);
+      const w = sw.classList.contains('pastille') ? 14 : 36;
+      ctx.globalAlpha = parseFloat(sw.style.opacity || '1');
+      ctx.fillStyle = sw.style.background || sw.style.backgroundColor;
+      ctx.fillRect(x0 + 7, y + 7 - h / 2, w, h);
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = '#222222';
+      ctx.fillText(label, x0 + 7 + w + 6, y);
+      y += Math.max(15, h + 4);
+    } else {
+      for (const l of wrap(ctx, child.textContent, inner)) {
+        ctx.fillText(l, x0 + 7, y);
+        y += child.tagName === 'H4' ? 17 : 14.5;
+      }
+    }
+  }
+}
+
+function exportPng() {
+  const gl = deck.getCanvas();
+  const w = mapEl.clientWidth;
+  const h = mapEl.clientHeight;
+  const ratio = gl.width / w;
+  const out = document.createElement('canvas');
+  out.width = gl.width;
+  out.height = gl.height;
+  const ctx = out.getContext('2d');
+  ctx.fillStyle = '#fbfbf8';
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.drawImage(gl, 0, 0);
+  ctx.scale(ratio, ratio);
+  drawLegend(ctx);
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  const a = document.createElement('a');
+  a.href = out.toDataURL('image/png');
+  a.download = `${(spec.legend.title || 'carte').replace(/[^\p{L}\p{N}]+/gu, '_')}.png`;
+  window.__flowmapLastPng = a.href.length;
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+const exportBtn = document.getElementById('export');
+exportBtn.addEventListener('click', () => {
+  if (!deck) return;
+  exportPending = true;
+  deck.redraw('export');
+});
+
+// ----- render ---------------------------------------------------------------------------------
+let refreshTimer = null;
+function onViewStateChange({viewState: vs}) {
+  viewState = vs;
+  deck.setProps({viewState});
+  showTip({}, null);
+  if (spec.options.adaptive && !spec.options.locked_max && !(spec.groups.length === 1 && spec.options.clustering)) {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => {
+      const m = computeSharedMax();
+      if (m !== sharedMax) {
+        sharedMax = m;
+        deck.setProps({layers: layers()});
+      }
+    }, 150);
+  }
+}
+
+function render(args) {
+  const height = args.height || 600;
+  mapEl.style.height = `${height}px`;
+  send('streamlit:setFrameHeight', {height: height + 2});
+  if (args.spec.key === specKey) return; // same map on a rerun: keep the view
+  spec = args.spec;
+  const sameView = viewState && spec.view_key && spec.view_key === (render.lastViewKey || null);
+  render.lastViewKey = spec.view_key;
+  specKey = spec.key;
+  prepared = prepare(spec);
+  if (!sameView) viewState = {...spec.view, pitch: 0, bearing: 0};
+  sharedMax = computeSharedMax();
+  scaleState = null;
+  if (!deck) {
+    deck = new Deck({
+      parent: mapEl,
+      views: new MapView({repeat: false}),
+      viewState,
+      controller: {dragRotate: false, touchRotate: false},
+      onViewStateChange,
+      getCursor: ({isHovering}) => (isHovering ? 'pointer' : 'grab'),
+      layers: layers(),
+      onAfterRender: () => {
+        renders += 1;
+        if (exportPending) {
+          exportPending = false;
+          exportPng(); // right after the draw: the WebGL buffer is still readable
+        }
+        // For tests and the bench: when the current spec was first drawn.
+        const ready = flowsReadyKey === specKey || firstGroup() < 0;
+        if (ready && window.__flowmapPaintedKey !== specKey) {
+          window.__flowmapPaintedKey = specKey;
+          window.__flowmapPaintedAt = performance.now();
+        }
+      },
+    });
+  } else {
+    deck.setProps({viewState, layers: layers()});
+  }
+  updateLegend(null);
+  window.__flowmapSpecKey = specKey;
+}
+
+// Test hooks: screen position of a place, the drawn spec.
+window.__flowmap = {
+  project: (lon, lat) => deck.getViewports()[0].project([lon, lat]),
+  place: (code) => prepared && prepared.byId.get(code),
+  // Pan and zoom for ``ms`` milliseconds as a user would; resolves to the frames drawn per second.
+  animate: (ms) =>
+    new Promise((resolve) => {
+      const v0 = {...viewState};
+      const t0 = performance.now();
+      const r0 = renders;
+      const step = (t) => {
+        const k = (t - t0) / ms;
+        onViewStateChange({viewState: {...v0, longitude: v0.longitude + 1.5 * Math.sin(k * 2 * Math.PI), zoom: v0.zoom + 0.8 * Math.sin(k * Math.PI)}});
+        if (t - t0 < ms) requestAnimationFrame(step);
+        else resolve(((renders - r0) * 1000) / (t - t0));
+      };
+      requestAnimationFrame(step);
+    }),
+};
+
+window.addEventListener('message', (event) => {
+  const msg = event.data;
+  if (!msg || msg.type !== 'streamlit:render') return;
+  try {
+    render(msg.args);
+  } catch (err) {
+    legendEl.textContent = `Erreur de la carte des flux : ${err && err.message}`;
+    throw err;
+  }
+});
+send('streamlit:componentReady', {apiVersion: 1});

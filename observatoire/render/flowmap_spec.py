@@ -1,0 +1,331 @@
+"""The flow map component's input: a pure function of flows, places and outlines → a JSON-able
+dict (``frontend/flowmap/src/main.js`` draws it with flowmap.gl).
+
+Two modes:
+
+- **territoire**: flows from and to a selected territory (its units are ``inside``), coloured by
+  direction — leaving (vermilion), entering (blue), between the territory's own units (bluish
+  green), between other places (reddish purple); Okabe–Ito colours, readable by the common
+  colour-vision deficiencies; the direction is also drawn (arrow-shaped line ends, or curves
+  bending clockwise), so it reads without colour.
+- **reseau**: flows among any set of units, one colour ramp by volume, flowmap.gl's clustering by
+  zoom on top of the administrative aggregation done here (:func:`aggregate`).
+
+Observed and estimated flows are never mixed in one map; estimated flows are drawn lighter and the
+legend says so. Every map carries its legend (width → volume, colours, nature, source and year).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.geometry
+
+from observatoire.render import classify, palettes
+
+OUT, IN, WITHIN, OTHER, NETWORK = "sortant", "entrant", "interne", "autre", "reseau"
+GROUP_COLOURS = {
+    OUT: (213, 94, 0),  # Okabe–Ito vermilion
+    IN: (0, 114, 178),  # Okabe–Ito blue
+    WITHIN: (0, 158, 115),  # Okabe–Ito bluish green
+    OTHER: (204, 121, 167),  # Okabe–Ito reddish purple
+    NETWORK: (0, 114, 178),
+}
+GROUP_LABELS = {
+    OUT: "Départs du territoire",
+    IN: "Arrivées dans le territoire",
+    WITHIN: "Entre unités du territoire",
+    OTHER: "Entre autres lieux",
+    NETWORK: "Flux (plus foncé = plus gros)",
+}
+NATURES = ("observé", "estimé")
+NETWORK_MAX_FLOWS = 50_000
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the map shows and how (all optional but ``title``, ``source``, ``year``)."""
+
+    title: str
+    source: str
+    year: int | str
+    unit: str = "personnes"
+    inside: tuple[str, ...] = ()  # units of the selected territory (mode territoire)
+    top_n: int = 50  # flows drawn (the largest first)
+    min_value: float = 0.0  # flows below are left out
+    clustering: bool = False  # flowmap.gl clustering by zoom (mode reseau only)
+    adaptive: bool = True  # widths scaled to the flows in view
+    locked_max: float | None = None  # locks the width scale (compare two maps)
+    curved: bool = False
+    fade: bool = True  # small flows fade
+    level_label: str | None = None  # e.g. "EPCI": the units the flows are grouped by
+    height: int = 600
+    labels: bool = True
+    simplify: float = 0.002  # outline simplification (degrees; five times more for upper outlines)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def aggregate(flows: pd.DataFrame, to_unit: Mapping[str, str]) -> pd.DataFrame:
+    """Administrative aggregation: ``origin, destination, value`` of units (e.g. communes) summed
+    to the units they belong to (e.g. EPCI, département, région). Places without a unit in
+    ``to_unit`` are left out; ``nature`` is kept (and must be one)."""
+    df = flows.assign(
+        origin=flows["origin"].map(to_unit),
+        destination=flows["destination"].map(to_unit),
+    ).dropna(subset=["origin", "destination"])
+    keys = ["origin", "destination"] + (["nature"] if "nature" in df.columns else [])
+    return df.groupby(keys, as_index=False, sort=True)["value"].sum()
+
+
+def leave_shares(flows: pd.DataFrame) -> dict[str, float]:
+    """Per origin unit, the share (%) of its flows going to another unit (e.g. of the active
+    residents who work outside their EPCI). Meaningful only for a dataset covering every
+    origin and destination: the caller checks it."""
+    total = flows.groupby("origin")["value"].sum()
+    out = flows[flows["origin"] != flows["destination"]].groupby("origin")["value"].sum()
+    share = (100 * out.reindex(total.index).fillna(0.0) / total)[total > 0]
+    return {str(k): round(float(v), 1) for k, v in share.items()}
+
+
+def _nature(flows: pd.DataFrame) -> str:
+    natures = set(flows["nature"].unique()) if "nature" in flows.columns and len(flows) else {"observé"}
+    if len(natures) > 1:
+        raise ValueError("Flux observés et estimés mélangés : une carte ne montre qu'une nature.")
+    nature = natures.pop()
+    if nature not in NATURES:
+        raise ValueError(f"Nature de flux inconnue : {nature}")
+    return nature
+
+
+def _ramp(rgb: tuple[int, int, int], steps: int = 6) -> list[str]:
+    """Light tint → full colour (flowmap.gl colours flows along it by volume)."""
+    out = []
+    for i in range(steps):
+        t = 0.6 * (1 - i / (steps - 1))
+        out.append(palettes.hex_colour(tuple(round(c + (255 - c) * t) for c in rgb)))
+    return out
+
+
+def _light(geometry: dict, ndigits: int, tolerance: float) -> dict:
+    """Geometry simplified (``tolerance`` degrees, topology kept) and rounded: outlines are a
+    backdrop, and they are most of the payload."""
+    if tolerance > 0:
+        geometry = json.loads(
+            shapely.to_geojson(shapely.simplify(shapely.geometry.shape(geometry), tolerance))
+        )
+
+    def rnd(c):
+        if isinstance(c, (int, float)):
+            return round(float(c), ndigits)
+        return [rnd(x) for x in c]
+
+    return {"type": geometry["type"], "coordinates": rnd(geometry["coordinates"])}
+
+
+def _outlines(
+    fc: dict | None, selected: set[str], fills: Mapping[str, list[int]] | None, ndigits: int, tolerance: float
+) -> dict | None:
+    if not fc:
+        return None
+    feats = []
+    for f in fc["features"]:
+        code = str(f.get("properties", {}).get("code", ""))
+        props: dict = {"code": code}
+        if code in selected:
+            props["selected"] = True
+        if fills is not None and code in fills:
+            props["fill"] = fills[code]
+        feats.append(
+            {"type": "Feature", "geometry": _light(f["geometry"], ndigits, tolerance), "properties": props}
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+METRO = (-5.6, 41.2, 9.8, 51.2)  # lon/lat box of metropolitan France
+
+
+def _view(lons: list[float], lats: list[float], height: int) -> dict:
+    """A view framing the points; metropolitan France only when the points span it and overseas
+    (the overseas places stay a pan away)."""
+    metro = [(x, y) for x, y in zip(lons, lats) if METRO[0] <= x <= METRO[2] and METRO[1] <= y <= METRO[3]]
+    if metro and len(metro) < len(lons):
+        lons, lats = [p[0] for p in metro], [p[1] for p in metro]
+    if not lons:
+        return {"longitude": 2.5, "latitude": 46.6, "zoom": 4.6}
+    minx, maxx, miny, maxy = min(lons), max(lons), min(lats), max(lats)
+    span = max(maxx - minx, (maxy - miny) * 1.5, 0.08)
+    zoom = math.log2(330 / span) - (0.0 if height >= 600 else 0.3)
+    zoom = min(max(zoom, 3.5), 11.0)
+    return {
+        "longitude": round((minx + maxx) / 2, 4),
+        "latitude": round((miny + maxy) / 2, 4),
+        "zoom": round(zoom, 2),
+    }
+
+
+def _choropleth(choropleth: Mapping | None) -> tuple[dict[str, list[int]] | None, dict | None]:
+    """``{"title", "values": {code: value}, "breaks", "unit", "decimals"}`` → fills and legend."""
+    if not choropleth:
+        return None, None
+    breaks = list(choropleth["breaks"])
+    codes = list(choropleth["values"])
+    vals = np.array([choropleth["values"][c] for c in codes], dtype=float)
+    cls = classify.classify(vals, breaks)
+    colours = palettes.sequential(len(breaks))
+    fills = {c: list(colours[k]) + [150] for c, k in zip(codes, cls) if k >= 0}
+    dec, unit = int(choropleth.get("decimals", 0)), choropleth.get("unit", "")
+    classes, low = [], None
+    for b, col in zip(breaks, colours):
+        lo = "min" if low is None else f"{low:.{dec}f}".replace(".", ",")
+        classes.append(
+            {"label": f"{lo} – {b:.{dec}f} {unit}".replace(".", ","), "colour": palettes.hex_colour(col)}
+        )
+        low = b
+    return fills, {"title": choropleth["title"], "classes": classes}
+
+
+def build(
+    flows: pd.DataFrame,
+    locations: pd.DataFrame,
+    options: Options,
+    outlines: dict | None = None,
+    upper_outlines: dict | None = None,
+    totals: pd.DataFrame | None = None,
+    choropleth: Mapping | None = None,
+) -> dict:
+    """The component's spec.
+
+    Parameters
+    ----------
+    flows : ``origin, destination, value`` and optionally ``nature`` (one nature only); flows of
+        a unit to itself are not drawn but count in its internal total.
+    locations : ``code, name, lon, lat`` of the units (flows with an end without a point are left
+        out).
+    outlines : GeoJSON of the units of the view (``properties.code``), drawn filled underneath;
+        ``upper_outlines`` (e.g. départements) are drawn as lines over them.
+    totals : optional ``code, in, out, internal`` replacing the totals computed from ``flows``
+        (e.g. the exact totals of the selected territory, from all its communes).
+    choropleth : optional classed values coloured under the flows (see :func:`_choropleth`).
+    """
+    nature = _nature(flows)
+    estimated = nature == "estimé"
+    locs = locations.drop_duplicates("code").copy()
+    locs["code"] = locs["code"].astype(str)
+    known = set(locs["code"])
+    df = flows.assign(origin=flows["origin"].astype(str), destination=flows["destination"].astype(str))
+    df = df[df["origin"].isin(known) & df["destination"].isin(known)]
+    df = df.groupby(["origin", "destination"], as_index=False, sort=False)["value"].sum()
+
+    # Totals per place over all the flows given (before top N and the minimum).
+    internal = df[df["origin"] == df["destination"]].groupby("origin")["value"].sum()
+    between = df[df["origin"] != df["destination"]]
+    out_t = between.groupby("origin")["value"].sum()
+    in_t = between.groupby("destination")["value"].sum()
+    tot = pd.DataFrame({"out": out_t, "in": in_t, "internal": internal}).fillna(0.0)
+    if totals is not None and not totals.empty:
+        override = totals.assign(code=totals["code"].astype(str)).set_index("code")[["in", "out", "internal"]]
+        tot = pd.concat([tot[~tot.index.isin(override.index)], override])
+
+    drawn = between[between["value"] >= options.min_value]
+    drawn = drawn.sort_values(
+        ["value", "origin", "destination"], ascending=[False, True, True], kind="stable"
+    )
+    inside = {str(c) for c in options.inside}
+    # A territory's map gets its top N here; a network map gets every flow (up to a bound on the
+    # payload) and flowmap.gl draws the top N of the clusters in view at each zoom.
+    drawn = drawn.head(max(int(options.top_n), 0) if inside else NETWORK_MAX_FLOWS)
+    if inside:
+        o_in, d_in = drawn["origin"].isin(inside), drawn["destination"].isin(inside)
+        group = np.select([o_in & d_in, o_in, d_in], [WITHIN, OUT, IN], OTHER)
+        order = [OUT, IN, WITHIN, OTHER]
+    else:
+        group = np.full(len(drawn), NETWORK)
+        order = [NETWORK]
+    present = [g for g in order if (group == g).any()] or order[:1]
+    gidx = {g: i for i, g in enumerate(present)}
+
+    used = set(drawn["origin"]) | set(drawn["destination"]) | (inside & known)
+    locs = locs[locs["code"].isin(used)].sort_values("code", kind="stable").reset_index(drop=True)
+    idx = {c: i for i, c in enumerate(locs["code"])}
+    t = tot.reindex(locs["code"]).fillna(0.0)
+
+    groups = [{"key": g, "label": GROUP_LABELS[g], "colors": _ramp(GROUP_COLOURS[g])} for g in present]
+    fills, choro_legend = _choropleth(choropleth)
+    notes = list(options.notes)
+    if options.level_label:
+        notes.insert(0, f"Regroupés par {options.level_label}")
+    notes.append(
+        (f"{len(drawn)} plus gros flux" if inside else f"{int(options.top_n)} plus gros flux de la vue")
+        + (
+            f", au moins {options.min_value:,.0f} {options.unit}".replace(",", "\u202f")
+            if options.min_value > 0
+            else ""
+        )
+    )
+    notes.append("Sens : " + ("courbe dans le sens horaire" if options.curved else "pointe à l'arrivée"))
+    if options.clustering and not inside:
+        notes.append("Lieux proches regroupés selon le zoom")
+    legend = {
+        "title": options.title,
+        "unit": options.unit,
+        "colours": [
+            {"label": g["label"], "colour": palettes.hex_colour(GROUP_COLOURS[g["key"]])} for g in groups
+        ],
+        "nature": "Flux ESTIMÉS par un modèle (tracés éclaircis) : ordres de grandeur"
+        if estimated
+        else "Flux observés",
+        "estimated": estimated,
+        "source": f"Source : {options.source}"
+        + ("" if str(options.year) in str(options.source) else f", {options.year}"),
+        "notes": notes,
+        "choropleth": choro_legend,
+    }
+    view_codes = set(drawn["origin"]) | set(drawn["destination"]) | (inside & known)
+    vl = locs[locs["code"].isin(view_codes)]
+    spec = {
+        "mode": "territoire" if inside else "reseau",
+        "locations": {
+            "id": locs["code"].tolist(),
+            "name": locs["name"].astype(str).tolist(),
+            "lon": [round(float(v), 4) for v in locs["lon"]],
+            "lat": [round(float(v), 4) for v in locs["lat"]],
+            "in": [round(float(v), 1) for v in t["in"]],
+            "out": [round(float(v), 1) for v in t["out"]],
+            "internal": [round(float(v), 1) for v in t["internal"]],
+        },
+        "flows": {
+            "o": [idx[c] for c in drawn["origin"]],
+            "d": [idx[c] for c in drawn["destination"]],
+            "v": [round(float(v), 1) for v in drawn["value"]],
+            "g": [gidx[g] for g in group],
+        },
+        "groups": groups,
+        "selected": sorted(inside & known),
+        "outlines": _outlines(outlines, inside, fills, 4, options.simplify),
+        "upper_outlines": _outlines(upper_outlines, set(), None, 3, options.simplify * 5),
+        "options": {
+            "estimated": estimated,
+            "top_n": int(options.top_n),
+            "min_value": float(options.min_value),
+            "clustering": bool(options.clustering and not inside),
+            "adaptive": bool(options.adaptive and options.locked_max is None),
+            "locked_max": float(options.locked_max) if options.locked_max else None,
+            "curved": bool(options.curved),
+            "fade": bool(options.fade),
+            "labels": bool(options.labels),
+        },
+        "legend": legend,
+        "view": _view(vl["lon"].tolist(), vl["lat"].tolist(), options.height),
+    }
+    spec["view_key"] = hashlib.blake2b(
+        json.dumps([spec["selected"], spec["mode"], sorted(view_codes)]).encode(), digest_size=8
+    ).hexdigest()
+    spec["key"] = hashlib.blake2b(json.dumps(spec, sort_keys=True).encode(), digest_size=12).hexdigest()
+    return spec

@@ -1,0 +1,223 @@
+"""The flow map component (flowmap.gl, built into ``components/flowmap``) for the pages.
+
+Everything it draws is served by the app: the bundle, no basemap, no web font, no CDN.
+A click on a place returns its code; :func:`territory_flow_map` then selects that territory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+import streamlit.components.v1 as components
+
+from observatoire.queries import flowmap as q
+from observatoire.queries import flows
+from observatoire.render import flowmap_spec
+from observatoire.ui import data, state
+from observatoire.vocabulary import LEVEL_FR
+
+BUILD = Path(__file__).resolve().parent / "components" / "flowmap"
+_component = components.declare_component("carte_flux", path=str(BUILD))
+MAP_FLOWS = 2000  # flows fetched for the map (totals, zoom); the top N of them are drawn
+
+
+def show(spec: dict, key: str, height: int | None = None) -> str | None:
+    """Draw a spec (:func:`observatoire.render.flowmap_spec.build`); the code of a place the
+    user has just clicked, else None."""
+    value = _component(spec=spec, height=height or 600, key=key, default=None)
+    seen = f"_{key}_clic"
+    if isinstance(value, dict) and value.get("n") != st.session_state.get(seen):
+        st.session_state[seen] = value.get("n")
+        return str(value.get("code"))
+    return None
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _outlines(level: str, codes: tuple[str, ...] | None, _generation) -> dict | None:
+    from observatoire.render import maps
+
+    geo = data.geojson(level)
+    if codes is not None:
+        geo = geo[geo["code"].isin(codes)]
+    if geo.empty:
+        return None
+    return maps.features(geo, geo[["code"]])
+
+
+def _cached(fn):
+    cached = st.cache_data(show_spinner=False, max_entries=128)(lambda _g, *a: fn(data.cursor(), *a))
+
+    def call(*args):
+        return cached(data.generation(), *args)
+
+    return call
+
+
+_unit_totals = _cached(lambda cur, communes, ds, level: q.unit_totals(cur, list(communes), ds, level))
+_inside = _cached(lambda cur, communes, level: q.inside_units(cur, list(communes), level))
+_points = _cached(lambda cur, level, codes: q.points(cur, level, None if codes is None else list(codes)))
+_network = _cached(lambda cur, ds, level: q.network_flows(cur, ds, level))
+_national = _cached(lambda cur, ds: q.is_national(cur, ds))
+_lines = _cached(lambda cur, communes, ds, level, n: flows.flow_lines(cur, list(communes), ds, level, n, 0.0))
+
+
+def _choropleth(ds: str, level: str, codes) -> dict:
+    from observatoire.render import classify
+
+    shares = flowmap_spec.leave_shares(_network(ds, level))
+    if codes is not None:
+        shares = {c: v for c, v in shares.items() if c in set(codes)}
+    return {
+        "title": f"Fond : part des actifs qui travaillent hors de leur {LEVEL_FR[level]}",
+        "values": shares,
+        "breaks": classify.quantile_breaks(list(shares.values()), 5),
+        "unit": "%",
+        "decimals": 0,
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _territory_spec(
+    communes: tuple[str, ...],
+    ds: str,
+    plevel: str,
+    options: flowmap_spec.Options,
+    nature: str,
+    choropleth: bool,
+    _g,
+) -> dict:
+    lines = _lines(communes, ds, plevel, MAP_FLOWS)
+    totals = _unit_totals(communes, ds, plevel)
+    inside = tuple(_inside(communes, plevel))
+    codes = tuple(sorted(set(lines["o_unit"]) | set(lines["d_unit"]) | set(inside)))
+    locations = _points(plevel, codes)
+    fl = pd.DataFrame(
+        {"origin": lines["o_unit"], "destination": lines["d_unit"], "value": lines["value"], "nature": nature}
+    )
+    opts = flowmap_spec.Options(**{**options.__dict__, "inside": inside})
+    return flowmap_spec.build(
+        fl,
+        locations,
+        opts,
+        outlines=_outlines(plevel, codes, _g),
+        upper_outlines=_outlines("departement", None, _g) if plevel in ("commune", "epci") else None,
+        totals=totals[totals["code"].isin(codes)],
+        choropleth=_choropleth(ds, plevel, codes) if choropleth else None,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _network_spec(ds: str, level: str, options: flowmap_spec.Options, choropleth: bool, _g) -> dict:
+    fl = _network(ds, level)
+    locations = _points(level, None)
+    return flowmap_spec.build(
+        fl,
+        locations,
+        options,
+        outlines=_outlines(level, None, _g) if choropleth else None,
+        upper_outlines=_outlines("departement", None, _g),
+        choropleth=_choropleth(ds, level, None) if choropleth else None,
+    )
+
+
+def territory_flow_map(
+    level: str,
+    code: str,
+    communes: tuple[str, ...],
+    dataset_id: str,
+    plevel: str,
+    top_n: int,
+    min_value: float,
+    *,
+    title: str,
+    source: str,
+    year: int,
+    estimated: bool,
+    key: str = "carte_flux",
+    height: int = 600,
+) -> None:
+    """The Flux page's map: flows from and to the territory (units of ``plevel``), or the
+    national view of the dataset when asked; a click on a place selects it as the territory."""
+    nature = "estimé" if estimated else "observé"
+    view = "territoire"
+    national = _national(dataset_id)
+    if national:
+        view = st.radio(
+            "Carte",
+            ["territoire", "nationale"],
+            format_func={
+                "territoire": "Flux du territoire",
+                "nationale": "Vue nationale (tous les flux du fichier, par EPCI)",
+            }.get,
+            horizontal=True,
+            key=f"{key}_vue",
+        )
+    c1, c2, c3 = st.columns(3)
+    curved = c1.toggle("Lignes courbes", value=False, key=f"{key}_courbes")
+    # A share of residents leaving is only right where every origin and destination is covered.
+    choro = (
+        national
+        and (view == "nationale" or plevel != "commune")
+        and c1.toggle(
+            "Fond : part des actifs qui partent",
+            value=False,
+            key=f"{key}_fond",
+            help="Part des actifs résidents qui travaillent hors de leur unité (fichier couvrant toute la France).",
+        )
+    )
+    locked = c2.toggle(
+        "Échelle verrouillée",
+        value=False,
+        key=f"{key}_verrou",
+        help="Même épaisseur pour le même volume d'une carte à l'autre (sinon adaptée à la vue).",
+    )
+    locked_max = None
+    if locked:
+        locked_max = float(
+            c2.number_input(
+                "Volume de l'épaisseur maximale", 10, 10_000_000, 10_000, step=1000, key=f"{key}_verrou_max"
+            )
+        )
+    g = data.generation()
+    if view == "nationale":
+        lvl = "epci"
+        n = int(c3.number_input("Flux affichés", 100, 20000, 3000, step=500, key=f"{key}_n_nat"))
+        opts = flowmap_spec.Options(
+            title=f"{title.split(' — ')[0]} — France entière, par {LEVEL_FR[lvl]}",
+            source=source,
+            year=year,
+            top_n=n,
+            min_value=min_value,
+            clustering=True,
+            adaptive=not locked,
+            locked_max=locked_max,
+            curved=curved,
+            level_label=LEVEL_FR[lvl],
+            height=height,
+        )
+        spec = _network_spec(dataset_id, lvl, opts, choro, g)
+        picked = show(spec, key=key, height=height)
+        level_picked = lvl
+    else:
+        c3.caption(f"{int(top_n)} plus gros flux (réglage « Nombre de flux »)")
+        opts = flowmap_spec.Options(
+            title=title,
+            source=source,
+            year=year,
+            top_n=int(top_n),
+            min_value=float(min_value),
+            fade=False,  # a few flows: none faded to a pale band
+            adaptive=not locked,
+            locked_max=locked_max,
+            curved=curved,
+            level_label=LEVEL_FR[plevel],
+            height=height,
+        )
+        spec = _territory_spec(tuple(communes), dataset_id, plevel, opts, nature, choro, g)
+        picked = show(spec, key=key, height=height)
+        level_picked = plevel
+    if picked and f"{level_picked}:{picked}" != f"{level}:{code}":
+        state.set_territory(level_picked, picked)
+        st.rerun()

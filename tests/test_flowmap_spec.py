@@ -1,0 +1,210 @@
+"""The flow map component's input (observatoire.render.flowmap_spec), on a small real fixture:
+estimated commuting 2018 between Brest Métropole and four neighbouring EPCI, taken from the
+store (tests/fixtures/flowmap/). Expected figures below are sums of the fixture's rows by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+import pytest
+
+from observatoire.render import flowmap_spec as fs
+from tests.conftest import FIXTURES
+
+HERE = FIXTURES / "flowmap"
+BREST, IROISE, LANDERNEAU, LESNEVEN, DOUARNENEZ = (
+    "242900314",
+    "242900074",
+    "242900801",
+    "242900793",
+    "242900645",
+)
+
+
+@pytest.fixture(scope="module")
+def flows() -> pd.DataFrame:
+    return pd.read_csv(HERE / "flux_brest_epci_2018.csv", dtype={"origin": str, "destination": str})
+
+
+@pytest.fixture(scope="module")
+def places() -> pd.DataFrame:
+    return pd.read_csv(HERE / "lieux_brest_epci.csv", dtype={"code": str})
+
+
+def opts(**kw) -> fs.Options:
+    base = {"title": "Domicile-travail — Brest Métropole", "source": "Observatoire (modèle)", "year": 2018}
+    return fs.Options(**{**base, **kw})
+
+
+def drawn(spec: dict) -> list[tuple[str, str, float, str]]:
+    ids, f = spec["locations"]["id"], spec["flows"]
+    keys = [g["key"] for g in spec["groups"]]
+    return [(ids[o], ids[d], v, keys[g]) for o, d, v, g in zip(f["o"], f["d"], f["v"], f["g"])]
+
+
+def totals_of(spec: dict, code: str) -> dict:
+    loc = spec["locations"]
+    i = loc["id"].index(code)
+    return {k: loc[k][i] for k in ("out", "in", "internal")}
+
+
+def test_spec_matches_the_reviewed_snapshot(flows, places):
+    """The whole spec of the fixture, checked by hand once (regenerate with
+    UPDATE_SNAPSHOTS=1 and review the diff)."""
+    spec = fs.build(flows, places, opts(inside=(BREST,), top_n=10))
+    path = HERE / "spec_brest_top10.json"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        path.write_text(json.dumps(spec, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    assert json.loads(json.dumps(spec)) == json.loads(path.read_text())
+
+
+def test_selected_territory_totals_sum_its_rows(flows, places):
+    spec = fs.build(flows, places, opts(inside=(BREST,)))
+    assert totals_of(spec, BREST) == {
+        "out": pytest.approx(1340.2 + 4.5 + 211.0 + 1601.1),
+        "in": pytest.approx(10683.4 + 17.5 + 2038.0 + 6990.6),
+        "internal": pytest.approx(76196.9),
+    }
+
+
+def test_flows_are_grouped_by_direction_relative_to_the_territory(flows, places):
+    spec = fs.build(flows, places, opts(inside=(BREST,), min_value=1000))
+    assert sorted(drawn(spec)) == sorted(
+        [
+            (IROISE, BREST, 10683.4, "entrant"),
+            (LANDERNEAU, BREST, 6990.6, "entrant"),
+            (LESNEVEN, BREST, 2038.0, "entrant"),
+            (BREST, LANDERNEAU, 1601.1, "sortant"),
+            (BREST, IROISE, 1340.2, "sortant"),
+            (LESNEVEN, LANDERNEAU, 1177.5, "autre"),
+        ]
+    )
+
+
+def test_top_n_keeps_the_largest_flows(flows, places):
+    spec = fs.build(flows, places, opts(inside=(BREST,), top_n=3))
+    assert [(o, d, v) for o, d, v, _ in drawn(spec)] == [
+        (IROISE, BREST, 10683.4),
+        (LANDERNEAU, BREST, 6990.6),
+        (LESNEVEN, BREST, 2038.0),
+    ]
+    assert [g["key"] for g in spec["groups"]] == ["entrant"]
+
+
+def test_places_without_a_drawn_flow_are_left_out(flows, places):
+    spec = fs.build(flows, places, opts(inside=(BREST,), top_n=3))
+    assert sorted(spec["locations"]["id"]) == sorted([BREST, IROISE, LANDERNEAU, LESNEVEN])
+
+
+def test_leaving_and_entering_colours_are_okabe_ito(flows, places):
+    spec = fs.build(flows, places, opts(inside=(BREST,)))
+    colours = {c["label"]: c["colour"] for c in spec["legend"]["colours"]}
+    assert colours["Départs du territoire"] == "#d55e00"
+    assert colours["Arrivées dans le territoire"] == "#0072b2"
+
+
+def test_estimated_flows_are_said_estimated_in_the_legend(flows, places):
+    spec = fs.build(flows, places, opts(inside=(BREST,)))
+    assert spec["options"]["estimated"] is True
+    assert "ESTIMÉS" in spec["legend"]["nature"]
+
+
+def test_legend_gives_source_and_year(flows, places):
+    spec = fs.build(flows, places, opts(inside=(BREST,)))
+    assert spec["legend"]["source"] == "Source : Observatoire (modèle), 2018"
+
+
+def test_observed_and_estimated_flows_are_refused_together(flows, places):
+    mixed = flows.copy()
+    mixed.loc[mixed.index[0], "nature"] = "observé"
+    with pytest.raises(ValueError, match="mélangés"):
+        fs.build(mixed, places, opts(inside=(BREST,)))
+
+
+def test_network_map_has_one_group_and_clustering(flows, places):
+    spec = fs.build(flows, places, opts(clustering=True, top_n=5))
+    assert spec["mode"] == "reseau"
+    assert [g["key"] for g in spec["groups"]] == ["reseau"]
+    assert spec["options"]["clustering"] is True
+    # flowmap.gl draws the top N of the view: every flow between two places is sent.
+    assert len(spec["flows"]["v"]) == sum(flows["origin"] != flows["destination"])
+
+
+def test_locked_scale_turns_adaptive_off(flows, places):
+    spec = fs.build(flows, places, opts(inside=(BREST,), locked_max=20000))
+    assert spec["options"]["locked_max"] == 20000.0
+    assert spec["options"]["adaptive"] is False
+
+
+def test_totals_given_replace_the_computed_ones(flows, places):
+    given = pd.DataFrame({"code": [BREST], "in": [30237.9], "out": [5271.0], "internal": [76196.9]})
+    spec = fs.build(flows, places, opts(inside=(BREST,)), totals=given)
+    assert totals_of(spec, BREST) == {"out": 5271.0, "in": 30237.9, "internal": 76196.9}
+
+
+def test_selected_outline_is_flagged(flows, places):
+    square = {"type": "Polygon", "coordinates": [[[-4.6, 48.3], [-4.4, 48.3], [-4.4, 48.5], [-4.6, 48.3]]]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": square, "properties": {"code": c}} for c in (BREST, IROISE)
+        ],
+    }
+    spec = fs.build(flows, places, opts(inside=(BREST,)), outlines=fc)
+    flags = {
+        f["properties"]["code"]: f["properties"].get("selected", False) for f in spec["outlines"]["features"]
+    }
+    assert flags == {BREST: True, IROISE: False}
+
+
+def test_choropleth_colours_outlines_by_class(flows, places):
+    square = {"type": "Polygon", "coordinates": [[[-4.6, 48.3], [-4.4, 48.3], [-4.4, 48.5], [-4.6, 48.3]]]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": square, "properties": {"code": c}} for c in (BREST, IROISE)
+        ],
+    }
+    choro = {
+        "title": "Part des actifs qui sortent",
+        "values": {BREST: 6.5, IROISE: 60.0},
+        "breaks": [20, 100],
+        "unit": "%",
+    }
+    spec = fs.build(flows, places, opts(inside=(BREST,)), outlines=fc, choropleth=choro)
+    fills = {f["properties"]["code"]: f["properties"]["fill"] for f in spec["outlines"]["features"]}
+    assert fills[BREST] != fills[IROISE]
+    assert [c["label"] for c in spec["legend"]["choropleth"]["classes"]] == ["min – 20 %", "20 – 100 %"]
+
+
+def test_aggregate_sums_communes_into_their_units():
+    communes = pd.DataFrame(
+        {
+            "origin": ["a1", "a2", "b1", "a1"],
+            "destination": ["b1", "b1", "a1", "a2"],
+            "value": [10.0, 5.0, 2.0, 7.0],
+        }
+    )
+    out = fs.aggregate(communes, {"a1": "A", "a2": "A", "b1": "B"})
+    assert out.to_dict("records") == [
+        {"origin": "A", "destination": "A", "value": 7.0},
+        {"origin": "A", "destination": "B", "value": 15.0},
+        {"origin": "B", "destination": "A", "value": 2.0},
+    ]
+
+
+def test_leave_share_is_flows_to_other_units_over_all_flows_of_the_origin(flows):
+    shares = fs.leave_shares(flows)
+    # Brest: 3156.8 leaving of 3156.8 + 76196.9 (fixture rows, by hand).
+    assert shares[BREST] == pytest.approx(100 * 3156.8 / (3156.8 + 76196.9), abs=0.05)
+    assert shares[DOUARNENEZ] == pytest.approx(100 * 17.5 / (17.5 + 4201.1), abs=0.05)
+
+
+def test_spec_key_changes_with_the_options(flows, places):
+    a = fs.build(flows, places, opts(inside=(BREST,), top_n=5))
+    b = fs.build(flows, places, opts(inside=(BREST,), top_n=5))
+    c = fs.build(flows, places, opts(inside=(BREST,), top_n=6))
+    assert a["key"] == b["key"] != c["key"]
