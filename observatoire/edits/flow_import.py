@@ -56,6 +56,12 @@ class FlowDataset:
     params: dict | None = None
     sha256: str | None = None
     report: dict = field(default_factory=dict)
+    kind_label: str | None = None  # free French label of a kind outside the INSEE three
+    unit: str = "personnes"
+    level: str = "commune"  # level the origin/destination codes are keyed at
+    min_value: float | None = None  # the file lists no flow below this value
+    internal_known: bool = True  # flows inside one unit of ``level`` are in the file
+    period: str | None = None
 
 
 def codemap_from_store(con: duckdb.DuckDBPyConnection) -> cog.CodeMap:
@@ -94,6 +100,15 @@ def normalise(ff: insee_flows.FlowFile, codemap: cog.CodeMap) -> tuple[pd.DataFr
             f"inconnu{more}. Rien n'a été importé.\n" + "\n".join(lines)
         )
     dims = [c for c in ("mode", "csp") if c in df.columns]
+    dup = df.duplicated(["origin", "destination", *dims], keep=False).to_numpy()
+    duplicates = []
+    if dup.any():  # summed (as INSEE's own detailed rows are), and said in the report
+        first_line = int(ff.report.get("header_line", 1)) + 1
+        for i in df.index[dup][:MAX_LISTED]:
+            duplicates.append(
+                f"ligne {first_line + int(i)} : couple {df.at[i, 'origin']} → {df.at[i, 'destination']} "
+                "déjà présent, valeurs additionnées"
+            )
     out = pd.DataFrame(
         {"origin": o["code"].to_numpy(), "destination": d["code"].to_numpy(), "value": df["value"].to_numpy()}
     )
@@ -123,6 +138,13 @@ def normalise(ff: insee_flows.FlowFile, codemap: cog.CodeMap) -> tuple[pd.DataFr
         "total": float(out["value"].sum()),
         "lecture": ff.report,
     }
+    if dup.any():
+        report["doublons"] = int(dup.sum())
+        report["avertissements"] = [
+            f"{int(dup.sum())} lignes répètent un couple (origine, destination) : leurs valeurs "
+            "ont été additionnées",
+            *duplicates,
+        ]
     return out, report
 
 
@@ -188,7 +210,10 @@ def write(con: duckdb.DuckDBPyConnection, ds: FlowDataset) -> None:
     con.executemany("INSERT INTO flow_scope VALUES (?, ?, ?, ?)", scope_rows)
     dims = ",".join(c for c in ("mode", "csp") if frame[c].notna().any())
     con.execute(
-        """INSERT INTO flow_dataset VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO flow_dataset (id, kind, year, period_years, nature, label, producer, licence,
+        method, params, dimensions, coverage_note, rows, total, sha256, loaded_at, kind_label,
+        unit, level, min_value, internal_known, period)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             ds.id,
             ds.kind,
@@ -206,6 +231,12 @@ def write(con: duckdb.DuckDBPyConnection, ds: FlowDataset) -> None:
             float(frame["value"].sum()),
             ds.sha256,
             now,
+            ds.kind_label,
+            ds.unit,
+            ds.level,
+            ds.min_value,
+            ds.internal_known,
+            ds.period,
         ],
     )
     con.execute(
