@@ -86,6 +86,25 @@ def cmd_import(args) -> int:
             n = catalogue.import_files(con, args.file, args.partners, user=args.user)
         print(f"{n} coopération(s) importée(s) ; l'historique garde la version précédente.")
         return 0
+    if args.unit or args.level or (args.kind and args.kind not in KIND_FR):
+        with db.write("import de flux (CLI)", backup="force") as con:
+            rep = flow_import.import_od(
+                con,
+                args.file,
+                kind=args.kind,
+                unit=args.unit,
+                level=args.level or "commune",
+                year=args.year,
+                source=args.source or "fichier importé",
+            )
+        if args.json:
+            _print_json(rep)
+        else:
+            print(
+                f"{rep['kind_label']} {rep['year']} : {rep['lignes_lues']} couples, total "
+                f"{_fmt(rep['total'], 1)} {rep['unit']} ; jeu {rep['dataset']}"
+            )
+        return 0
     with db.write("import de flux (CLI)", backup="force") as con:
         reports = flow_import.import_file(con, args.file, kind=args.kind, year=args.year)
     if args.json:
@@ -357,7 +376,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument("--partners", help="coopérations : fichier CSV des partenaires")
     s.add_argument("--user", default="ligne de commande", help="coopérations : auteur de l'import")
-    s.add_argument("--kind", choices=["travail", "residentiel", "etudes"])
+    s.add_argument("--kind", help="travail, residentiel, etudes (Insee) ou un libellé libre en français")
+    s.add_argument("--unit", help="unité des valeurs (personnes, établissements, €, MWh, t…)")
+    s.add_argument("--level", choices=["commune", "epci", "arrondissement", "departement"])
+    s.add_argument("--source", help="producteur et jeu de données")
     s.add_argument("--year", type=int)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_import)

@@ -310,3 +310,104 @@ def import_file(
         }
         for ds in datasets
     ]
+
+
+LEVEL_CODE_FR = {
+    "commune": "commune",
+    "epci": "EPCI",
+    "arrondissement": "arrondissement",
+    "departement": "département",
+}
+
+
+def import_od(
+    con: duckdb.DuckDBPyConnection,
+    path: Path | str | bytes,
+    *,
+    kind: str,
+    unit: str,
+    level: str,
+    year: int,
+    source: str,
+    name: str | None = None,
+) -> dict:
+    """Import any origin–destination file keyed at ``level`` (issue 16), in one transaction.
+
+    Codes must be current codes of that level (the file is never split down to communes);
+    every refusal lists its lines and columns in French and leaves the store unchanged."""
+    import re
+
+    from observatoire.sources import od_flows
+
+    od_flows.check_level(level)
+    od_flows.check_unit(unit)
+    if not kind or not kind.strip():
+        raise od_flows.ODFileError("Type de flux (--kind) manquant : un libellé en français.")
+    if year is None:
+        raise od_flows.ODFileError("Année (--year) manquante : l'année des flux du fichier.")
+    if isinstance(path, bytes):
+        raw, name = path, name or "fichier importé"
+    else:
+        raw, name = Path(path).read_bytes(), name or Path(path).name
+    od = od_flows.read(raw, name, unit)
+    known = {r[0] for r in con.execute("SELECT code FROM territory WHERE level = ?", [level]).fetchall()}
+    problems = []
+    for side, col in (("origin", "origine"), ("destination", "destination")):
+        bad = od.df[~od.df[side].isin(known)]
+        for _, r in bad.head(MAX_LISTED).iterrows():
+            problems.append(
+                f"ligne {r['line']}, colonne {col} : « {r[side]} » n'est pas un code {LEVEL_CODE_FR[level]} actuel"
+            )
+    if problems:
+        raise FlowImportError(
+            f"Fichier « {name} » refusé : codes inconnus au niveau {LEVEL_CODE_FR[level]}. "
+            "Rien n'a été importé.\n" + "\n".join(problems[:MAX_LISTED])
+        )
+    slug = re.sub(r"[^a-z0-9]+", "-", text_fold(kind)).strip("-")[:40] or "flux"
+    frame = od.df[["origin", "destination", "value"]].copy()
+    frame["mode"] = pd.Series([None] * len(frame), dtype="string")
+    frame["csp"] = pd.Series([None] * len(frame), dtype="string")
+    frame["abroad"] = False
+    ds = FlowDataset(
+        id=f"import-{slug}-{year}-{od.sha256[:10]}",
+        kind=slug,
+        year=int(year),
+        label=f"{kind.strip()} {year} (import : {name})",
+        producer=source,
+        frame=frame,
+        scope=Scope(
+            [("all", "metro")],
+            [("all", "metro")],
+            f"fichier importé par {LEVEL_CODE_FR[level]} ({unit}) ; couverture supposée complète entre "
+            f"les {LEVEL_CODE_FR[level]}s qu'il nomme, flux internes à un {LEVEL_CODE_FR[level]} "
+            "tels que le fichier les donne",
+        ),
+        sha256=od.sha256,
+        report={
+            "lignes_lues": int(len(frame)),
+            "total": float(frame["value"].sum()),
+            "lecture": {"source": name},
+        },
+        kind_label=kind.strip(),
+        unit=unit,
+        level=level,
+    )
+    with store.transaction(con):
+        write(con, ds)
+    return {
+        "dataset": ds.id,
+        "kind": ds.kind,
+        "kind_label": ds.kind_label,
+        "unit": unit,
+        "level": level,
+        "year": ds.year,
+        "lignes_lues": len(frame),
+        "total": float(frame["value"].sum()),
+        "couverture": ds.scope.note,
+    }
+
+
+def text_fold(s: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", s.lower()).encode("ascii", "ignore").decode()

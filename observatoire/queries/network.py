@@ -294,13 +294,22 @@ def network(
             f"Aucun jeu de flux {kind}{'' if year is None else f' {year}'} ne couvre ces territoires."
         )
     info = qcov.dataset(cur, ds)
+    members = "membership"
+    if info.level != "commune":  # a file keyed by EPCI, arrondissement or département
+        col = qcov.LEVEL_COL[info.level]
+        of = dict(cur.execute(f"SELECT commune, {col} FROM membership").fetchall())  # noqa: S608
+        umap = umap.assign(commune=umap["commune"].map(of)).dropna().drop_duplicates("commune")
+        members = (
+            "(SELECT code AS commune, dep, reg FROM territory WHERE level = "
+            f"'{info.level}')"  # from the vocabulary, not typed by anyone
+        )
     cur.register("_net_units", umap)
     flags = {}
     for side in ("origin", "destination"):
         got = cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall()
         flags[side] = dict(got)
     geo = cur.execute(
-        "SELECT DISTINCT m.dep, m.reg FROM _net_units u JOIN membership m ON m.commune = u.commune"
+        f"SELECT DISTINCT m.dep, m.reg FROM _net_units u JOIN {members} m ON m.commune = u.commune"  # noqa: S608
     ).fetchall()
     deps = sorted({d for d, _ in geo if d})
     regs = sorted({r for _, r in geo if r})
@@ -323,7 +332,8 @@ def network(
     net_cov = qcov._territory(cur, info, int(tot.n), (int(tot.o), int(tot.d), int(tot.both)), sizes)
     tag = {"dataset": ds, "year": info.year, "nature": info.nature}
 
-    allf = cur.execute(_FLOWS_SQL, {"ds": ds, "deps": deps, "regs": regs}).df()
+    sql = _FLOWS_SQL.replace("LEFT JOIN membership m", f"LEFT JOIN {members} m")
+    allf = cur.execute(sql, {"ds": ds, "deps": deps, "regs": regs}).df()
     # OD matrix among units (every pair, 0 where no flow, None where not covered)
     raw = allf[allf["ou"].notna() & allf["du"].notna()].rename(columns={"ou": "origin", "du": "destination"})
     raw = raw[["origin", "destination", "value"]]

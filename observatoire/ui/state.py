@@ -39,7 +39,7 @@ _SAFE = {
     METHOD: re.compile(r"^(quantiles|jenks|headtail|manuel)$"),
     PRESENTATION: re.compile(r"^[01]$"),
     TERRITORY: _TERRITORY_RE,
-    KIND: re.compile(r"^(travail|residentiel|etudes)$"),
+    KIND: re.compile(r"^[a-z0-9-]{1,40}$"),
     YEAR: re.compile(r"^(auto|(19|20)[0-9]{2})$"),
     PARTNER_LEVEL: re.compile(r"^(commune|epci|departement|region)$"),
     TOP: re.compile(r"^[0-9]{1,2}$"),

@@ -102,6 +102,23 @@ def _body_lines(data: bytes, body_start: int, header_line: int, fast: bool) -> n
     return np.flatnonzero(~empty).astype(np.int64) + header_line + 1
 
 
+def _too_long_line(data: bytes, header_line: int, name: str) -> FlowFileError:
+    """pyarrow's « straddling object straddles two block boundaries », in French, with the
+    line: a line longer than a read block is no line of a flow table."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.concatenate([[0], ends + 1])
+    stops = np.concatenate([ends, [len(arr)]])
+    longest = int(np.argmax(stops - starts))
+    size = int(stops[longest] - starts[longest])
+    return FlowFileError(
+        f"Fichier « {name} » refusé : la ligne {longest + 1} fait {size / 1e6:.1f} Mo (une ligne de "
+        "table de flux en fait quelques dizaines d'octets : séparateur de lignes manquant ou fichier "
+        "qui n'est pas une table). Rien n'a été importé.",
+        filename=name,
+    )
+
+
 def _parse_utf8(raw: _Raw, data: bytes, encoding: str) -> _Table:
     name = raw.name
     header_line, body_start, sep, columns = _find_header(data, name)
@@ -127,7 +144,12 @@ def _parse_utf8(raw: _Raw, data: bytes, encoding: str) -> _Table:
             data[body_start:].decode("utf-8")
         except UnicodeDecodeError:
             raise _NotUtf8 from None
-    table, invalid = _arrow_read(data, body_start, sep, len(columns), name, threads=True)
+    try:
+        table, invalid = _arrow_read(data, body_start, sep, len(columns), name, threads=True)
+    except pa.ArrowInvalid as exc:
+        if "straddl" not in str(exc):
+            raise
+        raise _too_long_line(data, header_line, name) from None
     if invalid and any(number is None for number, *_ in invalid):
         table, invalid = _arrow_read(data, body_start, sep, len(columns), name, threads=False)
     n_seen = table.num_rows + len(invalid)
