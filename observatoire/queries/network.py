@@ -308,6 +308,8 @@ def network(
     for side in ("origin", "destination"):
         got = cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall()
         flags[side] = dict(got)
+        if members != "membership" and (info.origin_all if side == "origin" else info.destination_all):
+            flags[side] = dict.fromkeys(umap["commune"], True)  # a coarse file over all France
     geo = cur.execute(
         f"SELECT DISTINCT m.dep, m.reg FROM _net_units u JOIN {members} m ON m.commune = u.commune"  # noqa: S608
     ).fetchall()

@@ -102,7 +102,7 @@ def _body_lines(data: bytes, body_start: int, header_line: int, fast: bool) -> n
     return np.flatnonzero(~empty).astype(np.int64) + header_line + 1
 
 
-def _too_long_line(data: bytes, header_line: int, name: str) -> FlowFileError:
+def _too_long_line(data: bytes, _header_line: int, name: str) -> FlowFileError:
     """pyarrow's « straddling object straddles two block boundaries », in French, with the
     line: a line longer than a read block is no line of a flow table."""
     arr = np.frombuffer(data, dtype=np.uint8)
@@ -144,12 +144,7 @@ def _parse_utf8(raw: _Raw, data: bytes, encoding: str) -> _Table:
             data[body_start:].decode("utf-8")
         except UnicodeDecodeError:
             raise _NotUtf8 from None
-    try:
-        table, invalid = _arrow_read(data, body_start, sep, len(columns), name, threads=True)
-    except pa.ArrowInvalid as exc:
-        if "straddl" not in str(exc):
-            raise
-        raise _too_long_line(data, header_line, name) from None
+    table, invalid = _arrow_read(data, body_start, sep, len(columns), name, threads=True)
     if invalid and any(number is None for number, *_ in invalid):
         table, invalid = _arrow_read(data, body_start, sep, len(columns), name, threads=False)
     n_seen = table.num_rows + len(invalid)
@@ -253,6 +248,8 @@ def _arrow_read(
     except pa.ArrowException as exc:
         if "utf8" in str(exc).lower().replace("-", ""):
             raise _NotUtf8 from None
+        if "straddl" in str(exc):
+            raise _too_long_line(data, 0, name) from None
         raise FlowFileError(f"Fichier « {name} » : lecture CSV impossible ({exc}).", filename=name) from None
     if not_utf8:
         raise _NotUtf8
