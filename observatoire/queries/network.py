@@ -161,12 +161,30 @@ _GROUP_COVER_SQL = (
 )
 
 
+def _exact_units(con, units, level: str, cache: dict) -> bool:
+    """Is every unit of the network a whole number of units of ``level`` (a coarse file)?"""
+    if level not in cache:
+        cache[level] = all(qcov.exact_union(con, u, level) for u in units)
+    return cache[level]
+
+
 def pick_dataset(
-    con: duckdb.DuckDBPyConnection, communes: list[str], kind: str, year: int | None = None
+    con: duckdb.DuckDBPyConnection,
+    communes: list[str],
+    kind: str,
+    year: int | None = None,
+    units: list[list[str]] | None = None,
 ) -> str | None:
     """The dataset for a network: the most recent observed one covering every flow among the
-    units; else the most recent estimated one; else the observed one covering most of them."""
-    infos = [i for i in qcov.datasets(con, kind).values() if year is None or i.year == year]
+    units; else the most recent estimated one; else the observed one covering most of them.
+    A file keyed above the commune only when every unit is a whole number of its units."""
+    exact: dict = {}
+    infos = [
+        i
+        for i in qcov.datasets(con, kind).values()
+        if (year is None or i.year == year)
+        and (i.level == "commune" or _exact_units(con, units or [communes], i.level, exact))
+    ]
     if not infos:
         return None
     n, c = qcov.counts(con, communes)
@@ -288,13 +306,18 @@ def network(
         }
     )
     allc = umap["commune"].tolist()
-    ds = dataset_id or pick_dataset(cur, allc, kind, year)
+    ds = dataset_id or pick_dataset(cur, allc, kind, year, [list(u.communes) for u in units])
     if ds is None:
         raise NotFoundError(
             f"Aucun jeu de flux {kind}{'' if year is None else f' {year}'} ne couvre ces territoires."
         )
     info = qcov.dataset(cur, ds)
     members = "membership"
+    if info.level != "commune" and not _exact_units(cur, [list(u.communes) for u in units], info.level, {}):
+        raise NotFoundError(
+            f"Ce jeu de flux est connu par {info.level} : chaque territoire du réseau doit en être "
+            "une réunion (un flux n'est jamais réparti sur une partie d'unité)."
+        )
     if info.level != "commune":  # a file keyed by EPCI, arrondissement or département
         col = qcov.LEVEL_COL[info.level]
         of = dict(cur.execute(f"SELECT commune, {col} FROM membership").fetchall())  # noqa: S608
