@@ -29,7 +29,7 @@ year = c2.selectbox(
 )
 plevel = c3.selectbox(
     "Partenaires regroupés par",
-    ["commune", "epci", "departement", "region"],
+    ["commune", "epci", "arrondissement", "departement", "region"],
     format_func=lambda lv: LEVEL_FR[lv],
     key=state.PARTNER_LEVEL,
 )
