@@ -80,7 +80,8 @@ def _metric(col, label: str, value, scope) -> None:
     if value is None:
         col.metric(label, "non calculable", help="Ce fichier ne couvre pas ce côté des flux.")
     else:
-        col.metric(f"{label} ({unit})" + (zone_txt if scope == "zone" else ""), widgets.fmt(value))
+        shown = label if unit == "personnes" else f"{label} ({unit})"  # the unit said in the caption too
+        col.metric(shown + (zone_txt if scope == "zone" else ""), widgets.fmt(value))
 
 
 k1, k2, k3, k4 = st.columns(4)

@@ -175,6 +175,5 @@ def test_flux_page_lists_presence_kind_with_unit(app_db):
     at.switch_page("pages/flux.py")
     at.run()
     assert not at.exception
-    labels = [m.label for m in at.metric]
-    assert any("(personnes)" in lb for lb in labels)
+    assert any("Unité : personnes" in c.value for c in at.caption)
     assert any("présence" in o.lower() for o in at.selectbox[0].options)
