@@ -88,6 +88,27 @@ def cmd_import(args) -> int:
             n = catalogue.import_files(con, args.file, args.partners, user=args.user)
         print(f"{n} coopération(s) importée(s) ; l'historique garde la version précédente.")
         return 0
+    if args.year and not str(args.year).isdigit():
+        raise ObservatoireError(f"Année de flux invalide : « {args.year} » (attendu : AAAA).")
+    if args.unit or args.level or (args.kind and args.kind not in KIND_FR):
+        with db.write("import de flux (CLI)", backup="force") as con:
+            rep = flow_import.import_od(
+                con,
+                args.file,
+                kind=args.kind,
+                unit=args.unit,
+                level=args.level or "commune",
+                year=int(args.year) if args.year else None,
+                source=args.source or "fichier importé",
+            )
+        if args.json:
+            _print_json(rep)
+        else:
+            print(
+                f"{rep['kind_label']} {rep['year']} : {rep['lignes_lues']} couples, total "
+                f"{_fmt(rep['total'], 1)} {rep['unit']} ; jeu {rep['dataset']}"
+            )
+        return 0
     with db.write("import de flux (CLI)", backup="force") as con:
         year = int(args.year) if args.year else None
         reports = flow_import.import_file(con, args.file, kind=args.kind, year=year)
@@ -408,14 +429,22 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument("--partners", help="coopérations : fichier CSV des partenaires")
     s.add_argument("--user", default="ligne de commande", help="coopérations : auteur de l'import")
-    s.add_argument("--kind", choices=["travail", "residentiel", "etudes"])
+    s.add_argument(
+        "--kind", help="flux : travail, residentiel, etudes (Insee) ou un libellé libre en français"
+    )
     s.add_argument("--year", help="flux : année ; indicateurs : millésime (AAAA ou AAAA-AAAA)")
     for flag in INDICATOR_FLAGS:
         if flag != "year":
             s.add_argument(
-                f"--{flag}", help="indicateurs : métadonnées d'un fichier à une colonne de valeurs"
+                f"--{flag}",
+                help="indicateurs : métadonnées d'un fichier à une colonne de valeurs"
+                + (" ; flux : unité ou source du fichier" if flag in ("unit", "source") else ""),
             )
-    s.add_argument("--level", choices=["commune", "epci", "departement", "region"], help="indicateurs")
+    s.add_argument(
+        "--level",
+        choices=["commune", "epci", "arrondissement", "departement", "region"],
+        help="niveau des codes du fichier (flux : commune, epci, arrondissement, departement)",
+    )
     s.add_argument("--code-column", help="indicateurs : colonne des codes (sinon détectée)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_import)

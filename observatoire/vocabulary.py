@@ -5,10 +5,11 @@ their French labels. Defined once here; every layer reads it from here (no Strea
 from __future__ import annotations
 
 # Territorial levels, from the smallest unit up; ``perimetre`` is a user-defined set of units.
-LEVELS = ("commune", "epci", "departement", "region", "france", "perimetre")
+LEVELS = ("commune", "epci", "arrondissement", "departement", "region", "france", "perimetre")
 LEVEL_FR = {
     "commune": "commune",
     "epci": "EPCI",
+    "arrondissement": "arrondissement",
     "departement": "département",
     "region": "région",
     "france": "France",
@@ -18,12 +19,21 @@ LEVEL_FR = {
 LEVEL_FR_PLURAL = {
     "commune": "communes",
     "epci": "EPCI",
+    "arrondissement": "arrondissements",
     "departement": "départements",
     "region": "régions",
     "france": "France",
     "perimetre": "périmètres",
 }
-LEVEL_ORDER = {"region": 0, "departement": 1, "epci": 2, "commune": 3, "france": 4, "perimetre": 5}
+LEVEL_ORDER = {
+    "region": 0,
+    "departement": 1,
+    "arrondissement": 2,
+    "epci": 2,
+    "commune": 3,
+    "france": 4,
+    "perimetre": 5,
+}
 
 # Territory types (INSEE/DGCL nature of an EPCI, and the other levels).
 TYPE_FR = {
@@ -33,6 +43,7 @@ TYPE_FR = {
     "CU": "communauté urbaine",
     "METRO": "métropole",
     "MET69": "métropole de Lyon",
+    "ARR": "arrondissement",
     "DEP": "département",
     "REG": "région",
     "FR": "pays",
@@ -46,6 +57,39 @@ KIND_FR = {
     "residentiel": "migrations résidentielles",
     "etudes": "domicile-études",
 }
+# Any other flow (issue 16): a free French label, a unit from this vocabulary, a level.
+FLOW_UNITS = {
+    "personnes": "personnes",
+    "actifs": "actifs",
+    "élèves": "élèves et étudiants",
+    "patients": "patients",
+    "établissements": "établissements",
+    "emplois": "emplois",
+    "€": "euros (€)",
+    "k€": "milliers d'euros (k€)",
+    "MWh": "mégawattheures (MWh)",
+    "GWh": "gigawattheures (GWh)",
+    "t": "tonnes (t)",
+    "m3": "mètres cubes (m³)",
+    "véhicules": "véhicules",
+    "trajets": "trajets",
+}
+# Levels a flow file may be keyed at, finest first; a flow is never split below its level.
+FLOW_LEVELS = ("commune", "epci", "arrondissement", "departement")
+# Which coarser levels a level's units nest in (an EPCI crosses arrondissements).
+NESTS_IN = {
+    "commune": ("commune", "epci", "arrondissement", "departement", "region"),
+    "epci": ("epci", "departement", "region"),
+    "arrondissement": ("arrondissement", "departement", "region"),
+    "departement": ("departement", "region"),
+}
+
+
+def kind_label(kind: str, label: str | None = None) -> str:
+    """French label of a flow kind: the INSEE ones, or the free label stored with the file."""
+    return label or KIND_FR.get(kind, kind)
+
+
 # Nature of a figure: observed (a published count) or estimated (the observatory's model).
 NATURES = ("observé", "estimé")
 NATURE_FR = {"observé": "observés", "estimé": "estimés (modèle)"}

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from observatoire.ui import data, flowmap, state, views, widgets
-from observatoire.ui.vocab import KIND_FR, LEVEL_FR
+from observatoire.ui.vocab import LEVEL_FR
 
 level, code = state.territory()
 name = data.name_of(level, code)
@@ -13,9 +13,10 @@ communes = tuple(data.communes_of(level, code))
 fds = data.flow_datasets()
 
 c1, c2, c3 = st.columns([5, 3, 4])
-kind = c1.selectbox(
-    "Type de flux", list(KIND_FR), format_func=lambda k: KIND_FR[k].capitalize(), key=state.KIND
-)
+kinds = data.flow_kinds()  # the kinds in the store (the INSEE three and any imported)
+if st.session_state.get(state.KIND) not in kinds:
+    st.session_state[state.KIND] = next(iter(kinds))
+kind = c1.selectbox("Type de flux", list(kinds), format_func=lambda k: kinds[k].capitalize(), key=state.KIND)
 years = sorted(fds[fds["kind"] == kind]["year"].unique().tolist(), reverse=True)
 year_opts = ["auto", *[str(y) for y in years]]
 if st.session_state.get(state.YEAR) not in year_opts:
@@ -28,7 +29,7 @@ year = c2.selectbox(
 )
 plevel = c3.selectbox(
     "Partenaires regroupés par",
-    ["commune", "epci", "departement", "region"],
+    ["commune", "epci", "arrondissement", "departement", "region"],
     format_func=lambda lv: LEVEL_FR[lv],
     key=state.PARTNER_LEVEL,
 )
@@ -47,8 +48,16 @@ ds = data.pick_flow_dataset(
     communes, kind, None if year == "auto" else int(year), None if nature == "auto" else nature
 )
 if ds is None:
+    coarse = fds[(fds["kind"] == kind) & (fds["level"] != "commune")]
+    if len(coarse):
+        st.info(
+            "Flux de ce type connus seulement par "
+            + ", ".join(sorted({LEVEL_FR.get(lv, lv) for lv in coarse["level"]}))
+            + " : choisissez un territoire de ce niveau ou au-dessus (un flux n'est jamais réparti "
+            "sur les communes)."
+        )
     st.warning(
-        f"Aucun flux {KIND_FR[kind]} {'' if year == 'auto' else year} ne couvre {name}. "
+        f"Aucun flux {kinds[kind]} {'' if year == 'auto' else year} ne couvre {name}. "
         "Importez un fichier Insee depuis la page Données pour couvrir votre territoire. "
         "Les fichiers chargés couvrent :"
     )
@@ -56,6 +65,7 @@ if ds is None:
     st.stop()
 
 meta = fds.set_index("id").loc[ds]
+unit = meta["unit"]
 s = data.flow_summary(communes, ds)
 estimated = s.nature == "estimé"
 source = f"{meta['producer']} — {meta['label']}"
@@ -72,7 +82,8 @@ def _metric(col, label: str, value, scope) -> None:
     if value is None:
         col.metric(label, "non calculable", help="Ce fichier ne couvre pas ce côté des flux.")
     else:
-        col.metric(label + (zone_txt if scope == "zone" else ""), widgets.fmt(value))
+        shown = label if unit == "personnes" else f"{label} ({unit})"  # the unit said in the caption too
+        col.metric(shown + (zone_txt if scope == "zone" else ""), widgets.fmt(value))
 
 
 k1, k2, k3, k4 = st.columns(4)
@@ -117,7 +128,8 @@ if share_bits:
     st.markdown(" · ".join(share_bits))
 st.caption(
     f"Source : {source} ({'estimé' if estimated else 'observé'}, {s.year}). "
-    "Valeurs pondérées du recensement (personnes)."
+    f"Unité : {unit} ; flux connus par {LEVEL_FR.get(meta['level'], meta['level'])}"
+    + (" (jamais répartis plus finement)." if meta["level"] != "commune" else ".")
 )
 
 top = data.flow_partners(communes, ds, plevel, int(top_n), float(min_value))

@@ -5,7 +5,6 @@ import streamlit as st
 
 from observatoire.ui import data, state, widgets
 from observatoire.ui import network as unet
-from observatoire.ui.vocab import KIND_FR
 
 st.title("Réseau — les flux entre les territoires d'un grand territoire")
 
@@ -33,9 +32,10 @@ chosen = c2.multiselect(
     disabled=bool(perimeter),
 )
 k1, k2, k3, k4 = st.columns(4)
-kind = k1.selectbox(
-    "Type de flux", list(KIND_FR), format_func=lambda k: KIND_FR[k].capitalize(), key=state.KIND
-)
+kinds = data.flow_kinds()  # the kinds in the store, with their unit
+if st.session_state.get(state.KIND) not in kinds:
+    st.session_state[state.KIND] = next(iter(kinds))
+kind = k1.selectbox("Type de flux", list(kinds), format_func=lambda k: kinds[k].capitalize(), key=state.KIND)
 fds = data.flow_datasets()
 years = sorted(fds[fds["kind"] == kind]["year"].unique().tolist(), reverse=True)
 year = k2.selectbox(

@@ -281,5 +281,11 @@ def load(con: duckdb.DuckDBPyConnection, data: Path) -> None:
             params=_with_evaluation(data, m),
             sha256=m["sha256_source"],
             report={**m["report"], "lecture": {"source": m["source"]}},
+            kind_label=m.get("kind_label"),
+            unit=m.get("unit", "personnes"),
+            level=m.get("level", "commune"),
+            min_value=m.get("min_value"),
+            internal_known=m.get("internal_known", True),
+            period=m.get("period"),
         )
         flow_import.write(con, ds)

@@ -264,6 +264,10 @@ def run(raw: Path | None = None, data: Path | None = None) -> dict:
     }
     for path in flow_sources.prepare(raw, data / "flows", codemap):
         files[f"flows/{path.name}"] = path
+    from observatoire.build import flow_kinds
+
+    flow_kinds.prepare_arrondissements(raw, data)
+    flow_kinds.append_flows(raw, data / "flows")
     files["sources"] = data / "ref" / "sources.json"
     files["sources"].write_text(json.dumps(sources, indent=1) + "\n")
     write_manifest(data, [p for p in _shipped(data)])

@@ -154,11 +154,35 @@ def load_reference(con: duckdb.DuckDBPyConnection, data: Path) -> None:
     con.unregister("geom_df")
 
     con.register("com_df", com)
-    con.execute("INSERT INTO membership SELECT code, epci, dep, reg FROM com_df")
+    con.execute("INSERT INTO membership (commune, epci, dep, reg) SELECT code, epci, dep, reg FROM com_df")
     con.unregister("com_df")
+    _load_arrondissements(con, data, com)
     con.register("passage_df", passage)
     con.execute("INSERT INTO code_passage SELECT old_code, current_code, reason FROM passage_df")
     con.unregister("passage_df")
+
+
+def _load_arrondissements(con: duckdb.DuckDBPyConnection, data: Path, com: pd.DataFrame) -> None:
+    """Arrondissements départementaux (data/ref, from the INSEE table d'appartenance): a
+    territory level, outlines, and each commune's arrondissement in the membership."""
+    path, mpath = data / "ref/arrondissements.parquet", data / "ref/commune_arrondissement.parquet"
+    if not path.exists() or not mpath.exists():
+        return
+    arr = _parquet(path, ["code", "nom", "dep", "reg", "area_km2", "n_communes", "lon", "lat", "geom"])
+    member = _parquet(mpath, ["commune", "arr"])
+    arr = arr.rename(columns={"nom": "name"}).assign(level="arrondissement", type="ARR", epci=None)
+    arr["name_norm"] = arr["name"].map(text.normalize)
+    con.register("arr_df", arr)
+    con.execute("""INSERT INTO territory (level, code, name, name_norm, type, dep, reg, epci,
+                   area_km2, lon, lat, n_communes)
+                   SELECT level, code, name, name_norm, type, dep, reg, epci, area_km2, lon, lat,
+                   n_communes FROM arr_df""")
+    con.execute("""INSERT INTO territory_geometry SELECT 'arrondissement', code, 'light', geom
+                   FROM arr_df WHERE geom IS NOT NULL ORDER BY code""")
+    con.unregister("arr_df")
+    con.register("arr_member", member)
+    con.execute("UPDATE membership SET arr = a.arr FROM arr_member a WHERE membership.commune = a.commune")
+    con.unregister("arr_member")
 
 
 def load_indicators(con: duckdb.DuckDBPyConnection, data: Path) -> int:

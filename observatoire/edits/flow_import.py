@@ -56,6 +56,12 @@ class FlowDataset:
     params: dict | None = None
     sha256: str | None = None
     report: dict = field(default_factory=dict)
+    kind_label: str | None = None  # free French label of a kind outside the INSEE three
+    unit: str = "personnes"
+    level: str = "commune"  # level the origin/destination codes are keyed at
+    min_value: float | None = None  # the file lists no flow below this value
+    internal_known: bool = True  # flows inside one unit of ``level`` are in the file
+    period: str | None = None
 
 
 def codemap_from_store(con: duckdb.DuckDBPyConnection) -> cog.CodeMap:
@@ -94,6 +100,15 @@ def normalise(ff: insee_flows.FlowFile, codemap: cog.CodeMap) -> tuple[pd.DataFr
             f"inconnu{more}. Rien n'a été importé.\n" + "\n".join(lines)
         )
     dims = [c for c in ("mode", "csp") if c in df.columns]
+    dup = df.duplicated(["origin", "destination", *dims], keep=False).to_numpy()
+    duplicates = []
+    if dup.any():  # summed (as INSEE's own detailed rows are), and said in the report
+        first_line = int(ff.report.get("header_line", 1)) + 1
+        for i in df.index[dup][:MAX_LISTED]:
+            duplicates.append(
+                f"ligne {first_line + int(i)} : couple {df.at[i, 'origin']} → {df.at[i, 'destination']} "
+                "déjà présent, valeurs additionnées"
+            )
     out = pd.DataFrame(
         {"origin": o["code"].to_numpy(), "destination": d["code"].to_numpy(), "value": df["value"].to_numpy()}
     )
@@ -123,6 +138,13 @@ def normalise(ff: insee_flows.FlowFile, codemap: cog.CodeMap) -> tuple[pd.DataFr
         "total": float(out["value"].sum()),
         "lecture": ff.report,
     }
+    if dup.any():
+        report["doublons"] = int(dup.sum())
+        report["avertissements"] = [
+            f"{int(dup.sum())} lignes répètent un couple (origine, destination) : leurs valeurs "
+            "ont été additionnées",
+            *duplicates,
+        ]
     return out, report
 
 
@@ -188,7 +210,10 @@ def write(con: duckdb.DuckDBPyConnection, ds: FlowDataset) -> None:
     con.executemany("INSERT INTO flow_scope VALUES (?, ?, ?, ?)", scope_rows)
     dims = ",".join(c for c in ("mode", "csp") if frame[c].notna().any())
     con.execute(
-        """INSERT INTO flow_dataset VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO flow_dataset (id, kind, year, period_years, nature, label, producer, licence,
+        method, params, dimensions, coverage_note, rows, total, sha256, loaded_at, kind_label,
+        unit, level, min_value, internal_known, period)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             ds.id,
             ds.kind,
@@ -206,6 +231,12 @@ def write(con: duckdb.DuckDBPyConnection, ds: FlowDataset) -> None:
             float(frame["value"].sum()),
             ds.sha256,
             now,
+            ds.kind_label,
+            ds.unit,
+            ds.level,
+            ds.min_value,
+            ds.internal_known,
+            ds.period,
         ],
     )
     con.execute(
@@ -279,3 +310,104 @@ def import_file(
         }
         for ds in datasets
     ]
+
+
+LEVEL_CODE_FR = {
+    "commune": "commune",
+    "epci": "EPCI",
+    "arrondissement": "arrondissement",
+    "departement": "département",
+}
+
+
+def import_od(
+    con: duckdb.DuckDBPyConnection,
+    path: Path | str | bytes,
+    *,
+    kind: str,
+    unit: str,
+    level: str,
+    year: int,
+    source: str,
+    name: str | None = None,
+) -> dict:
+    """Import any origin–destination file keyed at ``level`` (issue 16), in one transaction.
+
+    Codes must be current codes of that level (the file is never split down to communes);
+    every refusal lists its lines and columns in French and leaves the store unchanged."""
+    import re
+
+    from observatoire.sources import od_flows
+
+    od_flows.check_level(level)
+    od_flows.check_unit(unit)
+    if not kind or not kind.strip():
+        raise od_flows.ODFileError("Type de flux (--kind) manquant : un libellé en français.")
+    if year is None:
+        raise od_flows.ODFileError("Année (--year) manquante : l'année des flux du fichier.")
+    if isinstance(path, bytes):
+        raw, name = path, name or "fichier importé"
+    else:
+        raw, name = Path(path).read_bytes(), name or Path(path).name
+    od = od_flows.read(raw, name, unit)
+    known = {r[0] for r in con.execute("SELECT code FROM territory WHERE level = ?", [level]).fetchall()}
+    problems = []
+    for side, col in (("origin", "origine"), ("destination", "destination")):
+        bad = od.df[~od.df[side].isin(known)]
+        for _, r in bad.head(MAX_LISTED).iterrows():
+            problems.append(
+                f"ligne {r['line']}, colonne {col} : « {r[side]} » n'est pas un code {LEVEL_CODE_FR[level]} actuel"
+            )
+    if problems:
+        raise FlowImportError(
+            f"Fichier « {name} » refusé : codes inconnus au niveau {LEVEL_CODE_FR[level]}. "
+            "Rien n'a été importé.\n" + "\n".join(problems[:MAX_LISTED])
+        )
+    slug = re.sub(r"[^a-z0-9]+", "-", text_fold(kind)).strip("-")[:40] or "flux"
+    frame = od.df[["origin", "destination", "value"]].copy()
+    frame["mode"] = pd.Series([None] * len(frame), dtype="string")
+    frame["csp"] = pd.Series([None] * len(frame), dtype="string")
+    frame["abroad"] = False
+    ds = FlowDataset(
+        id=f"import-{slug}-{year}-{od.sha256[:10]}",
+        kind=slug,
+        year=int(year),
+        label=f"{kind.strip()} {year} (import : {name})",
+        producer=source,
+        frame=frame,
+        scope=Scope(
+            [("all", "metro")],
+            [("all", "metro")],
+            f"fichier importé par {LEVEL_CODE_FR[level]} ({unit}) ; couverture supposée complète entre "
+            f"les {LEVEL_CODE_FR[level]}s qu'il nomme, flux internes à un {LEVEL_CODE_FR[level]} "
+            "tels que le fichier les donne",
+        ),
+        sha256=od.sha256,
+        report={
+            "lignes_lues": int(len(frame)),
+            "total": float(frame["value"].sum()),
+            "lecture": {"source": name},
+        },
+        kind_label=kind.strip(),
+        unit=unit,
+        level=level,
+    )
+    with store.transaction(con):
+        write(con, ds)
+    return {
+        "dataset": ds.id,
+        "kind": ds.kind,
+        "kind_label": ds.kind_label,
+        "unit": unit,
+        "level": level,
+        "year": ds.year,
+        "lignes_lues": len(frame),
+        "total": float(frame["value"].sum()),
+        "couverture": ds.scope.note,
+    }
+
+
+def text_fold(s: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", s.lower()).encode("ascii", "ignore").decode()

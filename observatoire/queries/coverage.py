@@ -34,7 +34,14 @@ from observatoire.errors import NotFoundError
 SIDES = ("outflow", "inflow", "internal")
 SIDE_FR = {"outflow": "sortants", "inflow": "entrants", "internal": "internes"}
 NATURE_FR = {"observé": "observés", "estimé": "estimés"}
-LEVEL_COL = {"commune": "commune", "epci": "epci", "departement": "dep", "region": "reg"}
+LEVEL_COL = {
+    "commune": "commune",
+    "epci": "epci",
+    "arrondissement": "arr",
+    "departement": "dep",
+    "region": "reg",
+}
+LEVEL_WORDS = {"epci": "d'EPCI", "arrondissement": "d'arrondissements", "departement": "de départements"}
 
 _COVERED_SQL = """
     SELECT t.i, EXISTS (
@@ -61,6 +68,10 @@ class DatasetInfo:
     origin_all: bool
     destination_all: bool
     zone: tuple[tuple[str, str], ...] | None  # the closed zone (same scope both sides), if any
+    level: str = "commune"  # level the file's codes are keyed at
+    unit: str = "personnes"
+    min_value: float | None = None  # no flow below it in the file: no side is complete
+    internal_known: bool = True  # flows inside one unit are in the file
 
     @property
     def nature_fr(self) -> str:
@@ -77,8 +88,9 @@ class DatasetInfo:
 def datasets(con: duckdb.DuckDBPyConnection, kind: str | None = None) -> dict[str, DatasetInfo]:
     """Metadata and scopes of every flow dataset (of ``kind``)."""
     metas = con.execute(
-        """SELECT id, kind, year, nature, label, producer, coverage_note FROM flow_dataset
-        WHERE ? IS NULL OR kind = ?""",
+        """SELECT id, kind, year, nature, label, producer, coverage_note,
+        coalesce(level, 'commune'), coalesce(unit, 'personnes'), min_value,
+        coalesce(internal_known, TRUE) FROM flow_dataset WHERE ? IS NULL OR kind = ?""",
         [kind, kind],
     ).fetchall()
     rows = con.execute(
@@ -86,12 +98,23 @@ def datasets(con: duckdb.DuckDBPyConnection, kind: str | None = None) -> dict[st
     ).fetchall()
     out = {}
     for ds_id, *meta in metas:
+        meta, extra = meta[:6], meta[6:]
         origin = tuple((lv, c) for i, s, lv, c in rows if i == ds_id and s == "origin")
         dest = tuple((lv, c) for i, s, lv, c in rows if i == ds_id and s == "destination")
         o_all = any(lv == "all" for lv, _ in origin)
         d_all = any(lv == "all" for lv, _ in dest)
         zone = origin if origin and origin == dest and not o_all else None
-        out[ds_id] = DatasetInfo(ds_id, *meta, origin_all=o_all, destination_all=d_all, zone=zone)
+        out[ds_id] = DatasetInfo(
+            ds_id,
+            *meta,
+            origin_all=o_all,
+            destination_all=d_all,
+            zone=zone,
+            level=extra[0],
+            unit=extra[1],
+            min_value=extra[2],
+            internal_known=bool(extra[3]),
+        )
     return out
 
 
@@ -239,8 +262,49 @@ def _status_n(k: int, n: int) -> str:
     return "complet" if n and k == n else ("partiel" if k else "absent")
 
 
+def exact_union(con: duckdb.DuckDBPyConnection, communes, level: str) -> bool:
+    """Is the territory a whole number of units of ``level`` (every member commune of each
+    unit it touches)? A flow known by unit is never split down to part of one."""
+    col = LEVEL_COL.get(level)
+    if level == "commune" or col is None:
+        return True
+    cur = store.cursor(con)
+    cur.register("_ex_com", pd.DataFrame({"commune": pd.Series(sorted(set(communes)), dtype="string")}))
+    got = cur.execute(
+        f"""SELECT count(*) FROM membership m WHERE m.{col} IN (
+            SELECT m2.{col} FROM membership m2 JOIN _ex_com t ON t.commune = m2.commune)
+        AND m.commune NOT IN (SELECT commune FROM _ex_com)"""  # noqa: S608 — column from LEVEL_COL
+    ).fetchone()[0]
+    touched = cur.execute(
+        f"SELECT count(*) FROM membership m JOIN _ex_com t ON t.commune = m.commune WHERE m.{col} IS NULL"  # noqa: S608
+    ).fetchone()[0]
+    return got == 0 and touched == 0
+
+
+def _coarse(info: DatasetInfo, out: str, inn: str, internal: str, exact: bool):
+    """The rules of files keyed above the commune or thresholded (issue 16)."""
+    note = info.note
+    if info.level != "commune" and not exact:
+        words = LEVEL_WORDS.get(info.level, info.level)
+        name = {"epci": "EPCI", "arrondissement": "arrondissement", "departement": "département"}
+        lv = name.get(info.level, info.level)
+        note = (
+            f"flux connus seulement au niveau {lv} : ce territoire n'est pas une réunion {words}, "
+            f"et un flux n'est jamais réparti sur une partie d'unité ; choisissez un {lv} ou un "
+            f"niveau au-dessus ({info.note})"
+        )
+        return "absent", "absent", "absent", note
+    if info.min_value:
+        out = "partiel" if out == "complet" else out
+        inn = "partiel" if inn == "complet" else inn
+        internal = "absent"
+    if not info.internal_known:
+        internal = "absent"
+    return out, inn, internal, note
+
+
 def _territory(
-    con, info: DatasetInfo, n: int, c: tuple[int, int, int], zone_sizes: dict
+    con, info: DatasetInfo, n: int, c: tuple[int, int, int], zone_sizes: dict, exact: bool = True
 ) -> TerritoryCoverage:
     o, d, both = c
     o_st, d_st = _status_n(o, n), _status_n(d, n)
@@ -255,14 +319,18 @@ def _territory(
         else:
             out = "absent" if out == "partiel" else out
             inn = "absent" if inn == "partiel" else inn
-    return TerritoryCoverage(info.id, info.kind, info.year, info.nature, out, inn, internal, zone, info.note)
+    out, inn, internal, note = _coarse(info, out, inn, internal, exact)
+    if info.min_value:
+        zone = None
+    return TerritoryCoverage(info.id, info.kind, info.year, info.nature, out, inn, internal, zone, note)
 
 
 def territory(con: duckdb.DuckDBPyConnection, communes, dataset_id: str) -> TerritoryCoverage:
     """The coverage of one dataset for a territory (its communes)."""
     info = dataset(con, dataset_id)
     n, c = counts(con, communes)
-    return _territory(con, info, n, c.get(dataset_id, (0, 0, 0)), {})
+    exact = exact_union(con, communes, info.level)
+    return _territory(con, info, n, c.get(dataset_id, (0, 0, 0)), {}, exact)
 
 
 def _zone_size(con, zone) -> int:
@@ -331,8 +399,11 @@ def best_sides(con: duckdb.DuckDBPyConnection, communes, kind: str) -> Combinati
     n, c = counts(con, communes)
     out: dict[str, SideSource | None] = dict.fromkeys(SIDES)
     sizes: dict = {}
+    exact: dict[str, bool] = {}
     for info in order:
-        cov = _territory(con, info, n, c.get(info.id, (0, 0, 0)), sizes)
+        if info.level not in exact:
+            exact[info.level] = exact_union(con, communes, info.level)
+        cov = _territory(con, info, n, c.get(info.id, (0, 0, 0)), sizes, exact[info.level])
         for s in SIDES:
             if out[s] is None and getattr(cov, s) == "complet":
                 out[s] = SideSource(s, info.id, info.year, info.nature, info.label, info.producer)
@@ -344,7 +415,11 @@ def territories(con: duckdb.DuckDBPyConnection, communes, dataset_ids) -> dict[s
     infos = datasets(con)
     n, c = counts(con, communes)
     sizes: dict = {}
-    return {ds: _territory(con, infos[ds], n, c.get(ds, (0, 0, 0)), sizes) for ds in dataset_ids}
+    exact = {lv: exact_union(con, communes, lv) for lv in {infos[ds].level for ds in dataset_ids}}
+    return {
+        ds: _territory(con, infos[ds], n, c.get(ds, (0, 0, 0)), sizes, exact[infos[ds].level])
+        for ds in dataset_ids
+    }
 
 
 def block(

@@ -16,10 +16,12 @@ import pandas as pd
 from observatoire import store
 from observatoire.errors import NotFoundError
 from observatoire.queries import coverage as qcov
+from observatoire.vocabulary import NESTS_IN
 
 UNIT = {
     "commune": "{m}.commune",
     "epci": "coalesce({m}.epci, {m}.commune)",
+    "arrondissement": "{m}.arr",
     "departement": "{m}.dep",
     "region": "{m}.reg",
 }
@@ -35,7 +37,13 @@ def _unit(level: str, alias: str) -> str:
 
 def communes_of(con: duckdb.DuckDBPyConnection, level: str, code: str) -> list[str]:
     """Member communes of a reference territory."""
-    col = {"commune": "commune", "epci": "epci", "departement": "dep", "region": "reg"}
+    col = {
+        "commune": "commune",
+        "epci": "epci",
+        "arrondissement": "arr",
+        "departement": "dep",
+        "region": "reg",
+    }
     if level == "france":
         return [r[0] for r in con.execute("SELECT commune FROM membership").fetchall()]
     if level == "perimetre":
@@ -54,7 +62,9 @@ def communes_of(con: duckdb.DuckDBPyConnection, level: str, code: str) -> list[s
 def datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Flow datasets with kind, year, nature, coverage note."""
     return con.execute("""SELECT id, kind, year, period_years, nature, label, producer, licence,
-        method, params, dimensions, coverage_note, rows, total, loaded_at
+        method, params, dimensions, coverage_note, rows, total, loaded_at,
+        coalesce(kind_label, kind) AS kind_label, coalesce(unit, 'personnes') AS unit,
+        coalesce(level, 'commune') AS level, min_value, period
         FROM flow_dataset ORDER BY kind, year, nature, id""").df()
 
 
@@ -148,13 +158,44 @@ FLOW_SQL = """
         FROM flow WHERE dataset_id = $ds AND destination IN (SELECT commune FROM tcom)
               AND origin NOT IN (SELECT commune FROM tcom)
     ) f
-    LEFT JOIN membership mo ON mo.commune = f.origin
-    LEFT JOIN membership md ON md.commune = f.destination
+    LEFT JOIN {units} mo ON mo.commune = f.origin
+    LEFT JOIN {units} md ON md.commune = f.destination
 """
+# A file keyed at a coarser level: its units stand for the communes (never split down).
+UNITS_SQL = """(SELECT code AS commune, code AS epci, code AS arr, dep, reg FROM territory
+    WHERE level = '{level}')"""
+COL = {"epci": "epci", "arrondissement": "arr", "departement": "dep"}
+
+
+def dataset_level(cur, dataset_id: str) -> str:
+    """The level a dataset's codes are keyed at (commune for the INSEE files)."""
+    row = cur.execute(
+        "SELECT coalesce(level, 'commune') FROM flow_dataset WHERE id = ?", [dataset_id]
+    ).fetchone()
+    return row[0] if row else "commune"
+
+
+def shown_level(dataset_level_: str, level: str) -> str:
+    """The level flows are grouped at: the one asked, or the file's own when finer."""
+    return level if level in NESTS_IN.get(dataset_level_, (level,)) else dataset_level_
 
 
 def _territory_flows(cur, dataset_id: str, level: str) -> str:
-    return FLOW_SQL.format(abroad=ABROAD, uo=_unit(level, "mo"), ud=_unit(level, "md"))
+    dl = dataset_level(cur, dataset_id)
+    if dl == "commune":
+        return FLOW_SQL.format(
+            abroad=ABROAD, uo=_unit(level, "mo"), ud=_unit(level, "md"), units="membership"
+        )
+    # The territory as units of the file's level (coverage refuses a part of a unit).
+    units = cur.execute(
+        f"SELECT DISTINCT {COL[dl]} FROM membership WHERE commune IN (SELECT commune FROM tcom)"  # noqa: S608
+    ).fetchall()
+    cur.unregister("tcom")
+    cur.register("tcom", pd.DataFrame({"commune": pd.Series([u[0] for u in units], dtype="string")}))
+    level = shown_level(dl, level)
+    return FLOW_SQL.format(
+        abroad=ABROAD, uo=_unit(level, "mo"), ud=_unit(level, "md"), units=UNITS_SQL.format(level=dl)
+    )
 
 
 @dataclass
@@ -287,6 +328,7 @@ def partners(
     dataset does not cover wholly is left out (its ranks and shares would mislead); shares are
     of the whole direction (before ``min_value``); ``univers`` says who the partners can be."""
     cur = _with_territory(con, communes)
+    level = shown_level(dataset_level(cur, dataset_id), level)
     allowed = usable_directions(con, communes, dataset_id)
     dirs = [d for d in ("sortant", "entrant") if d in allowed] or [""]
     scope = {d: allowed.get(d, "") for d in ("sortant", "entrant")}
@@ -330,10 +372,10 @@ def distance_profile(con, communes: list[str], dataset_id: str) -> pd.DataFrame:
                    2 * 6371 * asin(sqrt(pow(sin(radians(b.lat - a.lat) / 2), 2)
                        + cos(radians(a.lat)) * cos(radians(b.lat))
                        * pow(sin(radians(b.lon - a.lon) / 2), 2))) AS km
-            FROM t JOIN territory a ON a.level = 'commune' AND a.code = t.origin
-                   JOIN territory b ON b.level = 'commune' AND b.code = t.destination)
+            FROM t JOIN territory a ON a.level = $dl AND a.code = t.origin
+                   JOIN territory b ON b.level = $dl AND b.code = t.destination)
         SELECT direction, km, value FROM g""",
-        {"ds": dataset_id},
+        {"ds": dataset_id, "dl": dataset_level(cur, dataset_id)},
     ).df()
     df = df[df["direction"].isin(list(usable_directions(con, communes, dataset_id)))]
     if df.empty:
@@ -355,9 +397,9 @@ def median_distance(con, communes: list[str], dataset_id: str, direction: str = 
                        + cos(radians(a.lat)) * cos(radians(b.lat))
                        * pow(sin(radians(b.lon - a.lon) / 2), 2))) AS km,
                CASE WHEN o_in AND d_in THEN 'interne' WHEN o_in THEN 'sortant' ELSE 'entrant' END AS direction
-        FROM t JOIN territory a ON a.level = 'commune' AND a.code = t.origin
-               JOIN territory b ON b.level = 'commune' AND b.code = t.destination""",
-        {"ds": dataset_id},
+        FROM t JOIN territory a ON a.level = $dl AND a.code = t.origin
+               JOIN territory b ON b.level = $dl AND b.code = t.destination""",
+        {"ds": dataset_id, "dl": dataset_level(cur, dataset_id)},
     ).df()
     df = df[df["direction"] == direction].sort_values("km")
     if df.empty or direction not in usable_directions(con, communes, dataset_id):
@@ -426,6 +468,7 @@ def flow_lines(
     between different units included), with the points of both ends, for a flow map. Only
     the directions the dataset covers wholly (see :func:`usable_directions`)."""
     cur = _with_territory(con, communes)
+    level = shown_level(dataset_level(cur, dataset_id), level)
     dirs = list(usable_directions(con, communes, dataset_id)) or [""]
     return cur.execute(
         f"""

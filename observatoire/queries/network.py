@@ -163,12 +163,30 @@ _GROUP_COVER_SQL = (
 )
 
 
+def _exact_units(con, units, level: str, cache: dict) -> bool:
+    """Is every unit of the network a whole number of units of ``level`` (a coarse file)?"""
+    if level not in cache:
+        cache[level] = all(qcov.exact_union(con, u, level) for u in units)
+    return cache[level]
+
+
 def pick_dataset(
-    con: duckdb.DuckDBPyConnection, communes: list[str], kind: str, year: int | None = None
+    con: duckdb.DuckDBPyConnection,
+    communes: list[str],
+    kind: str,
+    year: int | None = None,
+    units: list[list[str]] | None = None,
 ) -> str | None:
     """The dataset for a network: the most recent observed one covering every flow among the
-    units; else the most recent estimated one; else the observed one covering most of them."""
-    infos = [i for i in qcov.datasets(con, kind).values() if year is None or i.year == year]
+    units; else the most recent estimated one; else the observed one covering most of them.
+    A file keyed above the commune only when every unit is a whole number of its units."""
+    exact: dict = {}
+    infos = [
+        i
+        for i in qcov.datasets(con, kind).values()
+        if (year is None or i.year == year)
+        and (i.level == "commune" or _exact_units(con, units or [communes], i.level, exact))
+    ]
     if not infos:
         return None
     n, c = qcov.counts(con, communes)
@@ -337,19 +355,35 @@ def network(
         }
     )
     allc = umap["commune"].tolist()
-    ds = dataset_id or pick_dataset(cur, allc, kind, year)
+    ds = dataset_id or pick_dataset(cur, allc, kind, year, [list(u.communes) for u in units])
     if ds is None:
         raise NotFoundError(
             f"Aucun jeu de flux {kind}{'' if year is None else f' {year}'} ne couvre ces territoires."
         )
     info = qcov.dataset(cur, ds)
+    members = "membership"
+    if info.level != "commune" and not _exact_units(cur, [list(u.communes) for u in units], info.level, {}):
+        raise NotFoundError(
+            f"Ce jeu de flux est connu par {info.level} : chaque territoire du réseau doit en être "
+            "une réunion (un flux n'est jamais réparti sur une partie d'unité)."
+        )
+    if info.level != "commune":  # a file keyed by EPCI, arrondissement or département
+        col = qcov.LEVEL_COL[info.level]
+        of = dict(cur.execute(f"SELECT commune, {col} FROM membership").fetchall())  # noqa: S608
+        umap = umap.assign(commune=umap["commune"].map(of)).dropna().drop_duplicates("commune")
+        members = (
+            "(SELECT code AS commune, dep, reg FROM territory WHERE level = "
+            f"'{info.level}')"  # from the vocabulary, not typed by anyone
+        )
     cur.register("_net_units", umap)
     flags = {}
     for side in ("origin", "destination"):
         got = cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall()
         flags[side] = dict(got)
+        if members != "membership" and (info.origin_all if side == "origin" else info.destination_all):
+            flags[side] = dict.fromkeys(umap["commune"], True)  # a coarse file over all France
     geo = cur.execute(
-        "SELECT DISTINCT m.dep, m.reg FROM _net_units u JOIN membership m ON m.commune = u.commune"
+        f"SELECT DISTINCT m.dep, m.reg FROM _net_units u JOIN {members} m ON m.commune = u.commune"  # noqa: S608
     ).fetchall()
     deps = sorted({d for d, _ in geo if d})
     regs = sorted({r for _, r in geo if r})
@@ -372,7 +406,8 @@ def network(
     net_cov = qcov._territory(cur, info, int(tot.n), (int(tot.o), int(tot.d), int(tot.both)), sizes)
     tag = {"dataset": ds, "year": info.year, "nature": info.nature}
 
-    allf = cur.execute(_FLOWS_SQL, {"ds": ds, "deps": deps, "regs": regs}).df()
+    sql = _FLOWS_SQL.replace("LEFT JOIN membership m", f"LEFT JOIN {members} m")
+    allf = cur.execute(sql, {"ds": ds, "deps": deps, "regs": regs}).df()
     # OD matrix among units (every pair, 0 where no flow, None where not covered)
     raw = allf[allf["ou"].notna() & allf["du"].notna()].rename(columns={"ou": "origin", "du": "destination"})
     raw = raw[["origin", "destination", "value"]]

@@ -40,8 +40,8 @@ def search(
              AND v.indicator = 'P18_POP'
         WHERE (({like_all}) OR upper(t.code) = ?){level_clause}
         ORDER BY rank, population DESC NULLS LAST,
-            CASE t.level WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2
-                 WHEN 'region' THEN 3 ELSE 4 END
+            CASE t.level WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'arrondissement' THEN 2
+                 WHEN 'departement' THEN 3 WHEN 'region' THEN 4 ELSE 5 END
         LIMIT ?
     """
     params = [raw, q, q + "%"] + [f"% {w}%" for w in words] + [raw]
@@ -226,7 +226,13 @@ def parents(con, level: str, dep: str | None, reg: str | None, epci: str | None)
 
 def members(con: duckdb.DuckDBPyConnection, level: str, code: str) -> pd.DataFrame:
     """Member communes of a territory (code, name, population)."""
-    col = {"epci": "m.epci", "departement": "m.dep", "region": "m.reg", "commune": "m.commune"}
+    col = {
+        "epci": "m.epci",
+        "arrondissement": "m.arr",
+        "departement": "m.dep",
+        "region": "m.reg",
+        "commune": "m.commune",
+    }
     if level == "france":
         where, params = "TRUE", []
     elif level in col:

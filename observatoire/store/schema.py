@@ -170,6 +170,26 @@ MIGRATIONS.append(
         ],
     )
 )
+# Any flow (issue 16): a free kind label, a unit, the level its codes are keyed at (origin and
+# destination are codes of that level: a flow is never split below it), a threshold below
+# which the file lists no flow, whether flows inside one unit are in the file, a period
+# (e.g. « avant confinement »); and arrondissements départementaux in the membership.
+# Number 7 (6 is indicator import, another branch): the migrations apply in order of number.
+MIGRATIONS.append(
+    (
+        7,
+        "flux de tout type : unité, niveau, libellé, seuil ; arrondissements",
+        [
+            "ALTER TABLE flow_dataset ADD COLUMN IF NOT EXISTS kind_label VARCHAR",
+            "ALTER TABLE flow_dataset ADD COLUMN IF NOT EXISTS unit VARCHAR DEFAULT 'personnes'",
+            "ALTER TABLE flow_dataset ADD COLUMN IF NOT EXISTS level VARCHAR DEFAULT 'commune'",
+            "ALTER TABLE flow_dataset ADD COLUMN IF NOT EXISTS min_value DOUBLE",
+            "ALTER TABLE flow_dataset ADD COLUMN IF NOT EXISTS internal_known BOOLEAN DEFAULT TRUE",
+            "ALTER TABLE flow_dataset ADD COLUMN IF NOT EXISTS period VARCHAR",
+            "ALTER TABLE membership ADD COLUMN IF NOT EXISTS arr VARCHAR",
+        ],
+    )
+)
 MIGRATIONS.sort(key=lambda m: m[0])
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -159,6 +159,22 @@ def flow_datasets() -> pd.DataFrame:
     return flows.datasets(cursor())
 
 
+def flow_kinds() -> dict[str, str]:
+    """The flow kinds in the store, with their French label (with the unit when not persons)."""
+    from observatoire.vocabulary import kind_label
+
+    fds = flow_datasets()
+    out = {}
+    for kind, grp in fds.groupby("kind", sort=False):
+        label = kind_label(kind, grp["kind_label"].iloc[0] if grp["kind_label"].iloc[0] != kind else None)
+        units = sorted(set(grp["unit"]))
+        out[kind] = label + ("" if units == ["personnes"] else f" ({', '.join(units)})")
+    for k in ("etudes", "residentiel", "travail"):  # INSEE kinds first
+        if k in out:
+            out = {k: out.pop(k), **out}
+    return out or {"travail": "domicile-travail"}
+
+
 @_cached(max_entries=256)
 def pick_flow_dataset(
     communes: tuple[str, ...], kind: str, year: int | None, nature: str | None = None

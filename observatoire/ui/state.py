@@ -32,16 +32,18 @@ DEFAULTS = {
     TOP: "15",
 }
 LINKED = list(DEFAULTS)
-_TERRITORY_RE = re.compile(r"^(commune|epci|departement|region|france|perimetre):[0-9A-Za-z_-]{1,40}$")
+_TERRITORY_RE = re.compile(
+    r"^(commune|epci|arrondissement|departement|region|france|perimetre):[0-9A-Za-z_-]{1,40}$"
+)
 _SAFE = {
     MAP_LEVEL: re.compile(r"^(commune|epci|departement)$"),
     INDICATOR: re.compile(r"^[A-Z0-9_]{2,40}$"),
     METHOD: re.compile(r"^(quantiles|jenks|headtail|manuel)$"),
     PRESENTATION: re.compile(r"^[01]$"),
     TERRITORY: _TERRITORY_RE,
-    KIND: re.compile(r"^(travail|residentiel|etudes)$"),
+    KIND: re.compile(r"^[a-z0-9-]{1,40}$"),
     YEAR: re.compile(r"^(auto|(19|20)[0-9]{2})$"),
-    PARTNER_LEVEL: re.compile(r"^(commune|epci|departement|region)$"),
+    PARTNER_LEVEL: re.compile(r"^(commune|epci|arrondissement|departement|region)$"),
     TOP: re.compile(r"^[0-9]{1,2}$"),
 }
 

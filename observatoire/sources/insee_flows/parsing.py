@@ -102,6 +102,23 @@ def _body_lines(data: bytes, body_start: int, header_line: int, fast: bool) -> n
     return np.flatnonzero(~empty).astype(np.int64) + header_line + 1
 
 
+def _too_long_line(data: bytes, _header_line: int, name: str) -> FlowFileError:
+    """pyarrow's « straddling object straddles two block boundaries », in French, with the
+    line: a line longer than a read block is no line of a flow table."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.concatenate([[0], ends + 1])
+    stops = np.concatenate([ends, [len(arr)]])
+    longest = int(np.argmax(stops - starts))
+    size = int(stops[longest] - starts[longest])
+    return FlowFileError(
+        f"Fichier « {name} » refusé : la ligne {longest + 1} fait {size / 1e6:.1f} Mo (une ligne de "
+        "table de flux en fait quelques dizaines d'octets : séparateur de lignes manquant ou fichier "
+        "qui n'est pas une table). Rien n'a été importé.",
+        filename=name,
+    )
+
+
 def _parse_utf8(raw: _Raw, data: bytes, encoding: str) -> _Table:
     name = raw.name
     header_line, body_start, sep, columns = _find_header(data, name)
@@ -231,6 +248,8 @@ def _arrow_read(
     except pa.ArrowException as exc:
         if "utf8" in str(exc).lower().replace("-", ""):
             raise _NotUtf8 from None
+        if "straddl" in str(exc):
+            raise _too_long_line(data, 0, name) from None
         raise FlowFileError(f"Fichier « {name} » : lecture CSV impossible ({exc}).", filename=name) from None
     if not_utf8:
         raise _NotUtf8
