@@ -145,7 +145,7 @@ with left:
         plevel,
         int(top_n),
         float(min_value),
-        title=f"{KIND_FR[kind].capitalize()} — {name}",
+        title=f"{kinds[kind].capitalize()} — {name}",
         source=source,
         year=s.year,
         estimated=estimated,
