@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 
 PKG = ROOT / "observatoire"
 BASE = {"__init__", "__main__", "config", "errors", "text", "vocabulary", "files", "geo", "auth"}
-ENTRY = {"cli", "__main__", "serve_prod"}
+ENTRY = {"cli", "cli_atelier", "__main__", "serve_prod"}
 # What each layer may import from the package (besides itself). A lower layer never imports a
 # higher one; ``render`` is pure (frames in, figures out) and reads no store.
 ALLOWED = {

@@ -24,17 +24,20 @@ PAGES = {
     "perimetres": ("pages/perimetres.py", "Périmètres"),
     "cooperations": ("pages/cooperations.py", "Coopérations"),
     "donnees": ("pages/donnees.py", "Données"),
+    "bilan": ("pages/bilan.py", "Bilan"),
 }
 # The query parameters of a view (observatoire.ui.state.LINKED), with their patterns.
 PARAMS = {
-    "territoire": re.compile(r"^(commune|epci|departement|region|france|perimetre):[0-9A-Za-z_-]{1,40}$"),
+    "territoire": re.compile(
+        r"^(commune|epci|arrondissement|departement|region|france|perimetre):[0-9A-Za-z_-]{1,40}$"
+    ),
     "niveau": re.compile(r"^(commune|epci|departement)$"),
     "indicateur": re.compile(r"^[A-Z0-9_]{2,40}$"),
     "classes": re.compile(r"^(quantiles|jenks|headtail|manuel)$"),
     "presentation": re.compile(r"^[01]$"),
-    "flux": re.compile(r"^(travail|residentiel|etudes)$"),
+    "flux": re.compile(r"^[a-z0-9-]{1,40}$"),  # the INSEE kinds and imported ones
     "annee": re.compile(r"^(auto|(19|20)[0-9]{2})$"),
-    "partenaires": re.compile(r"^(commune|epci|departement|region)$"),
+    "partenaires": re.compile(r"^(commune|epci|arrondissement|departement|region)$"),
     "top": re.compile(r"^[0-9]{1,2}$"),
 }
 MAX_LINK = 600

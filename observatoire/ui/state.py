@@ -6,9 +6,9 @@ Query parameters (all optional): ``territoire=epci:242900314``, ``niveau=epci``,
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
+
+from observatoire.queries import links
 
 TERRITORY = "territoire"
 MAP_LEVEL = "niveau"
@@ -32,20 +32,10 @@ DEFAULTS = {
     TOP: "15",
 }
 LINKED = list(DEFAULTS)
-_TERRITORY_RE = re.compile(
-    r"^(commune|epci|arrondissement|departement|region|france|perimetre):[0-9A-Za-z_-]{1,40}$"
-)
-_SAFE = {
-    MAP_LEVEL: re.compile(r"^(commune|epci|departement)$"),
-    INDICATOR: re.compile(r"^[A-Z0-9_]{2,40}$"),
-    METHOD: re.compile(r"^(quantiles|jenks|headtail|manuel)$"),
-    PRESENTATION: re.compile(r"^[01]$"),
-    TERRITORY: _TERRITORY_RE,
-    KIND: re.compile(r"^[a-z0-9-]{1,40}$"),
-    YEAR: re.compile(r"^(auto|(19|20)[0-9]{2})$"),
-    PARTNER_LEVEL: re.compile(r"^(commune|epci|arrondissement|departement|region)$"),
-    TOP: re.compile(r"^[0-9]{1,2}$"),
-}
+# The grammar of a deep link is defined once (queries.links: ateliers validate the links they
+# store with it); the state accepts exactly the same values.
+_SAFE = dict(links.PARAMS)
+_TERRITORY_RE = _SAFE[TERRITORY]
 
 
 def init() -> None:
