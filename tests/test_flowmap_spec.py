@@ -208,3 +208,20 @@ def test_spec_key_changes_with_the_options(flows, places):
     b = fs.build(flows, places, opts(inside=(BREST,), top_n=5))
     c = fs.build(flows, places, opts(inside=(BREST,), top_n=6))
     assert a["key"] == b["key"] != c["key"]
+
+
+def test_outline_collections_are_kept_without_error():
+    """Arrondissement outlines dissolved from communes can be geometry collections (the Flux
+    page failed on them when partners were grouped by arrondissement)."""
+    from observatoire.render import flowmap_spec
+
+    collection = {
+        "type": "GeometryCollection",
+        "geometries": [
+            {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]},
+            {"type": "LineString", "coordinates": [[0, 0], [2, 2]]},
+        ],
+    }
+    light = flowmap_spec._light(collection, 3, 0.01)
+    assert light["type"] == "GeometryCollection"
+    assert [g["type"] for g in light["geometries"]] == ["Polygon", "LineString"]

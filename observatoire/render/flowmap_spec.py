@@ -126,7 +126,12 @@ def _light(geometry: dict, ndigits: int, tolerance: float) -> dict:
             return round(float(c), ndigits)
         return [rnd(x) for x in c]
 
-    return {"type": geometry["type"], "coordinates": rnd(geometry["coordinates"])}
+    if "geometries" in geometry:  # a collection (e.g. an outline dissolved from communes)
+        return {
+            "type": geometry["type"],
+            "geometries": [_light(g, ndigits, 0) for g in geometry["geometries"]],
+        }
+    return {"type": geometry["type"], "coordinates": rnd(geometry.get("coordinates", []))}
 
 
 def _outlines(
