@@ -84,7 +84,7 @@ def text(s: str) -> str:
     return " ".join(s.replace("\u202f", " ").replace("\xa0", " ").split())
 
 
-def test_brest_map_paints_flows_in_leaving_and_entering_colours(session):
+def test_brest_map_paints_flows_in_the_direction_colours(session):
     url, page, _, errors = session
     frame = open_map(page, url, f"/flux?territoire=epci:{BREST}&flux=travail")
     page.locator(FRAME).screenshot(path=str(SCREENSHOTS / "flowmap_brest.png"))
@@ -94,7 +94,7 @@ def test_brest_map_paints_flows_in_leaving_and_entering_colours(session):
     assert not errors
 
 
-def test_legend_on_the_map_gives_nature_source_and_year(session):
+def test_legend_on_the_map_gives_the_provenance(session):
     url, page, _, _ = session
     frame = open_map(page, url, f"/flux?territoire=epci:{BREST}&flux=travail")
     legend = text(frame.inner_text("#legende"))
@@ -135,7 +135,7 @@ def test_clicking_a_place_makes_it_the_territory(session):
     assert f"territoire=epci%3A{IROISE}" in page.url or f"territoire=epci:{IROISE}" in page.url
 
 
-def test_png_export_holds_the_flows_and_the_legend(session):
+def test_png_export_holds_the_flows_with_their_legend(session):
     from PIL import Image
 
     url, page, _, _ = session

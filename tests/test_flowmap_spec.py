@@ -99,7 +99,7 @@ def test_places_without_a_drawn_flow_are_left_out(flows, places):
     assert sorted(spec["locations"]["id"]) == sorted([BREST, IROISE, LANDERNEAU, LESNEVEN])
 
 
-def test_leaving_and_entering_colours_are_okabe_ito(flows, places):
+def test_direction_colours_are_okabe_ito(flows, places):
     spec = fs.build(flows, places, opts(inside=(BREST,)))
     colours = {c["label"]: c["colour"] for c in spec["legend"]["colours"]}
     assert colours["Départs du territoire"] == "#d55e00"
@@ -112,19 +112,19 @@ def test_estimated_flows_are_said_estimated_in_the_legend(flows, places):
     assert "ESTIMÉS" in spec["legend"]["nature"]
 
 
-def test_legend_gives_source_and_year(flows, places):
+def test_legend_gives_the_provenance(flows, places):
     spec = fs.build(flows, places, opts(inside=(BREST,)))
     assert spec["legend"]["source"] == "Source : Observatoire (modèle), 2018"
 
 
-def test_observed_and_estimated_flows_are_refused_together(flows, places):
+def test_mixing_observed_with_estimated_flows_is_refused(flows, places):
     mixed = flows.copy()
     mixed.loc[mixed.index[0], "nature"] = "observé"
     with pytest.raises(ValueError, match="mélangés"):
         fs.build(mixed, places, opts(inside=(BREST,)))
 
 
-def test_network_map_has_one_group_and_clustering(flows, places):
+def test_network_map_is_one_clustered_group(flows, places):
     spec = fs.build(flows, places, opts(clustering=True, top_n=5))
     assert spec["mode"] == "reseau"
     assert [g["key"] for g in spec["groups"]] == ["reseau"]

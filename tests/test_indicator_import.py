@@ -138,7 +138,7 @@ def test_weighted_mean_uses_its_weight(imported):
     assert _value(db, "epci", EPCI_VENDEE, "TP60_IMP") == pytest.approx(expected)
 
 
-def test_imported_indicator_has_source_year_and_licence(imported):
+def test_imported_indicator_carries_its_provenance(imported):
     db, _ = imported
     con = store.connect(db, read_only=True)
     row = con.execute(
@@ -195,7 +195,7 @@ def test_unknown_theme_is_refused(scratch):
     assert "thème « astrologie » inconnu" in str(err)
 
 
-def test_non_numeric_value_names_line_and_column(scratch):
+def test_non_numeric_value_error_gives_its_position(scratch):
     err = _refused(scratch, _csv("CODGEO;X;Y\n29019;5;1\n29020;abc;2\n"), "a.csv", meta={**META, "id": "X"})
     assert (err.line, err.column) == (3, "X")
     assert "« abc »" in str(err)
@@ -280,7 +280,7 @@ def test_epci_file_is_stored_at_epci_level_only(scratch):
     assert n_com == 0 and levels == [("epci",)]
 
 
-def test_reimport_replaces_and_keeps_history(scratch):
+def test_reimport_replaces_with_a_history_row(scratch):
     door = edits.open_database(scratch)
     for v in (5, 9):
         with door.write("import d'indicateurs", backup="none") as con:
@@ -399,7 +399,7 @@ def test_hostile_label_is_shown_as_text(imported, monkeypatch):
     assert not any("<script>" in m.value and m.proto.allow_html for m in at.markdown)
 
 
-def test_bilan_page_shows_themes_and_what_fills_energy(imported, monkeypatch):
+def test_bilan_page_says_what_would_fill_an_empty_theme(imported, monkeypatch):
     db, _ = imported
     at = _app(db, monkeypatch, "pages/bilan.py", territoire=f"epci:{EPCI_VENDEE}")
     assert not at.exception

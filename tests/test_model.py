@@ -551,7 +551,7 @@ def test_share_outside_commune_on_tiny_system():
     assert M.share_outside(f, pairs, np.array(["a", "b"])) == pytest.approx(0.6)
 
 
-def test_share_outside_counts_outside_zone_and_groups():
+def test_share_outside_counts_the_outside_zone_as_outside():
     pairs = _two_units_pairs()
     order = {
         (int(o), int(d)): k for k, (o, d) in enumerate(zip(pairs.origin, pairs.destination, strict=True))
