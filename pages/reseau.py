@@ -31,17 +31,18 @@ chosen = c2.multiselect(
     key="_net_epci",
     disabled=bool(perimeter),
 )
-k1, k2, k3, k4 = st.columns(4)
 kinds = data.flow_kinds()  # the kinds in the store, with their unit
 if st.session_state.get(state.KIND) not in kinds:
     st.session_state[state.KIND] = next(iter(kinds))
-kind = k1.selectbox("Type de flux", list(kinds), format_func=lambda k: kinds[k].capitalize(), key=state.KIND)
+# The kind on its own row: with their unit, kind labels are long.
+kind = st.selectbox("Type de flux", list(kinds), format_func=lambda k: kinds[k].capitalize(), key=state.KIND)
 fds = data.flow_datasets()
 years = sorted(fds[fds["kind"] == kind]["year"].unique().tolist(), reverse=True)
+k2, k3, k4 = st.columns(3)
 year = k2.selectbox(
     "Année",
     ["auto", *[str(y) for y in years]],
-    format_func=lambda y: "la plus récente" if y == "auto" else y,
+    format_func=lambda y: "dernière" if y == "auto" else y,
     key="_net_year",
 )
 unit_level = k3.radio(
