@@ -12,11 +12,12 @@ st.title(f"Flux — {name}")
 communes = tuple(data.communes_of(level, code))
 fds = data.flow_datasets()
 
-c1, c2, c3 = st.columns([5, 3, 4])
 kinds = data.flow_kinds()  # the kinds in the store (the INSEE three and any imported)
 if st.session_state.get(state.KIND) not in kinds:
     st.session_state[state.KIND] = next(iter(kinds))
-kind = c1.selectbox("Type de flux", list(kinds), format_func=lambda k: kinds[k].capitalize(), key=state.KIND)
+# The kind on its own row: with their unit, kind labels are long.
+kind = st.selectbox("Type de flux", list(kinds), format_func=lambda k: kinds[k].capitalize(), key=state.KIND)
+c2, c3 = st.columns(2)
 years = sorted(fds[fds["kind"] == kind]["year"].unique().tolist(), reverse=True)
 year_opts = ["auto", *[str(y) for y in years]]
 if st.session_state.get(state.YEAR) not in year_opts:

@@ -173,8 +173,9 @@ def distance_profile(df: pd.DataFrame, title: str, source: str) -> go.Figure:
         )
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=bands, title=None)
+    # Each bar carries its value: no tick labels to collide on a narrow column.
     fig.update_xaxes(
-        title="% des flux de chaque sens (distance à vol d'oiseau)", gridcolor="#eee", ticksuffix=" %"
+        title="% des flux de chaque sens (distance à vol d'oiseau)", gridcolor="#eee", showticklabels=False
     )
     return _layout(fig, title, source, height=90 + len(bands) * max(n_series, 1) * 17 + 110)
 
@@ -373,6 +374,7 @@ def for_projector(fig: go.Figure, scale: float = PROJECTOR_SCALE) -> go.Figure:
     )
     for ann in big.layout.annotations:
         ann.font.size = (ann.font.size or 12) * scale
+    big.update_xaxes(nticks=4)  # larger tick labels need fewer ticks not to touch
     for trace in big.data:
         marker = getattr(trace, "marker", None)
         if (
