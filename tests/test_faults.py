@@ -235,12 +235,16 @@ def test_app_killed_during_an_upload_import_restarts_on_a_whole_store(tmp_path, 
             page.get_by_label("Identifiant").fill("editrice")
             page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
             page.get_by_role("button", name="Se connecter").click()
-            page.locator("[data-testid='stFileUploaderDropzoneInput']").wait_for(
-                state="attached", timeout=60_000
+            # The flow file's uploader (the page also has the indicator import's).
+            flows_upload = (
+                page.locator("[data-testid='stFileUploader']")
+                .filter(has_text="Fichier de flux")
+                .locator("[data-testid='stFileUploaderDropzoneInput']")
             )
-            page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(big))
-            page.get_by_role("button", name="Importer").wait_for(timeout=120_000)
-            page.get_by_role("button", name="Importer").click()
+            flows_upload.wait_for(state="attached", timeout=60_000)
+            flows_upload.set_input_files(str(big))
+            page.get_by_role("button", name="Importer", exact=True).wait_for(timeout=120_000)
+            page.get_by_role("button", name="Importer", exact=True).click()
             page.get_by_text("Import en cours").first.wait_for(timeout=60_000)
             time.sleep(1.5)  # reading and validating 600 000 rows takes several seconds
             procs[0].send_signal(signal.SIGKILL)
