@@ -91,17 +91,7 @@ st.dataframe(
         rule=[declared.get(i, rules.get(r, r)) for i, r in zip(cat["id"], cat["rule"])],
         licence=[licences.get(i, "Licence Ouverte / Etalab 2.0") for i in cat["id"]],
     )[["label", "unit", "year", "source", "licence", "theme", "rule", "nature", "description"]].rename(
-        columns={
-            "label": "Indicateur",
-            "unit": "Unité",
-            "year": "Année",
-            "source": "Source",
-            "licence": "Licence",
-            "theme": "Thème",
-            "rule": "Agrégation",
-            "nature": "Nature",
-            "description": "Définition",
-        }
+        columns=widgets.INDICATOR_COLUMNS_FR
     ),
     hide_index=True,
     width="stretch",
@@ -114,20 +104,7 @@ else:
     st.dataframe(
         imp[
             ["id", "label", "unit", "year", "source", "licence", "theme", "aggregation", "level", "file_name"]
-        ].rename(
-            columns={
-                "id": "Identifiant",
-                "label": "Indicateur",
-                "unit": "Unité",
-                "year": "Année",
-                "source": "Source",
-                "licence": "Licence",
-                "theme": "Thème",
-                "aggregation": "Règle",
-                "level": "Niveau du fichier",
-                "file_name": "Fichier",
-            }
-        ),
+        ].rename(columns=widgets.INDICATOR_COLUMNS_FR),
         hide_index=True,
         width="stretch",
     )

@@ -46,9 +46,7 @@ if problem:
 outline_level = "departement" if map_level == "epci" else ("epci" if map_level == "commune" else "region")
 outlines = data.geojson(outline_level, within if outline_level == "epci" else None)
 sel_code = code if level == map_level else None
-# Framed on the selected territory (with its surroundings), or on the département shown.
-own = geoms[geoms["code"] == sel_code] if sel_code else geoms.iloc[0:0]
-view = views.frame(own, widen=2.0) if len(own) else (views.frame(geoms) if within else None)
+view = views.frame_selection(geoms, sel_code, whole=within is not None)
 deck = views.deck(
     "choropleth",
     shapes,

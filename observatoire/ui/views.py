@@ -113,3 +113,12 @@ def frame(geoms: pd.DataFrame, widen: float = 1.0) -> pdk.ViewState:
 def legend(breaks: list[float], decimals: int, unit: str) -> list[dict]:
     """The classes of a choropleth: label and colour of each (see :func:`maps.legend`)."""
     return maps.legend(breaks, decimals, unit)
+
+
+def frame_selection(geoms: pd.DataFrame, code: str | None, whole: bool) -> pdk.ViewState | None:
+    """The map's framing: the selected territory with its surroundings when it is drawn, else
+    all the geometries shown when ``whole`` (a département's communes), else the default."""
+    own = geoms[geoms["code"] == code] if code else geoms.iloc[0:0]
+    if len(own):
+        return frame(own, widen=2.0)
+    return frame(geoms) if whole else None

@@ -315,3 +315,21 @@ def legend_table(rows: list[dict]) -> None:
         axis=0,
     )
     st.dataframe(styled, hide_index=True)
+
+
+# French headers of the indicator tables (the dictionary and the imported indicators).
+INDICATOR_COLUMNS_FR = {
+    "id": "Identifiant",
+    "label": "Indicateur",
+    "unit": "Unité",
+    "year": "Année",
+    "source": "Source",
+    "licence": "Licence",
+    "theme": "Thème",
+    "rule": "Agrégation",
+    "aggregation": "Règle",
+    "level": "Niveau du fichier",
+    "file_name": "Fichier",
+    "nature": "Nature",
+    "description": "Définition",
+}
