@@ -338,7 +338,11 @@ def panel(table: pd.DataFrame, peers: dict[str, pd.Series], name: str, title: st
             xanchor="left",
             showarrow=False,
             align="left",
-            text=f"<b>{value}</b><br><span style='font-size:12px'>{_rank_words(row)}</span>",
+            # Two short lines (value and rank, then percentile): the margin beside the plot holds
+            # them, and two lines fit a row.
+            text=f"<b>{value}</b> <span style='font-size:12px'>· "
+            + _rank_words(row).replace(" · ", "</span><br><span style='font-size:12px'>", 1)
+            + "</span>",
         )
     fig.update_yaxes(
         tickvals=[y for y, _ in labels],
