@@ -70,15 +70,15 @@ confidence = st.selectbox(
 )
 
 df = data.cooperations(
-    query,
-    metropole,
-    theme,
-    form,
-    status,
-    int(year) if year else None,
-    code if own and level == "epci" else None,
-    region,
-    confidence,
+    query=query,
+    metropole=metropole,
+    theme=theme,
+    form=form,
+    status=status,
+    year=int(year) if year else None,
+    partner_epci=code if own and level == "epci" else None,
+    region=region,
+    confidence=confidence,
 )
 stats = C.statistics(df)
 

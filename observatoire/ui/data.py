@@ -232,20 +232,9 @@ def epci_list() -> pd.DataFrame:
 
 
 @_cached(max_entries=64)
-def cooperations(
-    query: str = "",
-    metropole: str | None = None,
-    theme: str | None = None,
-    form: str | None = None,
-    status: str | None = None,
-    year: int | None = None,
-    partner_epci: str | None = None,
-    region: str | None = None,
-    confidence: str | None = None,
-) -> pd.DataFrame:
-    return catalogue.search(
-        cursor(), query, metropole, theme, form, status, year, partner_epci, region, confidence=confidence
-    )
+def cooperations(**filters) -> pd.DataFrame:
+    """The filtered catalogue (`queries.catalogue.search`'s keyword filters), cached per filters."""
+    return catalogue.search(cursor(), **filters)
 
 
 @_cached(max_entries=64)
