@@ -186,7 +186,7 @@ def cmd_export(args) -> int:
 
 def cmd_flows(args) -> int:
     """Flows of a territory: totals, balance, top partners, coverage."""
-    from observatoire.queries import flows, territories
+    from observatoire.queries import flow_distance, flows, territories
 
     con = _reader(args)
     level, code = territories.resolve(con, args.territory, level=args.territory_level)
@@ -208,7 +208,7 @@ def cmd_flows(args) -> int:
                 "summary": s.to_dict(),
                 "best_sides": flows.side_values(con, communes, s.combination) if s.combination else None,
                 "partners": top.to_dict("records"),
-                "median_distance_km_out": flows.median_distance(con, communes, ds),
+                "median_distance_km_out": flow_distance.median_distance(con, communes, ds),
             }
         )
         return 0
