@@ -236,11 +236,13 @@ def cmd_flows(args) -> int:
     if s.share_in is not None:
         print(f"  part des places occupées par des non-résidents : {_pct(s.share_in)}")
     for r in top.itertuples():
-        print(f"  {r.direction:8} {r.rang:>2}. {r.name} : {_fmt(r.value)} ({_pct(r.share)}, {r.univers})")
-    if s.inflow is None:
-        print("  entrants : classement non calculable à partir de ce fichier")
-    if s.outflow is None:
-        print("  sortants : classement non calculable à partir de ce fichier")
+        share = "" if r.share != r.share else f"{_pct(r.share)}, "  # none for a listed flow
+        print(f"  {r.direction:8} {r.rang:>2}. {r.name} : {_fmt(r.value)} ({share}{r.univers})")
+    if s.listed:
+        print(f"  {s.coverage['listed_note']}")
+    for side, words in (("inflow", "entrants"), ("outflow", "sortants")):
+        if getattr(s, side) is None and side not in s.listed:
+            print(f"  {words} : classement non calculable à partir de ce fichier")
     return 0
 
 
