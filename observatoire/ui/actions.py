@@ -91,6 +91,35 @@ def import_flows(upload, user: str):
     )
 
 
+def import_od_flows(upload, meta: dict, user: str):
+    """Import an origin–destination file of any kind (issue 16) from the Données form: ``meta``
+    holds kind (free French label), unit, level, year, source and an optional theme. All or
+    nothing, backup kept first; the report, or None (the French reason shown)."""
+    if not user:
+        st.error("Import refusé : connectez-vous pour importer un fichier.")
+        return None
+    year = str(meta.get("year") or "").strip()
+    if not (year.isdigit() and len(year) == 4):
+        st.error(f"Import refusé : année invalide « {year} » (attendu : AAAA). Rien n'a été importé.")
+        return None
+    return _run(
+        "import de flux",
+        lambda con: flow_import.import_od(
+            con,
+            upload.getvalue(),
+            name=upload.name,
+            kind=meta.get("kind") or "",
+            unit=meta.get("unit") or "",
+            level=meta.get("level") or "",
+            year=int(year),
+            source=meta.get("source") or "",
+            theme=meta.get("theme") or None,
+        ),
+        edits=False,
+        backup="force",
+    )
+
+
 def save_perimeter(name: str, kind: str, source: str, members: list[tuple[str, str]], user: str):
     """Save a perimeter built from EPCI and communes; its summary, or None."""
     if not user:
