@@ -137,10 +137,13 @@ def _import_indicators(db, args) -> int:
     from observatoire.edits import indicators
 
     meta = {k: getattr(args, k) for k in INDICATOR_FLAGS if getattr(args, k, None)}
+    from observatoire.edits import perimeters
+
     with db.write("import d'indicateurs", backup="force") as con:
         reports = indicators.import_file(
             con, args.file, meta=meta, level=args.level, code_column=args.code_column, user=args.user
         )
+    perimeters.refresh_in_postgres(db, [r["indicateur"] for r in reports])  # perimeters in PostgreSQL
     if args.json:
         _print_json(reports)
         return 0
@@ -156,8 +159,12 @@ def cmd_indicators(args) -> int:
     from observatoire.queries import indicators
 
     if args.remove:
-        with edits.open_database(args.db).write("retrait d'un indicateur", backup="force") as con:
+        from observatoire.edits import perimeters
+
+        db = edits.open_database(args.db)
+        with db.write("retrait d'un indicateur", backup="force") as con:
             out = ind_edits.remove(con, args.remove, user=args.user)
+        perimeters.refresh_in_postgres(db, [args.remove])
         print(out["resume"])
         return 0
     df = indicators.imported(_reader(args))

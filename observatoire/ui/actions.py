@@ -142,7 +142,7 @@ def import_indicators(upload, meta: dict, user: str, level: str | None = None, s
         st.error("Import refusé : connectez-vous pour importer un fichier.")
         return None
     side = (sidecar.getvalue(), sidecar.name) if sidecar is not None else None
-    return _run(
+    reports = _run(
         "import d'indicateurs",
         lambda con: indicators.import_file(
             con, upload.getvalue(), upload.name, meta=meta, level=level or None, sidecar=side, user=user
@@ -150,6 +150,21 @@ def import_indicators(upload, meta: dict, user: str, level: str | None = None, s
         edits=False,
         backup="force",
     )
+    if reports is not None:
+        _refresh_perimeters([r["indicateur"] for r in reports])
+    return reports
+
+
+def _refresh_perimeters(ids: list[str]) -> None:
+    """Perimeters living in PostgreSQL: their values of the indicators just imported/removed."""
+    try:
+        perimeters.refresh_in_postgres(data.database(), ids)
+    except ObservatoireError as exc:
+        st.warning(
+            f"Indicateurs importés, mais les valeurs des périmètres n'ont pas pu être mises à jour : {exc} "
+            "Réimportez le fichier pour les recalculer."
+        )
+    data.clear_caches()
 
 
 def remove_indicator(indicator_id: str, user: str):
@@ -157,9 +172,12 @@ def remove_indicator(indicator_id: str, user: str):
     if not user:
         st.error("Retrait refusé : connectez-vous pour retirer un indicateur.")
         return None
-    return _run(
+    out = _run(
         "retrait d'un indicateur",
         lambda con: indicators.remove(con, indicator_id, user=user),
         edits=False,
         backup="force",
     )
+    if out is not None:
+        _refresh_perimeters([indicator_id])
+    return out
