@@ -137,10 +137,13 @@ def _import_indicators(db, args) -> int:
     from observatoire.edits import indicators
 
     meta = {k: getattr(args, k) for k in INDICATOR_FLAGS if getattr(args, k, None)}
+    from observatoire.edits import perimeters
+
     with db.write("import d'indicateurs", backup="force") as con:
         reports = indicators.import_file(
             con, args.file, meta=meta, level=args.level, code_column=args.code_column, user=args.user
         )
+    perimeters.refresh_in_postgres(db, [r["indicateur"] for r in reports])  # perimeters in PostgreSQL
     if args.json:
         _print_json(reports)
         return 0
@@ -156,8 +159,12 @@ def cmd_indicators(args) -> int:
     from observatoire.queries import indicators
 
     if args.remove:
-        with edits.open_database(args.db).write("retrait d'un indicateur", backup="force") as con:
+        from observatoire.edits import perimeters
+
+        db = edits.open_database(args.db)
+        with db.write("retrait d'un indicateur", backup="force") as con:
             out = ind_edits.remove(con, args.remove, user=args.user)
+        perimeters.refresh_in_postgres(db, [args.remove])
         print(out["resume"])
         return 0
     df = indicators.imported(_reader(args))
@@ -186,7 +193,7 @@ def cmd_export(args) -> int:
 
 def cmd_flows(args) -> int:
     """Flows of a territory: totals, balance, top partners, coverage."""
-    from observatoire.queries import flows, territories
+    from observatoire.queries import flow_distance, flows, territories
 
     con = _reader(args)
     level, code = territories.resolve(con, args.territory, level=args.territory_level)
@@ -208,7 +215,7 @@ def cmd_flows(args) -> int:
                 "summary": s.to_dict(),
                 "best_sides": flows.side_values(con, communes, s.combination) if s.combination else None,
                 "partners": top.to_dict("records"),
-                "median_distance_km_out": flows.median_distance(con, communes, ds),
+                "median_distance_km_out": flow_distance.median_distance(con, communes, ds),
             }
         )
         return 0
@@ -236,11 +243,13 @@ def cmd_flows(args) -> int:
     if s.share_in is not None:
         print(f"  part des places occupées par des non-résidents : {_pct(s.share_in)}")
     for r in top.itertuples():
-        print(f"  {r.direction:8} {r.rang:>2}. {r.name} : {_fmt(r.value)} ({_pct(r.share)}, {r.univers})")
-    if s.inflow is None:
-        print("  entrants : classement non calculable à partir de ce fichier")
-    if s.outflow is None:
-        print("  sortants : classement non calculable à partir de ce fichier")
+        share = "" if r.share != r.share else f"{_pct(r.share)}, "  # none for a listed flow
+        print(f"  {r.direction:8} {r.rang:>2}. {r.name} : {_fmt(r.value)} ({share}{r.univers})")
+    if s.listed:
+        print(f"  {s.coverage['listed_note']}")
+    for side, words in (("inflow", "entrants"), ("outflow", "sortants")):
+        if getattr(s, side) is None and side not in s.listed:
+            print(f"  {words} : classement non calculable à partir de ce fichier")
     return 0
 
 

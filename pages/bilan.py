@@ -45,6 +45,8 @@ def indicator_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def flow_rows(kinds: list[str]) -> pd.DataFrame:
     rows = []
+    labels = data.flow_kinds()  # the INSEE kinds and any imported, with their unit
+    fds = data.flow_datasets().set_index("id")
     for kind in kinds:
         ds = data.pick_flow_dataset(communes, kind, None)
         if not ds:
@@ -52,7 +54,8 @@ def flow_rows(kinds: list[str]) -> pd.DataFrame:
         s = data.flow_summary(communes, ds)
         rows.append(
             {
-                "Flux": vocab.KIND_FR[kind],
+                "Flux": labels.get(kind, kind),
+                "Unité": fds.loc[ds, "unit"],
                 "Année": s.year,
                 "Nature": s.nature,
                 "Sortants": vocab.number(s.outflow),
@@ -60,6 +63,7 @@ def flow_rows(kinds: list[str]) -> pd.DataFrame:
                 "Internes": vocab.number(s.internal),
                 "Solde (entrants − sortants)": vocab.number(s.net),
                 "Couverture": s.coverage["sentence"],
+                "Source": f"{fds.loc[ds, 'producer']} — {fds.loc[ds, 'label']}",
             }
         )
     return pd.DataFrame(rows)
@@ -83,7 +87,10 @@ for sec in sections:
     if not flows.empty:
         st.markdown("**Flux du thème**")
         widgets.table_downloads(
-            flows, f"bilan_{code}_{sec.theme}_flux", "Insee, bases flux de mobilité", f"_bf_{sec.theme}"
+            flows,
+            f"bilan_{code}_{sec.theme}_flux",
+            "; ".join(sorted(set(flows["Source"]))),
+            f"_bf_{sec.theme}",
         )
         st.caption("Les flux estimés (modèle) ne sont jamais additionnés aux flux observés.")
     elif sec.flow_kinds:

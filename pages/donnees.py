@@ -187,3 +187,44 @@ else:
                 for r in reports:
                     st.success(r["resume"])
                     st.json({k: v for k, v in r.items() if k != "resume"})
+
+st.subheader("Importer des flux d'un autre type")
+st.markdown(
+    "Tout fichier origine–destination : transferts d'établissements, masse salariale, patients, "
+    "énergie, déchets… Trois colonnes (origine, destination, valeur), codes actuels d'un même "
+    "niveau (commune, EPCI, arrondissement ou département) ; un flux connu à un niveau n'est jamais "
+    "réparti plus finement. Un import qui échoue ne modifie rien."
+)
+if not user:
+    st.info("Connectez-vous (barre latérale, « Espace éditeur ») pour importer un fichier de flux.")
+else:
+    with st.form("_od_form"):
+        up_od = st.file_uploader(
+            "Fichier origine–destination", type=["csv", "txt", "zip", "xlsx"], key="_od_up"
+        )
+        c1, c2, c3 = st.columns(3)
+        od_meta = {
+            "kind": c1.text_input("Type de flux (libellé)", key="_od_kind", placeholder="masse salariale"),
+            "unit": c2.selectbox(
+                "Unité", list(vocab.FLOW_UNITS), format_func=vocab.FLOW_UNITS.get, key="_od_unit"
+            ),
+            "level": c3.selectbox(
+                "Niveau des codes", list(vocab.FLOW_LEVELS), format_func=vocab.LEVEL_FR.get, key="_od_level"
+            ),
+            "year": c1.text_input("Année", key="_od_year", placeholder="2021"),
+            "source": c2.text_input("Source (producteur, jeu)", key="_od_source"),
+            "theme": c3.selectbox(
+                "Thème (facultatif)",
+                ["", *vocab.INDICATOR_THEMES],
+                format_func=lambda t: t or "aucun",
+                key="_od_theme",
+            ),
+        }
+        go_od = st.form_submit_button("Importer les flux", type="primary", key="_od_go")
+    if go_od and up_od is None:
+        st.error("Choisissez un fichier à importer.")
+    elif go_od:
+        rep = actions.import_od_flows(up_od, od_meta, user)
+        if rep is not None:
+            st.success(rep["resume"])
+            st.caption(rep["couverture"])

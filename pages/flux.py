@@ -174,7 +174,12 @@ with right:
 
 t1, t2 = st.columns(2)
 for col, direction, side in ((t1, "sortant", "outflow"), (t2, "entrant", "inflow")):
-    if side in s.reasons:
+    if side in s.listed:  # a thresholded file: its listed flows, each observed, no share
+        col.caption(
+            ("Destinations" if direction == "sortant" else "Origines")
+            + f" : {cov['listed_note']} Partenaires par {LEVEL_FR.get(meta['level'], meta['level'])}."
+        )
+    elif side in s.reasons:
         col.info(
             ("Destinations" if direction == "sortant" else "Origines")
             + " : classement et parts non calculables à partir de ce fichier, qui ne couvre pas "
@@ -184,14 +189,26 @@ with t1:
     if not top[top.direction == "sortant"].empty:
         widgets.chart(
             views.chart(
-                "top_partners", top, "sortant", f"Principales destinations{zone_txt} ({s.year})", source
+                "top_partners",
+                top,
+                "sortant",
+                f"Principales destinations{zone_txt} ({s.year})",
+                source,
+                unit=unit,
             ),
             key="ch_out",
         )
 with t2:
     if not top[top.direction == "entrant"].empty:
         widgets.chart(
-            views.chart("top_partners", top, "entrant", f"Principales origines{zone_txt} ({s.year})", source),
+            views.chart(
+                "top_partners",
+                top,
+                "entrant",
+                f"Principales origines{zone_txt} ({s.year})",
+                source,
+                unit=unit,
+            ),
             key="ch_in",
         )
 with st.expander("Tableau des partenaires"):
@@ -202,7 +219,7 @@ with st.expander("Tableau des partenaires"):
                 "rang": "Rang",
                 "code": "Code",
                 "name": "Partenaire",
-                "value": "Personnes",
+                "value": unit.capitalize(),
                 "share": "Part du sens",
                 "univers": "Partenaires couverts",
             }

@@ -8,7 +8,7 @@ import pytest
 
 from observatoire import store
 from observatoire.edits import flow_import
-from observatoire.queries import flows
+from observatoire.queries import flow_distance, flows
 
 BREST = "242900314"  # Brest Métropole, 8 communes
 BREST_C = "29019"
@@ -91,7 +91,7 @@ def test_commune_level_turns_intra_epci_flows_into_partners(hand):
 
 
 def test_distance_profile_puts_stayers_under_one_km(hand):
-    prof = flows.distance_profile(hand, [BREST_C], "test-all")
+    prof = flow_distance.distance_profile(hand, [BREST_C], "test-all")
     inside = prof[(prof.direction == "interne") & (prof.value > 0)]
     assert list(inside["bande"]) == ["0–1 km"] and inside["value"].sum() == 100.0
 

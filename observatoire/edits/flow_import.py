@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from observatoire import store
+from observatoire import store, text
 from observatoire.errors import ObservatoireError
 from observatoire.sources import cog, insee_flows
 from observatoire.vocabulary import KIND_FR
@@ -330,14 +330,18 @@ def import_od(
     year: int,
     source: str,
     name: str | None = None,
+    theme: str | None = None,
 ) -> dict:
     """Import any origin–destination file keyed at ``level`` (issue 16), in one transaction.
 
     Codes must be current codes of that level (the file is never split down to communes);
-    every refusal lists its lines and columns in French and leaves the store unchanged."""
+    every refusal lists its lines and columns in French and leaves the store unchanged.
+    ``theme`` (one of :data:`observatoire.vocabulary.INDICATOR_THEMES`) puts the kind in that
+    theme's Bilan; it is kept in the dataset's ``params`` (``{"theme": ...}``)."""
     import re
 
     from observatoire.sources import od_flows
+    from observatoire.vocabulary import INDICATOR_THEMES
 
     od_flows.check_level(level)
     od_flows.check_unit(unit)
@@ -345,6 +349,12 @@ def import_od(
         raise od_flows.ODFileError("Type de flux (--kind) manquant : un libellé en français.")
     if year is None:
         raise od_flows.ODFileError("Année (--year) manquante : l'année des flux du fichier.")
+    if theme and theme not in INDICATOR_THEMES:
+        raise od_flows.ODFileError(
+            f"Thème inconnu « {theme} » : thèmes admis : {', '.join(INDICATOR_THEMES)}. Rien n'a été importé."
+        )
+    if not source or not source.strip():
+        raise od_flows.ODFileError("Source manquante : le producteur et le jeu de données des flux.")
     if isinstance(path, bytes):
         raw, name = path, name or "fichier importé"
     else:
@@ -391,6 +401,7 @@ def import_od(
         kind_label=kind.strip(),
         unit=unit,
         level=level,
+        params={"theme": theme} if theme else None,
     )
     with store.transaction(con):
         write(con, ds)
@@ -404,6 +415,9 @@ def import_od(
         "lignes_lues": len(frame),
         "total": float(frame["value"].sum()),
         "couverture": ds.scope.note,
+        "theme": theme or None,
+        "resume": f"{kind.strip()} {year} : {len(frame)} couples importés, total "
+        f"{text.number(float(frame['value'].sum()), 1)} {unit} (jeu {ds.id}).",
     }
 
 

@@ -228,12 +228,31 @@ def import_file(
                     f" {folded_away} ligne(s) d'arrondissement municipal écartée(s) : leur commune "
                     "figure déjà dans le fichier."
                 )
-        if level == "commune":
-            from observatoire.edits import perimeters
+        from observatoire.edits import perimeters
 
-            in_file = perimeters.derived_tables(con)[2] == "indicator_value"
+        in_file = perimeters.derived_tables(con)[2] == "indicator_value"
+        if level == "commune":
             aggregate.materialise_indicators(con, ids, perimeters=in_file)
+        else:  # up to départements, régions, France, perimeters: where exact (docs/INDICATORS.md)
+            aggregate.materialise_coarse(con, ids, perimeters=in_file)
+            for r, s in zip(reports, declared):
+                r["resume"] += _coarse_sentence(con, s, level)
     return reports
+
+
+def _coarse_sentence(con, spec: dict, level: str) -> str:
+    """What an indicator imported above the commune became at the larger levels, in words."""
+    if spec["rule"] not in ("sum", "weighted_mean"):
+        return f" Règle « {spec['rule']} » : valeurs données au seul niveau {LEVEL_FR[level]}."
+    bits = []
+    for target, (done, touched) in aggregate.coarse_summary(con, spec["id"], level).items():
+        bits.append(f"{done} {LEVEL_FR[target]}(s) sur {touched}")
+        if touched > done:
+            bits[-1] += (
+                f" ({touched - done} non calculable(s) : un {LEVEL_FR[level]} y franchit la limite "
+                "ou n'a pas de valeur)"
+            )
+    return " Agrégé à la France, aux périmètres faits d'unités entières et à " + ", ".join(bits) + "."
 
 
 def _drop_arrondissements_of_present_communes(f: IndicatorFile, mapped: pd.DataFrame):

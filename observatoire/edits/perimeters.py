@@ -134,6 +134,47 @@ def save(
     return {"id": id, "name": name, "communes": len(communes), "area_km2": float(areas.sum())}
 
 
+def refresh_values(con: duckdb.DuckDBPyConnection, ids: list[str]) -> int:
+    """Recompute every saved perimeter's values of the indicators ``ids`` (after an import or
+    a removal), where the perimeters' derived rows live: the store's ``indicator_value`` or,
+    with PostgreSQL, its ``perimeter_value`` (an indicator import writes the DuckDB file only;
+    see docs/INDICATORS.md). Returns the rows written."""
+    if not ids:
+        return 0
+    value_t = derived_tables(con)[2]
+    grouping = con.execute(
+        "SELECT commune, 'perimetre' AS level, perimeter_id AS code FROM perimeter_commune"
+    ).df()
+    values = aggregate.aggregate(con, grouping) if len(grouping) else pd.DataFrame()
+    values = values[values["indicator"].isin(ids)] if len(values) else values
+    if len(values):  # as materialise_indicators: no row for a value nobody has (NULL, no coverage)
+        values = values[~(values["value"].isna() & ~(values["coverage"] > 0))]
+
+    def write():
+        con.execute(
+            f"DELETE FROM {value_t} WHERE level = 'perimetre' AND indicator IN (SELECT unnest(?))",  # noqa: S608
+            [list(ids)],
+        )
+        if len(values):
+            con.register("pv", values)
+            con.execute(f"INSERT INTO {value_t} SELECT level, code, indicator, value, coverage FROM pv")  # noqa: S608
+            con.unregister("pv")
+
+    with store.transaction(con):
+        write()
+    return len(values)
+
+
+def refresh_in_postgres(db, ids: list[str]) -> int | None:
+    """After an indicator import or removal (a write to the DuckDB file), bring the perimeters
+    that live in PostgreSQL up to date (:func:`refresh_values` in a write of the editable
+    tables); None when the perimeters are in the file (already done by the import)."""
+    if not db.pg_dsn or not ids:
+        return None
+    with db.write("valeurs des périmètres (indicateurs)", edits=True) as con:
+        return refresh_values(con, ids)
+
+
 def derived_tables(con) -> tuple[str, str, str]:
     """Where a perimeter's derived rows (territory, outline, indicator values) are written: the
     store's own tables, or, when the perimeters live in PostgreSQL, the editable copies of

@@ -28,7 +28,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from observatoire import store
+from observatoire import store, text
 from observatoire.errors import NotFoundError
 
 SIDES = ("outflow", "inflow", "internal")
@@ -41,6 +41,7 @@ LEVEL_COL = {
     "departement": "dep",
     "region": "reg",
 }
+LEVEL_NAME = {"epci": "EPCI", "arrondissement": "arrondissement", "departement": "département"}
 LEVEL_WORDS = {"epci": "d'EPCI", "arrondissement": "d'arrondissements", "departement": "de départements"}
 
 _COVERED_SQL = """
@@ -200,6 +201,37 @@ class TerritoryCoverage:
     internal: str
     zone: str | None  # closed zone containing the territory: sides complete within it
     note: str
+    # Sides known as a thresholded list (every flow of at least ``threshold`` is in the file,
+    # each observed and real; the smaller ones are not): the listed flows may be shown as
+    # such, but no total, balance, share or rank over the whole side (see :meth:`listed_note`).
+    listed: tuple[str, ...] = ()
+    threshold: float | None = None
+    unit: str = "personnes"
+    level: str = "commune"
+    internal_known: bool = True
+
+    def is_listed(self, side: str) -> bool:
+        """Is this side given only as a list of the flows above the file's threshold?"""
+        return side in self.listed
+
+    def listed_words(self) -> str:
+        """« flux listés (≥ 200 actifs) »."""
+        return f"flux listés (≥ {text.number(self.threshold)} {self.unit})" if self.threshold else ""
+
+    def listed_note(self) -> str:
+        """What the list of a thresholded file leaves out, in words."""
+        if not self.listed:
+            return ""
+        thr = f"{text.number(self.threshold)} {self.unit}"
+        lv = LEVEL_NAME.get(self.level, self.level)
+        missing = f"les flux de moins de {thr}"
+        if not self.internal_known:
+            missing += f" et les flux internes à un {lv}"
+        return (
+            f"Flux listés (≥ {thr}) : chaque flux affiché est observé, mais le fichier ne liste que "
+            f"les flux d'au moins {thr} ; {missing} ne sont pas dans le fichier. Totaux, solde, parts "
+            "et rangs sur l'ensemble des flux : non calculables."
+        )
 
     def usable(self, side: str) -> str | None:
         """``'total'`` when the side is complete, ``'zone'`` when it is complete within the
@@ -286,21 +318,23 @@ def _coarse(info: DatasetInfo, out: str, inn: str, internal: str, exact: bool):
     note = info.note
     if info.level != "commune" and not exact:
         words = LEVEL_WORDS.get(info.level, info.level)
-        name = {"epci": "EPCI", "arrondissement": "arrondissement", "departement": "département"}
-        lv = name.get(info.level, info.level)
+        lv = LEVEL_NAME.get(info.level, info.level)
         note = (
             f"flux connus seulement au niveau {lv} : ce territoire n'est pas une réunion {words}, "
             f"et un flux n'est jamais réparti sur une partie d'unité ; choisissez un {lv} ou un "
             f"niveau au-dessus ({info.note})"
         )
-        return "absent", "absent", "absent", note
+        return "absent", "absent", "absent", note, ()
+    listed: tuple[str, ...] = ()
     if info.min_value:
+        # Every flow of the side is in the scopes, but only those above the threshold are listed.
+        listed = tuple(s for s, st in (("outflow", out), ("inflow", inn)) if st == "complet")
         out = "partiel" if out == "complet" else out
         inn = "partiel" if inn == "complet" else inn
         internal = "absent"
     if not info.internal_known:
         internal = "absent"
-    return out, inn, internal, note
+    return out, inn, internal, note, listed
 
 
 def _territory(
@@ -319,10 +353,25 @@ def _territory(
         else:
             out = "absent" if out == "partiel" else out
             inn = "absent" if inn == "partiel" else inn
-    out, inn, internal, note = _coarse(info, out, inn, internal, exact)
+    out, inn, internal, note, listed = _coarse(info, out, inn, internal, exact)
     if info.min_value:
         zone = None
-    return TerritoryCoverage(info.id, info.kind, info.year, info.nature, out, inn, internal, zone, note)
+    return TerritoryCoverage(
+        info.id,
+        info.kind,
+        info.year,
+        info.nature,
+        out,
+        inn,
+        internal,
+        zone,
+        note,
+        listed=listed,
+        threshold=info.min_value,
+        unit=info.unit,
+        level=info.level,
+        internal_known=info.internal_known,
+    )
 
 
 def territory(con: duckdb.DuckDBPyConnection, communes, dataset_id: str) -> TerritoryCoverage:

@@ -26,7 +26,6 @@ UNIT = {
     "region": "{m}.reg",
 }
 ABROAD = "ETRANGER"
-DISTANCE_BINS = [0, 1, 5, 10, 20, 30, 50, 100, 200, 100000]
 
 
 def _unit(level: str, alias: str) -> str:
@@ -87,6 +86,8 @@ class Coverage:
     zone: str | None = None  # closed zone of the file containing the territory (sides within it)
     usable: dict | None = None  # side -> 'total' / 'zone' / None (see queries.coverage)
     balance: str | None = None  # 'total' / 'zone' / None
+    listed: tuple = ()  # sides given as a thresholded list of observed flows (no total)
+    listed_note: str = ""  # what that list leaves out, in words
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -98,7 +99,13 @@ def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
     nature, note = tc.nature, tc.note
     out_s, in_s, internal = tc.outflow, tc.inflow, tc.internal
     usable = {s: tc.usable(s) for s in qcov.SIDES}
-    extra = {"zone": tc.zone, "usable": usable, "balance": tc.balance()}
+    extra = {
+        "zone": tc.zone,
+        "usable": usable,
+        "balance": tc.balance(),
+        "listed": tc.listed,
+        "listed_note": tc.listed_note(),
+    }
     words = {"complet": "complets", "partiel": "partiels", "absent": "non couverts"}
     if nature == "estimé":
         said = "estimé" in note.lower()[:40]  # the dataset's note already says it: once is enough
@@ -111,6 +118,12 @@ def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
         sides = (
             f"sortants et entrants connus seulement avec le reste de la zone du fichier "
             f"({tc.zone}), internes {words[internal]}"
+        )
+    elif tc.listed:  # the note of a thresholded file is said by listed_note, in full
+        words["partiel"] = tc.listed_words()
+        sides = f"sortants en {words[out_s]}, entrants en {words[in_s]}, internes {words[internal]}"
+        return Coverage(
+            nature, out_s, in_s, internal, note, f"Flux observés : {sides}. {tc.listed_note()}", **extra
         )
     else:
         sides = f"sortants {words[out_s]}, entrants {words[in_s]}, internes {words[internal]}"
@@ -137,7 +150,11 @@ def pick_dataset(
             cov = coverage(con, communes, ds_id)
             if cov.outflow == "absent" and cov.internal == "absent" and cov.inflow != "complet":
                 continue  # only a few flows from elsewhere: not an answer about this territory
-            score = rank[cov.outflow] + rank[cov.inflow] + rank[cov.internal]
+            # A side listed above a threshold shows its flows: better than a partial one.
+            score = sum(
+                rank[st] + (0.5 if side in cov.listed else 0)
+                for side, st in (("outflow", cov.outflow), ("inflow", cov.inflow), ("internal", cov.internal))
+            )
             if score > best_score:
                 best, best_score = ds_id, score
         if best is not None:
@@ -224,6 +241,7 @@ class Summary:
     zone: str | None = None
     reasons: dict = field(default_factory=dict)
     combination: dict | None = None
+    listed: tuple = ()  # sides shown as a thresholded list (partners only, no total)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -286,6 +304,7 @@ def summary(con, communes: list[str], dataset_id: str, combine: bool = True) -> 
         zone=tc.zone,
         reasons=reasons,
         combination=combo,
+        listed=tc.listed,
     )
 
 
@@ -319,6 +338,20 @@ def usable_directions(con, communes: list[str], dataset_id: str) -> dict[str, st
     return out
 
 
+def shown_directions(con, communes: list[str], dataset_id: str) -> tuple[dict[str, str], set[str]]:
+    """:func:`usable_directions` plus the directions known as a thresholded list (« flux
+    listés (≥ 200 actifs) »: each listed flow observed, the smaller ones absent), and the set
+    of those listed directions."""
+    out = usable_directions(con, communes, dataset_id)
+    tc = qcov.territory(con, communes, dataset_id)
+    listed = set()
+    for side, direction in (("outflow", "sortant"), ("inflow", "entrant")):
+        if tc.is_listed(side) and direction not in out:
+            out[direction] = tc.listed_words()
+            listed.add(direction)
+    return out, listed
+
+
 def partners(
     con, communes: list[str], dataset_id: str, level: str = "epci", n: int = 10, min_value: float = 0.0
 ) -> pd.DataFrame:
@@ -326,10 +359,14 @@ def partners(
     value and share of the direction's total. Partners are units of ``level`` (flows inside
     the territory excluded); places abroad are grouped as ``ETRANGER``. A direction the
     dataset does not cover wholly is left out (its ranks and shares would mislead); shares are
-    of the whole direction (before ``min_value``); ``univers`` says who the partners can be."""
+    of the whole direction (before ``min_value``); ``univers`` says who the partners can be.
+    A direction of a thresholded file (:func:`shown_directions`) gives its listed flows at the
+    file's own level (a sum of listed flows by larger unit would be a partial total), ranked
+    among the listed ones, without share."""
     cur = _with_territory(con, communes)
-    level = shown_level(dataset_level(cur, dataset_id), level)
-    allowed = usable_directions(con, communes, dataset_id)
+    dl = dataset_level(cur, dataset_id)
+    allowed, listed = shown_directions(con, communes, dataset_id)
+    level = dl if listed else shown_level(dl, level)
     dirs = [d for d in ("sortant", "entrant") if d in allowed] or [""]
     scope = {d: allowed.get(d, "") for d in ("sortant", "entrant")}
     df = cur.execute(
@@ -352,60 +389,8 @@ def partners(
         {"ds": dataset_id, "min": min_value, "level": level, "n": n, "dirs": dirs},
     ).df()
     df["univers"] = df["direction"].map(lambda d: scope[d])
+    df.loc[df["direction"].isin(listed), "share"] = float("nan")  # of a list, not of the side
     return df
-
-
-def distance_profile(con, communes: list[str], dataset_id: str) -> pd.DataFrame:
-    """Flow-weighted distribution of distances (between commune points) of the flows leaving,
-    entering or inside the territory, by distance band."""
-    cur = _with_territory(con, communes)
-    labels = [
-        f"{a}–{b} km" if b < 100000 else f"{a} km et plus"
-        for a, b in zip(DISTANCE_BINS[:-1], DISTANCE_BINS[1:])
-    ]
-    df = cur.execute(
-        f"""
-        WITH t AS ({_territory_flows(cur, dataset_id, "commune")}),
-        g AS (
-            SELECT CASE WHEN o_in AND d_in THEN 'interne' WHEN o_in THEN 'sortant' ELSE 'entrant' END
-                       AS direction, value,
-                   2 * 6371 * asin(sqrt(pow(sin(radians(b.lat - a.lat) / 2), 2)
-                       + cos(radians(a.lat)) * cos(radians(b.lat))
-                       * pow(sin(radians(b.lon - a.lon) / 2), 2))) AS km
-            FROM t JOIN territory a ON a.level = $dl AND a.code = t.origin
-                   JOIN territory b ON b.level = $dl AND b.code = t.destination)
-        SELECT direction, km, value FROM g""",
-        {"ds": dataset_id, "dl": dataset_level(cur, dataset_id)},
-    ).df()
-    df = df[df["direction"].isin(list(usable_directions(con, communes, dataset_id)))]
-    if df.empty:
-        return pd.DataFrame(columns=["direction", "bande", "value", "share"])
-    df["bande"] = pd.cut(df["km"], DISTANCE_BINS, right=False, labels=labels)
-    out = df.groupby(["direction", "bande"], observed=False)["value"].sum().reset_index()
-    out["share"] = out["value"] / out.groupby("direction")["value"].transform("sum")
-    out["bande"] = out["bande"].astype(str)
-    return out
-
-
-def median_distance(con, communes: list[str], dataset_id: str, direction: str = "sortant") -> float | None:
-    """Flow-weighted median distance (km) of one direction (stayers count as 0 km for 'interne')."""
-    cur = _with_territory(con, communes)
-    df = cur.execute(
-        f"""
-        WITH t AS ({_territory_flows(cur, dataset_id, "commune")})
-        SELECT value, 2 * 6371 * asin(sqrt(pow(sin(radians(b.lat - a.lat) / 2), 2)
-                       + cos(radians(a.lat)) * cos(radians(b.lat))
-                       * pow(sin(radians(b.lon - a.lon) / 2), 2))) AS km,
-               CASE WHEN o_in AND d_in THEN 'interne' WHEN o_in THEN 'sortant' ELSE 'entrant' END AS direction
-        FROM t JOIN territory a ON a.level = $dl AND a.code = t.origin
-               JOIN territory b ON b.level = $dl AND b.code = t.destination""",
-        {"ds": dataset_id, "dl": dataset_level(cur, dataset_id)},
-    ).df()
-    df = df[df["direction"] == direction].sort_values("km")
-    if df.empty or direction not in usable_directions(con, communes, dataset_id):
-        return None
-    cum = df["value"].cumsum()
-    return float(df.loc[cum >= cum.iloc[-1] / 2, "km"].iloc[0])
 
 
 def evolution(con, communes: list[str], kind: str, nature: str = "observé") -> pd.DataFrame:
@@ -466,10 +451,13 @@ def flow_lines(
 ) -> pd.DataFrame:
     """Top ``n`` flows touching the territory between units of ``level`` (internal links
     between different units included), with the points of both ends, for a flow map. Only
-    the directions the dataset covers wholly (see :func:`usable_directions`)."""
+    the directions the dataset covers wholly or lists above its threshold (at the file's own
+    level, see :func:`shown_directions`)."""
     cur = _with_territory(con, communes)
-    level = shown_level(dataset_level(cur, dataset_id), level)
-    dirs = list(usable_directions(con, communes, dataset_id)) or [""]
+    dl = dataset_level(cur, dataset_id)
+    shown, listed = shown_directions(con, communes, dataset_id)
+    level = dl if listed else shown_level(dl, level)
+    dirs = list(shown) or [""]
     return cur.execute(
         f"""
         WITH t AS ({_territory_flows(cur, dataset_id, level)}),

@@ -306,6 +306,8 @@ def _outside(
                 ok = n > 0 and k == n
                 gcov[g] = (ok, d_ok) if side == "origin" else (o_ok, ok)
         gcov["etranger"] = (info.origin_all, info.destination_all)
+    if info.min_value:  # a sum over a thresholded list is not the flows with a group
+        gcov = dict.fromkeys(gcov, (False, False))
     out_vals = allf[allf["ou"].notna() & allf["du"].isna()].groupby(["ou", "grp"])["value"].sum().to_dict()
     in_vals = allf[allf["du"].notna() & allf["ou"].isna()].groupby(["du", "grp"])["value"].sum().to_dict()
     labels = {g: _group_label(cur, g, deps, regs) for g in GROUP_ORDER}
@@ -416,6 +418,12 @@ def network(
     mat = full.merge(raw, on=["origin", "destination"], how="left")
     mat["value"] = mat["value"].fillna(0.0)
     mat["covered"] = [o_full[a] and d_full[b] for a, b in zip(mat["origin"], mat["destination"])]
+    listed = set(zip(raw["origin"], raw["destination"]))
+    mat["listed"] = [(a, b) in listed for a, b in zip(mat["origin"], mat["destination"])]
+    if not info.internal_known or info.min_value:  # no flow inside one unit in the file
+        mat.loc[mat["origin"] == mat["destination"], "covered"] = False
+    if info.min_value:  # a thresholded list: a pair not listed is below it, not zero
+        mat.loc[~mat["listed"], "covered"] = False
     mat.loc[~mat["covered"], "value"] = np.nan
     names = {u.code: u.name for u in units}
     mat["origin_name"] = mat["origin"].map(names)
@@ -472,6 +480,12 @@ def _network_sentence(info: qcov.DatasetInfo, mat: pd.DataFrame, cov: qcov.Terri
             f"Seuls {n_cov} des {n_cells} couples de territoires sont couverts par ce fichier : "
             "les autres cases ne sont pas calculables, ni les totaux qui les contiennent."
         )
+    if cov.listed:  # « non couvert » cells of a thresholded file: below its threshold, or internal
+        inner = (
+            f"{n_cov} des {n_cells} couples de territoires ont un flux listé dans ce fichier ; les "
+            f"autres cases sont sous le seuil ou internes. {cov.listed_note()}"
+        )
+        return head + inner  # listed_note says the file's note in full
     return head + inner + f" {info.note[:1].upper()}{info.note[1:]}."
 
 

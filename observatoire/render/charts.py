@@ -104,7 +104,11 @@ def top_partners(
             y=d["name"],
             orientation="h",
             marker_color=COLOURS[direction],
-            text=[f"{_fr_number(v)} ({_fr_number(100 * s, 1)} %)" for v, s in zip(d["value"], d["share"])],
+            # no share for the flows of a thresholded list (a share of what is listed would mislead)
+            text=[
+                _fr_number(v) if text.missing(s) else f"{_fr_number(v)} ({_fr_number(100 * s, 1)} %)"
+                for v, s in zip(d["value"], d["share"])
+            ],
             textposition="auto",
             hovertemplate="%{y} : %{x:,.0f}<extra></extra>",
         )

@@ -91,6 +91,35 @@ def import_flows(upload, user: str):
     )
 
 
+def import_od_flows(upload, meta: dict, user: str):
+    """Import an origin–destination file of any kind (issue 16) from the Données form: ``meta``
+    holds kind (free French label), unit, level, year, source and an optional theme. All or
+    nothing, backup kept first; the report, or None (the French reason shown)."""
+    if not user:
+        st.error("Import refusé : connectez-vous pour importer un fichier.")
+        return None
+    year = str(meta.get("year") or "").strip()
+    if not (year.isdigit() and len(year) == 4):
+        st.error(f"Import refusé : année invalide « {year} » (attendu : AAAA). Rien n'a été importé.")
+        return None
+    return _run(
+        "import de flux",
+        lambda con: flow_import.import_od(
+            con,
+            upload.getvalue(),
+            name=upload.name,
+            kind=meta.get("kind") or "",
+            unit=meta.get("unit") or "",
+            level=meta.get("level") or "",
+            year=int(year),
+            source=meta.get("source") or "",
+            theme=meta.get("theme") or None,
+        ),
+        edits=False,
+        backup="force",
+    )
+
+
 def save_perimeter(name: str, kind: str, source: str, members: list[tuple[str, str]], user: str):
     """Save a perimeter built from EPCI and communes; its summary, or None."""
     if not user:
@@ -113,7 +142,7 @@ def import_indicators(upload, meta: dict, user: str, level: str | None = None, s
         st.error("Import refusé : connectez-vous pour importer un fichier.")
         return None
     side = (sidecar.getvalue(), sidecar.name) if sidecar is not None else None
-    return _run(
+    reports = _run(
         "import d'indicateurs",
         lambda con: indicators.import_file(
             con, upload.getvalue(), upload.name, meta=meta, level=level or None, sidecar=side, user=user
@@ -121,6 +150,21 @@ def import_indicators(upload, meta: dict, user: str, level: str | None = None, s
         edits=False,
         backup="force",
     )
+    if reports is not None:
+        _refresh_perimeters([r["indicateur"] for r in reports])
+    return reports
+
+
+def _refresh_perimeters(ids: list[str]) -> None:
+    """Perimeters living in PostgreSQL: their values of the indicators just imported/removed."""
+    try:
+        perimeters.refresh_in_postgres(data.database(), ids)
+    except ObservatoireError as exc:
+        st.warning(
+            f"Indicateurs importés, mais les valeurs des périmètres n'ont pas pu être mises à jour : {exc} "
+            "Réimportez le fichier pour les recalculer."
+        )
+    data.clear_caches()
 
 
 def remove_indicator(indicator_id: str, user: str):
@@ -128,9 +172,12 @@ def remove_indicator(indicator_id: str, user: str):
     if not user:
         st.error("Retrait refusé : connectez-vous pour retirer un indicateur.")
         return None
-    return _run(
+    out = _run(
         "retrait d'un indicateur",
         lambda con: indicators.remove(con, indicator_id, user=user),
         edits=False,
         backup="force",
     )
+    if out is not None:
+        _refresh_perimeters([indicator_id])
+    return out

@@ -13,6 +13,7 @@ from observatoire import config, edits
 from observatoire.queries import catalogue, flows, perimeters, territories
 from observatoire.queries import catalogue_stats as catalogue_stats_q
 from observatoire.queries import fiche as fiche_queries
+from observatoire.queries import flow_distance as flow_distance_q
 from observatoire.store.database import Database
 
 
@@ -208,7 +209,7 @@ def flow_lines(
 
 @_cached(max_entries=128)
 def flow_distance(communes: tuple[str, ...], dataset_id: str) -> pd.DataFrame:
-    return flows.distance_profile(cursor(), list(communes), dataset_id)
+    return flow_distance_q.distance_profile(cursor(), list(communes), dataset_id)
 
 
 @_cached(max_entries=128)
