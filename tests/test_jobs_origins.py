@@ -90,3 +90,33 @@ def test_flux_page_says_origins_cannot_be_computed_from_a_partial_file(app_db):
     assert len(info) == 1 and "non calculable à partir de ce fichier" in info[0]
     assert "Le fichier le plus récent qui couvre les entrants" in info[0]
     assert not any("Origine (EPCI de résidence)" in df.value.columns for df in at.dataframe)
+
+
+def test_cli_network_json_gives_the_origins_of_the_jobs_of_the_network(built_db, isere):
+    import json
+
+    from tests.test_cli import _run
+
+    out = _run("network", GRE, GRES, "epci:" + VOIR, "--year", "2017", "--json", env_db=built_db)
+    assert out.returncode == 0, out.stderr
+    jo = json.loads(out.stdout)["job_origins"]
+    three = {GRE, GRES, VOIR}
+    come = isere[isere["d"].isin(three) & ~isere["o"].isin(three)].groupby("o")["value"].sum()
+    first = jo["table"][0]
+    assert jo["available"] and first["code"] == come.idxmax()
+    assert first["value"] == pytest.approx(come.max())
+    jobs = isere.loc[isere["d"].isin(three), "value"].sum()
+    assert first["share_jobs"] == pytest.approx(come.max() / jobs)
+
+
+def test_reseau_page_shows_who_fills_the_jobs_of_the_network(app_db):
+    from tests.test_app import _app, _text
+
+    at = _app(app_db, "pages/reseau.py", territoire="epci:" + GRE, flux="travail")
+    at.multiselect(key="_net_epci").set_value([GRE, GRES, VOIR])
+    at.selectbox(key="_net_year").set_value("2017")
+    at.run()
+    assert not at.exception
+    assert "Qui occupe les emplois du réseau ?" in _text(at)
+    frames = [df.value for df in at.dataframe if "Origine (EPCI de résidence)" in df.value.columns]
+    assert len(frames) == 1 and "CC Le Grésivaudan" not in set(frames[0]["Origine (EPCI de résidence)"])

@@ -90,6 +90,16 @@ def _grid(page, index: int) -> list[list[str]]:
     return [heads, *[[columns[h][i] for h in heads] for i in range(len(columns[heads[0]]))]]
 
 
+def _index_of(page, header: str) -> int:
+    """Position of the table that has a column ``header``."""
+    frames = page.locator("[data-testid='stDataFrame']")
+    for i in range(frames.count()):
+        frames.nth(i).scroll_into_view_if_needed()
+        if header in frames.nth(i).inner_text():
+            return i
+    raise AssertionError(f"aucun tableau avec la colonne « {header} »")
+
+
 def _matrix(grid: list[list[str]]) -> dict[tuple[str, str], float]:
     header = grid[0]
     return {
@@ -184,4 +194,30 @@ def test_three_epci_network_chosen_in_the_browser(page, served, raw3):
     )
     assert row[head.index("Règle des 15 %")] == "≥ 15 %"
     assert names[VOIR] in text
+    # « Qui occupe les emplois du réseau » : its largest origin outside the three, from the raw lines
+    three = {GRE, GRES, VOIR}
+    come = iso[iso["destination"].map(epci).isin(three) & ~iso["origin"].map(epci).isin(three)]
+    largest = come.groupby(come["origin"].map(epci))["value"].sum().idxmax()
+    assert "Qui occupe les emplois du réseau ?" in text
+    jobs = _grid(page, _index_of(page, "Origine (EPCI de résidence)"))
+    assert jobs[1][jobs[0].index("Origine (EPCI de résidence)")] == names[largest]
+    _clean(page)
+
+
+def test_flux_page_shows_who_fills_the_jobs(page, served, raw3):
+    page.goto(f"{served}/flux?territoire=epci:{GRE}&flux=travail&annee=2017")
+    wait_idle(page, "Qui occupe nos emplois ?")
+    frames = page.locator("[data-testid='stDataFrame']")
+    index = next(
+        i for i in range(frames.count()) if "Origine (EPCI de résidence)" in frames.nth(i).inner_text()
+    )
+    frames.nth(index).scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SCREENSHOTS / "flux-qui-occupe-nos-emplois.png"))
+    grid = _grid(page, index)
+    head = grid[0]
+    first = grid[1]
+    assert first[head.index("Origine (EPCI de résidence)")] == "CC Le Grésivaudan"
+    assert float(first[head.index("Actifs venant travailler ici")]) == pytest.approx(raw3[GRES, GRE])
+    assert first[head.index("Type")] == "CC"
     _clean(page)

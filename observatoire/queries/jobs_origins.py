@@ -144,3 +144,12 @@ def job_origins(
         universe=top["univers"].iloc[0] if len(top) else "",
         sources=sources,
     )
+
+
+def of_units(
+    con: duckdb.DuckDBPyConnection, units: list[tuple[str, str]], dataset_id: str, n: int = 10
+) -> JobOrigins:
+    """:func:`job_origins` of a set of territories taken as one (a network, a perimeter):
+    the origins outside all of them of the people who come to work in any of them."""
+    communes = sorted({c for level, code in units for c in flows.communes_of(con, level, code)})
+    return job_origins(con, communes, dataset_id, n)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from observatoire.queries import jobs_origins as qjo
 from observatoire.queries import network as qnet
 from observatoire.ui import data
 
@@ -12,6 +13,12 @@ from observatoire.ui import data
 @data._cached(max_entries=64)
 def network(members: tuple[tuple[str, str], ...], kind: str, year: int | None, level: str) -> qnet.Network:
     return qnet.network(data.cursor(), list(members), kind=kind, year=year, level=level)
+
+
+@data._cached(max_entries=64)
+def job_origins(units: tuple[tuple[str, str], ...], dataset_id: str, n: int = 10) -> qjo.JobOrigins:
+    """« Qui occupe nos emplois » for the network taken as one territory."""
+    return qjo.of_units(data.cursor(), list(units), dataset_id, n)
 
 
 def tree_lines(dominance: pd.DataFrame) -> list[str]:
