@@ -262,7 +262,13 @@ def cmd_network(args) -> int:
     members = [territories.resolve(con, t) for t in args.territories]
     net = network.network(con, members, kind=args.kind, year=args.year, level=args.level)
     if args.json:
-        _print_json(net.to_dict())
+        from observatoire.queries import jobs_origins
+
+        out = net.to_dict()
+        units = list(zip(net.units["level"], net.units["code"]))
+        # « Qui occupe nos emplois » of the network as one territory (empty where not covered)
+        out["job_origins"] = jobs_origins.of_units(con, units, net.dataset["id"]).to_dict()
+        _print_json(out)
         return 0
     ds = net.dataset
     scope = {"total": "", "zone": f" [reste de la zone : {ds['zone']}]", None: ""}

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from observatoire.ui import data, flowmap, state, views, widgets
+from observatoire.ui import network as unet
 from observatoire.ui.vocab import LEVEL_FR
 
 level, code = state.territory()
@@ -228,6 +229,41 @@ with st.expander("Tableau des partenaires"):
         source,
         "t_top",
     )
+
+if kind == "travail":
+    st.subheader("Qui occupe nos emplois ?")
+    jo = data.job_origins(communes, ds, 10)
+    if not jo.available:
+        best = jo.best
+        st.info(
+            "Origines des actifs qui viennent travailler ici : non calculable à partir de ce fichier. "
+            + (jo.reason or "")
+            + (
+                f" Le fichier le plus récent qui couvre les entrants : {best['label']} "
+                f"({best['text']}) ; choisissez-le (année {best['year']}"
+                + (", nature « estimés »" if best["nature"] == "estimé" else "")
+                + ") pour voir ces origines."
+                if best
+                else ""
+            )
+        )
+    else:
+        jo_tag = f"{jo.year}, {'ESTIMÉ (modèle)' if jo.nature == 'estimé' else 'observé'}"
+        st.dataframe(
+            unet.job_origins_table(jo.table, jo.scope),
+            hide_index=True,
+            width="stretch",
+            key="t_jobs_origins",
+        )
+        st.caption(
+            f"Actifs venus d'ailleurs travailler dans le territoire, par EPCI de résidence "
+            f"(partenaires : {jo.universe}). Part des emplois : sur les emplois occupés connus du "
+            "fichier (internes + entrants) ; part des actifs de l'origine : sur ses actifs résidents "
+            "connus du fichier, vide quand le fichier ne couvre pas tous ses départs. "
+            f"Source des flux : {source} ({jo_tag}). Profils : "
+            + " ; ".join(f"{k} : {v}" for k, v in sorted(jo.sources.items()))
+            + ". Vide : non publié ou non calculable."
+        )
 
 dist = data.flow_distance(communes, ds)
 evo = data.flow_evolution(communes, kind, s.nature)

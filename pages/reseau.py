@@ -188,6 +188,32 @@ st.caption(
     "Valeurs vides : non calculables à partir de ce fichier."
 )
 
+if kind == "travail":
+    st.subheader("Qui occupe les emplois du réseau ?")
+    jo = unet.job_origins(tuple(zip(net.units["level"], net.units["code"])), ds["id"], 10)
+    if not jo.available:
+        best = jo.best
+        st.info(
+            "Origines des actifs venus d'hors du réseau : non calculable à partir de ce fichier. "
+            + (jo.reason or "")
+            + (
+                f" Le fichier le plus récent qui couvre les entrants : {best['label']} ({best['text']})."
+                if best
+                else ""
+            )
+        )
+    else:
+        st.dataframe(
+            unet.job_origins_table(jo.table, jo.scope), hide_index=True, width="stretch", key="t_net_jobs"
+        )
+        st.caption(
+            f"Actifs résidant hors du réseau et travaillant dans l'un de ses territoires, par EPCI de "
+            f"résidence (partenaires : {jo.universe}). Part des emplois : sur les emplois occupés du "
+            "réseau connus du fichier ; part des actifs de l'origine : sur ses actifs résidents connus "
+            f"du fichier, vide quand le fichier ne couvre pas tous ses départs. Source : {source} ({tag}). "
+            "Profils : " + " ; ".join(f"{k} : {v}" for k, v in sorted(jo.sources.items())) + "."
+        )
+
 with st.expander("Flux avec l'extérieur du réseau"):
     out = net.outside.assign(
         valeur=net.outside["value"],

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from observatoire import store, text
+from observatoire.edits import flow_keys
 from observatoire.errors import ObservatoireError
 from observatoire.sources import cog, insee_flows
 from observatoire.vocabulary import KIND_FR
@@ -73,67 +76,72 @@ def codemap_from_store(con: duckdb.DuckDBPyConnection) -> cog.CodeMap:
 def normalise(ff: insee_flows.FlowFile, codemap: cog.CodeMap) -> tuple[pd.DataFrame, dict]:
     """Bring a flow table to current codes; returns the aggregated frame and a report.
 
-    Raises FlowImportError listing unknown codes with their line numbers.
+    Every question about a code is asked once per distinct code and spread to the rows by
+    integer indexing (:mod:`observatoire.edits.flow_keys`). Raises FlowImportError listing
+    unknown codes with their line numbers.
     """
     df = ff.df
-    o = codemap.map(df["origin"])
-    d = codemap.map(df["destination"])
-    unknown = (o["status"] == "unknown") | (d["status"] == "unknown")
+    m = flow_keys.map_codes(df["origin"], df["destination"], codemap)
+    o_unknown, d_unknown = m.count("unknown")
+    unknown = o_unknown | d_unknown
     if unknown.any():
         first_line = int(ff.report.get("header_line", 1)) + 1
-        rows = df.index[unknown.to_numpy()]
+        positions = np.flatnonzero(unknown)
         lines = []
-        for i in rows[:MAX_LISTED]:
-            bad = [
-                c
-                for c, s in (
-                    (df.at[i, "origin"], o.at[i, "status"]),
-                    (df.at[i, "destination"], d.at[i, "status"]),
-                )
-                if s == "unknown"
-            ]
-            col = "origine" if o.at[i, "status"] == "unknown" else "destination"
-            lines.append(f"ligne {first_line + int(i)}, colonne {col} : code commune inconnu « {bad[0]} »")
-        more = f" (et {len(rows) - MAX_LISTED} autres)" if len(rows) > MAX_LISTED else ""
+        for p in positions[:MAX_LISTED]:
+            i = df.index[p]
+            col, side = ("origine", "origin") if o_unknown[p] else ("destination", "destination")
+            lines.append(
+                f"ligne {first_line + int(i)}, colonne {col} : code commune inconnu « {df.at[i, side]} »"
+            )
+        more = f" (et {len(positions) - MAX_LISTED} autres)" if len(positions) > MAX_LISTED else ""
         raise FlowImportError(
-            f"Fichier « {ff.source} » refusé : {len(rows)} ligne(s) avec un code commune "
+            f"Fichier « {ff.source} » refusé : {len(positions)} ligne(s) avec un code commune "
             f"inconnu{more}. Rien n'a été importé.\n" + "\n".join(lines)
         )
     dims = [c for c in ("mode", "csp") if c in df.columns]
-    dup = df.duplicated(["origin", "destination", *dims], keep=False).to_numpy()
+    dim_ids = [flow_keys.dimension_ids(df[c]) for c in dims]
+    n_raw = len(m.raw)
+    dup = flow_keys.repeated(
+        [(m.raw_origin, n_raw), (m.raw_destination, n_raw), *((ids, len(u)) for ids, u in dim_ids)]
+    )
     duplicates = []
     if dup.any():  # summed (as INSEE's own detailed rows are), and said in the report
         first_line = int(ff.report.get("header_line", 1)) + 1
-        for i in df.index[dup][:MAX_LISTED]:
+        for p in np.flatnonzero(dup)[:MAX_LISTED]:
+            i = df.index[p]
             duplicates.append(
                 f"ligne {first_line + int(i)} : couple {df.at[i, 'origin']} → {df.at[i, 'destination']} "
                 "déjà présent, valeurs additionnées"
             )
-    out = pd.DataFrame(
-        {"origin": o["code"].to_numpy(), "destination": d["code"].to_numpy(), "value": df["value"].to_numpy()}
+    n_codes = len(m.codes)
+    keys, sums = flow_keys.group_sum(
+        [(m.origin_ids, n_codes), (m.destination_ids, n_codes), *((ids, len(u)) for ids, u in dim_ids)],
+        df["value"].to_numpy(dtype=np.float64),
     )
-    for c in dims:
-        out[c] = df[c].astype("string").to_numpy()
-    out = out.groupby(["origin", "destination", *dims], as_index=False, dropna=False)["value"].sum()
+    columns = {
+        "origin": flow_keys.take_strings(m.codes, keys[0]),
+        "destination": flow_keys.take_strings(m.codes, keys[1]),
+        "value": pa.array(sums),
+    }
+    out = pa.table(columns).to_pandas()
+    for c, key, (_, uniq) in zip(dims, keys[2:], dim_ids, strict=True):
+        out[c] = pd.array(np.asarray(uniq, dtype=object)[key], dtype="string")
     for c in ("mode", "csp"):
         if c not in out.columns:
-            out[c] = pd.Series([None] * len(out), dtype="string")
-    abroad_codes = {c for c, s in zip(o["code"], o["status"]) if s == "abroad"} | {
-        c for c, s in zip(d["code"], d["status"]) if s == "abroad"
-    }
-    out["abroad"] = out["origin"].isin(abroad_codes) | out["destination"].isin(abroad_codes)
-    merged_internal = int(((o["status"] != "current") | (d["status"] != "current")).sum())
+            out[c] = pd.array(pa.nulls(len(out), pa.string()), dtype="string")
+    out["abroad"] = m.abroad[keys[0]] | m.abroad[keys[1]]
+    o_cur, d_cur = m.count("current")
+    o_abroad, d_abroad = m.count("abroad")
     report = {
         "lignes_lues": int(ff.rows_read),
         "lignes_conservees": int(len(df)),
         "codes_ramenes": {
-            "fusion": int((o["status"] == "merged").sum() + (d["status"] == "merged").sum()),
-            "arrondissement": int(
-                (o["status"] == "arrondissement").sum() + (d["status"] == "arrondissement").sum()
-            ),
+            "fusion": int(sum(int(x.sum()) for x in m.count("merged"))),
+            "arrondissement": int(sum(int(x.sum()) for x in m.count("arrondissement"))),
         },
-        "lignes_avec_code_ramene": merged_internal,
-        "lignes_etranger": int(((o["status"] == "abroad") | (d["status"] == "abroad")).sum()),
+        "lignes_avec_code_ramene": int((~o_cur | ~d_cur).sum()),
+        "lignes_etranger": int((o_abroad | d_abroad).sum()),
         "couples_apres_regroupement": int(len(out)),
         "total": float(out["value"].sum()),
         "lecture": ff.report,
@@ -150,9 +158,10 @@ def normalise(ff: insee_flows.FlowFile, codemap: cog.CodeMap) -> tuple[pd.DataFr
 
 def infer_scope(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> Scope:
     """Coverage deduced from the content of an imported file (stated as deduced)."""
-    dep = con.execute("SELECT commune, dep FROM membership").df().set_index("commune")["dep"]
-    odeps = set(frame.loc[~frame["abroad"], "origin"].map(dep).dropna())
-    ddeps = set(frame.loc[~frame["abroad"], "destination"].map(dep).dropna())
+    dep = dict(con.execute("SELECT commune, dep FROM membership").fetchall())
+    inside = ~frame["abroad"].to_numpy(dtype=bool)
+    odeps = {dep[c] for c in flow_keys.distinct(frame["origin"], inside) if dep.get(c) is not None}
+    ddeps = {dep[c] for c in flow_keys.distinct(frame["destination"], inside) if dep.get(c) is not None}
     n_all = con.execute("SELECT count(DISTINCT dep) FROM membership").fetchone()[0]
     if len(odeps) >= 90 and len(ddeps) >= 90:
         return Scope(
@@ -200,10 +209,15 @@ def write(con: duckdb.DuckDBPyConnection, ds: FlowDataset) -> None:
     con.execute("DELETE FROM flow_dataset WHERE id = ?", [ds.id])
     con.execute("DELETE FROM dataset WHERE id = ?", [ds.id])
     con.execute("DELETE FROM code_report WHERE dataset_id = ?", [ds.id])
-    frame = ds.frame.assign(dataset_id=ds.id).sort_values(["origin", "destination"])
-    con.register("flow_df", frame)
-    con.execute("""INSERT INTO flow SELECT dataset_id, origin, destination, value, mode, csp, abroad
-                   FROM flow_df""")
+    frame = ds.frame
+    # handed over as Arrow (no per-row Python object); sorted by DuckDB unless already in order
+    # (normalise gives pairs in order)
+    order = "" if flow_keys.in_pair_order(frame) else " ORDER BY origin, destination, mode, csp"
+    con.register("flow_df", pa.Table.from_pandas(frame, preserve_index=False))
+    con.execute(
+        "INSERT INTO flow SELECT ?, origin, destination, value, mode, csp, abroad FROM flow_df" + order,
+        [ds.id],
+    )
     con.unregister("flow_df")
     scope_rows = [(ds.id, "origin", lvl, code) for lvl, code in ds.scope.origin]
     scope_rows += [(ds.id, "destination", lvl, code) for lvl, code in ds.scope.destination]

@@ -96,6 +96,11 @@ class CodeMap:
             return code, "abroad"
         return code, "unknown"
 
+    def map_unique(self, codes: Iterable[str]) -> tuple[list[str], list[str]]:
+        """:meth:`map_one` over distinct codes: (current codes, statuses), in the same order."""
+        pairs = [self.map_one(c) for c in codes]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+
     def map(self, codes: pd.Series) -> pd.DataFrame:
         """Vectorised :meth:`map_one` over the distinct values of ``codes``.
 

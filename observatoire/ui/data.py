@@ -14,6 +14,7 @@ from observatoire.queries import catalogue, flows, perimeters, territories
 from observatoire.queries import catalogue_stats as catalogue_stats_q
 from observatoire.queries import fiche as fiche_queries
 from observatoire.queries import flow_distance as flow_distance_q
+from observatoire.queries import jobs_origins as jobs_origins_q
 from observatoire.store.database import Database
 
 
@@ -198,6 +199,12 @@ def flow_partners(
     communes: tuple[str, ...], dataset_id: str, level: str, n: int, min_value: float
 ) -> pd.DataFrame:
     return flows.partners(cursor(), list(communes), dataset_id, level, n, min_value)
+
+
+@_cached(max_entries=128)
+def job_origins(communes: tuple[str, ...], dataset_id: str, n: int = 10) -> jobs_origins_q.JobOrigins:
+    """« Qui occupe nos emplois » : the origins of the in-commuters, with profiles."""
+    return jobs_origins_q.job_origins(cursor(), list(communes), dataset_id, n)
 
 
 @_cached(max_entries=256)

@@ -19,6 +19,26 @@ def _parse_payload(raw: _Raw) -> _Table:
     return _parse_text(raw)
 
 
+# What each layout's header must look like, as said when a file has another header.
+_EXPECTED = {
+    "insee": "en-tête INSEE attendu (CODGEO;LIBGEO;DCLT|DCRAN|DCETU;L_…;NBFLUX_C…), trouvé : ",
+    "metropoles": "en-tête attendu code_residence,…,code_travail,…,flux,annee ou "
+    "code_origine,…,code_destination,…,flux,annee ; trouvé : ",
+    "idf": "en-tête attendu ORI,DES,MODE,CSP,FLOW ; trouvé : ",
+}
+
+
+def _read_layout(
+    source: FlowSource, layout: str, *, max_bytes: int, name: str | None, member: str | None
+) -> tuple[_Table, _Raw]:
+    """Load and parse ``source``; refuse (French, with the header line) another layout."""
+    raw = _load(source, name=name, max_bytes=max_bytes, member=member)
+    table = _parse_payload(raw)
+    if _layout_of(table.columns) != layout:
+        raise _header_error(table, _EXPECTED[layout] + _show_columns(table.columns))
+    return table, raw
+
+
 def read_insee_flows(
     source: FlowSource,
     *,
@@ -52,14 +72,7 @@ def read_insee_flows(
         Unreadable, empty, binary or too large input; unknown header; kind/year disagreeing
         with the header; any invalid line (all listed in one error, nothing imported).
     """
-    raw = _load(source, name=name, max_bytes=max_bytes, member=member)
-    table = _parse_payload(raw)
-    if _layout_of(table.columns) != "insee":
-        raise _header_error(
-            table,
-            "en-tête INSEE attendu (CODGEO;LIBGEO;DCLT|DCRAN|DCETU;L_…;NBFLUX_C…), "
-            f"trouvé : {_show_columns(table.columns)}",
-        )
+    table, raw = _read_layout(source, "insee", max_bytes=max_bytes, name=name, member=member)
     return _build_insee(table, raw, kind=kind, year=year)
 
 
@@ -95,14 +108,7 @@ def read_metropoles_flows(
     FlowFileError
         As :func:`read_insee_flows`, plus an unknown kind for the origin/destination layout.
     """
-    raw = _load(source, name=name, max_bytes=max_bytes, member=member)
-    table = _parse_payload(raw)
-    if _layout_of(table.columns) != "metropoles":
-        raise _header_error(
-            table,
-            "en-tête attendu code_residence,…,code_travail,…,flux,annee ou "
-            f"code_origine,…,code_destination,…,flux,annee ; trouvé : {_show_columns(table.columns)}",
-        )
+    table, raw = _read_layout(source, "metropoles", max_bytes=max_bytes, name=name, member=member)
     return _build_metropoles(table, raw, kind=kind, year=year)
 
 
@@ -126,13 +132,7 @@ def read_idf_mode_csp(
         As :func:`read_insee_flows`; also when the year is neither given nor in the name, or
         when ``year`` disagrees with the year in the name.
     """
-    raw = _load(source, name=name, max_bytes=max_bytes, member=member)
-    table = _parse_payload(raw)
-    if _layout_of(table.columns) != "idf":
-        raise _header_error(
-            table,
-            f"en-tête attendu ORI,DES,MODE,CSP,FLOW ; trouvé : {_show_columns(table.columns)}",
-        )
+    table, raw = _read_layout(source, "idf", max_bytes=max_bytes, name=name, member=member)
     return _build_idf(table, raw, year=year)
 
 
