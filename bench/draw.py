@@ -63,7 +63,9 @@ COUNTS_JS = """() => ({
 def _frames_ready(page) -> bool:
     for f in page.frames[1:]:
         try:
-            if not f.evaluate("() => document.readyState === 'complete' && !!document.querySelector('canvas')"):
+            if not f.evaluate(
+                "() => document.readyState === 'complete' && !!document.querySelector('canvas')"
+            ):
                 return False
         except Exception:  # a frame going away
             return False
