@@ -71,7 +71,7 @@ def test_panel_rows_put_each_indicator_on_its_own_scale():
     assert b["rank"] == "rang non calculable" and a["source"] == "Insee (2018)"
 
 
-def test_fiche_panel_rows_carry_source_and_year_of_the_store(brest):
+def test_fiche_panel_rows_carry_the_store_sources_with_their_year(brest):
     data, meta = brest
     rows = fiche_content.assemble(data).panel
     assert len(rows) == len([i for i in data.comparison_ids if i in set(data.comparison["indicator"])]) >= 8

@@ -336,7 +336,9 @@ def panel(table: pd.DataFrame, peers: dict[str, pd.Series], name: str, title: st
         fig, title, " ; ".join(sources), height=70 * max(len(rows), 1) + 60, legend=True, x_title=False
     )
     longest = max((len(line) for _, t in labels for line in t.split("<br>")), default=10)
-    fig.update_layout(margin={"r": 230, "l": int(LABEL_CHAR_PX * longest) + 16})
+    # Margins reserved here, not grown by plotly: its automatic expansion (pushed by the texts
+    # beside the plot) widened the left margin with the figure, leaving blank space on a wide screen.
+    fig.update_layout(margin={"r": 230, "l": int(LABEL_CHAR_PX * longest) + 16, "autoexpand": False})
     return fig
 
 
