@@ -1,7 +1,20 @@
 """Page benchmarks: server time of each page (AppTest, warm), territory change, France-wide EPCI
-map payload, and the time a real browser (Debian Chromium) takes to show each page.
+map payload, and the time a real browser (Debian Chromium) takes to draw each page.
 
-    .venv/bin/python bench/bench_pages.py
+    .venv/bin/python bench/bench_pages.py                  # everything
+    .venv/bin/python bench/bench_pages.py --draw           # only the browser drawing times
+    .venv/bin/python bench/bench_pages.py --draw --root /tmp/before   # another checkout's app
+
+Drawing time (issue 15), per page: headless Chromium (CPU renderer, the tests' flags), viewport
+1280×720, ``page.goto(URL)``; the page counts as *fully drawn* when Streamlit has finished
+its run (no running state, stale element or skeleton), every plotly chart has its SVG, every
+deck.gl map and the flow map component (iframe) have their canvas, and then nothing happened
+for 1.5 s: no long task (> 50 ms, PerformanceObserver) and no DOM mutation in any frame. The
+time reported is from the navigation start to the end of the last long task or mutation
+before that quiet window. *Cold* is the first visit after the server started (its caches
+empty), *warm* the median of the next visits (the same URL reloaded). Also printed: plotly
+charts, deck maps, component iframes, the websocket bytes the browser received and the total
+main-thread long-task time (where the time goes). Targets: Flux ≤ 2.5 s warm, others ≤ 1.5 s.
 """
 
 from __future__ import annotations
@@ -38,6 +51,13 @@ def pdk_json(deck) -> str:
 
 
 def main() -> None:
+    if "--draw" in sys.argv:
+        root = Path(sys.argv[sys.argv.index("--root") + 1]) if "--root" in sys.argv else None
+        runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 3
+        from bench.draw import draw_times
+
+        draw_times(root, runs)
+        return
     from streamlit.testing.v1 import AppTest
 
     tmp = Path(tempfile.mkdtemp())

@@ -58,6 +58,7 @@ peer_vals = {i: data.peer_values(level, i, tuple(peers)) for i in table["indicat
 widgets.chart(
     views.chart("panel", table, peer_vals, name, f"{name} parmi {len(peers)} pairs et ses références"),
     key="panel",
+    interactive=True,  # the references' values on hover (details on demand)
 )
 st.caption(
     "Sources : "

@@ -93,7 +93,11 @@ sel = unet.selection(links, shown)
 st.subheader("Flux entre les territoires")
 st.markdown(f"**{sel['sentence']}** (hors flux internes à une même unité).")
 if not shown.empty:
-    widgets.chart(unet.sankey(shown, names, f"Flux entre territoires ({tag})", estimated), key="ch_sankey")
+    widgets.chart(
+        unet.sankey(shown, names, f"Flux entre territoires ({tag})", estimated),
+        key="ch_sankey",
+        interactive=True,
+    )
 
 left, right = st.columns(2)
 with left:

@@ -40,12 +40,16 @@ def streamlit_server(
     env: dict | None = None,
     procs: list | None = None,
     stderr: Path | None = None,
+    root: Path | None = None,
 ):
     """Start the observatory (the README's launcher) on 127.0.0.1; yields its base URL. ``env``
     adds variables; the process is appended to ``procs`` when given (to kill it); its error
-    output goes to the file ``stderr`` when given."""
+    output goes to the file ``stderr`` when given; ``root`` is another checkout to serve
+    (bench/bench_pages.py measures an older commit with it)."""
     port = port or free_port()
     env = dict(os.environ, **(env or {}), OBSERVATOIRE_DB=str(db))
+    if root is not None:
+        env["PYTHONPATH"] = str(root)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -58,7 +62,7 @@ def streamlit_server(
             "--server.headless",
             "true",
         ],
-        cwd=ROOT,
+        cwd=root or ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(stderr, "wb") if stderr else subprocess.DEVNULL,  # noqa: SIM115 (closed with the process)

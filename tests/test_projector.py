@@ -57,6 +57,29 @@ OVERLAPS_JS = """() => {
   return out;
 }"""
 
+# Texts of a plotly chart going outside its figure (cut at the figure's edge): the box of each
+# visible <text> must lie inside the chart's first `.main-svg` (the figure's full size), 1 px
+# tolerance.
+OUTSIDE_JS = """() => {
+  const out = [];
+  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+    const svg = plot.querySelector('svg.main-svg');
+    if (!svg) continue;
+    const f = svg.getBoundingClientRect();
+    for (const t of plot.querySelectorAll('svg text')) {
+      const s = (t.textContent || '').trim();
+      if (!s) continue;
+      const st = getComputedStyle(t);
+      if (st.visibility === 'hidden' || st.display === 'none' || +st.opacity === 0) continue;
+      const r = t.getBoundingClientRect();
+      if (r.width < 1 || r.height < 1) continue;
+      if (r.left < f.left - 1 || r.right > f.right + 1 || r.top < f.top - 1 || r.bottom > f.bottom + 1)
+        out.push(s.slice(0, 60) + ` [${Math.round(r.left - f.left)}..${Math.round(r.right - f.left)} / ${Math.round(f.width)}]`);
+    }
+  }
+  return out;
+}"""
+
 # Elements whose text is cut: wider content than box while the overflow is hidden or ellipsised.
 CUT_JS = """() => {
   const out = [];
@@ -118,6 +141,7 @@ def test_page_reads_on_every_screen(served, browser, name, size):
         page.wait_for_timeout(1500)  # plotly lays out its texts after the first paint
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}.png"), full_page=True)
         overlaps = page.evaluate(OVERLAPS_JS)
+        outside = page.evaluate(OUTSIDE_JS)
         cut = page.evaluate(CUT_JS)
         exceptions = page.locator("[data-testid='stException']").count()
         text = page.inner_text("body")
@@ -127,4 +151,28 @@ def test_page_reads_on_every_screen(served, browser, name, size):
     assert [u for u in foreign if not u.startswith("data:")] == []
     assert errors == []
     assert overlaps == []
+    assert outside == []
     assert cut == []
+
+
+def test_text_outside_its_figure_is_found(browser):
+    """The bounds check fails on a chart whose title and note run past its right edge, and
+    passes on the same chart with short texts (the figures are plotly's, the script inline)."""
+    import plotly.graph_objects as go
+
+    def shown(title: str, note: str) -> list[str]:
+        fig = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
+        fig.update_layout(width=320, height=260, title=title, margin={"l": 30, "r": 10, "t": 40, "b": 30})
+        fig.add_annotation(text=note, x=1, xref="paper", y=0.5, yref="paper", xanchor="left", showarrow=False)
+        page = browser.new_page(viewport={"width": 400, "height": 300})
+        try:
+            page.set_content(fig.to_html(include_plotlyjs=True, full_html=True))
+            page.wait_for_selector(".main-svg text")
+            return page.evaluate(OUTSIDE_JS)
+        finally:
+            page.close()
+
+    cut = shown("Un titre bien trop long pour tenir dans la largeur de ce petit graphique", "note coupée")
+    assert any(s.startswith("Un titre bien trop long") for s in cut)
+    assert any(s.startswith("note coupée") for s in cut)
+    assert shown("Court", "") == []

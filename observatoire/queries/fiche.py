@@ -90,6 +90,8 @@ class FicheData:
     map: MapGeometries
     perimeter_kind: str | None = None
     perimeter_departements: list[str] = field(default_factory=list)  # by number of communes
+    # The peers' values of each comparison indicator (the panel's grey dots, as on Comparer).
+    peer_values: dict[str, pd.Series] = field(default_factory=dict)
 
 
 def gather(con, level: str, code: str) -> FicheData:
@@ -113,6 +115,7 @@ def gather(con, level: str, code: str) -> FicheData:
         profile=prof,
         comparison_ids=ids,
         comparison=compare.compare(con, level, code, ids, peers["code"].tolist()),
+        peer_values={i: compare.peer_values(con, level, i, peers["code"].tolist()) for i in ids},
         peers_n=len(peers),
         peers_stratum=compare.stratum_label(compare.stratum(prof.population)),
         flow_kind=FLOW_KIND,

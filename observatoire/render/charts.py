@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from observatoire import text
+from observatoire.render.comparison import REF_COLOURS, REF_MARKS, panel_rows
 from observatoire.render.palettes import OKABE_ITO, hex_colour
 
 OUT_COLOUR = hex_colour(OKABE_ITO[5])  # vermilion: leaving
@@ -257,17 +258,7 @@ def position(
     return fig
 
 
-REF_MARKS = ("square", "triangle-up", "x")
-REF_COLOURS = ("#000000", "#555555", "#999999")
-
-
-def _rank_words(row: dict) -> str:
-    """« 6e sur 13 · au-dessus de 58 % des pairs » (rank 1 = the highest value)."""
-    if not row.get("rank"):
-        return "rang non calculable"
-    r = int(row["rank"])
-    nth = "1er" if r == 1 else f"{r}e"
-    return f"{nth} sur {int(row['rank_of'])} · au-dessus de {text.number(row['percentile'], 0)} % des pairs"
+LABEL_CHAR_PX = 7.4  # mean width of a character of a 14-px tick label (Source Sans Pro / Arial)
 
 
 def panel(table: pd.DataFrame, peers: dict[str, pd.Series], name: str, title: str) -> go.Figure:
@@ -276,27 +267,14 @@ def panel(table: pd.DataFrame, peers: dict[str, pd.Series], name: str, title: st
     dots, the references as black/grey marks, the territory as a large diamond; the value and
     the rank in words at the end of the row, so nothing needs hovering."""
     fig = go.Figure()
-    rows = table.to_dict("records")
-    ref_names = [c[4:] for c in table.columns if c.startswith("ref:")]
+    rows, _ = panel_rows(table, peers)
     labels = []
     for i, row in enumerate(rows):
-        vals = pd.Series(peers.get(row["indicator"], pd.Series(dtype=float)), dtype=float).dropna()
-        refs = [row.get(f"ref:{r}") for r in ref_names]
-        pool = [*vals.tolist(), *(v for v in refs if v is not None and v == v)]
-        if row["value"] is not None and row["value"] == row["value"]:
-            pool.append(row["value"])
-        lo, hi = (min(pool), max(pool)) if pool else (0.0, 1.0)
-        span = (hi - lo) or 1.0
-
-        def x(v, lo=lo, span=span):
-            return (v - lo) / span
-
         y = len(rows) - 1 - i
-        wrapped = "<br>".join(textwrap.wrap(f"{row['label']} ({row['unit']})", 30))
-        labels.append((y, wrapped))
+        labels.append((y, "<br>".join(textwrap.wrap(row["label"], 30))))
         fig.add_scatter(
-            x=[x(v) for v in vals],
-            y=[y] * len(vals),
+            x=row["peers"],
+            y=[y] * len(row["peers"]),
             mode="markers",
             marker={"color": "rgba(120,120,120,0.45)", "size": 8},
             name="pairs",
@@ -304,22 +282,20 @@ def panel(table: pd.DataFrame, peers: dict[str, pd.Series], name: str, title: st
             showlegend=i == 0,
             hoverinfo="skip",
         )
-        for k, (ref, v) in enumerate(zip(ref_names, refs)):
-            if v is None or v != v:
-                continue
+        for k, ref, v, pos in row["refs"]:
             fig.add_scatter(
-                x=[x(v)],
+                x=[pos],
                 y=[y],
                 mode="markers",
                 marker={"symbol": REF_MARKS[k % 3], "size": 13, "color": REF_COLOURS[k % 3]},
                 name=ref,
                 legendgroup=ref,
                 showlegend=i == 0,
-                hovertemplate=f"{ref} : {text.number(v, int(row['decimals']))}<extra></extra>",
+                hovertemplate=f"{ref} : {text.number(v, row['decimals'])}<extra></extra>",
             )
-        if row["value"] is not None and row["value"] == row["value"]:
+        if row["own"] is not None:
             fig.add_scatter(
-                x=[x(row["value"])],
+                x=[row["own"]],
                 y=[y],
                 mode="markers",
                 marker={
@@ -333,7 +309,6 @@ def panel(table: pd.DataFrame, peers: dict[str, pd.Series], name: str, title: st
                 showlegend=i == 0,
                 hoverinfo="skip",
             )
-        value = text.number(row["value"], int(row["decimals"]))
         fig.add_annotation(
             x=1.03,
             y=y,
@@ -344,8 +319,8 @@ def panel(table: pd.DataFrame, peers: dict[str, pd.Series], name: str, title: st
             align="left",
             # Two short lines (value and rank, then percentile): the margin beside the plot holds
             # them, and two lines fit a row.
-            text=f"<b>{value}</b> <span style='font-size:12px'>· "
-            + _rank_words(row).replace(" · ", "</span><br><span style='font-size:12px'>", 1)
+            text=f"<b>{row['value']}</b> <span style='font-size:12px'>· "
+            + row["rank"].replace(" · ", "</span><br><span style='font-size:12px'>", 1)
             + "</span>",
         )
     fig.update_yaxes(
@@ -354,14 +329,20 @@ def panel(table: pd.DataFrame, peers: dict[str, pd.Series], name: str, title: st
         range=[-0.6, len(rows) - 0.4],
         showgrid=True,
         gridcolor="#eee",
-        automargin=True,
+        # A left margin fitted to the longest label line: plotly's automatic margin left blank
+        # space beside the labels on a wide screen.
+        automargin=False,
+        ticklabelstandoff=6,
     )
     fig.update_xaxes(range=[-0.04, 1.04], showticklabels=False, showgrid=False, zeroline=False, title=None)
-    sources = sorted({f"{r['source']} ({r['year']})" for r in rows})
+    sources = sorted({r["source"] for r in rows})
     fig = _layout(
         fig, title, " ; ".join(sources), height=70 * max(len(rows), 1) + 60, legend=True, x_title=False
     )
-    fig.update_layout(margin={"r": 230})
+    longest = max((len(line) for _, t in labels for line in t.split("<br>")), default=10)
+    # Margins reserved here, not grown by plotly: its automatic expansion (pushed by the texts
+    # beside the plot) widened the left margin with the figure, leaving blank space on a wide screen.
+    fig.update_layout(margin={"r": 230, "l": int(LABEL_CHAR_PX * longest) + 16, "autoexpand": False})
     return fig
 
 

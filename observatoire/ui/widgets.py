@@ -128,12 +128,19 @@ PLOTLY_CONFIG = {
 }
 
 
-def chart(fig, key: str) -> None:
+# Charts whose marks carry their values (bars, lines with labels): drawn static, without the
+# hover and zoom machinery, which was a good part of plotly's drawing time in the browser
+# (bench/bench_pages.py --draw); their downloads are the buttons under them.
+STATIC_CONFIG = {**PLOTLY_CONFIG, "staticPlot": True, "displayModeBar": False}
+
+
+def chart(fig, key: str, interactive: bool = False) -> None:
     """A plotly chart, with PNG and SVG downloads rendered server-side on click (the same
-    figure as shown), besides the modebar's own PNG button."""
+    figure as shown). Static unless ``interactive`` (details on hover, the modebar's PNG
+    button): every chart writes its values on its marks."""
     from observatoire.render import figure_export
 
-    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, width="stretch")
+    st.plotly_chart(fig, config=PLOTLY_CONFIG if interactive else STATIC_CONFIG, key=key, width="stretch")
     if state.presentation():  # workshop mode: fewer controls
         return
     c1, c2, _ = st.columns([1, 1, 3])

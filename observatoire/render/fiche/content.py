@@ -182,6 +182,8 @@ class FicheContent:
     # How much of the cooperations the catalogue documents (observatoire.queries.catalogue_stats).
     catalogue_coverage: list[str] = field(default_factory=list)
     catalogue_coverage_short: str = ""
+    # The comparison panel at a glance (render.charts.panel_rows: the same rows as on Comparer).
+    panel: list[dict] = field(default_factory=list)
 
     @property
     def level_label(self) -> str:
@@ -469,4 +471,18 @@ def assemble(data, today: dt.date | None = None) -> FicheContent:
         map=MapData(**vars(data.map)),
         catalogue_coverage=list(data.catalogue_coverage),
         catalogue_coverage_short=data.catalogue_coverage_short,
+        panel=_panel(data),
     )
+
+
+def _panel(data) -> list[dict]:
+    """The rows of the comparison panel, in the fiche's order and with its short labels."""
+    from observatoire.render import comparison
+
+    df = data.comparison
+    if df.empty:
+        return []
+    table = df.set_index("indicator").loc[[i for i in data.comparison_ids if i in set(df["indicator"])]]
+    table = table.reset_index()
+    table["label"] = [SHORT_LABELS.get(i, lab) for i, lab in zip(table["indicator"], table["label"])]
+    return comparison.panel_rows(table, getattr(data, "peer_values", {}) or {})[0]

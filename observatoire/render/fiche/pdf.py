@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from xml.sax.saxutils import escape
 
-from observatoire.render.fiche import static_map
+from observatoire.render.fiche import panel, static_map
 from observatoire.render.fiche.content import FicheContent
 from observatoire.render.fiche.formatting import font_path, text_width_pt, truncate
 from observatoire.text import NBSP, NNBSP, number, share
@@ -211,6 +211,25 @@ def _comparison(c: FicheContent, st, width):
     return _table(rows, [first] + [(width - first) / n_num] * n_num)
 
 
+def _panel(c: FicheContent, st, width) -> list:
+    """The comparison panel at a glance (as on the Comparer page), its sources under it."""
+    from reportlab.platypus import Image, KeepTogether, Spacer
+
+    if not c.panel:
+        return []
+    png = panel.render(c.panel, c.reference_names, c.name, width_in=width / 72, dpi=200)
+    w, h = _png_size(png)
+    img = Image(io.BytesIO(png), width=width, height=width * h / w)
+    return [
+        KeepTogether([_p("Le territoire parmi ses pairs, en un coup d'œil", st["h3"]), img]),
+        Spacer(1, 6),
+    ]
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
 def _flows(c: FicheContent, st, width):
     from reportlab.lib.units import cm
     from reportlab.platypus import Spacer, Table, TableStyle
@@ -410,6 +429,7 @@ def render(c: FicheContent) -> bytes:
             st["small"],
         ),
         Spacer(1, 4),
+        *_panel(c, st, width),
         _comparison(c, st, width),
     ]
     sources = sorted({s.strip() for r in c.comparison for s in r.source.split(" ; ")})

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import io
 
+from observatoire.render.fiche import panel, static_map
 from observatoire.render.fiche import pptx_parts as parts
-from observatoire.render.fiche import static_map
 from observatoire.render.fiche.content import FicheContent
 from observatoire.render.fiche.formatting import fit_lines, text_width_pt, truncate, wrap
 from observatoire.render.fiche.pptx_parts import (
@@ -133,6 +133,26 @@ def _slide_map(prs, c: FicheContent) -> None:
     )
     slide.shapes.add_picture(io.BytesIO(png), Inches(MARGIN), Inches(CONTENT_TOP), Inches(w), Inches(h))
     parts.text_box(slide, MARGIN, CONTENT_TOP + h + 0.05, w, 0.6, c.map_caption(), 11, 8.5, color=MUTED)
+
+
+PANEL_TITLE = "Le territoire parmi ses pairs, en un coup d'œil"
+
+
+def _slide_panel(prs, c: FicheContent) -> None:
+    """The comparison panel as on the Comparer page (a picture, its sources in it)."""
+    from pptx.util import Inches
+
+    if not c.panel:
+        return
+    slide = parts.new_slide(prs, PANEL_TITLE, c.name)
+    avail_w, avail_h = SLIDE_W - 2 * MARGIN, FOOTER_Y - CONTENT_TOP - 0.1
+    scale = 1.35  # drawn smaller then enlarged: its 7.5-pt texts read at ~10 pt
+    png = panel.render(c.panel, c.reference_names, c.name, width_in=avail_w / scale, dpi=int(150 * scale))
+    w_px, h_px = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    w, h = avail_w, avail_w * h_px / w_px
+    if h > avail_h:  # many indicators: fit the height
+        w, h = avail_h * w_px / h_px, avail_h
+    slide.shapes.add_picture(io.BytesIO(png), Inches(MARGIN), Inches(CONTENT_TOP), Inches(w), Inches(h))
 
 
 def _slide_comparison(prs, c: FicheContent) -> None:
@@ -380,6 +400,7 @@ def render(c: FicheContent) -> bytes:
     _slide_title(prs, c)
     _slide_key_figures(prs, c)
     _slide_map(prs, c)
+    _slide_panel(prs, c)
     _slide_comparison(prs, c)
     _slide_flows(prs, c)
     _slide_cooperations(prs, c)
