@@ -275,14 +275,18 @@ function firstGroup() {
   return prepared.groups.findIndex((g) => g.length > 0);
 }
 
-// Own location circles (direction groups): white disc, radius ∝ √(in + out), the selected
-// territory ringed in black; French totals on hover; click selects.
+// Own location circles (direction groups, network members): white disc, radius ∝ √(in + out),
+// the selected territory (or the network's members) ringed in black; French totals on hover;
+// click selects.
 function locationLayers() {
   const sel = prepared.selected;
   const locs = prepared.locations.filter((l) => l.in + l.out > 0 || sel.has(l.id));
+  // A network's members are all ringed and sized by their flows; a territory keeps one disc.
+  const network = spec.mode === 'reseau';
   let max = 1;
-  for (const l of locs) if (!sel.has(l.id)) max = Math.max(max, l.in + l.out);
-  const radius = (l) => (sel.has(l.id) ? 9 : 3 + 11 * Math.sqrt(Math.min(1, (l.in + l.out) / max)));
+  for (const l of locs) if (network || !sel.has(l.id)) max = Math.max(max, l.in + l.out);
+  const radius = (l) =>
+    sel.has(l.id) && !network ? 9 : 3 + 11 * Math.sqrt(Math.min(1, (l.in + l.out) / max));
   return [
     new ScatterplotLayer({
       id: 'lieux',
@@ -365,13 +369,13 @@ function updateLegend(s) {
     legendEl.append(row);
   }
   if (spec.options.estimated && lg.colours.length) {
-    // The nature has its own row: a lighter line reads « estimé ».
+    // The nature on its own row, beside a lighter line: what « estimé » looks like.
     const row = el('div', 'ligne');
     const line = el('span', 'trait');
     line.style.height = '5px';
     line.style.background = lg.colours[0].colour;
     line.style.opacity = String(spec.options.opacity ?? 1);
-    row.append(line, el('span', 'estime', 'tracé éclairci : estimé (modèle), non observé'));
+    row.append(line, el('span', 'estime', lg.nature));
     legendEl.append(row);
   }
   if (lg.choropleth) {
@@ -385,7 +389,7 @@ function updateLegend(s) {
     }
   }
   if (lg.notes.length) legendEl.append(el('div', 'notes', lg.notes.join(' · ')));
-  legendEl.append(el('div', lg.estimated ? 'estime' : null, lg.nature));
+  if (!(spec.options.estimated && lg.colours.length)) legendEl.append(el('div', lg.estimated ? 'estime' : null, lg.nature));
   legendEl.append(el('div', 'source', lg.source));
 }
 
@@ -431,9 +435,12 @@ function drawLegend(ctx) {
       ctx.fillStyle = sw.style.background || sw.style.backgroundColor;
       ctx.fillRect(x0 + 7, y + 7 - h / 2, w, h);
       ctx.globalAlpha = 1;
-      ctx.fillStyle = '#222222';
-      ctx.fillText(label, x0 + 7 + w + 6, y);
-      y += Math.max(15, h + 4);
+      const estime = child.children[1].classList.contains('estime');
+      ctx.font = `${estime ? 'bold ' : ''}11px ${font}`;
+      ctx.fillStyle = estime ? '#8a3b00' : '#222222';
+      const parts = wrap(ctx, label, inner - w - 6);
+      parts.forEach((l, k) => ctx.fillText(l, x0 + 7 + w + 6, y + k * 14.5));
+      y += Math.max(15, h + 4, parts.length * 14.5);
     } else {
       for (const l of wrap(ctx, child.textContent, inner)) {
         ctx.fillText(l, x0 + 7, y);
