@@ -4,10 +4,18 @@ headless Chromium (Debian's, CPU WebGL as in CI).
 For Brest Métropole (15 EPCI partners), the national EPCI view (every EPCI × EPCI estimated flow,
 14 452, clustering by zoom) and 20 000 commune flows drawn at once (no clustering), it prints:
 the map's JSON (spec or deck) built in-process, the bytes the browser received on the
-Streamlit websocket, the time from navigation to a painted map, and the frames per second while
-panning and zooming (flowmap only: pydeck gives no hook).
+Streamlit websocket, the time from navigation to a painted map, and for the component the
+frames per second while panning and zooming:
 
-    PYTHONPATH=. .venv/bin/python bench/bench_flowmap.py [--runs 3]
+- ``drag fps``: a scripted mouse drag (Playwright's mouse, in circles) then wheel zooms over the
+  map, ~4 s; the page counts the browser's frames (``requestAnimationFrame``) and deck.gl's draws;
+- ``anim fps``: deck.gl's draws while the view is moved by script at every animation frame.
+
+``flowmap0`` is the component with flowmap.gl's own behaviour (flows laid out again at every
+frame of a pan or zoom), ``flowmap`` with ``Options.steady`` (laid out again once the view is
+still): the before / after of the same bundle, in the same run.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_flowmap.py [--runs 3] [--cases national,communes20k]
 """
 
 from __future__ import annotations
@@ -31,8 +39,9 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 TIMEOUT_S = 90  # a map not painted by then counts as "never"
 APP = ROOT / "bench" / "apps" / "flowmap_bench_app.py"
-CASES = [("brest", "pydeck"), ("brest", "flowmap"), ("national", "pydeck"), ("national", "flowmap"),
-         ("communes20k", "pydeck"), ("communes20k", "flowmap")]  # fmt: skip
+CASES = [("brest", "pydeck"), ("brest", "flowmap0"), ("brest", "flowmap"),
+         ("national", "pydeck"), ("national", "flowmap0"), ("national", "flowmap"),
+         ("communes20k", "pydeck"), ("communes20k", "flowmap0"), ("communes20k", "flowmap")]  # fmt: skip
 
 PAINTED_JS = """() => {
     const c = document.querySelector('canvas');
@@ -85,9 +94,7 @@ def measure(browser, url: str, vue: str, carte: str) -> dict:
     painted = None
     frame = None
     while time.time() < deadline:
-        frames = (
-            [f for f in page.frames if "carte_flux" in f.url] if carte == "flowmap" else [page.main_frame]
-        )
+        frames = [f for f in page.frames if "carte_flux" in f.url] if carte != "pydeck" else [page.main_frame]
         check = PAINTED_JS if carte == "pydeck" else READY_JS
         try:
             if frames and frames[0].evaluate(check):
@@ -97,11 +104,36 @@ def measure(browser, url: str, vue: str, carte: str) -> dict:
         except Exception:
             pass
         page.wait_for_timeout(50)  # not time.sleep: Playwright's sync API sees new frames only while it runs
-    fps = None
-    if frame is not None and carte == "flowmap":
+    fps = drag = None
+    if frame is not None and carte != "pydeck":
+        drag = drag_fps(page, frame)
+        page.wait_for_timeout(1500)  # let the view settle
         fps = frame.evaluate("() => window.__flowmap.animate(3000)")
     page.close()
-    return {"painted_s": painted, "ws_bytes": received[0], "fps": fps, "hosts": hosts}
+    return {"painted_s": painted, "ws_bytes": received[0], "fps": fps, "drag": drag, "hosts": hosts}
+
+
+def drag_fps(page, frame, seconds: float = 2.5) -> dict:
+    """Drag the map in circles with the mouse for ``seconds``, then zoom in and out with the
+    wheel; the browser's frames and deck.gl's draws per second, counted in the page."""
+    import math
+
+    el = frame.frame_element()
+    box = el.bounding_box()
+    cx, cy = box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5
+    frame.evaluate("() => window.__flowmap.framesStart()")
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    t0 = time.perf_counter()
+    i = 0
+    while time.perf_counter() - t0 < seconds:
+        i += 1
+        page.mouse.move(cx + 120 * math.sin(i / 6), cy + 80 * (1 - math.cos(i / 6)))
+    page.mouse.up()
+    for dy in (-240, -240, 240, 240, -240, 240):
+        page.mouse.wheel(0, dy)
+        page.wait_for_timeout(120)
+    return frame.evaluate("() => window.__flowmap.framesStop()")
 
 
 def payloads(db: Path) -> dict:
@@ -168,7 +200,11 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--cases", default="brest,national,communes20k", help="views to run, comma-separated")
+    ap.add_argument("--maps", default="pydeck,flowmap0,flowmap", help="maps to run, comma-separated")
     args = ap.parse_args()
+    views, maps_ = args.cases.split(","), args.maps.split(",")
+    cases = [c for c in CASES if c[0] in views and c[1] in maps_]
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "bench.duckdb"
     if config.db_path().exists():
@@ -186,34 +222,53 @@ def main() -> None:
         f"{sizes['communes20k_spec_s']:.2f} s ({sizes['communes20k_flows']} flows)"
     )
     proc, url = start(db)
-    results: dict = {c: [] for c in CASES}
+    results: dict = {c: [] for c in cases}
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            for c in CASES:  # warm the server caches and the browser's bundle cache
+            for c in cases:  # warm the server caches and the browser's bundle cache
                 r = measure(browser, url, *c)
                 print(f"  warm-up {c[0]} {c[1]}: painted {r['painted_s']}", flush=True)
             for _ in range(args.runs):
-                for c in CASES:
+                for c in cases:
                     results[c].append(measure(browser, url, *c))
+                    r = results[c][-1]
+                    print(
+                        f"  {c[0]} {c[1]}: painted {r['painted_s']}, drag {r['drag']}, anim {r['fps']}",
+                        flush=True,
+                    )
             browser.close()
     finally:
         proc.terminate()
         proc.wait(10)
     origin = url.split("/")[2]
     print(
-        f"\n{'view':<13}{'map':<9}{'map JSON':>11}{'websocket':>11}{'painted (median)':>18}{'fps pan/zoom':>14}  foreign hosts"
+        f"\n{'view':<13}{'map':<10}{'map JSON':>10}{'websocket':>11}{'painted (median)':>18}"
+        f"{'drag fps: raf':>15}{'draws':>7}{'anim fps':>10}  foreign hosts"
     )
-    for c in CASES:
+
+    def med(xs, f="{:.1f}"):
+        xs = [x for x in xs if x is not None]
+        return f.format(statistics.median(xs)) if xs else "-"
+
+    for c in cases:
         rs = results[c]
         painted = [r["painted_s"] for r in rs if r["painted_s"] is not None]
-        fps = [r["fps"] for r in rs if r["fps"] is not None]
         foreign = sorted(set().union(*(r["hosts"] for r in rs)) - {origin})
+        size = sizes[(c[0], "flowmap" if c[1] == "flowmap0" else c[1])]
         print(
-            f"{c[0]:<13}{c[1]:<9}{sizes[c] / 1e3:>9.0f}kB{statistics.median(r['ws_bytes'] for r in rs) / 1e3:>9.0f}kB"
+            f"{c[0]:<13}{c[1]:<10}{size / 1e3:>8.0f}kB{statistics.median(r['ws_bytes'] for r in rs) / 1e3:>9.0f}kB"
             f"{(f'{statistics.median(painted):.2f} s' if painted else f'> {TIMEOUT_S} s'):>18}"
-            f"{(f'{statistics.median(fps):.0f}' if fps else '-'):>14}  {', '.join(foreign) or 'none'}"
+            f"{med([r['drag'] and r['drag']['raf_fps'] for r in rs]):>15}"
+            f"{med([r['drag'] and r['drag']['draw_fps'] for r in rs]):>7}"
+            f"{med([r['fps'] for r in rs]):>10}  {', '.join(foreign) or 'none'}"
         )
+    for view in views:
+        a, b = results.get((view, "flowmap0")), results.get((view, "flowmap"))
+        if a and b:
+            fa = statistics.median(r["drag"]["raf_fps"] for r in a if r["drag"])
+            fb = statistics.median(r["drag"]["raf_fps"] for r in b if r["drag"])
+            print(f"{view}: drag fps, steady / flowmap.gl's own = {fb:.1f} / {fa:.1f} = x{fb / fa:.1f}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
-"""Geometry helpers: equal-area projections, simplification, rounding."""
+"""Geometry helpers: equal-area projections, simplification, rounding; the shapes of the
+fiche's static map (read by ``queries.fiche``, drawn by ``render.fiche.static_map``)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -47,3 +50,14 @@ def simplify_round(geoms: np.ndarray, tolerance: float, grid: float) -> np.ndarr
     if empty.any():
         snapped[empty] = shapely.set_precision(simple[empty], grid / 10)
     return snapped
+
+
+@dataclass
+class MapGeometries:
+    """Geometries (WKB, lon/lat) and points for the fiche's static map."""
+
+    territory: list[bytes]  # the territory's shape(s)
+    inner: list[bytes]  # inner boundaries (communes of an EPCI, EPCI of a perimeter)
+    departements: list[tuple[str, str, bytes]]  # code, name, wkb
+    partners: list[tuple[str, bytes]]  # code, wkb of the partners shown
+    point: tuple[float, float] | None  # territory's point (lon, lat)

@@ -4,6 +4,7 @@ Sankey, dominance, dependency, profiles — each figure with its source, year an
 import streamlit as st
 
 from observatoire.ui import data, state, widgets
+from observatoire.ui import flowmap as ufm
 from observatoire.ui import network as unet
 
 st.title("Réseau — les flux entre les territoires d'un grand territoire")
@@ -52,7 +53,7 @@ unit_level = k3.radio(
     key="_net_level",
     horizontal=True,
 )
-top_n = k4.number_input("Flux affichés (Sankey)", 3, 200, 15, step=1, key="_net_top")
+top_n = k4.number_input("Flux affichés (carte, Sankey)", 3, 200, 15, step=1, key="_net_top")
 
 members = (("perimetre", perimeter),) if perimeter else tuple(("epci", c) for c in chosen)
 if not perimeter and len(chosen) < 2:
@@ -87,11 +88,33 @@ st.caption(
 )
 
 links = net.matrix[(net.matrix["origin"] != net.matrix["destination"]) & net.matrix["covered"]]
-links = links[links["value"] > 0].sort_values("value", ascending=False)
+# Largest first, ties by codes: the same order as the flow map's top N.
+links = links[links["value"] > 0].sort_values(
+    ["value", "origin", "destination"], ascending=[False, True, True], kind="stable"
+)
 shown = links.head(int(top_n))
 sel = unet.selection(links, shown)
 st.subheader("Flux entre les territoires")
-st.markdown(f"**{sel['sentence']}** (hors flux internes à une même unité).")
+network_name = per_names.get(perimeter) if perimeter else f"{len(net.units)} EPCI choisis"
+covered = net.matrix[net.matrix["covered"] & (net.matrix["value"] > 0)]
+map_col, text_col = st.columns([4, 1])
+with map_col:
+    ufm.network_flow_map(
+        net.units,
+        covered,
+        int(top_n),
+        title=f"{kinds[kind].capitalize()} — réseau : {network_name}",
+        source=source,
+        year=int(ds["year"]),
+        estimated=estimated,
+    )
+with text_col:
+    st.markdown(f"**{sel['sentence']}** (hors flux internes à une même unité).")
+    st.caption(
+        "Carte : les plus gros flux entre les membres du réseau (contours et cercles cerclés de noir), "
+        "épaisseur proportionnelle au volume, pointe à l'arrivée ; au survol d'un cercle, ses "
+        f"flux avec les autres membres. Source : {source} ({tag})."
+    )
 if not shown.empty:
     widgets.chart(
         unet.sankey(shown, names, f"Flux entre territoires ({tag})", estimated),

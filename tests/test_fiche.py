@@ -204,6 +204,47 @@ def test_static_map_is_a_png_with_partners(contents):
     assert len(colours) > 50  # a drawn map, not a blank image
 
 
+def _near(img, rgb: tuple[float, float, float], tol: float = 24) -> int:
+    return sum(1 for p in img.getdata() if sum((a - b) ** 2 for a, b in zip(p, rgb)) < tol**2)
+
+
+def test_static_map_uses_the_flow_map_palette(contents):
+    """The fiche's arcs are drawn in the flow map's direction colours (the constants of
+    render.flowmap_spec), lighter by the flow map's opacity since Brest's flows are estimated:
+    pixels of each colour blended over the white page at that opacity are on the map."""
+    from PIL import Image
+
+    from observatoire.render import flowmap_spec as fs
+    from observatoire.render.fiche import static_map
+
+    assert contents["brest"].flows.estimated
+    img = Image.open(io.BytesIO(static_map.render(contents["brest"], 8, 5, dpi=100))).convert("RGB")
+    a = fs.ESTIMATED_OPACITY
+
+    def over_white(rgb):
+        return tuple(a * c + (1 - a) * 255 for c in rgb)
+
+    assert _near(img, over_white(fs.GROUP_COLOURS[fs.OUT])) > 150  # departures, vermilion
+    assert _near(img, over_white(fs.GROUP_COLOURS[fs.IN])) > 150  # arrivals, blue
+    # Not drawn at full strength: estimated flows are lighter, as on the flow map.
+    assert _near(img, fs.GROUP_COLOURS[fs.IN], tol=12) < _near(img, over_white(fs.GROUP_COLOURS[fs.IN]))
+
+
+def test_static_map_key_speaks_as_the_flow_map_legend(contents):
+    from observatoire.render import flowmap_spec as fs
+    from observatoire.render.fiche import static_map
+
+    c = contents["brest"]
+    # The top 5 of each direction, united: between 5 and 10 partners, one or two arcs each.
+    n_flux, n_partners = map(
+        int, re.match(r"(\d+) flux avec les (\d+) principaux partenaires", static_map.selection(c)).groups()
+    )
+    assert 5 <= n_partners <= 10 and n_partners <= n_flux <= 2 * n_partners
+    caption = c.map_caption()
+    assert "vermillon = départs" in caption and "tracés éclaircis car estimés" in caption
+    assert fs.GROUP_LABELS[fs.OUT] == "Départs du territoire"
+
+
 # --- PDF -------------------------------------------------------------------------------------
 
 

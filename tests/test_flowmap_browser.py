@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import time
 from urllib.parse import urlparse
@@ -43,7 +44,10 @@ def session(built_db, tmp_path_factory):
 def open_map(page, url: str, path: str):
     """Open a page and wait until the component has drawn its flows; the component's frame."""
     page.goto(url + path)
-    wait_idle(page, expect="Bilan des flux")
+    # The page's metrics, then the map (a chart title such as « Bilan des flux » is an SVG
+    # text Playwright may see as hidden).
+    page.wait_for_selector("[data-testid='stMetricValue']", timeout=90000)
+    wait_idle(page)
     page.wait_for_selector(FRAME)
     frame = next(f for f in page.frames if "carte_flux" in f.url)
     frame.wait_for_function(
@@ -63,10 +67,13 @@ def canvas_pixels(page, frame):
 
 
 def hue_count(img, which: str) -> int:
-    """Pixels clearly vermilion (departures) or blue (arrivals), whatever their lightness
-    (estimated flows are drawn lighter); the greys and beiges of the outlines count for neither."""
+    """Pixels clearly vermilion (departures), blue (arrivals) or bluish green (between members),
+    whatever their lightness (estimated flows are drawn lighter); the greys and beiges of the
+    outlines count for none."""
     if which == "vermilion":
         return sum(1 for r, g, b in img.getdata() if r - g > 50 and r - b > 90)
+    if which == "green":
+        return sum(1 for r, g, b in img.getdata() if g - r > 35 and g - b > 10)
     return sum(1 for r, g, b in img.getdata() if b - r > 70 and b - g > 15)
 
 
@@ -173,6 +180,34 @@ def test_national_view_paints_the_epci_network(session):
     assert frame is not None and ok, "la vue nationale n'a pas été dessinée"
     page.locator(FRAME).screenshot(path=str(SCREENSHOTS / "flowmap_national.png"))
     assert hue_count(canvas_pixels(page, frame), "blue") > 300
+    assert not errors
+
+
+PAYS_DE_BREST = "pole-metropolitain-pays-de-brest"
+
+
+def test_reseau_map_paints_the_flows_among_members(session):
+    url, page, requests, errors = session
+    requests.clear()
+    page.goto(f"{url}/reseau?territoire=perimetre:{PAYS_DE_BREST}&flux=travail")
+    wait_idle(page, expect="Flux entre les territoires")
+    page.wait_for_selector(FRAME)
+    frame = next(f for f in page.frames if "carte_flux" in f.url)
+    frame.wait_for_function(
+        "() => window.__flowmapPaintedKey && window.__flowmapPaintedKey === window.__flowmapSpecKey"
+    )
+    page.locator(FRAME).screenshot(path=str(SCREENSHOTS / "flowmap_reseau_pays_de_brest.png"))
+    assert hue_count(canvas_pixels(page, frame), "green") > 300
+    legend = text(frame.inner_text("#legende"))
+    assert "Entre membres du réseau" in legend and "Flux ESTIMÉS par un modèle (tracés éclaircis)" in legend
+    assert "15 plus gros flux" in legend  # the page's « Flux affichés » default
+    # Every member is ringed: Brest Métropole and the six communautés (seed 003).
+    assert frame.evaluate("() => window.__flowmap.selected().length") == 7
+    body = text(page.inner_text("body"))
+    assert re.search(r"15 flux affichés sur \d+, soit \d+ % du volume", body)
+    origin = urlparse(url).netloc
+    hosts = {urlparse(r).netloc for r in requests if not r.startswith(("data:", "blob:", "about:"))}
+    assert hosts == {origin}
     assert not errors
 
 

@@ -133,6 +133,43 @@ def test_network_map_is_one_clustered_group(flows, places):
     assert len(spec["flows"]["v"]) == sum(flows["origin"] != flows["destination"])
 
 
+def test_network_members_map_draws_the_top_n_among_members(flows, places):
+    """The Réseau page's map: flows among three members, the three largest (fixture rows by
+    hand: 10 683.4, 6 990.6, 1 601.1), every member ringed, even without a drawn flow."""
+    three = {BREST, IROISE, LANDERNEAU}
+    among = flows[flows["origin"].isin(three) & flows["destination"].isin(three)]
+    spec = fs.build(among, places, opts(members=(BREST, IROISE, LANDERNEAU, LESNEVEN), top_n=3))
+    assert spec["mode"] == "reseau"
+    assert [(o, d, v) for o, d, v, _ in drawn(spec)] == [
+        (IROISE, BREST, 10683.4),
+        (LANDERNEAU, BREST, 6990.6),
+        (BREST, LANDERNEAU, 1601.1),
+    ]
+    assert [g["key"] for g in spec["groups"]] == ["membres"]
+    assert spec["selected"] == sorted([BREST, IROISE, LANDERNEAU, LESNEVEN])
+    assert spec["options"]["clustering"] is False
+    # Totals over every flow among members (Iroise: 10 683.4 + 40.8 out, 1 340.2 + 15.6 in).
+    assert totals_of(spec, IROISE) == {
+        "out": pytest.approx(10724.2),
+        "in": pytest.approx(1355.8),
+        "internal": pytest.approx(7096.9),
+    }
+
+
+def test_members_flows_share_the_colour_of_a_territorys_internal_flows():
+    assert fs.GROUP_COLOURS[fs.MEMBERS] == fs.GROUP_COLOURS[fs.WITHIN] == (0, 158, 115)
+
+
+def test_estimated_flows_are_lighter_but_not_grey(flows, places):
+    est = fs.build(flows, places, opts(inside=(BREST,)))
+    obs = fs.build(flows.assign(nature="observé"), places, opts(inside=(BREST,)))
+    assert obs["options"]["opacity"] == 1.0
+    assert 0.3 < est["options"]["opacity"] < 1.0
+    # Same hues whatever the nature: lighter, never a grey band.
+    assert [g["colors"] for g in est["groups"]] == [g["colors"] for g in obs["groups"]]
+    assert "Flux observés" == obs["legend"]["nature"]
+
+
 def test_locked_scale_turns_adaptive_off(flows, places):
     spec = fs.build(flows, places, opts(inside=(BREST,), locked_max=20000))
     assert spec["options"]["locked_max"] == 20000.0

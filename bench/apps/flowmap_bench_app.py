@@ -1,6 +1,8 @@
 """Bench-only Streamlit script: one flow map alone on the page, today's pydeck map or the
 flowmap.gl component, for Brest Métropole (EPCI partners) or the national EPCI view
-(query parameters ``carte=pydeck|flowmap``, ``vue=brest|national|communes20k``).
+(query parameters ``carte=pydeck|flowmap|flowmap0``, ``vue=brest|national|communes20k``;
+``flowmap0``: the component with flowmap.gl's own behaviour of laying the flows out again at every
+frame of a pan or zoom, the "before" of ``Options.steady``).
 Started by bench/bench_flowmap.py; not part of the app."""
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def national(level: str, top: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
-def network_spec(level: str, top: int, clustering: bool) -> dict:
+def network_spec(level: str, top: int, clustering: bool, steady: bool) -> dict:
     fl = national(level, top)
     pts = q.points(data.cursor(), level)
     up = fm._outlines("departement", None, g)
@@ -50,6 +52,7 @@ def network_spec(level: str, top: int, clustering: bool) -> dict:
         year=2018,
         top_n=top,
         clustering=clustering,
+        steady=steady,
         level_label=level,
     )
     return flowmap_spec.build(fl[["origin", "destination", "value", "nature"]], pts, opts, upper_outlines=up)
@@ -75,6 +78,7 @@ if vue == "brest":
             year=2018,
             top_n=15,
             fade=False,
+            steady=carte != "flowmap0",
             level_label="EPCI",
         )
         fm.show(
@@ -94,5 +98,5 @@ else:
         )
         st.pydeck_chart(deck, height=height, key="carte")
     else:
-        fm.show(network_spec(level, top, vue == "national"), key="carte", height=height)
+        fm.show(network_spec(level, top, vue == "national", carte != "flowmap0"), key="carte", height=height)
 st.caption("fin")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from observatoire.errors import NotFoundError
+from observatoire.geo import MapGeometries
 from observatoire.queries import catalogue, catalogue_stats, compare, flows, perimeters, territories
 from observatoire.vocabulary import LEVEL_FR
 
@@ -56,17 +57,6 @@ class FlowData:
     partners: pd.DataFrame  # every partner: direction, rang, code, name, value, share
     chart_codes: list[str]  # the partners drawn (top TOP_CHART of each direction, in order)
     points: dict[str, tuple[float | None, float | None]]  # code -> (lon, lat) of chart_codes
-
-
-@dataclass
-class MapGeometries:
-    """Geometries (WKB, lon/lat) and points for the static map."""
-
-    territory: list[bytes]  # the territory's shape(s)
-    inner: list[bytes]  # inner boundaries (communes of an EPCI, EPCI of a perimeter)
-    departements: list[tuple[str, str, bytes]]  # code, name, wkb
-    partners: list[tuple[str, bytes]]  # code, wkb of the partners shown
-    point: tuple[float, float] | None  # territory's point (lon, lat)
 
 
 @dataclass

@@ -9,10 +9,13 @@ Two modes:
   colour-vision deficiencies; the direction is also drawn (arrow-shaped line ends, or curves
   bending clockwise), so it reads without colour.
 - **reseau**: flows among any set of units, one colour ramp by volume, flowmap.gl's clustering by
-  zoom on top of the administrative aggregation done here (:func:`aggregate`).
+  zoom on top of the administrative aggregation done here (:func:`aggregate`); with ``members``
+  (the Réseau page), the flows among the members of a network, in the colour of flows between a
+  territory's own units, the members outlined and ringed, the top N drawn exactly.
 
-Observed and estimated flows are never mixed in one map; estimated flows are drawn lighter and the
-legend says so. Every map carries its legend (width → volume, colours, nature, source and year).
+Observed and estimated flows are never mixed in one map; estimated flows are drawn lighter
+(:data:`ESTIMATED_OPACITY`, same hues, never grey) and the legend says so. The fiche's static
+map (:mod:`observatoire.render.fiche.static_map`) uses the same colours and opacity. Every map carries its legend (width → volume, colours, nature, source and year).
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ import shapely.geometry
 
 from observatoire.render import classify, palettes
 
-OUT, IN, WITHIN, OTHER, NETWORK = "sortant", "entrant", "interne", "autre", "reseau"
+OUT, IN, WITHIN, OTHER, NETWORK, MEMBERS = "sortant", "entrant", "interne", "autre", "reseau", "membres"
 GROUP_COLOURS = {
     OUT: (213, 94, 0),  # Okabe–Ito vermilion
     IN: (0, 114, 178),  # Okabe–Ito blue
     WITHIN: (0, 158, 115),  # Okabe–Ito bluish green
     OTHER: (204, 121, 167),  # Okabe–Ito reddish purple
     NETWORK: (0, 114, 178),
+    MEMBERS: (0, 158, 115),  # flows among a network's members: "internal" to the network
 }
 GROUP_LABELS = {
     OUT: "Départs du territoire",
@@ -44,7 +48,10 @@ GROUP_LABELS = {
     WITHIN: "Entre unités du territoire",
     OTHER: "Entre autres lieux",
     NETWORK: "Flux (plus foncé = plus gros)",
+    MEMBERS: "Entre membres du réseau",
 }
+ESTIMATED_OPACITY = 0.72  # estimated flows: same hues, lighter (the legend says so)
+ESTIMATED_NATURE = "Flux ESTIMÉS par un modèle (tracés éclaircis) : ordres de grandeur"
 NATURES = ("observé", "estimé")
 NETWORK_MAX_FLOWS = 50_000
 
@@ -58,6 +65,7 @@ class Options:
     year: int | str
     unit: str = "personnes"
     inside: tuple[str, ...] = ()  # units of the selected territory (mode territoire)
+    members: tuple[str, ...] = ()  # units of a network, outlined (mode reseau, Réseau page)
     top_n: int = 50  # flows drawn (the largest first)
     min_value: float = 0.0  # flows below are left out
     clustering: bool = False  # flowmap.gl clustering by zoom (mode reseau only)
@@ -65,6 +73,7 @@ class Options:
     locked_max: float | None = None  # locks the width scale (compare two maps)
     curved: bool = False
     fade: bool = True  # small flows fade
+    steady: bool = True  # flows laid out again when the view stops moving, not at every frame
     level_label: str | None = None  # e.g. "EPCI": the units the flows are grouped by
     height: int = 600
     labels: bool = True
@@ -243,20 +252,27 @@ def build(
         ["value", "origin", "destination"], ascending=[False, True, True], kind="stable"
     )
     inside = {str(c) for c in options.inside}
-    # A territory's map gets its top N here; a network map gets every flow (up to a bound on the
-    # payload) and flowmap.gl draws the top N of the clusters in view at each zoom.
-    drawn = drawn.head(max(int(options.top_n), 0) if inside else NETWORK_MAX_FLOWS)
+    members = set() if inside else {str(c) for c in options.members}
+    # A territory's or a network's map gets its top N here; a national map gets every flow (up to
+    # a bound on the payload) and flowmap.gl draws the top N of the clusters in view at each zoom.
+    exact = bool(inside or members)
+    drawn = drawn.head(max(int(options.top_n), 0) if exact else NETWORK_MAX_FLOWS)
     if inside:
         o_in, d_in = drawn["origin"].isin(inside), drawn["destination"].isin(inside)
         group = np.select([o_in & d_in, o_in, d_in], [WITHIN, OUT, IN], OTHER)
         order = [OUT, IN, WITHIN, OTHER]
+    elif members:
+        o_in, d_in = drawn["origin"].isin(members), drawn["destination"].isin(members)
+        group = np.where(o_in & d_in, MEMBERS, OTHER)
+        order = [MEMBERS, OTHER]
     else:
         group = np.full(len(drawn), NETWORK)
         order = [NETWORK]
     present = [g for g in order if (group == g).any()] or order[:1]
     gidx = {g: i for i, g in enumerate(present)}
 
-    used = set(drawn["origin"]) | set(drawn["destination"]) | (inside & known)
+    ringed = (inside | members) & known
+    used = set(drawn["origin"]) | set(drawn["destination"]) | ringed
     locs = locs[locs["code"].isin(used)].sort_values("code", kind="stable").reset_index(drop=True)
     idx = {c: i for i, c in enumerate(locs["code"])}
     t = tot.reindex(locs["code"]).fillna(0.0)
@@ -267,7 +283,7 @@ def build(
     if options.level_label:
         notes.insert(0, f"Regroupés par {options.level_label}")
     notes.append(
-        (f"{len(drawn)} plus gros flux" if inside else f"{int(options.top_n)} plus gros flux de la vue")
+        (f"{len(drawn)} plus gros flux" if exact else f"{int(options.top_n)} plus gros flux de la vue")
         + (
             f", au moins {options.min_value:,.0f} {options.unit}".replace(",", "\u202f")
             if options.min_value > 0
@@ -275,7 +291,7 @@ def build(
         )
     )
     notes.append("Sens : " + ("courbe dans le sens horaire" if options.curved else "pointe à l'arrivée"))
-    if options.clustering and not inside:
+    if options.clustering and not exact:
         notes.append("Lieux proches regroupés selon le zoom")
     legend = {
         "title": options.title,
@@ -283,16 +299,14 @@ def build(
         "colours": [
             {"label": g["label"], "colour": palettes.hex_colour(GROUP_COLOURS[g["key"]])} for g in groups
         ],
-        "nature": "Flux ESTIMÉS par un modèle (tracés éclaircis) : ordres de grandeur"
-        if estimated
-        else "Flux observés",
+        "nature": ESTIMATED_NATURE if estimated else "Flux observés",
         "estimated": estimated,
         "source": f"Source : {options.source}"
         + ("" if str(options.year) in str(options.source) else f", {options.year}"),
         "notes": notes,
         "choropleth": choro_legend,
     }
-    view_codes = set(drawn["origin"]) | set(drawn["destination"]) | (inside & known)
+    view_codes = set(drawn["origin"]) | set(drawn["destination"]) | ringed
     vl = locs[locs["code"].isin(view_codes)]
     spec = {
         "mode": "territoire" if inside else "reseau",
@@ -312,18 +326,20 @@ def build(
             "g": [gidx[g] for g in group],
         },
         "groups": groups,
-        "selected": sorted(inside & known),
-        "outlines": _outlines(outlines, inside, fills, 4, options.simplify),
+        "selected": sorted(ringed),
+        "outlines": _outlines(outlines, ringed, fills, 4, options.simplify),
         "upper_outlines": _outlines(upper_outlines, set(), None, 3, options.simplify * 5),
         "options": {
             "estimated": estimated,
+            "opacity": ESTIMATED_OPACITY if estimated else 1.0,
             "top_n": int(options.top_n),
             "min_value": float(options.min_value),
-            "clustering": bool(options.clustering and not inside),
+            "clustering": bool(options.clustering and not exact),
             "adaptive": bool(options.adaptive and options.locked_max is None),
             "locked_max": float(options.locked_max) if options.locked_max else None,
             "curved": bool(options.curved),
             "fade": bool(options.fade),
+            "steady": bool(options.steady),
             "labels": bool(options.labels),
         },
         "legend": legend,

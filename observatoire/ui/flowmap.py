@@ -221,3 +221,59 @@ def territory_flow_map(
     if picked and f"{level_picked}:{picked}" != f"{level}:{code}":
         state.set_territory(level_picked, picked)
         st.rerun()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _members_spec(
+    units: tuple[tuple[str, str], ...],
+    matrix: pd.DataFrame,
+    options: flowmap_spec.Options,
+    _g,
+) -> dict:
+    by_level: dict[str, list[str]] = {}
+    for lv, c in units:
+        by_level.setdefault(lv, []).append(c)
+    locations = pd.concat([_points(lv, tuple(sorted(cs))) for lv, cs in by_level.items()], ignore_index=True)
+    feats = []
+    for lv, cs in by_level.items():
+        fc = _outlines(lv, tuple(sorted(cs)), _g)
+        feats += fc["features"] if fc else []
+    opts = flowmap_spec.Options(**{**options.__dict__, "members": tuple(c for _, c in units)})
+    return flowmap_spec.build(
+        matrix,
+        locations,
+        opts,
+        outlines={"type": "FeatureCollection", "features": feats} if feats else None,
+        upper_outlines=_outlines("departement", None, _g),
+    )
+
+
+def network_flow_map(
+    units: pd.DataFrame,
+    matrix: pd.DataFrame,
+    top_n: int,
+    *,
+    title: str,
+    source: str,
+    year: int,
+    estimated: bool,
+    key: str = "carte_reseau",
+    height: int = 560,
+) -> None:
+    """The Réseau page's map: the ``top_n`` largest flows among the network's members (``units``:
+    ``code, level``; ``matrix``: covered ``origin, destination, value``, the diagonal counting in
+    each member's internal total), the members outlined and ringed."""
+    fl = matrix.assign(nature="estimé" if estimated else "observé")[
+        ["origin", "destination", "value", "nature"]
+    ]
+    opts = flowmap_spec.Options(
+        title=title,
+        source=source,
+        year=year,
+        top_n=int(top_n),
+        fade=False,
+        level_label=", ".join(sorted({LEVEL_FR[lv] for lv in units["level"]})),
+        height=height,
+    )
+    members = tuple(zip(units["level"], units["code"]))
+    show(_members_spec(members, fl.reset_index(drop=True), opts, data.generation()), key=key, height=height)

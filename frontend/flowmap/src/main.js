@@ -20,6 +20,30 @@ let prepared = null;
 let exportPending = false;
 let renders = 0; // frames drawn (the bench's frame rate)
 let flowsReadyKey = null; // the spec whose flows flowmap.gl has laid out
+let settled = 0; // bumped when the view stops moving: flowmap.gl then lays the flows out again
+let moving = false;
+
+// flowmap.gl recomputes its flows (viewport filter, clustering, top N, scales, GPU buffers) on
+// every viewport change, i.e. every frame of a pan or zoom: with 20 000 flows that is most of a
+// frame's cost. While the view moves, this layer keeps the flows it laid out (their lines are
+// in map coordinates, so they pan and zoom with the map) and lays them out again once the view
+// has been still for a moment (prop ``settled``).
+class SteadyFlowmapLayer extends FlowmapLayer {
+  shouldUpdateState(params) {
+    const {changeFlags} = params;
+    if (changeFlags.viewportChanged && !changeFlags.propsOrDataChanged && this.props.steady && moving) return false;
+    return super.shouldUpdateState(params);
+  }
+
+  updateState(params) {
+    const {oldProps, props, changeFlags} = params;
+    if (props.steady && oldProps.settled !== undefined && oldProps.settled !== props.settled) {
+      return super.updateState({...params, changeFlags: {...changeFlags, viewportChanged: true}});
+    }
+    return super.updateState(params);
+  }
+}
+SteadyFlowmapLayer.layerName = 'SteadyFlowmapLayer';
 
 function send(type, data) {
   window.parent.postMessage({isStreamlitMessage: true, type, ...data}, '*');
@@ -200,8 +224,10 @@ function flowLayers() {
         : undefined
       : {enabled: true, domains: {flowMagnitude: [0, sharedMax]}};
     layers.push(
-      new FlowmapLayer({
+      new SteadyFlowmapLayer({
         id: `flux-${g.key}`,
+        steady: o.steady !== false,
+        settled,
         data: {locations: prepared.locations, flows},
         getLocationId: (l) => l.id,
         getLocationLat: (l) => l.lat,
@@ -211,7 +237,7 @@ function flowLayers() {
         getFlowDestId: (f) => f.d,
         getFlowMagnitude: (f) => f.v,
         colorScheme: g.colors,
-        opacity: o.estimated ? 0.72 : 1.0,
+        opacity: o.opacity ?? 1.0,
         locationsEnabled: nativeLocations,
         locationTotalsEnabled: nativeLocations,
         locationLabelsEnabled: false,
@@ -249,14 +275,18 @@ function firstGroup() {
   return prepared.groups.findIndex((g) => g.length > 0);
 }
 
-// Own location circles (direction groups): white disc, radius ∝ √(in + out), the selected
-// territory ringed in black; French totals on hover; click selects.
+// Own location circles (direction groups, network members): white disc, radius ∝ √(in + out),
+// the selected territory (or the network's members) ringed in black; French totals on hover;
+// click selects.
 function locationLayers() {
   const sel = prepared.selected;
   const locs = prepared.locations.filter((l) => l.in + l.out > 0 || sel.has(l.id));
+  // A network's members are all ringed and sized by their flows; a territory keeps one disc.
+  const network = spec.mode === 'reseau';
   let max = 1;
-  for (const l of locs) if (!sel.has(l.id)) max = Math.max(max, l.in + l.out);
-  const radius = (l) => (sel.has(l.id) ? 9 : 3 + 11 * Math.sqrt(Math.min(1, (l.in + l.out) / max)));
+  for (const l of locs) if (network || !sel.has(l.id)) max = Math.max(max, l.in + l.out);
+  const radius = (l) =>
+    sel.has(l.id) && !network ? 9 : 3 + 11 * Math.sqrt(Math.min(1, (l.in + l.out) / max));
   return [
     new ScatterplotLayer({
       id: 'lieux',
@@ -277,7 +307,9 @@ function locationLayers() {
     }),
     new TextLayer({
       id: 'noms',
-      data: locs.filter((l) => sel.has(l.id) || (spec.options.labels && l.in + l.out >= max / 4)),
+      data: locs.filter(
+        (l) => (sel.has(l.id) && (sel.size <= 25 || l.in + l.out >= max / 4)) || (spec.options.labels && l.in + l.out >= max / 4),
+      ),
       getPosition: (l) => [l.lon, l.lat],
       getText: (l) => l.name,
       getSize: 12,
@@ -332,8 +364,18 @@ function updateLegend(s) {
     const line = el('span', 'trait');
     line.style.height = '5px';
     line.style.background = c.colour;
-    if (spec.options.estimated) line.style.opacity = '0.72';
+    if (spec.options.estimated) line.style.opacity = String(spec.options.opacity ?? 1);
     row.append(line, el('span', null, c.label));
+    legendEl.append(row);
+  }
+  if (spec.options.estimated && lg.colours.length) {
+    // The nature on its own row, beside a lighter line: what « estimé » looks like.
+    const row = el('div', 'ligne');
+    const line = el('span', 'trait');
+    line.style.height = '5px';
+    line.style.background = lg.colours[0].colour;
+    line.style.opacity = String(spec.options.opacity ?? 1);
+    row.append(line, el('span', 'estime', lg.nature));
     legendEl.append(row);
   }
   if (lg.choropleth) {
@@ -347,7 +389,7 @@ function updateLegend(s) {
     }
   }
   if (lg.notes.length) legendEl.append(el('div', 'notes', lg.notes.join(' · ')));
-  legendEl.append(el('div', lg.estimated ? 'estime' : null, lg.nature));
+  if (!(spec.options.estimated && lg.colours.length)) legendEl.append(el('div', lg.estimated ? 'estime' : null, lg.nature));
   legendEl.append(el('div', 'source', lg.source));
 }
 
@@ -393,9 +435,12 @@ function drawLegend(ctx) {
       ctx.fillStyle = sw.style.background || sw.style.backgroundColor;
       ctx.fillRect(x0 + 7, y + 7 - h / 2, w, h);
       ctx.globalAlpha = 1;
-      ctx.fillStyle = '#222222';
-      ctx.fillText(label, x0 + 7 + w + 6, y);
-      y += Math.max(15, h + 4);
+      const estime = child.children[1].classList.contains('estime');
+      ctx.font = `${estime ? 'bold ' : ''}11px ${font}`;
+      ctx.fillStyle = estime ? '#8a3b00' : '#222222';
+      const parts = wrap(ctx, label, inner - w - 6);
+      parts.forEach((l, k) => ctx.fillText(l, x0 + 7 + w + 6, y + k * 14.5));
+      y += Math.max(15, h + 4, parts.length * 14.5);
     } else {
       for (const l of wrap(ctx, child.textContent, inner)) {
         ctx.fillText(l, x0 + 7, y);
@@ -438,10 +483,18 @@ exportBtn.addEventListener('click', () => {
 
 // ----- render ---------------------------------------------------------------------------------
 let refreshTimer = null;
+let settleTimer = null;
 function onViewStateChange({viewState: vs}) {
   viewState = vs;
+  moving = true;
   deck.setProps({viewState});
   showTip({}, null);
+  clearTimeout(settleTimer);
+  settleTimer = setTimeout(() => {
+    moving = false;
+    settled += 1;
+    deck.setProps({layers: layers()});
+  }, 200);
   if (spec.options.adaptive && !spec.options.locked_max && !(spec.groups.length === 1 && spec.options.clustering)) {
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(() => {
@@ -501,6 +554,25 @@ function render(args) {
 window.__flowmap = {
   project: (lon, lat) => deck.getViewports()[0].project([lon, lat]),
   place: (code) => prepared && prepared.byId.get(code),
+  selected: () => [...(prepared ? prepared.selected : [])],
+  // Frame counting for the bench: ``framesStart()``, then (e.g. after a scripted drag)
+  // ``framesStop()`` → the browser's frames (requestAnimationFrame) and deck.gl's draws per second.
+  framesStart: () => {
+    const s = {raf: 0, draws: renders, t0: performance.now(), on: true};
+    const tick = () => {
+      if (!s.on) return;
+      s.raf += 1;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    window.__flowmapFrames = s;
+  },
+  framesStop: () => {
+    const s = window.__flowmapFrames;
+    s.on = false;
+    const dt = (performance.now() - s.t0) / 1000;
+    return {raf_fps: s.raf / dt, draw_fps: (renders - s.draws) / dt, seconds: dt};
+  },
   // Pan and zoom for ``ms`` milliseconds as a user would; resolves to the frames drawn per second.
   animate: (ms) =>
     new Promise((resolve) => {

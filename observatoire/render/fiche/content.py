@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from observatoire.geo import MapGeometries
 from observatoire.text import NBSP, date_fr, missing, number, percent
 from observatoire.vocabulary import CENSUS, KIND_FR, LEVEL_FR
 
@@ -148,17 +149,6 @@ class Cooperation:
 
 
 @dataclass
-class MapData:
-    """Geometries (WKB, lon/lat) and points for the static map."""
-
-    territory: list[bytes]  # the territory's shape(s)
-    inner: list[bytes]  # inner boundaries (communes of an EPCI, EPCI of a perimeter)
-    departements: list[tuple[str, str, bytes]]  # code, name, wkb
-    partners: list[tuple[str, bytes]]  # code, wkb of the partners shown
-    point: tuple[float, float] | None  # territory's point (lon, lat)
-
-
-@dataclass
 class FicheContent:
     level: str
     code: str
@@ -178,7 +168,7 @@ class FicheContent:
     cooperations: list[Cooperation]
     cooperation_scope: str
     sources: list[str]
-    map: MapData
+    map: MapGeometries
     # How much of the cooperations the catalogue documents (observatoire.queries.catalogue_stats).
     catalogue_coverage: list[str] = field(default_factory=list)
     catalogue_coverage_short: str = ""
@@ -198,16 +188,18 @@ class FicheContent:
         if not self.has_map:
             return "Carte indisponible : pas de contour pour ce territoire dans la base."
         if fb is None:
-            return "Territoire en couleur, limites des départements en gris. " + self.flows_absent
+            return "Territoire cerclé de noir, limites des départements en gris. " + self.flows_absent
         if not fb.chart:
             return (
-                "Territoire en couleur, limites des départements en gris. Aucun flux "
+                "Territoire cerclé de noir, limites des départements en gris. Aucun flux "
                 f"{fb.kind_label} avec un autre territoire dans le jeu {fb.nature_label} {fb.year}."
             )
         return (
-            f"Territoire en couleur ; liens vers ses principaux partenaires ({fb.kind_label}, {fb.year}, "
-            f"flux {fb.nature_label}) : trait plein = sortants, tirets = entrants, épaisseur "
-            f"proportionnelle au nombre d'actifs. Source : {fb.producer} ; contours Etalab/IGN."
+            f"Territoire cerclé de noir ; liens vers ses {len(fb.chart)} principaux partenaires "
+            f"({fb.kind_label}, {fb.year}, flux {fb.nature_label}) : vermillon = départs, bleu = "
+            "arrivées, pointe à l'arrivée, épaisseur proportionnelle au nombre d'actifs"
+            + (", tracés éclaircis car estimés" if fb.estimated else "")
+            + f". Couleurs de la carte des flux. Source : {fb.producer} ; contours Etalab/IGN."
         )
 
 
@@ -468,7 +460,7 @@ def assemble(data, today: dt.date | None = None) -> FicheContent:
         cooperations=_cooperations(data),
         cooperation_scope=_cooperation_scope(level, prof, len(data.scope_epci)),
         sources=_sources(data, kf, comparison, fb, today),
-        map=MapData(**vars(data.map)),
+        map=data.map,
         catalogue_coverage=list(data.catalogue_coverage),
         catalogue_coverage_short=data.catalogue_coverage_short,
         panel=_panel(data),

@@ -1,8 +1,10 @@
 """The fiche's static map, rendered server-side with matplotlib (Agg): no basemap, no
-network. The territory is highlighted among the département outlines; its main flow
-partners are joined to it by arcs whose width is proportional to the volume — solid for
-residents leaving (sortants), dashed for people coming in (entrants) — each partner
-numbered on the map and named in the key on the right.
+network. The same reading as the flow map component (:mod:`observatoire.render.flowmap_spec`):
+the territory outlined in black among the département outlines; its main flow partners joined
+to it by arcs whose width is proportional to the volume, in the flow map's colours — departures
+vermilion, arrivals blue — each ending in an arrow point (the direction reads without colour);
+estimated flows drawn lighter with the same opacity, and the key says so. Each partner is
+numbered on the map and named in the key on the right, which also states the selection.
 """
 
 from __future__ import annotations
@@ -10,18 +12,23 @@ from __future__ import annotations
 import io
 import math
 
+from observatoire.render import flowmap_spec as flowspec
+from observatoire.render import palettes
 from observatoire.render.fiche.content import FicheContent
 from observatoire.render.fiche.formatting import text_width_pt, truncate
 from observatoire.text import number
 
-TERRITORY = "#e07b39"
-TERRITORY_EDGE = "#7a3408"
-PARTNER = "#d5dde8"
-PARTNER_EDGE = "#7d8fa6"
-LAND = "#f3f2ee"
-DEP_EDGE = "#8f8f8f"
-OUT_COLOR = "#1d3a6e"
-IN_COLOR = "#9c2f3f"
+# The flow map's look (flowmap_spec and frontend/flowmap/src/main.js): the selected territory
+# outlined in near-black over a light fill, units outlined in warm grey.
+TERRITORY = "#e4e2d6"
+TERRITORY_EDGE = "#282828"
+PARTNER = "#ecebe4"
+PARTNER_EDGE = "#a5a5a0"
+LAND = "#f8f7f3"
+DEP_EDGE = "#6e6e69"
+OUT_COLOR = palettes.hex_colour(flowspec.GROUP_COLOURS[flowspec.OUT])
+IN_COLOR = palettes.hex_colour(flowspec.GROUP_COLOURS[flowspec.IN])
+ESTIMATED_NOTE = "#8a3b00"  # the flow map legend's colour for « estimé »
 MAX_LW = 9.0
 MIN_LW = 0.8
 
@@ -94,7 +101,6 @@ def render(
     key_fraction: float = 0.36,
 ) -> bytes:
     """PNG bytes of the map of ``content`` (map left, key right)."""
-    import matplotlib
     import numpy as np
     import shapely
     from matplotlib import patheffects
@@ -220,6 +226,7 @@ def render(
         return max(MIN_LW, MAX_LW * v / vmax)
 
     gap = 0.025 * max(w, h)
+    alpha = flowspec.ESTIMATED_OPACITY if fb is not None and fb.estimated else 1.0
     for r in shown:
         p = (r["lon"] * k, r["lat"])
         for direction, value in (("sortant", r["sortant"]), ("entrant", r["entrant"])):
@@ -227,21 +234,17 @@ def render(
                 continue
             a, b = (centre, p) if direction == "sortant" else (p, centre)
             curve = _trim(_arc(a, b, 0.18), gap * 0.6, gap)
-            style = "-" if direction == "sortant" else dash(lw(value))
             color = OUT_COLOR if direction == "sortant" else IN_COLOR
             width = lw(value)
-            with matplotlib.rc_context({"lines.scale_dashes": False}):
-                ax.plot(
-                    curve[:, 0],
-                    curve[:, 1],
-                    color=color,
-                    linewidth=width,
-                    linestyle=style,
-                    solid_capstyle="butt",
-                    dash_capstyle="butt",
-                    alpha=0.88,
-                    zorder=7,
-                )
+            ax.plot(
+                curve[:, 0],
+                curve[:, 1],
+                color=color,
+                linewidth=width,
+                solid_capstyle="butt",
+                alpha=alpha,
+                zorder=7,
+            )
             ax.annotate(
                 "",
                 xy=curve[-1],
@@ -250,19 +253,21 @@ def render(
                 arrowprops={
                     "arrowstyle": "-|>",
                     "color": color,
+                    "alpha": alpha,
                     "lw": 0,
                     "mutation_scale": 7 + 1.4 * width,
                     "shrinkA": 0,
                     "shrinkB": 0,
                 },
             )
-    ax.plot(
+    ax.plot(  # the territory's place: a white disc ringed in black, as on the flow map
         [centre[0]],
         [centre[1]],
         marker="o",
-        markersize=5,
-        color=TERRITORY_EDGE,
-        markeredgecolor="white",
+        markersize=6,
+        color="white",
+        markeredgecolor="black",
+        markeredgewidth=1.6,
         zorder=9,
     )
     placed: list[tuple[float, float]] = []
@@ -310,15 +315,15 @@ def render(
         path_effects=halo,
     )
 
-    _key(key, content, shown, lw, vmax, width_in * key_fraction, Line2D)
+    _key(key, content, shown, lw, vmax, width_in * key_fraction, Line2D, alpha)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return buf.getvalue()
 
 
-def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) -> None:
-    """The key: what the colours and lines mean, then the numbered partners with values."""
-    import matplotlib
+def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D, alpha: float = 1.0) -> None:
+    """The key: what the colours and lines mean (the flow map legend's words), the selection,
+    then the numbered partners with values."""
     from matplotlib.patches import Rectangle
 
     from observatoire.render.fiche.formatting import wrap
@@ -368,19 +373,16 @@ def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) ->
         line("pour ce territoire dans la base.")
         return
     line(f"Flux {fb.kind_label} {fb.year}", bold=True)
-    line(
-        f"{fb.nature_label}" + (" : ordres de grandeur" if fb.estimated else ""),
-        bold=fb.estimated,
-        color=IN_COLOR if fb.estimated else "black",
-    )
-    for _direction, style, color, text in (
-        ("sortant", "-", OUT_COLOR, "sortants (résidents qui partent)"),
-        ("entrant", dash(2.4), IN_COLOR, "entrants (actifs qui viennent)"),
-    ):
-        with matplotlib.rc_context({"lines.scale_dashes": False}):
-            ax.add_line(Line2D([0, 0.14], [y - 0.017] * 2, color=color, linewidth=2.4, linestyle=style))
-        ax.text(0.17, y - 0.017, text, fontsize=size, va="center")
+    nature = flowspec.ESTIMATED_NATURE if fb.estimated else "Flux observés"
+    for part in wrap(nature, width_pt, size, bold=fb.estimated)[:3]:
+        line(part, bold=fb.estimated, color=ESTIMATED_NOTE if fb.estimated else "black")
+    for group in (flowspec.OUT, flowspec.IN):
+        color = OUT_COLOR if group == flowspec.OUT else IN_COLOR
+        ax.add_line(Line2D([0, 0.14], [y - 0.017] * 2, color=color, linewidth=2.4, alpha=alpha))
+        ax.text(0.17, y - 0.017, flowspec.GROUP_LABELS[group], fontsize=size, va="center")
         y -= 0.05
+    for part in wrap(f"{selection(content)} · sens : pointe à l'arrivée", width_pt, 6.5)[:2]:
+        line(part, fs=6.5, color="#333333")
     # Width scale: two reference volumes.
     ref = _nice(vmax)
     for v in (ref, ref / 4):
@@ -425,9 +427,11 @@ def _key(ax, content: FicheContent, shown, lw, vmax, width_in: float, Line2D) ->
     ax.text(0, 0.005, "\n".join(src), fontsize=5.5, color="#555555", ha="left", va="bottom", linespacing=1.25)
 
 
-def dash(width: float) -> tuple:
-    """Dash pattern (points) of an entering flow: readable at any line width."""
-    return (0, (3.0 + 1.1 * width, 1.8 + 0.45 * width))
+def selection(content: FicheContent) -> str:
+    """What the map draws, said as the flow map's legend says it."""
+    fb = content.flows
+    n = sum((r["sortant"] > 0) + (r["entrant"] > 0) for r in fb.chart)
+    return f"{n} flux avec les {len(fb.chart)} principaux partenaires"
 
 
 def _badge(ax, y: float, i: int, fs: float) -> None:
