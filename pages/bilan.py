@@ -26,6 +26,7 @@ def indicator_table(table: pd.DataFrame) -> pd.DataFrame:
         {
             "Indicateur": table["label"],
             "Unité": table["unit"],
+            "Règle d'agrégation": table["rule"].map(lambda r: vocab.AGGREGATION_FR.get(r, r)),
             name: [vocab.number(v, int(d)) for v, d in zip(table["value"], table["decimals"])],
         }
     )

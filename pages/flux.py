@@ -220,7 +220,7 @@ with st.expander("Tableau des partenaires"):
                 "rang": "Rang",
                 "code": "Code",
                 "name": "Partenaire",
-                "value": unit.capitalize(),
+                "value": f"Valeur ({unit})",
                 "share": "Part du sens",
                 "univers": "Partenaires couverts",
             }

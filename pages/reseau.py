@@ -69,6 +69,7 @@ ds = net.dataset
 estimated = ds["nature"] == "estimé"
 source = f"{ds['producer']} — {ds['label']}"
 tag = f"{ds['year']}, {'ESTIMÉ (modèle)' if estimated else 'observé'}"
+unit = ds.get("unit") or "personnes"
 (st.warning if estimated or not net.matrix["covered"].all() else st.info)(net.sentence)
 zone = f" — avec le reste de la zone du fichier ({ds['zone']})" if ds["zone"] else ""
 names = dict(zip(net.units["code"], net.units["name"]))
@@ -83,7 +84,7 @@ st.dataframe(
 )
 st.caption(
     f"Lignes : lieu de résidence ; colonnes : lieu de travail (ou d'études, ou de destination). "
-    f"Diagonale : flux internes à chaque unité. Source : {source} ({tag}). « non couvert » : "
+    f"Diagonale : flux internes à chaque unité. Unité : {unit}. Source : {source} ({tag}). « non couvert » : "
     "case que ce fichier ne couvre pas ; un total qui en contiendrait une n'est pas donné."
 )
 
@@ -153,7 +154,7 @@ with right:
             columns={
                 "origin_name": "De (A)",
                 "destination_name": "Vers (B)",
-                "value": "Personnes",
+                "value": f"Valeur ({unit})",
                 "part_actifs": "Part des actifs résidents de A travaillant en B (%)",
                 "regle": "Règle des 15 %",
                 "part_emplois": "Part des emplois de B tenus par des résidents de A (%)",
@@ -245,7 +246,12 @@ with st.expander("Flux avec l'extérieur du réseau"):
     out = net.outside.assign(
         valeur=net.outside["value"],
     )[["unit_name", "direction", "label", "valeur"]].rename(
-        columns={"unit_name": "Territoire", "direction": "Sens", "label": "Avec", "valeur": "Personnes"}
+        columns={
+            "unit_name": "Territoire",
+            "direction": "Sens",
+            "label": "Avec",
+            "valeur": f"Valeur ({unit})",
+        }
     )
     st.dataframe(out, hide_index=True, width="stretch")
     st.caption(f"Source : {source} ({tag}). Vide : non couvert par ce fichier.")

@@ -111,7 +111,7 @@ def test_flux_page_shows_listed_partners_of_a_departement(app_db):
         want = {
             pair[key]: v for pair, v in raw.items() if pair[1 - key] == "29"
         }  # partners of the Finistère in this direction
-        assert dict(zip(got["Code"], got["Actifs"])) == want
+        assert dict(zip(got["Code"], got["Valeur (actifs)"])) == want
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Solde (entrants − sortants)"] == "non calculable"
     assert all(v == "non calculable" for v in metrics.values())

@@ -99,3 +99,39 @@ def test_od_form_not_offered_without_sign_in(live, monkeypatch):
     assert not at.exception
     assert not [w for w in at.text_input if w.key == "_od_kind"]
     assert any("importer un fichier de flux" in i.value for i in at.info)
+
+
+def _page(db, monkeypatch, page: str, **params) -> AppTest:
+    monkeypatch.setenv("OBSERVATOIRE_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(page)
+    return at.run()
+
+
+def test_epci_od_file_imported_on_donnees_shows_its_unit_on_flux_then_reseau(live, monkeypatch):
+    """Acceptance (issue 16): an EPCI-level OD file imports and shows in Flux and the network
+    view with its unit — through the pages, as an editor would."""
+    at = _fill(_app(live, monkeypatch, EPCI_OD.encode()))
+    assert any("4 couples importés" in s.value for s in at.success)
+    # Flux: Brest Métropole's totals in k€ (1200 + 300 out, 5400 + 950 in, from EPCI_OD).
+    flux = _page(live, monkeypatch, "pages/flux.py", territoire="epci:242900314", flux="masse-salariale")
+    assert not flux.exception
+    metrics = {m.label: m.value for m in flux.metric}
+    assert metrics["Sortants (k€)"] == "1\u202f500" and metrics["Entrants (k€)"] == "6\u202f350"
+    assert any("Unité : k€" in c.value for c in flux.caption)
+    table = next(d.value for d in flux.dataframe if "Partenaire" in d.value.columns)
+    assert "Valeur (k€)" in table.columns
+    # Réseau: the two EPCI's matrix, its cell 5 400 k€ and the unit said.
+    net = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    net.query_params["flux"] = "masse-salariale"
+    net.run()
+    net.switch_page("pages/reseau.py")
+    net.run()
+    net.multiselect(key="_net_epci").set_value(["242900314", "242900793"]).run()
+    assert not net.exception
+    od = net.dataframe[0].value
+    assert od.loc["CC Communauté Lesneven Côte des Légendes", "Brest Métropole"] == 5400.0
+    assert any("Unité : k€" in c.value for c in net.caption)

@@ -68,6 +68,7 @@ def sections(con: duckdb.DuckDBPyConnection, level: str, code: str, peer_codes: 
         table = compare.compare(con, level, code, ids, peer_codes) if ids else pd.DataFrame()
         if not table.empty:
             table = table[table["value"].notna()].reset_index(drop=True)
+            table["rule"] = table["indicator"].map(dict(zip(cat["id"], cat["rule"])))
         kinds = [k for k, t in kind_themes.items() if t == theme]
         out.append(Section(theme, table, kinds, THEME_SUGGESTED_FILE.get(theme, "")))
     return out

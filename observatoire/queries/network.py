@@ -444,6 +444,8 @@ def network(
         "producer": info.producer,
         "note": info.note,
         "zone": net_cov.zone,
+        "unit": info.unit,
+        "level": info.level,
     }
     unit_df = pd.DataFrame(
         {
