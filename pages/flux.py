@@ -250,7 +250,7 @@ if kind == "travail":
     else:
         jo_tag = f"{jo.year}, {'ESTIMÉ (modèle)' if jo.nature == 'estimé' else 'observé'}"
         st.dataframe(
-            unet.job_origins_table(jo.table, jo.scope),
+            unet.job_origins_styled(jo.table, jo.scope),
             hide_index=True,
             width="stretch",
             key="t_jobs_origins",
@@ -261,7 +261,7 @@ if kind == "travail":
             "fichier (internes + entrants) ; part des actifs de l'origine : sur ses actifs résidents "
             "connus du fichier, vide quand le fichier ne couvre pas tous ses départs. "
             f"Source des flux : {source} ({jo_tag}). Profils : "
-            + " ; ".join(f"{k} : {v}" for k, v in sorted(jo.sources.items()))
+            + unet.profile_sources(jo.sources)
             + ". Vide : non publié ou non calculable."
         )
 

@@ -232,14 +232,14 @@ if kind == "travail":
         )
     else:
         st.dataframe(
-            unet.job_origins_table(jo.table, jo.scope), hide_index=True, width="stretch", key="t_net_jobs"
+            unet.job_origins_styled(jo.table, jo.scope), hide_index=True, width="stretch", key="t_net_jobs"
         )
         st.caption(
             f"Actifs résidant hors du réseau et travaillant dans l'un de ses territoires, par EPCI de "
             f"résidence (partenaires : {jo.universe}). Part des emplois : sur les emplois occupés du "
             "réseau connus du fichier ; part des actifs de l'origine : sur ses actifs résidents connus "
             f"du fichier, vide quand le fichier ne couvre pas tous ses départs. Source : {source} ({tag}). "
-            "Profils : " + " ; ".join(f"{k} : {v}" for k, v in sorted(jo.sources.items())) + "."
+            "Profils : " + unet.profile_sources(jo.sources) + "."
         )
 
 with st.expander("Flux avec l'extérieur du réseau"):

@@ -95,7 +95,7 @@ def _index_of(page, header: str) -> int:
     frames = page.locator("[data-testid='stDataFrame']")
     for i in range(frames.count()):
         frames.nth(i).scroll_into_view_if_needed()
-        if header in frames.nth(i).inner_text():
+        if header in frames.nth(i).locator("table th").all_text_contents():
             return i
     raise AssertionError(f"aucun tableau avec la colonne « {header} »")
 
@@ -207,11 +207,8 @@ def test_three_epci_network_chosen_in_the_browser(page, served, raw3):
 def test_flux_page_shows_who_fills_the_jobs(page, served, raw3):
     page.goto(f"{served}/flux?territoire=epci:{GRE}&flux=travail&annee=2017")
     wait_idle(page, "Qui occupe nos emplois ?")
-    frames = page.locator("[data-testid='stDataFrame']")
-    index = next(
-        i for i in range(frames.count()) if "Origine (EPCI de résidence)" in frames.nth(i).inner_text()
-    )
-    frames.nth(index).scroll_into_view_if_needed()
+    index = _index_of(page, "Origine (EPCI de résidence)")
+    page.locator("[data-testid='stDataFrame']").nth(index).scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=str(SCREENSHOTS / "flux-qui-occupe-nos-emplois.png"))
     grid = _grid(page, index)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from observatoire import text
 from observatoire.queries import jobs_origins as qjo
 from observatoire.queries import network as qnet
 from observatoire.ui import data
@@ -81,3 +82,29 @@ def job_origins_table(table: pd.DataFrame, scope: str | None) -> pd.DataFrame:
     t["name"] = t["name"].fillna(t["code"])
     cols = {k: (v + zone if k.startswith("part_") else v) for k, v in JOB_ORIGIN_COLUMNS.items()}
     return t[list(cols)].rename(columns=cols)
+
+
+def job_origins_styled(table: pd.DataFrame, scope: str | None):
+    """:func:`job_origins_table` with French numbers (« non calculable » for a share the file
+    does not allow, « non publié » for a missing profile value)."""
+    t = job_origins_table(table, scope)
+    counts = [JOB_ORIGIN_COLUMNS[k] for k in ("value", "P18_POP", "P18_EMPLT", "MED19")]
+    formats = {}
+    for col in t.columns:
+        if col in ("Rang", JOB_ORIGIN_COLUMNS["name"], "Type"):
+            continue
+        share = col.startswith("Part ")
+        decimals = 0 if col in counts else 1
+        missing = "non calculable" if share else "non publié"
+        formats[col] = lambda v, d=decimals, m=missing: m if v is None or v != v else text.number(v, d)
+    return t.style.format(formats)
+
+
+def profile_sources(sources: dict) -> str:
+    """« population, emplois, concentration d'emploi, chômage (Insee, RP, 2018) ; revenu médian,
+    pauvreté (Insee-DGFiP, Filosofi, 2019) »: each source with the profile columns it gives."""
+    by_source: dict[str, list[str]] = {}
+    for ind, label in JOB_ORIGIN_COLUMNS.items():
+        if ind in sources:
+            by_source.setdefault(sources[ind], []).append(label.split(" (")[0].lower())
+    return " ; ".join(f"{', '.join(cols)} ({src})" for src, cols in by_source.items())
