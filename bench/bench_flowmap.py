@@ -12,10 +12,12 @@ frames per second while panning and zooming:
 - ``anim fps``: deck.gl's draws while the view is moved by script at every animation frame.
 
 ``flowmap0`` is the component with flowmap.gl's own behaviour (flows laid out again at every
-frame of a pan or zoom), ``flowmap`` with ``Options.steady`` (laid out again once the view is
-still): the before / after of the same bundle, in the same run.
+frame of a pan or zoom), ``flowmap1`` with ``Options.steady`` (laid out again once the view is
+still), ``flowmap`` also with ``Options.moving_max`` (the 2 000 largest flows drawn while the
+view moves): before / after in the same bundle and the same run.
 
     PYTHONPATH=. .venv/bin/python bench/bench_flowmap.py [--runs 3] [--cases national,communes20k]
+        [--maps flowmap0,flowmap1,flowmap] [--warmup 0]
 """
 
 from __future__ import annotations
@@ -39,9 +41,8 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 TIMEOUT_S = 90  # a map not painted by then counts as "never"
 APP = ROOT / "bench" / "apps" / "flowmap_bench_app.py"
-CASES = [("brest", "pydeck"), ("brest", "flowmap0"), ("brest", "flowmap"),
-         ("national", "pydeck"), ("national", "flowmap0"), ("national", "flowmap"),
-         ("communes20k", "pydeck"), ("communes20k", "flowmap0"), ("communes20k", "flowmap")]  # fmt: skip
+MAPS = ("pydeck", "flowmap0", "flowmap1", "flowmap")
+CASES = [(v, m) for v in ("brest", "national", "communes20k") for m in MAPS]
 
 PAINTED_JS = """() => {
     const c = document.querySelector('canvas');
@@ -201,7 +202,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cases", default="brest,national,communes20k", help="views to run, comma-separated")
-    ap.add_argument("--maps", default="pydeck,flowmap0,flowmap", help="maps to run, comma-separated")
+    ap.add_argument("--maps", default=",".join(MAPS), help="maps to run, comma-separated")
+    ap.add_argument("--warmup", type=int, default=1, help="0: no warm-up visit (painted times then cold)")
     args = ap.parse_args()
     views, maps_ = args.cases.split(","), args.maps.split(",")
     cases = [c for c in CASES if c[0] in views and c[1] in maps_]
@@ -226,7 +228,7 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            for c in cases:  # warm the server caches and the browser's bundle cache
+            for c in cases if args.warmup else []:  # warm the server caches and the browser's cache
                 r = measure(browser, url, *c)
                 print(f"  warm-up {c[0]} {c[1]}: painted {r['painted_s']}", flush=True)
             for _ in range(args.runs):
@@ -255,7 +257,7 @@ def main() -> None:
         rs = results[c]
         painted = [r["painted_s"] for r in rs if r["painted_s"] is not None]
         foreign = sorted(set().union(*(r["hosts"] for r in rs)) - {origin})
-        size = sizes[(c[0], "flowmap" if c[1] == "flowmap0" else c[1])]
+        size = sizes[(c[0], "pydeck" if c[1] == "pydeck" else "flowmap")]
         print(
             f"{c[0]:<13}{c[1]:<10}{size / 1e3:>8.0f}kB{statistics.median(r['ws_bytes'] for r in rs) / 1e3:>9.0f}kB"
             f"{(f'{statistics.median(painted):.2f} s' if painted else f'> {TIMEOUT_S} s'):>18}"
@@ -264,11 +266,15 @@ def main() -> None:
             f"{med([r['fps'] for r in rs]):>10}  {', '.join(foreign) or 'none'}"
         )
     for view in views:
-        a, b = results.get((view, "flowmap0")), results.get((view, "flowmap"))
-        if a and b:
-            fa = statistics.median(r["drag"]["raf_fps"] for r in a if r["drag"])
-            fb = statistics.median(r["drag"]["raf_fps"] for r in b if r["drag"])
-            print(f"{view}: drag fps, steady / flowmap.gl's own = {fb:.1f} / {fa:.1f} = x{fb / fa:.1f}")
+        base = results.get((view, "flowmap0"))
+        for m in ("flowmap1", "flowmap"):
+            rs = results.get((view, m))
+            if base and rs:
+                fa = statistics.median(r["drag"]["raf_fps"] for r in base if r["drag"])
+                fb = statistics.median(r["drag"]["raf_fps"] for r in rs if r["drag"])
+                print(
+                    f"{view}: drag fps {m} / flowmap0 (flowmap.gl's own) = {fb:.2f} / {fa:.2f} = x{fb / fa:.1f}"
+                )
 
 
 if __name__ == "__main__":

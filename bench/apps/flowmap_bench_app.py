@@ -1,8 +1,9 @@
 """Bench-only Streamlit script: one flow map alone on the page, today's pydeck map or the
 flowmap.gl component, for Brest Métropole (EPCI partners) or the national EPCI view
-(query parameters ``carte=pydeck|flowmap|flowmap0``, ``vue=brest|national|communes20k``;
+(query parameters ``carte=pydeck|flowmap|flowmap0|flowmap1``, ``vue=brest|national|communes20k``;
 ``flowmap0``: the component with flowmap.gl's own behaviour of laying the flows out again at every
-frame of a pan or zoom, the "before" of ``Options.steady``).
+frame of a pan or zoom, the "before" of ``Options.steady``; ``flowmap1``: steady, but every flow
+drawn while the view moves, the "before" of ``Options.moving_max``).
 Started by bench/bench_flowmap.py; not part of the app."""
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def national(level: str, top: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
-def network_spec(level: str, top: int, clustering: bool, steady: bool) -> dict:
+def network_spec(level: str, top: int, clustering: bool, variant: str) -> dict:
     fl = national(level, top)
     pts = q.points(data.cursor(), level)
     up = fm._outlines("departement", None, g)
@@ -52,7 +53,8 @@ def network_spec(level: str, top: int, clustering: bool, steady: bool) -> dict:
         year=2018,
         top_n=top,
         clustering=clustering,
-        steady=steady,
+        steady=variant != "flowmap0",
+        moving_max=2000 if variant == "flowmap" else 0,
         level_label=level,
     )
     return flowmap_spec.build(fl[["origin", "destination", "value", "nature"]], pts, opts, upper_outlines=up)
@@ -98,5 +100,5 @@ else:
         )
         st.pydeck_chart(deck, height=height, key="carte")
     else:
-        fm.show(network_spec(level, top, vue == "national", carte != "flowmap0"), key="carte", height=height)
+        fm.show(network_spec(level, top, vue == "national", carte), key="carte", height=height)
 st.caption("fin")

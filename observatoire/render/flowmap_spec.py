@@ -74,6 +74,7 @@ class Options:
     curved: bool = False
     fade: bool = True  # small flows fade
     steady: bool = True  # flows laid out again when the view stops moving, not at every frame
+    moving_max: int = 2000  # flows drawn while the view moves (the largest; 0: all of them)
     level_label: str | None = None  # e.g. "EPCI": the units the flows are grouped by
     height: int = 600
     labels: bool = True
@@ -340,6 +341,7 @@ def build(
             "curved": bool(options.curved),
             "fade": bool(options.fade),
             "steady": bool(options.steady),
+            "moving_max": max(int(options.moving_max), 0),
             "labels": bool(options.labels),
         },
         "legend": legend,

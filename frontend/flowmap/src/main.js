@@ -223,9 +223,13 @@ function flowLayers() {
         ? {enabled: true, domains: {flowMagnitude: [0, o.locked_max]}}
         : undefined
       : {enabled: true, domains: {flowMagnitude: [0, sharedMax]}};
-    layers.push(
+    // While the view moves, a preview of the largest flows only is drawn (a layer laid out once,
+    // kept hidden while still): drawing 20 000 lines at each frame is the cost on a CPU WebGL.
+    const preview = o.steady !== false && o.moving_max > 0 && flows.length > o.moving_max;
+    const make = (id, topN, visible, main) =>
       new SteadyFlowmapLayer({
-        id: `flux-${g.key}`,
+        id,
+        visible,
         steady: o.steady !== false,
         settled,
         data: {locations: prepared.locations, flows},
@@ -248,7 +252,7 @@ function flowLayers() {
         fadeEnabled: !!o.fade,
         fadeOpacityEnabled: !!o.fade,
         fadeAmount: o.fade_amount ?? 25,
-        maxTopFlowsDisplayNum: o.top_n || 5000,
+        maxTopFlowsDisplayNum: topN,
         flowLinesRenderingMode: o.curved ? 'curved' : 'straight',
         flowLineCurviness: 1,
         flowLineThicknessScale: o.thickness_scale ?? 1,
@@ -257,15 +261,17 @@ function flowLayers() {
         onHover: onFlowmapHover(gi),
         onClick: onFlowmapClick,
         onScaleChange:
-          gi === firstGroup()
+          main && gi === firstGroup()
             ? (s) => {
                 flowsReadyKey = specKey;
                 updateLegend(s);
                 if (deck) deck.redraw('flux');
               }
             : undefined,
-      }),
-    );
+      });
+    const topN = o.top_n || 5000;
+    layers.push(make(`flux-${g.key}`, topN, !(preview && moving), true));
+    if (preview) layers.push(make(`flux-${g.key}-apercu`, Math.min(topN, o.moving_max), moving, false));
   });
   if (!nativeLocations) layers.push(...locationLayers());
   return layers;
@@ -486,8 +492,9 @@ let refreshTimer = null;
 let settleTimer = null;
 function onViewStateChange({viewState: vs}) {
   viewState = vs;
+  const started = !moving;
   moving = true;
-  deck.setProps({viewState});
+  deck.setProps(started && spec.options.moving_max > 0 ? {viewState, layers: layers()} : {viewState});
   showTip({}, null);
   clearTimeout(settleTimer);
   settleTimer = setTimeout(() => {
