@@ -22,7 +22,9 @@ import pandas as pd
 
 from observatoire import store, text
 from observatoire.errors import NotFoundError, ObservatoireError
+from observatoire.queries import cells as qcells
 from observatoire.queries import coverage as qcov
+from observatoire.queries.cells import aggregate_matrix
 from observatoire.queries.network_parts import (
     DEPENDENCY_RULE,
     PROFILE_INDICATORS,
@@ -34,7 +36,7 @@ from observatoire.queries.network_parts import (
     tree_lines,
 )
 
-__all__ = ["DEPENDENCY_RULE", "PROFILE_INDICATORS", "Unit", "tree_lines"]  # re-exported
+__all__ = ["DEPENDENCY_RULE", "PROFILE_INDICATORS", "Unit", "aggregate_matrix", "tree_lines"]  # re-exported
 
 GROUP_ORDER = ("departement", "region", "france", "etranger")
 
@@ -62,24 +64,23 @@ def units_of(
         else:
             flat.append((lv, code))
     col = {"commune": "commune", "epci": "epci", "departement": "dep", "region": "reg"}
+    asked = {lv: sorted({c for x, c in flat if x == lv}) for lv in col}
+    of: dict[tuple[str, str], list[str]] = {}
+    for lv, code, commune in cur.execute(_UNITS_SQL, asked).fetchall():
+        of.setdefault((lv, code), []).append(commune)
     units: list[Unit] = []
     for lv, code in flat:
         if lv not in col:
             raise NetworkError(
                 f"Un réseau se compose de communes, d'EPCI ou de départements, pas de « {lv} »."
             )
-        coms = [
-            r[0]
-            for r in cur.execute(
-                f"SELECT commune FROM membership WHERE {col[lv]} = ? ORDER BY 1", [code]
-            ).fetchall()
-        ]
+        coms = of.get((lv, code), [])
         if not coms:
             raise NotFoundError(f"Territoire sans commune : {lv} {code}")
         if level == "commune" and lv != "commune":
             units += [Unit("commune", c, "", [c]) for c in coms]
         else:
-            units.append(Unit(lv, code, "", coms))
+            units.append(Unit(lv, code, "", list(coms)))
     seen: dict[str, str] = {}
     for u in units:
         for c in u.communes:
@@ -105,6 +106,15 @@ def units_of(
         u.name = names.get((u.level, u.code), u.code)
     return units
 
+
+# The member communes of every territory asked, in one scan (equality tests, sorted as before).
+_UNITS_SQL = """
+    SELECT 'commune', commune, commune FROM membership WHERE commune IN (SELECT unnest($commune))
+    UNION ALL SELECT 'epci', epci, commune FROM membership WHERE epci IN (SELECT unnest($epci))
+    UNION ALL SELECT 'departement', dep, commune FROM membership WHERE dep IN (SELECT unnest($departement))
+    UNION ALL SELECT 'region', reg, commune FROM membership WHERE reg IN (SELECT unnest($region))
+    ORDER BY 1, 2, 3
+"""
 
 # Communes in a dataset's scope of one side, by equality joins (hash joins, fast).
 _SCOPE_CTE = """
@@ -150,6 +160,26 @@ _FLOWS_SQL = (
     GROUP BY ALL
 """
 )
+
+# The same from the pre-aggregate by cell (units made of whole cells, ``_net_cells``): the other
+# end of a flow with the outside is a cell, whose département and région are known.
+_CELL_FLOWS_SQL = """
+    WITH f AS (
+        SELECT f.value, uo.unit AS ou, ud.unit AS du,
+            CASE WHEN uo.unit IS NULL THEN f.o_epci ELSE f.d_epci END AS x_epci,
+            CASE WHEN uo.unit IS NULL THEN f.o_dep ELSE f.d_dep END AS x_dep,
+            CASE WHEN uo.unit IS NULL THEN f.o_reg ELSE f.d_reg END AS x_reg
+        FROM flow_epci f LEFT JOIN _net_cells uo ON uo.ce = f.o_epci AND uo.cd = f.o_dep
+        LEFT JOIN _net_cells ud ON ud.ce = f.d_epci AND ud.cd = f.d_dep
+        WHERE f.dataset_id = $ds AND (uo.unit IS NOT NULL OR ud.unit IS NOT NULL))
+    SELECT ou, du,
+        CASE WHEN ou IS NULL OR du IS NULL THEN
+            CASE WHEN x_epci IS NULL THEN 'etranger'
+                 WHEN list_contains($deps, x_dep) THEN 'departement'
+                 WHEN list_contains($regs, x_reg) THEN 'region' ELSE 'france' END END AS grp,
+        sum(value) AS value
+    FROM f GROUP BY ALL
+"""
 
 _GROUP_COVER_SQL = (
     "WITH "
@@ -378,13 +408,20 @@ def network(
     cur.register("_net_units", umap)
     flags = {}
     for side in ("origin", "destination"):
-        got = cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall()
-        flags[side] = dict(got)
-        if members != "membership" and (info.origin_all if side == "origin" else info.destination_all):
-            flags[side] = dict.fromkeys(umap["commune"], True)  # a coarse file over all France
-    geo = cur.execute(
-        f"SELECT DISTINCT m.dep, m.reg FROM _net_units u JOIN {members} m ON m.commune = u.commune"  # noqa: S608
-    ).fetchall()
+        if info.origin_all if side == "origin" else info.destination_all:
+            # a file over all France: every commune (or unit of a coarse file) is in its scope
+            flags[side] = dict.fromkeys(umap["commune"], True)
+            continue
+        flags[side] = dict(cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall())
+    # Units made of whole cells (EPCI parts in one département): flows from the pre-aggregate
+    cells = qcells.usable(cur, ds, "_net_units") if members == "membership" else None
+    if cells is not None:
+        cur.register("_net_cells", cells)
+        geo = list(cells[["cd", "cr"]].drop_duplicates().itertuples(index=False, name=None))
+    else:
+        geo = cur.execute(
+            f"SELECT DISTINCT m.dep, m.reg FROM _net_units u JOIN {members} m ON m.commune = u.commune"  # noqa: S608
+        ).fetchall()
     deps = sorted({d for d, _ in geo if d})
     regs = sorted({r for _, r in geo if r})
     uf = umap.assign(o=umap["commune"].map(flags["origin"]).fillna(False).astype(bool))
@@ -394,19 +431,19 @@ def network(
         n=("o", "size"), o=("o", "sum"), d=("d", "sum"), both=("both", "sum")
     )
     sizes: dict = {}
-    tcov = {
-        u.code: qcov._territory(cur, info, int(r.n), (int(r.o), int(r.d), int(r.both)), sizes)
-        for u in units
-        for r in [by_unit.loc[u.code]]
-    }
-    o_full = {k: int(by_unit.at[k, "o"]) == int(by_unit.at[k, "n"]) for k in by_unit.index}
-    d_full = {k: int(by_unit.at[k, "d"]) == int(by_unit.at[k, "n"]) for k in by_unit.index}
+    bu = {r.Index: (int(r.n), int(r.o), int(r.d), int(r.both)) for r in by_unit.itertuples()}
+    tcov = {u.code: qcov._territory(cur, info, bu[u.code][0], bu[u.code][1:], sizes) for u in units}
+    o_full = {k: o == n for k, (n, o, _, _) in bu.items()}
+    d_full = {k: d == n for k, (n, _, d, _) in bu.items()}
     # Whole network's coverage (one territory: the union)
     tot = by_unit[["n", "o", "d", "both"]].sum()
     net_cov = qcov._territory(cur, info, int(tot.n), (int(tot.o), int(tot.d), int(tot.both)), sizes)
     tag = {"dataset": ds, "year": info.year, "nature": info.nature}
 
-    sql = _FLOWS_SQL.replace("LEFT JOIN membership m", f"LEFT JOIN {members} m")
+    if cells is not None:
+        sql = _CELL_FLOWS_SQL
+    else:
+        sql = _FLOWS_SQL.replace("LEFT JOIN membership m", f"LEFT JOIN {members} m")
     allf = cur.execute(sql, {"ds": ds, "deps": deps, "regs": regs}).df()
     # OD matrix among units (every pair, 0 where no flow, None where not covered)
     raw = allf[allf["ou"].notna() & allf["du"].notna()].rename(columns={"ou": "origin", "du": "destination"})
@@ -473,20 +510,3 @@ def _network_sentence(info: qcov.DatasetInfo, mat: pd.DataFrame, cov: qcov.Terri
             "les autres cases ne sont pas calculables, ni les totaux qui les contiennent."
         )
     return head + inner + f" {info.note[:1].upper()}{info.note[1:]}."
-
-
-def aggregate_matrix(con: duckdb.DuckDBPyConnection, dataset_id: str, level: str = "epci") -> pd.DataFrame:
-    """All flows of a dataset aggregated unit × unit at ``level`` (EPCI or département) on
-    integer keys: (origin, destination, value). Communes outside any EPCI stay communes."""
-    col = {"epci": "coalesce(epci, commune)", "departement": "dep", "region": "reg"}[level]
-    return con.execute(
-        f"""
-        WITH k AS (SELECT commune, {col} AS unit, dense_rank() OVER (ORDER BY {col}) AS uid FROM membership),
-        a AS (SELECT ko.uid AS o, kd.uid AS d, sum(f.value) AS value
-              FROM flow f JOIN k ko ON ko.commune = f.origin JOIN k kd ON kd.commune = f.destination
-              WHERE f.dataset_id = ? GROUP BY ALL),
-        u AS (SELECT DISTINCT uid, unit FROM k)
-        SELECT uo.unit AS origin, ud.unit AS destination, a.value
-        FROM a JOIN u uo ON uo.uid = a.o JOIN u ud ON ud.uid = a.d""",  # noqa: S608 — fixed column
-        [dataset_id],
-    ).df()
