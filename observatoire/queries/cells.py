@@ -41,23 +41,27 @@ def fresh(cur: duckdb.DuckDBPyConnection, dataset_id: str) -> bool:
         return False
 
 
-def whole_cells(cur: duckdb.DuckDBPyConnection, units_sql: str) -> pd.DataFrame | None:
-    """The cells of the units (``units_sql``: a table or subquery of ``commune, unit``) as a
-    frame ``ce, cd, cr, unit`` when every unit is a union of whole cells of communes of the COG,
-    else ``None``."""
-    got = cur.execute(_CELLS_SQL.format(units=units_sql)).df()
-    if got.empty or got["ce"].isna().any() or (got["k"] != got["kn"]).any() or (got["k"] != got["n"]).any():
-        return None
-    if got.duplicated(["ce", "cd"]).any():  # a cell in two units (overlapping units)
-        return None
-    return got[["ce", "cd", "cr", "unit"]].reset_index(drop=True)
-
-
 def usable(cur: duckdb.DuckDBPyConnection, dataset_id: str, units_sql: str) -> pd.DataFrame | None:
-    """The units' cells when the fast path may answer for ``dataset_id``, else ``None``."""
-    if not fresh(cur, dataset_id):
+    """The cells of the units (``units_sql``: a table or subquery of ``commune, unit``) as a
+    frame ``ce, cd, cr, unit`` when the pre-aggregate of ``dataset_id`` is fresh and every unit
+    is a union of whole cells of communes of the COG; else ``None`` (read the commune flows).
+    One query."""
+    sql = _CELLS_SQL.format(units=units_sql).replace(
+        "SELECT k.unit,", f"SELECT ({FRESH_SQL}) AS fresh, k.unit,", 1
+    )
+    try:
+        rows = cur.execute(sql, {"ds": dataset_id}).fetchall()
+    except duckdb.CatalogException:  # a store from before migration 8, opened read-only
         return None
-    return whole_cells(cur, units_sql)
+    if not rows or not rows[0][0]:
+        return None
+    seen = set()
+    for _, _, ce, cd, _, k, kn, n in rows:
+        if ce is None or k != kn or k != n or (ce, cd) in seen:  # unknown, split or shared cell
+            return None
+        seen.add((ce, cd))
+    _, unit, ce, cd, cr = (list(x) for x in zip(*(r[:5] for r in rows)))
+    return pd.DataFrame({"ce": ce, "cd": cd, "cr": cr, "unit": unit})
 
 
 def territory_flows_sql(level: str, abroad: str) -> str:

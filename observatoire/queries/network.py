@@ -97,9 +97,8 @@ def units_of(
     names = dict(
         ((lv, c), n)
         for lv, c, n in cur.execute(
-            "SELECT level, code, name FROM territory WHERE (level, code) IN (SELECT (l, c) FROM "
-            "(SELECT unnest($l) AS l, unnest($c) AS c))",
-            {"l": [u.level for u in units], "c": [u.code for u in units]},
+            "SELECT level, code, name FROM territory WHERE list_contains($l::VARCHAR[], level) AND list_contains($c::VARCHAR[], code)",
+            {"l": sorted({u.level for u in units}), "c": sorted({u.code for u in units})},
         ).fetchall()
     )
     for u in units:
@@ -210,22 +209,29 @@ def pick_dataset(
     """The dataset for a network: the most recent observed one covering every flow among the
     units; else the most recent estimated one; else the observed one covering most of them.
     A file keyed above the commune only when every unit is a whole number of its units."""
+    info = _pick(con, communes, kind, year, units)
+    return None if info is None else info.id
+
+
+def _pick(con, communes, kind, year, units) -> qcov.DatasetInfo | None:
     exact: dict = {}
-    infos = [
-        i
-        for i in qcov.datasets(con, kind).values()
-        if (year is None or i.year == year)
-        and (i.level == "commune" or _exact_units(con, units or [communes], i.level, exact))
-    ]
+
+    def ok(i: qcov.DatasetInfo) -> bool:  # asked only of the candidates that would be chosen
+        return i.level == "commune" or _exact_units(con, units or [communes], i.level, exact)
+
+    infos = [i for i in qcov.datasets(con, kind).values() if year is None or i.year == year]
     if not infos:
         return None
     n, c = qcov.counts(con, communes)
     order = sorted(infos, key=lambda i: (i.nature != "observé", -i.year, i.id))
     for info in order:
-        if n and c.get(info.id, (0, 0, 0))[2] == n:
-            return info.id
+        if n and c.get(info.id, (0, 0, 0))[2] == n and ok(info):
+            return info
+    order = [i for i in order if ok(i)]
+    if not order:
+        return None
     best = max(order, key=lambda i: c.get(i.id, (0, 0, 0))[2])
-    return best.id if c.get(best.id, (0, 0, 0))[2] > 0 else None
+    return best if c.get(best.id, (0, 0, 0))[2] > 0 else None
 
 
 @dataclass
@@ -297,23 +303,22 @@ def selection(flows_df: pd.DataFrame, shown: pd.DataFrame, what: str = "flux") -
     }
 
 
-def _group_label(con, grp: str, deps: list[str], regs: list[str]) -> str:
-    def names(level, codes):
-        rows = con.execute(
-            "SELECT name FROM territory WHERE level = ? AND code IN (SELECT unnest(?)) ORDER BY name",
-            [level, codes],
-        ).fetchall()
-        return ", ".join(r[0] for r in rows)
-
-    if grp == "departement":
-        return (
-            "Reste du département" if len(deps) == 1 else "Reste des départements"
-        ) + f" ({names('departement', deps)})"
-    if grp == "region":
-        return (
-            "Reste de la région" if len(regs) == 1 else "Reste des régions"
-        ) + f" ({names('region', regs)})"
-    return {"france": "Reste de la France", "etranger": "Étranger"}[grp]
+def _group_labels(con, deps: list[str], regs: list[str]) -> dict[str, str]:
+    """The outside groups in French, e.g. « Reste du département (Isère) » (one query)."""
+    rows = con.execute(
+        """SELECT level, name FROM territory WHERE (level = 'departement' AND list_contains($d::VARCHAR[], code))
+        OR (level = 'region' AND list_contains($r::VARCHAR[], code)) ORDER BY name""",
+        {"d": deps, "r": regs},
+    ).fetchall()
+    dep_names = ", ".join(n for lv, n in rows if lv == "departement")
+    reg_names = ", ".join(n for lv, n in rows if lv == "region")
+    return {
+        "departement": ("Reste du département" if len(deps) == 1 else "Reste des départements")
+        + f" ({dep_names})",
+        "region": ("Reste de la région" if len(regs) == 1 else "Reste des régions") + f" ({reg_names})",
+        "france": "Reste de la France",
+        "etranger": "Étranger",
+    }
 
 
 def _outside(
@@ -338,7 +343,7 @@ def _outside(
         gcov["etranger"] = (info.origin_all, info.destination_all)
     out_vals = allf[allf["ou"].notna() & allf["du"].isna()].groupby(["ou", "grp"])["value"].sum().to_dict()
     in_vals = allf[allf["du"].notna() & allf["ou"].isna()].groupby(["du", "grp"])["value"].sum().to_dict()
-    labels = {g: _group_label(cur, g, deps, regs) for g in GROUP_ORDER}
+    labels = _group_labels(cur, deps, regs)
     outs = []
     for direction, vals in (("sortant", out_vals), ("entrant", in_vals)):
         for u in units:
@@ -385,12 +390,15 @@ def network(
         }
     )
     allc = umap["commune"].tolist()
-    ds = dataset_id or pick_dataset(cur, allc, kind, year, [list(u.communes) for u in units])
-    if ds is None:
+    if dataset_id:
+        info = qcov.dataset(cur, dataset_id)
+    else:
+        info = _pick(cur, allc, kind, year, [list(u.communes) for u in units])
+    if info is None:
         raise NotFoundError(
             f"Aucun jeu de flux {kind}{'' if year is None else f' {year}'} ne couvre ces territoires."
         )
-    info = qcov.dataset(cur, ds)
+    ds = info.id
     members = "membership"
     if info.level != "commune" and not _exact_units(cur, [list(u.communes) for u in units], info.level, {}):
         raise NotFoundError(

@@ -236,24 +236,26 @@ def dependency(mat: pd.DataFrame, per_unit: pd.DataFrame, tag: dict) -> pd.DataF
 def profiles(cur, units: list[Unit]) -> tuple[pd.DataFrame, dict]:
     """Each unit's profile from the indicators table (population, jobs, job concentration,
     unemployment, median income where published at that level, poverty rate), EPCI type."""
-    keys = pd.DataFrame({"level": [u.level for u in units], "code": [u.code for u in units]})
-    cur.register("_net_keys", keys)
+    keys = {(u.level, u.code) for u in units}
+    p = {"l": sorted({lv for lv, _ in keys}), "c": sorted({c for _, c in keys})}
     vals = cur.execute(
         """SELECT v.level, v.code, v.indicator, v.value FROM indicator_value v
-        JOIN _net_keys k ON k.level = v.level AND k.code = v.code
-        WHERE v.indicator IN (SELECT unnest($ind))""",
-        {"ind": list(PROFILE_INDICATORS)},
+        WHERE v.level IN (SELECT unnest($l)) AND v.code IN (SELECT unnest($c))
+        AND v.indicator IN (SELECT unnest($ind))""",
+        {**p, "ind": list(PROFILE_INDICATORS)},
     ).fetchall()
-    types = dict(
-        ((lv, c), t)
+    types = {
+        (lv, c): t
         for lv, c, t in cur.execute(
-            "SELECT t.level, t.code, t.type FROM territory t JOIN _net_keys k ON k.level = t.level AND k.code = t.code"
+            "SELECT level, code, type FROM territory WHERE list_contains($l::VARCHAR[], level) AND list_contains($c::VARCHAR[], code)",
+            p,
         ).fetchall()
-    )
+        if (lv, c) in keys
+    }
     src = {
         i: f"{s}, {y}"
         for i, s, y in cur.execute(
-            "SELECT id, coalesce(source_short, source), year FROM indicator WHERE id IN (SELECT unnest(?))",
+            "SELECT id, coalesce(source_short, source), year FROM indicator WHERE list_contains(?, id)",
             [list(PROFILE_INDICATORS)],
         ).fetchall()
     }

@@ -251,7 +251,7 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A new cursor of ``con`` (its own registered frames), with the same search path (the
     catalogue and perimeters may come from another attached database, see editable.py)."""
     cur = con.cursor()
-    path = con.execute("SELECT current_setting('search_path')").fetchone()[0]
+    path = con.execute("SELECT current_setting('search_path')").fetchall()[0][0]  # leaves no open result
     if path:
         cur.execute(f"SET search_path = '{path}'")  # noqa: S608 — read back from DuckDB itself
     return cur
