@@ -20,16 +20,13 @@ from observatoire.store.flow_epci import FRESH_SQL
 # The column of a cell that gives a unit of each level.
 LEVEL_COL = {"epci": "epci", "departement": "dep", "region": "reg"}
 
-# The cells of the units of ``{units}`` (commune, unit), each with the number of the unit's
-# communes in it (k), of them known to the COG (kn) and of all its communes (n).
+# Every commune of the cells the units touch, with its unit (NULL: not in the units).
 _CELLS_SQL = """
-    WITH t AS (SELECT DISTINCT u.commune, u.unit, m.commune AS known,
-                      coalesce(m.epci, m.commune) AS ce, m.dep AS cd, m.reg AS cr
-               FROM {units} u LEFT JOIN membership m ON m.commune = u.commune),
-    k AS (SELECT unit, ce, cd, cr, count(*) AS k, count(known) AS kn FROM t GROUP BY ALL),
-    n AS (SELECT coalesce(m.epci, m.commune) AS ce, m.dep AS cd, count(*) AS n FROM membership m
-          WHERE coalesce(m.epci, m.commune) IN (SELECT ce FROM k) GROUP BY ALL)
-    SELECT k.unit, k.ce, k.cd, k.cr, k.k, k.kn, n.n FROM k LEFT JOIN n ON n.ce = k.ce AND n.cd = k.cd
+    WITH u AS (SELECT DISTINCT commune, unit FROM {units})
+    SELECT m.commune, coalesce(m.epci, m.commune) AS ce, m.dep, m.reg, u.unit
+    FROM membership m LEFT JOIN u ON u.commune = m.commune
+    WHERE coalesce(m.epci, m.commune) IN (
+        SELECT coalesce(m2.epci, m2.commune) FROM membership m2 JOIN u ON u.commune = m2.commune)
 """
 
 
@@ -41,27 +38,28 @@ def fresh(cur: duckdb.DuckDBPyConnection, dataset_id: str) -> bool:
         return False
 
 
-def usable(cur: duckdb.DuckDBPyConnection, dataset_id: str, units_sql: str) -> pd.DataFrame | None:
-    """The cells of the units (``units_sql``: a table or subquery of ``commune, unit``) as a
-    frame ``ce, cd, cr, unit`` when the pre-aggregate of ``dataset_id`` is fresh and every unit
-    is a union of whole cells of communes of the COG; else ``None`` (read the commune flows).
-    One query."""
-    sql = _CELLS_SQL.format(units=units_sql).replace(
-        "SELECT k.unit,", f"SELECT ({FRESH_SQL}) AS fresh, k.unit,", 1
-    )
-    try:
-        rows = cur.execute(sql, {"ds": dataset_id}).fetchall()
-    except duckdb.CatalogException:  # a store from before migration 8, opened read-only
+def usable(
+    cur: duckdb.DuckDBPyConnection, dataset_id: str, units_sql: str, n_communes: int
+) -> pd.DataFrame | None:
+    """The cells of the units (``units_sql``: a table or subquery of ``commune, unit`` with
+    ``n_communes`` distinct communes) as a frame ``ce, cd, cr, unit`` when the pre-aggregate of
+    ``dataset_id`` is fresh and every unit is a union of whole cells of communes of the COG;
+    else ``None`` (read the commune flows)."""
+    if not fresh(cur, dataset_id):
         return None
-    if not rows or not rows[0][0]:
+    size: dict = {}  # cell -> its communes
+    mine: dict = {}  # cell -> (région, units, communes of the units in it)
+    for _, ce, cd, cr, unit in cur.execute(_CELLS_SQL.format(units=units_sql)).fetchall():
+        size[(ce, cd)] = size.get((ce, cd), 0) + 1
+        if unit is not None:
+            _, units, k = mine.get((ce, cd), (cr, set(), 0))
+            mine[(ce, cd)] = (cr, units | {unit}, k + 1)
+    if not mine or sum(k for _, _, k in mine.values()) != n_communes:  # a commune outside the COG
         return None
-    seen = set()
-    for _, _, ce, cd, _, k, kn, n in rows:
-        if ce is None or k != kn or k != n or (ce, cd) in seen:  # unknown, split or shared cell
-            return None
-        seen.add((ce, cd))
-    _, unit, ce, cd, cr = (list(x) for x in zip(*(r[:5] for r in rows)))
-    return pd.DataFrame({"ce": ce, "cd": cd, "cr": cr, "unit": unit})
+    if any(len(units) != 1 or k != size[cell] for cell, (_, units, k) in mine.items()):
+        return None  # a cell split by the units (or shared by two of them)
+    rows = [(*cell, cr, next(iter(units))) for cell, (cr, units, _) in mine.items()]
+    return pd.DataFrame(rows, columns=["ce", "cd", "cr", "unit"])
 
 
 def territory_flows_sql(level: str, abroad: str) -> str:

@@ -181,13 +181,13 @@ def shown_level(dataset_level_: str, level: str) -> str:
     return level if level in NESTS_IN.get(dataset_level_, (level,)) else dataset_level_
 
 
-def _territory_flows(cur, dataset_id: str, level: str, fast: bool = False) -> str:
-    """The flows of the territory ``tcom`` (columns of :data:`FLOW_SQL`). With ``fast``, from
-    the pre-aggregate by cell when the territory is a union of whole cells and ``level`` an
-    EPCI, département or région (then without ``origin`` and ``destination``)."""
+def _territory_flows(cur, dataset_id: str, level: str, fast: list[str] | None = None) -> str:
+    """The flows of the territory ``tcom`` (columns of :data:`FLOW_SQL`). With ``fast`` (the
+    territory's communes), from the pre-aggregate by cell when the territory is a union of whole
+    cells and ``level`` an EPCI, département or région (then without ``origin``, ``destination``)."""
     dl = dataset_level(cur, dataset_id)
-    if dl == "commune" and fast and level in cells.LEVEL_COL:
-        got = cells.usable(cur, dataset_id, "(SELECT commune, 'T' AS unit FROM tcom)")
+    if dl == "commune" and fast is not None and level in cells.LEVEL_COL:
+        got = cells.usable(cur, dataset_id, "(SELECT commune, 'T' AS unit FROM tcom)", len(set(fast)))
         if got is not None:
             cur.register("_cells", got)
             return cells.territory_flows_sql(level, ABROAD)
@@ -251,7 +251,7 @@ def summary(con, communes: list[str], dataset_id: str, combine: bool = True) -> 
         coalesce(sum(value) FILTER (WHERE d_in AND NOT o_in), 0),
         coalesce(sum(value) FILTER (WHERE o_in AND d_in), 0),
         coalesce(sum(value) FILTER (WHERE o_in AND d_unit = '{ABROAD}'), 0)
-        FROM ({_territory_flows(cur, dataset_id, "epci", fast=True)})""",
+        FROM ({_territory_flows(cur, dataset_id, "epci", fast=communes)})""",
         {"ds": dataset_id},
     ).fetchone()
     out, inn, internal, abroad = (float(x) for x in row)
@@ -343,7 +343,7 @@ def partners(
     scope = {d: allowed.get(d, "") for d in ("sortant", "entrant")}
     df = cur.execute(
         f"""
-        WITH t AS ({_territory_flows(cur, dataset_id, level, fast=True)}),
+        WITH t AS ({_territory_flows(cur, dataset_id, level, fast=communes)}),
         d AS (
             SELECT 'sortant' AS direction, d_unit AS code, sum(value) AS value FROM t
             WHERE o_in AND NOT d_in GROUP BY ALL
@@ -484,7 +484,7 @@ def flow_lines(
     dirs = list(usable_directions(con, communes, dataset_id)) or [""]
     return cur.execute(
         f"""
-        WITH t AS ({_territory_flows(cur, dataset_id, level, fast=True)}),
+        WITH t AS ({_territory_flows(cur, dataset_id, level, fast=communes)}),
         g AS (SELECT o_unit, d_unit, sum(value) AS value,
                      CASE WHEN bool_and(o_in) AND bool_and(d_in) THEN 'interne'
                           WHEN bool_and(o_in) THEN 'sortant' ELSE 'entrant' END AS direction

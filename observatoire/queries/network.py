@@ -422,7 +422,7 @@ def network(
             continue
         flags[side] = dict(cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall())
     # Units made of whole cells (EPCI parts in one département): flows from the pre-aggregate
-    cells = qcells.usable(cur, ds, "_net_units") if members == "membership" else None
+    cells = qcells.usable(cur, ds, "_net_units", len(umap)) if members == "membership" else None
     if cells is not None:
         cur.register("_net_cells", cells)
         geo = list(cells[["cd", "cr"]].drop_duplicates().itertuples(index=False, name=None))
