@@ -1,7 +1,7 @@
 """Bench of the network queries (issue 13, item 7), each with a naive pandas baseline and the
 commune-flow path (the pre-aggregate by cell switched off) in the same run.
 
-    PYTHONPATH=. python bench/bench_network.py [--db data/observatoire.duckdb] [--synthetic]
+    PYTHONPATH=. python bench/bench_network.py [--db data/observatoire.duckdb] [--synthetic] [--threads N]
 
 1. The network of a 20-member set (the 20 most populous EPCI of Auvergne-Rhône-Alpes; the
    estimated home-work flows 2018 over all France, 994 299 commune flows: the heaviest shipped
@@ -14,10 +14,9 @@ commune-flow path (the pre-aggregate by cell switched off) in the same run.
 and numpy ``bincount`` (the alternatives weighed for the issue).
 Best of N (warm) wall-clock times in milliseconds, and the process CPU time.
 
-Figures (2 shared cores, load average 12-15 from other sessions during the run, 2026-12-01):
-before (commune flows): network of 20 ≈ 640 ms wall at load 3 (2 600 ms at load 12),
-EPCI × EPCI ≈ 370-500 ms, top partners ≈ 120-140 ms. After: see the last run in the report /
-docs/ARCHITECTURE.md « Speed ».
+Figures: docs/ARCHITECTURE.md « Speed: flows pre-aggregated by cell » (before / after, and the
+load of the machine when they were taken: wall-clock times on 2 cores shared with other sessions
+vary threefold between runs; the CPU time is steadier).
 """
 
 from __future__ import annotations
@@ -80,8 +79,11 @@ def main() -> None:
     ap.add_argument("--db", default="data/observatoire.duckdb")
     ap.add_argument("--synthetic", action="store_true")
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--threads", type=int, help="DuckDB threads (default: DuckDB's, the cores)")
     a = ap.parse_args()
     con = store.connect(a.db, read_only=True)
+    if a.threads:
+        con.execute(f"SET threads = {int(a.threads)}")
     if not cells.fresh(con, ESTIMATED):
         print("(no pre-aggregate in this store: rebuild it, or open it once read-write to migrate it)")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
