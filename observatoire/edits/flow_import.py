@@ -21,6 +21,7 @@ from observatoire import store, text
 from observatoire.edits import flow_keys
 from observatoire.errors import ObservatoireError
 from observatoire.sources import cog, insee_flows
+from observatoire.store import flow_epci
 from observatoire.vocabulary import KIND_FR
 
 LICENCE = "Licence Ouverte / Etalab 2.0"
@@ -271,6 +272,7 @@ def write(con: duckdb.DuckDBPyConnection, ds: FlowDataset) -> None:
             json.dumps(ds.report, ensure_ascii=False, default=str),
         ],
     )
+    flow_epci.refresh(con, [ds.id])  # the pre-aggregate, in the same transaction (issue 13)
 
 
 def import_file(

@@ -377,7 +377,14 @@ def _territory(
 def territory(con: duckdb.DuckDBPyConnection, communes, dataset_id: str) -> TerritoryCoverage:
     """The coverage of one dataset for a territory (its communes)."""
     info = dataset(con, dataset_id)
-    n, c = counts(con, communes)
+    if info.origin_all and info.destination_all:  # every commune of the COG is in both scopes
+        communes = sorted(set(communes))
+        k = con.execute(
+            "SELECT count(*) FROM membership WHERE commune IN (SELECT unnest(?))", [communes]
+        ).fetchall()[0][0]
+        n, c = len(communes), {dataset_id: (k, k, k)}
+    else:
+        n, c = counts(con, communes)
     exact = exact_union(con, communes, info.level)
     return _territory(con, info, n, c.get(dataset_id, (0, 0, 0)), {}, exact)
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from observatoire import store
 from observatoire.errors import NotFoundError
+from observatoire.queries import cells
 from observatoire.queries import coverage as qcov
 from observatoire.vocabulary import NESTS_IN
 
@@ -197,8 +198,16 @@ def shown_level(dataset_level_: str, level: str) -> str:
     return level if level in NESTS_IN.get(dataset_level_, (level,)) else dataset_level_
 
 
-def _territory_flows(cur, dataset_id: str, level: str) -> str:
+def _territory_flows(cur, dataset_id: str, level: str, fast: list[str] | None = None) -> str:
+    """The flows of the territory ``tcom`` (columns of :data:`FLOW_SQL`). With ``fast`` (the
+    territory's communes), from the pre-aggregate by cell when the territory is a union of whole
+    cells and ``level`` an EPCI, département or région (then without ``origin``, ``destination``)."""
     dl = dataset_level(cur, dataset_id)
+    if dl == "commune" and fast is not None and level in cells.LEVEL_COL:
+        got = cells.usable(cur, dataset_id, "(SELECT commune, 'T' AS unit FROM tcom)", len(set(fast)))
+        if got is not None:
+            cur.register("_cells", got)
+            return cells.territory_flows_sql(level, ABROAD)
     if dl == "commune":
         return FLOW_SQL.format(
             abroad=ABROAD, uo=_unit(level, "mo"), ud=_unit(level, "md"), units="membership"
@@ -260,7 +269,7 @@ def summary(con, communes: list[str], dataset_id: str, combine: bool = True) -> 
         coalesce(sum(value) FILTER (WHERE d_in AND NOT o_in), 0),
         coalesce(sum(value) FILTER (WHERE o_in AND d_in), 0),
         coalesce(sum(value) FILTER (WHERE o_in AND d_unit = '{ABROAD}'), 0)
-        FROM ({_territory_flows(cur, dataset_id, "commune")})""",
+        FROM ({_territory_flows(cur, dataset_id, "epci", fast=communes)})""",
         {"ds": dataset_id},
     ).fetchone()
     out, inn, internal, abroad = (float(x) for x in row)
@@ -371,7 +380,7 @@ def partners(
     scope = {d: allowed.get(d, "") for d in ("sortant", "entrant")}
     df = cur.execute(
         f"""
-        WITH t AS ({_territory_flows(cur, dataset_id, level)}),
+        WITH t AS ({_territory_flows(cur, dataset_id, level, fast=communes)}),
         d AS (
             SELECT 'sortant' AS direction, d_unit AS code, sum(value) AS value FROM t
             WHERE o_in AND NOT d_in GROUP BY ALL
@@ -432,7 +441,10 @@ def evolution(con, communes: list[str], kind: str, nature: str = "observé") -> 
 
 
 def matrix(con, dataset_id: str, level: str = "epci") -> pd.DataFrame:
-    """All flows of a dataset aggregated unit × unit at ``level`` (abroad as ETRANGER)."""
+    """All flows of a dataset aggregated unit × unit at ``level`` (abroad as ETRANGER); from
+    the pre-aggregate by cell for an EPCI, département or région."""
+    if level in cells.LEVEL_COL and cells.fresh(con, dataset_id):
+        return cells.matrix(con, dataset_id, level, ABROAD)
     return con.execute(
         f"""
         SELECT CASE WHEN mo.commune IS NULL THEN '{ABROAD}' ELSE {_unit(level, "mo")} END AS origin,
@@ -460,7 +472,7 @@ def flow_lines(
     dirs = list(shown) or [""]
     return cur.execute(
         f"""
-        WITH t AS ({_territory_flows(cur, dataset_id, level)}),
+        WITH t AS ({_territory_flows(cur, dataset_id, level, fast=communes)}),
         g AS (SELECT o_unit, d_unit, sum(value) AS value,
                      CASE WHEN bool_and(o_in) AND bool_and(d_in) THEN 'interne'
                           WHEN bool_and(o_in) THEN 'sortant' ELSE 'entrant' END AS direction

@@ -22,7 +22,9 @@ import pandas as pd
 
 from observatoire import store, text
 from observatoire.errors import NotFoundError, ObservatoireError
+from observatoire.queries import cells as qcells
 from observatoire.queries import coverage as qcov
+from observatoire.queries.cells import aggregate_matrix
 from observatoire.queries.network_parts import (
     DEPENDENCY_RULE,
     PROFILE_INDICATORS,
@@ -34,7 +36,7 @@ from observatoire.queries.network_parts import (
     tree_lines,
 )
 
-__all__ = ["DEPENDENCY_RULE", "PROFILE_INDICATORS", "Unit", "tree_lines"]  # re-exported
+__all__ = ["DEPENDENCY_RULE", "PROFILE_INDICATORS", "Unit", "aggregate_matrix", "tree_lines"]  # re-exported
 
 GROUP_ORDER = ("departement", "region", "france", "etranger")
 
@@ -62,24 +64,23 @@ def units_of(
         else:
             flat.append((lv, code))
     col = {"commune": "commune", "epci": "epci", "departement": "dep", "region": "reg"}
+    asked = {lv: sorted({c for x, c in flat if x == lv}) for lv in col}
+    of: dict[tuple[str, str], list[str]] = {}
+    for lv, code, commune in cur.execute(_UNITS_SQL, asked).fetchall():
+        of.setdefault((lv, code), []).append(commune)
     units: list[Unit] = []
     for lv, code in flat:
         if lv not in col:
             raise NetworkError(
                 f"Un réseau se compose de communes, d'EPCI ou de départements, pas de « {lv} »."
             )
-        coms = [
-            r[0]
-            for r in cur.execute(
-                f"SELECT commune FROM membership WHERE {col[lv]} = ? ORDER BY 1", [code]
-            ).fetchall()
-        ]
+        coms = of.get((lv, code), [])
         if not coms:
             raise NotFoundError(f"Territoire sans commune : {lv} {code}")
         if level == "commune" and lv != "commune":
             units += [Unit("commune", c, "", [c]) for c in coms]
         else:
-            units.append(Unit(lv, code, "", coms))
+            units.append(Unit(lv, code, "", list(coms)))
     seen: dict[str, str] = {}
     for u in units:
         for c in u.communes:
@@ -96,15 +97,23 @@ def units_of(
     names = dict(
         ((lv, c), n)
         for lv, c, n in cur.execute(
-            "SELECT level, code, name FROM territory WHERE (level, code) IN (SELECT (l, c) FROM "
-            "(SELECT unnest($l) AS l, unnest($c) AS c))",
-            {"l": [u.level for u in units], "c": [u.code for u in units]},
+            "SELECT level, code, name FROM territory WHERE list_contains($l::VARCHAR[], level) AND list_contains($c::VARCHAR[], code)",
+            {"l": sorted({u.level for u in units}), "c": sorted({u.code for u in units})},
         ).fetchall()
     )
     for u in units:
         u.name = names.get((u.level, u.code), u.code)
     return units
 
+
+# The member communes of every territory asked, in one scan (equality tests, sorted as before).
+_UNITS_SQL = """
+    SELECT 'commune', commune, commune FROM membership WHERE commune IN (SELECT unnest($commune))
+    UNION ALL SELECT 'epci', epci, commune FROM membership WHERE epci IN (SELECT unnest($epci))
+    UNION ALL SELECT 'departement', dep, commune FROM membership WHERE dep IN (SELECT unnest($departement))
+    UNION ALL SELECT 'region', reg, commune FROM membership WHERE reg IN (SELECT unnest($region))
+    ORDER BY 1, 2, 3
+"""
 
 # Communes in a dataset's scope of one side, by equality joins (hash joins, fast).
 _SCOPE_CTE = """
@@ -151,6 +160,26 @@ _FLOWS_SQL = (
 """
 )
 
+# The same from the pre-aggregate by cell (units made of whole cells, ``_net_cells``): the other
+# end of a flow with the outside is a cell, whose département and région are known.
+_CELL_FLOWS_SQL = """
+    WITH f AS (
+        SELECT f.value, uo.unit AS ou, ud.unit AS du,
+            CASE WHEN uo.unit IS NULL THEN f.o_epci ELSE f.d_epci END AS x_epci,
+            CASE WHEN uo.unit IS NULL THEN f.o_dep ELSE f.d_dep END AS x_dep,
+            CASE WHEN uo.unit IS NULL THEN f.o_reg ELSE f.d_reg END AS x_reg
+        FROM flow_epci f LEFT JOIN _net_cells uo ON uo.ce = f.o_epci AND uo.cd = f.o_dep
+        LEFT JOIN _net_cells ud ON ud.ce = f.d_epci AND ud.cd = f.d_dep
+        WHERE f.dataset_id = $ds AND (uo.unit IS NOT NULL OR ud.unit IS NOT NULL))
+    SELECT ou, du,
+        CASE WHEN ou IS NULL OR du IS NULL THEN
+            CASE WHEN x_epci IS NULL THEN 'etranger'
+                 WHEN list_contains($deps, x_dep) THEN 'departement'
+                 WHEN list_contains($regs, x_reg) THEN 'region' ELSE 'france' END END AS grp,
+        sum(value) AS value
+    FROM f GROUP BY ALL
+"""
+
 _GROUP_COVER_SQL = (
     "WITH "
     + _SCOPE_CTE
@@ -180,22 +209,29 @@ def pick_dataset(
     """The dataset for a network: the most recent observed one covering every flow among the
     units; else the most recent estimated one; else the observed one covering most of them.
     A file keyed above the commune only when every unit is a whole number of its units."""
+    info = _pick(con, communes, kind, year, units)
+    return None if info is None else info.id
+
+
+def _pick(con, communes, kind, year, units) -> qcov.DatasetInfo | None:
     exact: dict = {}
-    infos = [
-        i
-        for i in qcov.datasets(con, kind).values()
-        if (year is None or i.year == year)
-        and (i.level == "commune" or _exact_units(con, units or [communes], i.level, exact))
-    ]
+
+    def ok(i: qcov.DatasetInfo) -> bool:  # asked only of the candidates that would be chosen
+        return i.level == "commune" or _exact_units(con, units or [communes], i.level, exact)
+
+    infos = [i for i in qcov.datasets(con, kind).values() if year is None or i.year == year]
     if not infos:
         return None
     n, c = qcov.counts(con, communes)
     order = sorted(infos, key=lambda i: (i.nature != "observé", -i.year, i.id))
     for info in order:
-        if n and c.get(info.id, (0, 0, 0))[2] == n:
-            return info.id
+        if n and c.get(info.id, (0, 0, 0))[2] == n and ok(info):
+            return info
+    order = [i for i in order if ok(i)]
+    if not order:
+        return None
     best = max(order, key=lambda i: c.get(i.id, (0, 0, 0))[2])
-    return best.id if c.get(best.id, (0, 0, 0))[2] > 0 else None
+    return best if c.get(best.id, (0, 0, 0))[2] > 0 else None
 
 
 @dataclass
@@ -267,23 +303,22 @@ def selection(flows_df: pd.DataFrame, shown: pd.DataFrame, what: str = "flux") -
     }
 
 
-def _group_label(con, grp: str, deps: list[str], regs: list[str]) -> str:
-    def names(level, codes):
-        rows = con.execute(
-            "SELECT name FROM territory WHERE level = ? AND code IN (SELECT unnest(?)) ORDER BY name",
-            [level, codes],
-        ).fetchall()
-        return ", ".join(r[0] for r in rows)
-
-    if grp == "departement":
-        return (
-            "Reste du département" if len(deps) == 1 else "Reste des départements"
-        ) + f" ({names('departement', deps)})"
-    if grp == "region":
-        return (
-            "Reste de la région" if len(regs) == 1 else "Reste des régions"
-        ) + f" ({names('region', regs)})"
-    return {"france": "Reste de la France", "etranger": "Étranger"}[grp]
+def _group_labels(con, deps: list[str], regs: list[str]) -> dict[str, str]:
+    """The outside groups in French, e.g. « Reste du département (Isère) » (one query)."""
+    rows = con.execute(
+        """SELECT level, name FROM territory WHERE (level = 'departement' AND list_contains($d::VARCHAR[], code))
+        OR (level = 'region' AND list_contains($r::VARCHAR[], code)) ORDER BY name""",
+        {"d": deps, "r": regs},
+    ).fetchall()
+    dep_names = ", ".join(n for lv, n in rows if lv == "departement")
+    reg_names = ", ".join(n for lv, n in rows if lv == "region")
+    return {
+        "departement": ("Reste du département" if len(deps) == 1 else "Reste des départements")
+        + f" ({dep_names})",
+        "region": ("Reste de la région" if len(regs) == 1 else "Reste des régions") + f" ({reg_names})",
+        "france": "Reste de la France",
+        "etranger": "Étranger",
+    }
 
 
 def _outside(
@@ -310,7 +345,7 @@ def _outside(
         gcov = dict.fromkeys(gcov, (False, False))
     out_vals = allf[allf["ou"].notna() & allf["du"].isna()].groupby(["ou", "grp"])["value"].sum().to_dict()
     in_vals = allf[allf["du"].notna() & allf["ou"].isna()].groupby(["du", "grp"])["value"].sum().to_dict()
-    labels = {g: _group_label(cur, g, deps, regs) for g in GROUP_ORDER}
+    labels = _group_labels(cur, deps, regs)
     outs = []
     for direction, vals in (("sortant", out_vals), ("entrant", in_vals)):
         for u in units:
@@ -357,12 +392,15 @@ def network(
         }
     )
     allc = umap["commune"].tolist()
-    ds = dataset_id or pick_dataset(cur, allc, kind, year, [list(u.communes) for u in units])
-    if ds is None:
+    if dataset_id:
+        info = qcov.dataset(cur, dataset_id)
+    else:
+        info = _pick(cur, allc, kind, year, [list(u.communes) for u in units])
+    if info is None:
         raise NotFoundError(
             f"Aucun jeu de flux {kind}{'' if year is None else f' {year}'} ne couvre ces territoires."
         )
-    info = qcov.dataset(cur, ds)
+    ds = info.id
     members = "membership"
     if info.level != "commune" and not _exact_units(cur, [list(u.communes) for u in units], info.level, {}):
         raise NotFoundError(
@@ -380,13 +418,20 @@ def network(
     cur.register("_net_units", umap)
     flags = {}
     for side in ("origin", "destination"):
-        got = cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall()
-        flags[side] = dict(got)
-        if members != "membership" and (info.origin_all if side == "origin" else info.destination_all):
-            flags[side] = dict.fromkeys(umap["commune"], True)  # a coarse file over all France
-    geo = cur.execute(
-        f"SELECT DISTINCT m.dep, m.reg FROM _net_units u JOIN {members} m ON m.commune = u.commune"  # noqa: S608
-    ).fetchall()
+        if info.origin_all if side == "origin" else info.destination_all:
+            # a file over all France: every commune (or unit of a coarse file) is in its scope
+            flags[side] = dict.fromkeys(umap["commune"], True)
+            continue
+        flags[side] = dict(cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall())
+    # Units made of whole cells (EPCI parts in one département): flows from the pre-aggregate
+    cells = qcells.usable(cur, ds, "_net_units", len(umap)) if members == "membership" else None
+    if cells is not None:
+        cur.register("_net_cells", cells)
+        geo = list(cells[["cd", "cr"]].drop_duplicates().itertuples(index=False, name=None))
+    else:
+        geo = cur.execute(
+            f"SELECT DISTINCT m.dep, m.reg FROM _net_units u JOIN {members} m ON m.commune = u.commune"  # noqa: S608
+        ).fetchall()
     deps = sorted({d for d, _ in geo if d})
     regs = sorted({r for _, r in geo if r})
     uf = umap.assign(o=umap["commune"].map(flags["origin"]).fillna(False).astype(bool))
@@ -396,19 +441,19 @@ def network(
         n=("o", "size"), o=("o", "sum"), d=("d", "sum"), both=("both", "sum")
     )
     sizes: dict = {}
-    tcov = {
-        u.code: qcov._territory(cur, info, int(r.n), (int(r.o), int(r.d), int(r.both)), sizes)
-        for u in units
-        for r in [by_unit.loc[u.code]]
-    }
-    o_full = {k: int(by_unit.at[k, "o"]) == int(by_unit.at[k, "n"]) for k in by_unit.index}
-    d_full = {k: int(by_unit.at[k, "d"]) == int(by_unit.at[k, "n"]) for k in by_unit.index}
+    bu = {r.Index: (int(r.n), int(r.o), int(r.d), int(r.both)) for r in by_unit.itertuples()}
+    tcov = {u.code: qcov._territory(cur, info, bu[u.code][0], bu[u.code][1:], sizes) for u in units}
+    o_full = {k: o == n for k, (n, o, _, _) in bu.items()}
+    d_full = {k: d == n for k, (n, _, d, _) in bu.items()}
     # Whole network's coverage (one territory: the union)
     tot = by_unit[["n", "o", "d", "both"]].sum()
     net_cov = qcov._territory(cur, info, int(tot.n), (int(tot.o), int(tot.d), int(tot.both)), sizes)
     tag = {"dataset": ds, "year": info.year, "nature": info.nature}
 
-    sql = _FLOWS_SQL.replace("LEFT JOIN membership m", f"LEFT JOIN {members} m")
+    if cells is not None:
+        sql = _CELL_FLOWS_SQL
+    else:
+        sql = _FLOWS_SQL.replace("LEFT JOIN membership m", f"LEFT JOIN {members} m")
     allf = cur.execute(sql, {"ds": ds, "deps": deps, "regs": regs}).df()
     # OD matrix among units (every pair, 0 where no flow, None where not covered)
     raw = allf[allf["ou"].notna() & allf["du"].notna()].rename(columns={"ou": "origin", "du": "destination"})
@@ -489,20 +534,3 @@ def _network_sentence(info: qcov.DatasetInfo, mat: pd.DataFrame, cov: qcov.Terri
         )
         return head + inner  # listed_note says the file's note in full
     return head + inner + f" {info.note[:1].upper()}{info.note[1:]}."
-
-
-def aggregate_matrix(con: duckdb.DuckDBPyConnection, dataset_id: str, level: str = "epci") -> pd.DataFrame:
-    """All flows of a dataset aggregated unit × unit at ``level`` (EPCI or département) on
-    integer keys: (origin, destination, value). Communes outside any EPCI stay communes."""
-    col = {"epci": "coalesce(epci, commune)", "departement": "dep", "region": "reg"}[level]
-    return con.execute(
-        f"""
-        WITH k AS (SELECT commune, {col} AS unit, dense_rank() OVER (ORDER BY {col}) AS uid FROM membership),
-        a AS (SELECT ko.uid AS o, kd.uid AS d, sum(f.value) AS value
-              FROM flow f JOIN k ko ON ko.commune = f.origin JOIN k kd ON kd.commune = f.destination
-              WHERE f.dataset_id = ? GROUP BY ALL),
-        u AS (SELECT DISTINCT uid, unit FROM k)
-        SELECT uo.unit AS origin, ud.unit AS destination, a.value
-        FROM a JOIN u uo ON uo.uid = a.o JOIN u ud ON ud.uid = a.d""",  # noqa: S608 — fixed column
-        [dataset_id],
-    ).df()

@@ -32,22 +32,19 @@ def per_unit_table(
     scope; the flows with the outside (``outside``) are included."""
     codes = [u.code for u in units]
     rows = []
-    mv = mat.set_index(["origin", "destination"])["value"]
+    v = _square(mat, codes)
     out_raw = (
         outside.groupby(["unit", "direction"])["value"].sum(min_count=1)
         if len(outside)
         else pd.Series(dtype=float)
     )
-    for u in units:
+    for i, u in enumerate(units):
         tc = tcov[u.code]
-        internal = mv[(u.code, u.code)] if tc.internal == "complet" else np.nan
+        internal = v[i, i] if tc.internal == "complet" else np.nan
         o_use, i_use, b_use = tc.usable("outflow"), tc.usable("inflow"), tc.balance()
-        row_out = np.nansum([mv[(u.code, b)] for b in codes if b != u.code]) + float(
-            out_raw.get((u.code, "sortant"), 0) or 0
-        )
-        row_in = np.nansum([mv[(a, u.code)] for a in codes if a != u.code]) + float(
-            out_raw.get((u.code, "entrant"), 0) or 0
-        )
+        others = np.arange(len(codes)) != i
+        row_out = np.nansum(v[i, others]) + float(out_raw.get((u.code, "sortant"), 0) or 0)
+        row_in = np.nansum(v[others, i]) + float(out_raw.get((u.code, "entrant"), 0) or 0)
         out_v = row_out if o_use else np.nan
         in_v = row_in if i_use else np.nan
         sc_ok = o_use is not None and tc.internal == "complet"
@@ -80,6 +77,16 @@ def per_unit_table(
     return pd.DataFrame(rows)
 
 
+def _square(mat: pd.DataFrame, codes: list[str]) -> np.ndarray:
+    """The matrix's values as an array (origins in rows, in the order of ``codes``)."""
+    pos = {c: i for i, c in enumerate(codes)}
+    v = np.full((len(codes), len(codes)), np.nan)
+    v[mat["origin"].map(pos).to_numpy(int), mat["destination"].map(pos).to_numpy(int)] = mat[
+        "value"
+    ].to_numpy(float)
+    return v
+
+
 def _unit_sentence(tc: qcov.TerritoryCoverage) -> str:
     words = {"total": "toute la France", "zone": f"zone {tc.zone}", None: "non calculable"}
     return (
@@ -93,15 +100,17 @@ def dominance(mat: pd.DataFrame, per_unit: pd.DataFrame, units: list[Unit]) -> p
     subordinate to that unit when the latter is larger by total received within the network
     (sum of its column, internal flows included). Units whose lines or the target's column
     are not wholly covered are not classified."""
-    off = mat[mat["origin"] != mat["destination"]]
-    cov_row = mat.groupby("origin")["covered"].all()
+    codes = [u.code for u in units]
+    v, cov = _square(mat, codes), _square(mat.assign(value=mat["covered"].astype(float)), codes) == 1
     cov_col = mat.groupby("destination")["covered"].all()
     received = mat.groupby("destination")["value"].sum(min_count=1).where(cov_col)
     names = {u.code: u.name for u in units}
     rows = []
-    for u in units:
-        r = off[off["origin"] == u.code]
-        if not cov_row.get(u.code, False) or r["value"].isna().all() or r["value"].max() <= 0:
+    for i, u in enumerate(units):
+        others = np.arange(len(codes)) != i
+        r, to = v[i, others], [c for c in codes if c != u.code]
+        row_ok = bool(cov[i].all())
+        if not row_ok or np.isnan(r).all() or np.nanmax(r) <= 0:
             rows.append(
                 {
                     "code": u.code,
@@ -111,13 +120,13 @@ def dominance(mat: pd.DataFrame, per_unit: pd.DataFrame, units: list[Unit]) -> p
                     "value": np.nan,
                     "share": np.nan,
                     "received": received.get(u.code),
-                    "role": "non calculable" if not cov_row.get(u.code, False) else "isolé",
+                    "role": "non calculable" if not row_ok else "isolé",
                     "parent": None,
                 }
             )
             continue
-        best = r.loc[r["value"].idxmax()]
-        share = best["value"] / r["value"].sum()
+        best = {"destination": to[int(np.nanargmax(r))], "value": np.nanmax(r)}
+        share = best["value"] / np.nansum(r)
         mine, theirs = received.get(u.code), received.get(best["destination"])
         if pd.isna(mine) or pd.isna(theirs):
             role, parent = "non calculable", None
@@ -190,26 +199,34 @@ def dependency(mat: pd.DataFrame, per_unit: pd.DataFrame, tag: dict) -> pd.DataF
     """Per pair A → B (A ≠ B): share of A's working residents who work in B (flagged at 15 %),
     share of B's jobs held by residents of A. A share is given only when its denominator is
     covered (A's outflows, B's inflows), with the scope of that denominator."""
-    pu = per_unit.set_index("code")
+    pu = {r.code: r for r in per_unit.itertuples()}
     rows = []
-    for r in mat[mat["origin"] != mat["destination"]].itertuples():
-        a, b = pu.loc[r.origin], pu.loc[r.destination]
-        res = a["internal"] + a["outflow"]
-        jobs = b["internal"] + b["inflow"]
-        sr = r.value / res if r.covered and pd.notna(res) and res > 0 else np.nan
-        sj = r.value / jobs if r.covered and pd.notna(jobs) and jobs > 0 else np.nan
+    off = mat[mat["origin"] != mat["destination"]]
+    for o, o_name, d, d_name, value, covered in zip(
+        off["origin"],
+        off["origin_name"],
+        off["destination"],
+        off["destination_name"],
+        off["value"],
+        off["covered"],
+    ):
+        a, b = pu[o], pu[d]
+        res = a.internal + a.outflow
+        jobs = b.internal + b.inflow
+        sr = value / res if covered and pd.notna(res) and res > 0 else np.nan
+        sj = value / jobs if covered and pd.notna(jobs) and jobs > 0 else np.nan
         rows.append(
             {
-                "origin": r.origin,
-                "origin_name": r.origin_name,
-                "destination": r.destination,
-                "destination_name": r.destination_name,
-                "value": r.value,
+                "origin": o,
+                "origin_name": o_name,
+                "destination": d,
+                "destination_name": d_name,
+                "value": value,
                 "share_residents": sr,
-                "share_residents_scope": a["outflow_scope"] if pd.notna(sr) else None,
+                "share_residents_scope": a.outflow_scope if pd.notna(sr) else None,
                 "rule_15": bool(sr >= DEPENDENCY_RULE) if pd.notna(sr) else None,
                 "share_jobs": sj,
-                "share_jobs_scope": b["inflow_scope"] if pd.notna(sj) else None,
+                "share_jobs_scope": b.inflow_scope if pd.notna(sj) else None,
                 **tag,
             }
         )
@@ -219,33 +236,38 @@ def dependency(mat: pd.DataFrame, per_unit: pd.DataFrame, tag: dict) -> pd.DataF
 def profiles(cur, units: list[Unit]) -> tuple[pd.DataFrame, dict]:
     """Each unit's profile from the indicators table (population, jobs, job concentration,
     unemployment, median income where published at that level, poverty rate), EPCI type."""
-    keys = pd.DataFrame({"level": [u.level for u in units], "code": [u.code for u in units]})
-    cur.register("_net_keys", keys)
+    keys = {(u.level, u.code) for u in units}
+    p = {"l": sorted({lv for lv, _ in keys}), "c": sorted({c for _, c in keys})}
     vals = cur.execute(
         """SELECT v.level, v.code, v.indicator, v.value FROM indicator_value v
-        JOIN _net_keys k ON k.level = v.level AND k.code = v.code
-        WHERE v.indicator IN (SELECT unnest($ind))""",
-        {"ind": list(PROFILE_INDICATORS)},
-    ).df()
-    types = dict(
-        ((lv, c), t)
+        WHERE v.level IN (SELECT unnest($l)) AND v.code IN (SELECT unnest($c))
+        AND v.indicator IN (SELECT unnest($ind))""",
+        {**p, "ind": list(PROFILE_INDICATORS)},
+    ).fetchall()
+    types = {
+        (lv, c): t
         for lv, c, t in cur.execute(
-            "SELECT t.level, t.code, t.type FROM territory t JOIN _net_keys k ON k.level = t.level AND k.code = t.code"
+            "SELECT level, code, type FROM territory WHERE list_contains($l::VARCHAR[], level) AND list_contains($c::VARCHAR[], code)",
+            p,
         ).fetchall()
-    )
+        if (lv, c) in keys
+    }
     src = {
         i: f"{s}, {y}"
         for i, s, y in cur.execute(
-            "SELECT id, coalesce(source_short, source), year FROM indicator WHERE id IN (SELECT unnest(?))",
+            "SELECT id, coalesce(source_short, source), year FROM indicator WHERE list_contains(?, id)",
             [list(PROFILE_INDICATORS)],
         ).fetchall()
     }
-    wide = vals.pivot_table(index=["level", "code"], columns="indicator", values="value", aggfunc="first")
+    first: dict = {}  # the first value that is not missing (as pivot_table's "first")
+    for lv, c, ind, v in vals:
+        if v is not None and v == v:
+            first.setdefault((lv, c, ind), v)
     rows = []
     for u in units:
         r = {"code": u.code, "name": u.name, "type": types.get((u.level, u.code))}
         for ind in PROFILE_INDICATORS:
-            v = wide[ind].get((u.level, u.code)) if ind in wide.columns else None
-            r[ind] = None if v is None or pd.isna(v) else float(v)
+            v = first.get((u.level, u.code, ind))
+            r[ind] = None if v is None else float(v)
         rows.append(r)
     return pd.DataFrame(rows), src

@@ -190,6 +190,36 @@ MIGRATIONS.append(
         ],
     )
 )
+# Flows pre-aggregated by cell (EPCI part in one département) at every write, for the network,
+# EPCI x EPCI and top-partner queries (issue 13, speed); see observatoire/store/flow_epci.py.
+MIGRATIONS.append(
+    (
+        8,
+        "flux pré-agrégés par EPCI et département",
+        [
+            """CREATE TABLE flow_epci (
+            dataset_id VARCHAR NOT NULL, o_epci VARCHAR, o_dep VARCHAR, o_reg VARCHAR,
+            d_epci VARCHAR, d_dep VARCHAR, d_reg VARCHAR, value DOUBLE NOT NULL,
+            n_flows BIGINT NOT NULL)""",
+            """CREATE TABLE flow_epci_state (
+            dataset_id VARCHAR NOT NULL, loaded_at TIMESTAMP, rows BIGINT)""",
+            """INSERT INTO flow_epci
+            WITH k AS (SELECT commune, coalesce(epci, commune) AS unit, dep, reg,
+                   dense_rank() OVER (ORDER BY coalesce(epci, commune), dep) AS cid FROM membership),
+            c AS (SELECT DISTINCT cid, unit, dep, reg FROM k),
+            a AS (SELECT f.dataset_id, ko.cid AS o, kd.cid AS d, sum(f.value) AS value, count(*) AS n
+                  FROM flow f JOIN flow_dataset fd ON fd.id = f.dataset_id
+                  AND coalesce(fd.level, 'commune') = 'commune'
+                  LEFT JOIN k ko ON ko.commune = f.origin LEFT JOIN k kd ON kd.commune = f.destination
+                  GROUP BY ALL)
+            SELECT a.dataset_id, co.unit, co.dep, co.reg, cd.unit, cd.dep, cd.reg, a.value, a.n
+            FROM a LEFT JOIN c co ON co.cid = a.o LEFT JOIN c cd ON cd.cid = a.d
+            ORDER BY a.dataset_id, co.unit, co.dep, cd.unit, cd.dep""",
+            """INSERT INTO flow_epci_state SELECT id, loaded_at, rows FROM flow_dataset
+            WHERE coalesce(level, 'commune') = 'commune'""",
+        ],
+    )
+)
 MIGRATIONS.sort(key=lambda m: m[0])
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -221,7 +251,7 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A new cursor of ``con`` (its own registered frames), with the same search path (the
     catalogue and perimeters may come from another attached database, see editable.py)."""
     cur = con.cursor()
-    path = con.execute("SELECT current_setting('search_path')").fetchone()[0]
+    path = con.execute("SELECT current_setting('search_path')").fetchall()[0][0]  # leaves no open result
     if path:
         cur.execute(f"SET search_path = '{path}'")  # noqa: S608 — read back from DuckDB itself
     return cur
