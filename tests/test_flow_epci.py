@@ -175,7 +175,7 @@ def test_top_partners_of_an_epci_are_the_naive_ranking(hand, ref, monkeypatch):
     assert (s.outflow, s.inflow, s.internal, s.abroad_out) == pytest.approx((46.75, 98.5, 150.75, 2.0))
 
 
-def test_pre_aggregate_follows_an_import_and_a_removal(live, ref):
+def test_pre_aggregate_follows_every_write_of_the_flows(live, ref):
     con = store.connect(live)
     _write(con, "test-cells", LINES)
     assert flows.matrix(con, "test-cells", "epci")["value"].sum() == pytest.approx(sum(v for *_, v in LINES))

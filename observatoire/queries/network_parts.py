@@ -33,10 +33,8 @@ def per_unit_table(
     codes = [u.code for u in units]
     rows = []
     v = _square(mat, codes)
-    out_raw = (
-        outside.groupby(["unit", "direction"])["value"].sum(min_count=1)
-        if len(outside)
-        else pd.Series(dtype=float)
+    out_raw = (  # a dict: a key looked up in a pandas index of strings costs milliseconds
+        outside.groupby(["unit", "direction"])["value"].sum(min_count=1).to_dict() if len(outside) else {}
     )
     for i, u in enumerate(units):
         tc = tcov[u.code]
@@ -103,7 +101,7 @@ def dominance(mat: pd.DataFrame, per_unit: pd.DataFrame, units: list[Unit]) -> p
     codes = [u.code for u in units]
     v, cov = _square(mat, codes), _square(mat.assign(value=mat["covered"].astype(float)), codes) == 1
     cov_col = mat.groupby("destination")["covered"].all()
-    received = mat.groupby("destination")["value"].sum(min_count=1).where(cov_col)
+    received = mat.groupby("destination")["value"].sum(min_count=1).where(cov_col).to_dict()
     names = {u.code: u.name for u in units}
     rows = []
     for i, u in enumerate(units):
@@ -202,14 +200,8 @@ def dependency(mat: pd.DataFrame, per_unit: pd.DataFrame, tag: dict) -> pd.DataF
     pu = {r.code: r for r in per_unit.itertuples()}
     rows = []
     off = mat[mat["origin"] != mat["destination"]]
-    for o, o_name, d, d_name, value, covered in zip(
-        off["origin"],
-        off["origin_name"],
-        off["destination"],
-        off["destination_name"],
-        off["value"],
-        off["covered"],
-    ):
+    cols = ("origin", "origin_name", "destination", "destination_name", "value", "covered")
+    for o, o_name, d, d_name, value, covered in zip(*(off[c].tolist() for c in cols)):
         a, b = pu[o], pu[d]
         res = a.internal + a.outflow
         jobs = b.internal + b.inflow
