@@ -20,7 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from observatoire import store, text
+from observatoire import store
 from observatoire.errors import NotFoundError, ObservatoireError
 from observatoire.queries import cells as qcells
 from observatoire.queries import coverage as qcov
@@ -31,12 +31,21 @@ from observatoire.queries.network_parts import (
     Unit,
     dependency,
     dominance,
+    network_sentence,
     per_unit_table,
     profiles,
+    selection,
     tree_lines,
 )
 
-__all__ = ["DEPENDENCY_RULE", "PROFILE_INDICATORS", "Unit", "aggregate_matrix", "tree_lines"]  # re-exported
+__all__ = [
+    "DEPENDENCY_RULE",
+    "PROFILE_INDICATORS",
+    "Unit",
+    "aggregate_matrix",
+    "selection",
+    "tree_lines",
+]  # re-exported
 
 GROUP_ORDER = ("departement", "region", "france", "etranger")
 
@@ -286,23 +295,6 @@ class Network:
         return m
 
 
-def selection(flows_df: pd.DataFrame, shown: pd.DataFrame, what: str = "flux") -> dict:
-    """What a selection keeps, e.g. « 15 flux affichés sur 2 314, soit 82 % du volume »."""
-    n_all, n_kept = int((flows_df["value"] > 0).sum()), int((shown["value"] > 0).sum())
-    v_all, v_kept = float(flows_df["value"].sum()), float(shown["value"].sum())
-    share = v_kept / v_all if v_all > 0 else None
-    pct = "—" if share is None else f"{100 * share:.0f}"
-    sentence = f"{text.number(n_kept)} {what} affichés sur {text.number(n_all)}, soit {pct} % du volume"
-    return {
-        "shown": n_kept,
-        "total": n_all,
-        "value_shown": v_kept,
-        "value_total": v_all,
-        "share": share,
-        "sentence": sentence,
-    }
-
-
 def _group_labels(con, deps: list[str], regs: list[str]) -> dict[str, str]:
     """The outside groups in French, e.g. « Reste du département (Isère) » (one query)."""
     rows = con.execute(
@@ -509,28 +501,6 @@ def network(
         dom,
         dep,
         prof,
-        _network_sentence(info, mat, net_cov),
+        network_sentence(info, mat, net_cov),
         sources,
     )
-
-
-def _network_sentence(info: qcov.DatasetInfo, mat: pd.DataFrame, cov: qcov.TerritoryCoverage) -> str:
-    n_cells, n_cov = len(mat), int(mat["covered"].sum())
-    nat = "ESTIMÉS par un modèle (non observés)" if info.nature == "estimé" else "observés"
-    head = f"Flux {nat}, {info.year} — {info.label}. "
-    if n_cov == n_cells:
-        inner = "Tous les flux entre les territoires du réseau sont couverts par ce fichier."
-    elif n_cov == 0:
-        inner = "Aucun flux entre ces territoires n'est couvert par ce fichier."
-    else:
-        inner = (
-            f"Seuls {n_cov} des {n_cells} couples de territoires sont couverts par ce fichier : "
-            "les autres cases ne sont pas calculables, ni les totaux qui les contiennent."
-        )
-    if cov.listed:  # « non couvert » cells of a thresholded file: below its threshold, or internal
-        inner = (
-            f"{n_cov} des {n_cells} couples de territoires ont un flux listé dans ce fichier ; les "
-            f"autres cases sont sous le seuil ou internes. {cov.listed_note()}"
-        )
-        return head + inner  # listed_note says the file's note in full
-    return head + inner + f" {info.note[:1].upper()}{info.note[1:]}."
