@@ -347,10 +347,11 @@ def test_pptx_fiche_slides_show_the_figures_of_the_store(fcon, docs, contents, k
     prs, slides = _slides(docs[key, "pptx"])
     assert abs(prs.slide_width / prs.slide_height - 16 / 9) < 0.01
     n_coop = max(1, sum(1 for s in slides if _title(s).startswith("Coopérations")))
-    assert len(slides) == 6 + n_coop
+    assert len(slides) == 7 + n_coop  # the comparison panel has its own slide
     titles = [_title(s) for s in slides]
     assert titles[1] == "Chiffres clés" and titles[2].startswith("Le territoire")
-    assert titles[3].startswith("Comparaison") and titles[4].startswith("Flux domicile-travail")
+    assert titles[3] == "Le territoire parmi ses pairs, en un coup d'œil"
+    assert titles[4].startswith("Comparaison") and titles[5].startswith("Flux domicile-travail")
     assert titles[-1] == "Sources et millésimes"
     title_text = _all_text(slides[0])
     assert c.name in title_text and TODAY_FR in title_text
@@ -362,7 +363,7 @@ def test_pptx_fiche_slides_show_the_figures_of_the_store(fcon, docs, contents, k
 
     assert sum(1 for sh in slides[2].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE) == 1
     # Comparison: a native table, header with the references, cells as in the store.
-    table = next(sh.table for sh in slides[3].shapes if sh.has_table)
+    table = next(sh.table for sh in slides[4].shapes if sh.has_table)
     header = [cell.text for cell in table.rows[0].cells]
     assert header[2 : 2 + len(c.reference_names)] == [truncate(n, 22) for n in c.reference_names]
     peers = compare.default_peers(fcon, *territory)
@@ -376,7 +377,7 @@ def test_pptx_fiche_slides_show_the_figures_of_the_store(fcon, docs, contents, k
         assert cells[-2] == number(exp["peers_median"], int(exp["decimals"]), signed=sign)
         assert cells[-1] == f"{exp['rank']} / {exp['rank_of']}"
     # Flows: a native bar chart whose values are those of flows.partners.
-    chart = next(sh.chart for sh in slides[4].shapes if sh.has_chart)
+    chart = next(sh.chart for sh in slides[5].shapes if sh.has_chart)
     communes = flows.communes_of(fcon, *territory)
     ds = flows.pick_dataset(fcon, communes, "travail")
     allp = flows.partners(fcon, communes, ds, level="epci", n=100_000)
@@ -388,8 +389,8 @@ def test_pptx_fiche_slides_show_the_figures_of_the_store(fcon, docs, contents, k
     assert list(in_s.values) == pytest.approx([value.get(("entrant", k), 0.0) for k in codes])
     top5 = flows.partners(fcon, communes, ds, level="epci", n=5)
     assert set(top5["code"]) <= set(codes)
-    assert any(sh.has_table for sh in slides[4].shapes)
-    flow_text = _all_text(slides[4])
+    assert any(sh.has_table for sh in slides[5].shapes)
+    flow_text = _all_text(slides[5])
     assert ("ESTIMÉS (modèle)" if c.flows.estimated else "observés") in flow_text
     assert c.flows.coverage_sentence[:50] in flow_text
     # Cooperations: every one listed, in a table.

@@ -22,7 +22,7 @@ def _fr_number(v: float, decimals: int = 0) -> str:
     return text.number(v, decimals)
 
 
-SOURCE_WRAP = 72  # characters per line of the source note (fits a half-width chart on a tablet)
+SOURCE_WRAP = 44  # characters per line of the source note (fits a 286-px chart: a column on a tablet)
 TITLE_PX, LEGEND_PX, AXIS_PX, LINE_PX = 44, 30, 58, 16
 
 
@@ -37,6 +37,7 @@ def _layout(
     height: int = 380,
     legend: bool | None = None,
     x_title: bool = True,
+    left: int | None = None,
 ) -> go.Figure:
     """Title on top, legend under it (above the plot), the source note at the bottom of a
     margin reserved for it below the x axis: nothing can collide, whatever the width."""
@@ -61,7 +62,9 @@ def _layout(
             "font": {"size": 18},
         },
         height=height,
-        margin={"l": 10, "r": 20, "t": top, "b": bottom, "autoexpand": True},
+        # ``left``: a margin reserved for the row labels (no automatic growth, which moved the
+        # source note, anchored to the plot, past the figure's right edge on a narrow column).
+        margin={"l": left or 10, "r": 20, "t": top, "b": bottom, "autoexpand": left is None},
         separators=", ",
         font={"family": "Source Sans Pro, Arial, sans-serif", "size": 14},
         plot_bgcolor="white",
@@ -88,9 +91,23 @@ def _layout(
         showarrow=False,
         font={"size": 11, "color": "#444"},
         xanchor="left",
+        xshift=-(left - 10) if left else 0,  # from the figure's left edge, under the labels
         name="source",
     )
     return fig
+
+
+def _label_margin(labels, width: int = 26) -> tuple[list[str], int]:
+    """Row labels wrapped at ``width`` characters, and the left margin that holds them."""
+    wrapped = ["<br>".join(textwrap.wrap(str(t), width)) or str(t) for t in labels]
+    longest = max((len(line) for t in wrapped for line in t.split("<br>")), default=8)
+    return wrapped, int(LABEL_CHAR_PX * longest) + 16
+
+
+def _room_for_values(fig: go.Figure, values, share: float = 0.45) -> None:
+    """An x range with room right of the longest bar for its value written outside."""
+    top = max((float(v) for v in values if v is not None and v == v), default=0.0)
+    fig.update_xaxes(range=[0, (top or 1.0) * (1 + share)])
 
 
 def top_partners(
@@ -105,18 +122,18 @@ def top_partners(
             y=d["name"],
             orientation="h",
             marker_color=COLOURS[direction],
-            # no share for the flows of a thresholded list (a share of what is listed would mislead)
-            text=[
-                _fr_number(v) if text.missing(s) else f"{_fr_number(v)} ({_fr_number(100 * s, 1)} %)"
-                for v, s in zip(d["value"], d["share"])
-            ],
-            textposition="auto",
+            # The value alone, outside the bar, in room kept for it (the share is in the table).
+            text=[_fr_number(v) for v in d["value"]],
+            textposition="outside",
+            cliponaxis=False,
             hovertemplate="%{y} : %{x:,.0f}<extra></extra>",
         )
     )
-    fig.update_xaxes(title=unit, gridcolor="#eee")
-    fig.update_yaxes(automargin=True)
-    return _layout(fig, title, source, height=max(300, 34 * len(d) + 150), legend=False)
+    labels, left = _label_margin(d["name"])
+    fig.update_xaxes(title=unit, gridcolor="#eee", nticks=4)
+    fig.update_yaxes(automargin=False, tickvals=list(d["name"]), ticktext=labels)
+    _room_for_values(fig, d["value"])
+    return _layout(fig, title, source, height=max(300, 34 * len(d) + 150), legend=False, left=left)
 
 
 def balance(
@@ -150,9 +167,13 @@ def balance(
         )
     )
     # Horizontal: the side names never collide, however narrow the column.
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(title="personnes", gridcolor="#eee")
-    return _layout(fig, title, source, height=300, legend=False)
+    shown = [n.replace("<br>", " ") for n in names]
+    labels, left = _label_margin(shown)
+    fig.update_yaxes(autorange="reversed", automargin=False, tickvals=shown, ticktext=labels)
+    # Each bar carries its value: no tick labels under them to collide with.
+    fig.update_xaxes(title="personnes", gridcolor="#eee", showticklabels=False)
+    _room_for_values(fig, vals, 0.4)
+    return _layout(fig, title, source, height=300, legend=False, left=left)
 
 
 def distance_profile(df: pd.DataFrame, title: str, source: str) -> go.Figure:
@@ -177,12 +198,20 @@ def distance_profile(df: pd.DataFrame, title: str, source: str) -> go.Figure:
             cliponaxis=False,
         )
     fig.update_layout(barmode="group", bargap=0.25)
-    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=bands, title=None)
-    # Each bar carries its value: no tick labels to collide on a narrow column.
-    fig.update_xaxes(
-        title="% des flux de chaque sens (distance à vol d'oiseau)", gridcolor="#eee", showticklabels=False
+    labels, left = _label_margin(bands)
+    fig.update_yaxes(
+        autorange="reversed",
+        categoryorder="array",
+        categoryarray=bands,
+        title=None,
+        automargin=False,
+        tickvals=bands,
+        ticktext=labels,
     )
-    return _layout(fig, title, source, height=90 + len(bands) * max(n_series, 1) * 17 + 110)
+    # Each bar carries its value: no tick labels to collide on a narrow column.
+    fig.update_xaxes(title="% des flux de chaque sens", gridcolor="#eee", showticklabels=False)
+    _room_for_values(fig, 100 * df["share"], 0.3)
+    return _layout(fig, title, source, height=90 + len(bands) * max(n_series, 1) * 17 + 110, left=left)
 
 
 def evolution(df: pd.DataFrame, title: str, source: str) -> go.Figure:
