@@ -74,7 +74,8 @@ OUTSIDE_JS = """() => {
       const r = t.getBoundingClientRect();
       if (r.width < 1 || r.height < 1) continue;
       if (r.left < f.left - 1 || r.right > f.right + 1 || r.top < f.top - 1 || r.bottom > f.bottom + 1)
-        out.push(s.slice(0, 60) + ` [${Math.round(r.left - f.left)}..${Math.round(r.right - f.left)} / ${Math.round(f.width)}]`);
+        out.push(s.slice(0, 60) + ` [${Math.round(r.left - f.left)}..${Math.round(r.right - f.left)} / ${Math.round(f.width)}]`
+          + ` in « ${((plot.querySelector('.gtitle') || {}).textContent || '').slice(0, 40)} »`);
     }
   }
   return out;

@@ -162,7 +162,9 @@ def balance(
             orientation="h",
             marker_color=colours,
             text=[_fr_number(v) if "non calculable" not in n else "—" for n, v in zip(names, vals)],
-            textposition="outside",
+            # the longest bar carries its value inside (a narrow column leaves no room beside it)
+            textposition=["inside" if v and v == max(vals) else "outside" for v in vals],
+            insidetextanchor="end",
             cliponaxis=False,
         )
     )
@@ -217,7 +219,7 @@ def distance_profile(df: pd.DataFrame, title: str, source: str) -> go.Figure:
 def evolution(df: pd.DataFrame, title: str, source: str) -> go.Figure:
     """Leaving / entering / internal by year (whole years on the axis)."""
     fig = go.Figure()
-    positions = {"sortant": "top center", "entrant": "bottom center", "interne": "middle right"}
+    positions = {"sortant": "top center", "entrant": "bottom center", "interne": "top center"}
     for col, key in (("sortants", "sortant"), ("entrants", "entrant"), ("internes", "interne")):
         if col not in df or df[col].isna().all():
             continue  # a side no year covers: not drawn
@@ -231,9 +233,17 @@ def evolution(df: pd.DataFrame, title: str, source: str) -> go.Figure:
             textposition=positions[key],
             cliponaxis=False,
         )
-    fig.update_xaxes(type="category", title="année")
-    fig.update_yaxes(title="personnes", gridcolor="#eee", rangemode="tozero")
-    return _layout(fig, title, source)
+    # Half a category of room each side: a point's centred value never reaches the y tick labels.
+    fig.update_xaxes(type="category", title="année", range=[-0.6, len(df) - 0.4])
+    top = max(
+        (float(df[c].max()) for c in ("sortants", "entrants", "internes") if c in df and df[c].notna().any()),
+        default=1.0,
+    )
+    # headroom above the highest point for its value written above it
+    fig.update_yaxes(title="personnes", gridcolor="#eee", range=[0, (top or 1.0) * 1.18])
+    # A fixed left margin for the ticks (« 150k ») and the axis title: no automatic growth that
+    # would push the source note, anchored to the plot, past the right edge of a narrow column.
+    return _layout(fig, title, source, left=72)
 
 
 def position(
