@@ -71,6 +71,7 @@ with st.expander("Détails : valeurs, références, rangs et sources"):
     widgets.comparison_table(table)
 
 st.subheader("Indicateurs de flux")
+NOT_COMPUTABLE = "non calculable"  # a side the file does not cover: said, never a blank or « None »
 communes = tuple(data.communes_of(level, code))
 rows = []
 for kind in vocab.KIND_FR:
@@ -82,13 +83,13 @@ for kind in vocab.KIND_FR:
                 "Flux": vocab.KIND_FR[kind],
                 "Année": s.year,
                 "Nature": s.nature,
-                "Part des résidents qui sortent (%)": None
+                "Part des résidents qui sortent": NOT_COMPUTABLE
                 if s.share_out is None
-                else round(100 * s.share_out, 1),
-                "Part des places occupées par des non-résidents (%)": None
+                else widgets.fmt(100 * s.share_out, 1, "%"),
+                "Part des places occupées par des non-résidents": NOT_COMPUTABLE
                 if s.share_in is None
-                else round(100 * s.share_in, 1),
-                "Solde (entrants − sortants)": None if s.net is None else round(s.net),
+                else widgets.fmt(100 * s.share_in, 1, "%"),
+                "Solde (entrants − sortants)": NOT_COMPUTABLE if s.net is None else widgets.fmt(s.net),
                 "Solde calculé sur": {"total": "toute la France", "zone": f"zone du fichier : {s.zone}"}.get(
                     s.net_scope, "non calculable à partir de ce fichier"
                 ),

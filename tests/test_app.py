@@ -212,3 +212,18 @@ def test_donnees_page_compares_estimates_with_insee_figures(app_db):
     at = _app(app_db, "pages/donnees.py")
     assert not at.exception
     assert any("chiffres publiés par l'Insee" in c.value for c in at.caption)
+
+
+def test_comparer_flow_indicators_never_show_a_blank_or_none(app_db):
+    """A share or a balance the file cannot give is said « non calculable », never left as None."""
+    import re
+
+    at = _app(app_db, "pages/comparer.py", territoire="epci:242900314")
+    assert not at.exception
+    table = next(df.value for df in at.dataframe if "Part des résidents qui sortent" in df.value.columns)
+    assert len(table) >= 2
+    for col in ("Part des résidents qui sortent", "Part des places occupées par des non-résidents"):
+        for cell in table[col]:
+            assert cell == "non calculable" or re.fullmatch(r"\d+,\d\u00a0%", cell), cell
+    assert not table.isna().any().any()
+    assert (table == "non calculable").any().any()  # Brest: at least one side not covered by a file
