@@ -143,15 +143,17 @@ def chart(fig, key: str, interactive: bool = False) -> None:
     st.plotly_chart(fig, config=PLOTLY_CONFIG if interactive else STATIC_CONFIG, key=key, width="stretch")
     if state.presentation():  # workshop mode: fewer controls
         return
-    c1, c2, _ = st.columns([1, 1, 3])
-    c1.download_button(
+    # One row of buttons as wide as their labels, wrapping as a whole on a narrow column (fixed
+    # columns broke « Image » in two there).
+    row = st.container(horizontal=True, wrap=True, gap="small")
+    row.download_button(
         "Image PNG",
         lambda: figure_export.figure_bytes(fig, "png"),
         f"{key}.png",
         "image/png",
         key=f"{key}_png",
     )
-    c2.download_button(
+    row.download_button(
         "Image SVG",
         lambda: figure_export.figure_bytes(fig, "svg"),
         f"{key}.svg",
