@@ -262,3 +262,31 @@ def test_outline_collections_are_kept_without_error():
     light = flowmap_spec._light(collection, 3, 0.01)
     assert light["type"] == "GeometryCollection"
     assert [g["type"] for g in light["geometries"]] == ["Polygon", "LineString"]
+
+
+def _pixel(view: dict, lon: float, lat: float, width: int, height: int) -> tuple[float, float]:
+    """Web Mercator (deck.gl's MapView): a place's pixel in a map of ``width`` × ``height``."""
+    import math
+
+    scale = 512 * 2 ** view["zoom"] / (2 * math.pi)  # deck.gl's world is 512 units wide at zoom 0
+
+    def merc_y(la):
+        return math.log(math.tan(math.pi / 4 + math.radians(la) / 2))
+
+    x = width / 2 + scale * math.radians(lon - view["longitude"])
+    y = height / 2 - scale * (merc_y(lat) - merc_y(view["latitude"]))
+    return x, y
+
+
+@pytest.mark.parametrize("width", [560, 760, 1100])
+def test_drawn_places_are_clear_of_the_legend(flows, places, width):
+    """Every place with a drawn flow falls inside the map and outside the legend's corner (its
+    box in style.css: 8 px from the lower left, 270 px wide; about 250 px high here)."""
+    height = 600
+    spec = fs.build(flows, places, opts(inside=(BREST,), top_n=10, height=height))
+    loc = spec["locations"]
+    used = {o for o in spec["flows"]["o"]} | {d for d in spec["flows"]["d"]}
+    for i in used:
+        x, y = _pixel(spec["view"], loc["lon"][i], loc["lat"][i], width, height)
+        assert 0 <= x <= width and 0 <= y <= height, (loc["id"][i], x, y)
+        assert not (x <= 8 + 270 and y >= height - 8 - 250), (loc["id"][i], round(x), round(y))

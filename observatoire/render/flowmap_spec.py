@@ -164,10 +164,18 @@ def _outlines(
 
 
 METRO = (-5.6, 41.2, 9.8, 51.2)  # lon/lat box of metropolitan France
+# The frame: the points fit the map above the legend, drawn over its lower left corner (style.css:
+# 8 px from the edges, about 250 px high), in the narrowest map we plan for (a column on a tablet).
+FRAME_WIDTH, FRAME_MARGIN, LEGEND_HEIGHT = 560, 36, 250
+
+
+def _merc(lat: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
 def _view(lons: list[float], lats: list[float], height: int) -> dict:
-    """A view framing the points; metropolitan France only when the points span it and overseas
+    """A view framing the points above the legend's band (deck.gl's Web Mercator: 512 px
+    for the world at zoom 0); metropolitan France only when the points span it and overseas
     (the overseas places stay a pan away)."""
     metro = [(x, y) for x, y in zip(lons, lats) if METRO[0] <= x <= METRO[2] and METRO[1] <= y <= METRO[3]]
     if metro and len(metro) < len(lons):
@@ -175,14 +183,19 @@ def _view(lons: list[float], lats: list[float], height: int) -> dict:
     if not lons:
         return {"longitude": 2.5, "latitude": 46.6, "zoom": 4.6}
     minx, maxx, miny, maxy = min(lons), max(lons), min(lats), max(lats)
-    span = max(maxx - minx, (maxy - miny) * 1.5, 0.08)
-    zoom = math.log2(330 / span) - (0.0 if height >= 600 else 0.3)
+    world = 512 / (2 * math.pi)  # px per radian at zoom 0
+    dx = max(math.radians(maxx - minx), 0.002)
+    dy = max(_merc(maxy) - _merc(miny), 0.002)
+    free_w = FRAME_WIDTH - 2 * FRAME_MARGIN
+    free_h = max(height - LEGEND_HEIGHT - 2 * FRAME_MARGIN, 120)
+    zoom = min(math.log2(free_w / (dx * world)), math.log2(free_h / (dy * world)))
     zoom = min(max(zoom, 3.5), 11.0)
-    return {
-        "longitude": round((minx + maxx) / 2, 4),
-        "latitude": round((miny + maxy) / 2, 4),
-        "zoom": round(zoom, 2),
-    }
+    scale = world * 2**zoom
+    # the points' box centred in the band above the legend: the map's centre lies below it
+    band_mid = FRAME_MARGIN + free_h / 2
+    centre_merc = (_merc(maxy) + _merc(miny)) / 2 - (height / 2 - band_mid) / scale
+    latitude = math.degrees(2 * math.atan(math.exp(centre_merc)) - math.pi / 2)
+    return {"longitude": round((minx + maxx) / 2, 4), "latitude": round(latitude, 4), "zoom": round(zoom, 2)}
 
 
 def _choropleth(choropleth: Mapping | None) -> tuple[dict[str, list[int]] | None, dict | None]:
