@@ -401,8 +401,15 @@ def for_projector(fig: go.Figure, scale: float = PROJECTOR_SCALE) -> go.Figure:
         margin={k: int((getattr(lay.margin, k) or 0) * scale) for k in ("t", "b", "l", "r")},
     )
     for ann in big.layout.annotations:
+        if ann.name == "source":
+            continue  # the source note keeps its size: wrapped for the narrowest column, it would overflow it
         ann.font.size = (ann.font.size or 12) * scale
     big.update_xaxes(nticks=4)  # larger tick labels need fewer ticks not to touch
+    rng = big.layout.xaxis.range
+    bars_h = any(getattr(t, "orientation", None) == "h" for t in big.data)
+    if bars_h and rng is not None and all(isinstance(v, (int, float)) for v in rng):
+        # room kept right of the bars for their values (_room_for_values) grows with the type
+        big.update_xaxes(range=[rng[0], rng[0] + (rng[1] - rng[0]) * scale])
     for trace in big.data:
         marker = getattr(trace, "marker", None)
         if (
