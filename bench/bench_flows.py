@@ -8,7 +8,6 @@ the same process.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import tempfile
@@ -19,8 +18,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.gen_synthetic_flows import codes_from_file, generate  # noqa: E402
-from observatoire import build, config, store  # noqa: E402
+from bench.gen_synthetic_flows import bench_setup  # noqa: E402
+from observatoire import store  # noqa: E402
 from observatoire.edits import flow_import  # noqa: E402
 from observatoire.queries import flows  # noqa: E402
 
@@ -40,14 +39,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        db = tmp / "bench.duckdb"
-        if config.db_path().exists():
-            shutil.copy(config.db_path(), db)
-        else:
-            build.run(db=db)
-        csv = tmp / "base-flux-mobilite-domicile-lieu-travail-2020.csv"
-        codes = codes_from_file(config.DATA_DIR / "ref" / "communes.parquet")
-        generate(csv, rows=args.rows, seed=42, codes=codes, kind="travail", year=2020)
+        db, csv = bench_setup(tmp, args.rows)
         print(f"synthetic file: {args.rows:,} rows, {csv.stat().st_size / 1e6:.1f} MB")
         con = store.connect(db)
         t = time.perf_counter()

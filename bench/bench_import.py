@@ -11,7 +11,6 @@ machine is shared: compare the ratio, measured in one run, rather than absolute 
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import tempfile
@@ -22,8 +21,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.gen_synthetic_flows import codes_from_file, generate  # noqa: E402
-from observatoire import build, config, edits  # noqa: E402
+from bench.gen_synthetic_flows import bench_setup  # noqa: E402
+from observatoire import edits  # noqa: E402
 from observatoire.edits import flow_import  # noqa: E402
 from observatoire.sources import insee_flows  # noqa: E402
 
@@ -44,14 +43,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        db = tmp / "bench.duckdb"
-        if config.db_path().exists():
-            shutil.copy(config.db_path(), db)
-        else:
-            build.run(db=db)
-        csv = tmp / "base-flux-mobilite-domicile-lieu-travail-2020.csv"
-        codes = codes_from_file(config.DATA_DIR / "ref" / "communes.parquet")
-        generate(csv, rows=args.rows, seed=42, codes=codes, kind="travail", year=2020)
+        db, csv = bench_setup(tmp, args.rows)
         print(f"synthetic INSEE file: {args.rows:,} rows, {csv.stat().st_size / 1e6:.1f} MB")
         database = edits.open_database(db)
 

@@ -135,6 +135,24 @@ def generate(
             fh.write("".join(lines))
 
 
+def bench_setup(tmp: Path, rows: int) -> tuple[Path, Path]:
+    """A work copy of the store (built if there is none) and a synthetic whole-France INSEE
+    home-work file of ``rows`` rows on the real commune codes, in ``tmp``: (store, file)."""
+    import shutil
+
+    from observatoire import build, config
+
+    db = tmp / "bench.duckdb"
+    if config.db_path().exists():
+        shutil.copy(config.db_path(), db)
+    else:
+        build.run(db=db)
+    csv = tmp / "base-flux-mobilite-domicile-lieu-travail-2020.csv"
+    codes = codes_from_file(config.DATA_DIR / "ref" / "communes.parquet")
+    generate(csv, rows=rows, seed=42, codes=codes, kind="travail", year=2020)
+    return db, csv
+
+
 def best_of(fn: Callable[[], object], n: int = 3) -> tuple[float, object]:
     best, result = float("inf"), None
     for _ in range(n):
