@@ -14,20 +14,11 @@ from observatoire import edits
 from observatoire.edits import indicators, perimeters
 from observatoire.store.reader import Reader
 from tests.pgserver import postgres_server
+from tests.test_coarse_indicators import FILE as EPCI
+from tests.test_coarse_indicators import META as EPCI_META
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "indicators"
 COMMUNES = FIX / "logements_doubs_vendee.csv"  # with its .meta.csv: four indicators
-EPCI = FIX / "population_epci_90_2a_29.csv"
-EPCI_META = {
-    "id": "POP_EPCI",
-    "label": "Population par EPCI (import)",
-    "unit": "habitants",
-    "year": "2018",
-    "source": "Insee, RP 2018 (comparateur, par EPCI)",
-    "licence": "Licence Ouverte / Etalab 2.0",
-    "theme": "population",
-    "aggregation": "sum",
-}
 # Two EPCI of the Territoire de Belfort (in the EPCI file) and one of the Doubs (communes file).
 MEMBERS = [("epci", "200069052"), ("epci", "249000241"), ("epci", "242500320")]
 IDS = ("RP_IMP", "LOGVAC_IMP", "POP_IMP", "TP60_IMP", "POP_EPCI")
