@@ -93,7 +93,7 @@ _metric(k1, "Sortants", s.outflow, s.outflow_scope)
 _metric(k2, "Entrants", s.inflow, s.inflow_scope)
 _metric(k3, "Internes", s.internal, "total")
 _metric(k4, "Solde (entrants − sortants)", s.net, s.net_scope)
-missing = [s.reasons[k] for k in ("outflow", "inflow", "internal", "net") if k in s.reasons]
+missing = [s.reasons[k] for k in ("sides", "net") if k in s.reasons]
 if missing:
     st.warning(" ".join(missing))
 if s.combination:

@@ -116,3 +116,17 @@ def test_flux_page_shows_listed_partners_of_a_departement(app_db):
     assert metrics["Solde (entrants − sortants)"] == "non calculable"
     assert all(v == "non calculable" for v in metrics.values())
     assert any("moins de 200 actifs" in c.value for c in at.caption)
+
+
+def test_uncovered_sides_say_the_files_note_once(con):
+    """Finistère on the 2016 file: sortants, entrants and internes cannot be computed; the page's
+    sentence names the three sides and says the file's note once, not once per side."""
+    communes = flows.communes_of(con, "departement", "29")
+    s = flows.summary(con, communes, DS)
+    note = qcov.territory(con, communes, DS).note
+    sentence = s.reasons["sides"]
+    assert {"outflow", "inflow", "internal"} <= set(s.reasons)
+    assert sentence.count(note) == 1
+    for side in ("sortants", "entrants", "internes"):
+        assert side in sentence.lower()
+    assert "non calculables à partir de ce fichier" in sentence

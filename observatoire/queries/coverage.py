@@ -283,6 +283,17 @@ class TerritoryCoverage:
         what = "partiellement couverts" if getattr(self, side) == "partiel" else "non couverts"
         return f"{SIDE_FR[side].capitalize()} non calculables à partir de ce fichier ({what} : {self.note})."
 
+    def sides_reason(self, sides) -> str:
+        """Why these sides cannot be computed from this file, in one sentence: the file's note
+        said once, not once per side."""
+        groups: dict[str, list[str]] = {}
+        for side in sides:
+            what = "partiellement couverts" if getattr(self, side) == "partiel" else "non couverts"
+            groups.setdefault(what, []).append(SIDE_FR[side])
+        parts = [" et ".join(names) + f" {what}" for what, names in groups.items()]
+        head = ", ".join(parts)
+        return f"{head[:1].upper()}{head[1:]} : non calculables à partir de ce fichier ({self.note})."
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["usable"] = {s: self.usable(s) for s in SIDES}

@@ -280,6 +280,8 @@ def summary(con, communes: list[str], dataset_id: str, combine: bool = True) -> 
     for side in qcov.SIDES:
         if tc.usable(side) is None:
             reasons[side] = tc.reason(side)
+    if reasons:  # the uncovered sides together, the file's note said once
+        reasons["sides"] = tc.sides_reason([k for k in qcov.SIDES if k in reasons])
     if n_use is None:
         reasons["net"] = tc.reason("balance")
     # Shares only where both terms are completely covered (else they would be biased).
