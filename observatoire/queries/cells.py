@@ -15,51 +15,64 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from observatoire.store.flow_epci import FRESH_SQL
+from observatoire.queries import snapshot
+from observatoire.store.flow_epci import FRESH_IDS_SQL
 
 # The column of a cell that gives a unit of each level.
 LEVEL_COL = {"epci": "epci", "departement": "dep", "region": "reg"}
 
-# Every commune of the cells the units touch, with its unit (NULL: not in the units).
-_CELLS_SQL = """
-    WITH u AS (SELECT DISTINCT commune, unit FROM {units})
-    SELECT m.commune, coalesce(m.epci, m.commune) AS ce, m.dep, m.reg, u.unit
-    FROM membership m LEFT JOIN u ON u.commune = m.commune
-    WHERE coalesce(m.epci, m.commune) IN (
-        SELECT coalesce(m2.epci, m2.commune) FROM membership m2 JOIN u ON u.commune = m2.commune)
-"""
-
 
 def fresh(cur: duckdb.DuckDBPyConnection, dataset_id: str) -> bool:
     """Is the pre-aggregate of ``dataset_id`` there and the one of its current rows?"""
+    return dataset_id in snapshot.of(cur).memo("fresh cells", lambda: _fresh_ids(cur))
+
+
+def _fresh_ids(cur: duckdb.DuckDBPyConnection) -> frozenset:
     try:
-        return bool(cur.execute(FRESH_SQL, {"ds": dataset_id}).fetchall()[0][0])
+        return frozenset(r[0] for r in cur.execute(FRESH_IDS_SQL).fetchall())
     except duckdb.CatalogException:  # a store from before migration 8, opened read-only
-        return False
+        return frozenset()
 
 
-def usable(
-    cur: duckdb.DuckDBPyConnection, dataset_id: str, units_sql: str, n_communes: int
-) -> pd.DataFrame | None:
-    """The cells of the units (``units_sql``: a table or subquery of ``commune, unit`` with
-    ``n_communes`` distinct communes) as a frame ``ce, cd, cr, unit`` when the pre-aggregate of
-    ``dataset_id`` is fresh and every unit is a union of whole cells of communes of the COG;
-    else ``None`` (read the commune flows)."""
+def usable(cur: duckdb.DuckDBPyConnection, dataset_id: str, units: pd.DataFrame) -> pd.DataFrame | None:
+    """The cells of the units (``units``: a frame of ``commune, unit``) as a frame ``ce, cd, cr,
+    unit`` when the pre-aggregate of ``dataset_id`` is fresh and every unit is a union of whole
+    cells of communes of the COG; else ``None`` (read the commune flows)."""
     if not fresh(cur, dataset_id):
         return None
-    size: dict = {}  # cell -> its communes
-    mine: dict = {}  # cell -> (région, units, communes of the units in it)
-    for _, ce, cd, cr, unit in cur.execute(_CELLS_SQL.format(units=units_sql)).fetchall():
-        size[(ce, cd)] = size.get((ce, cd), 0) + 1
-        if unit is not None:
-            _, units, k = mine.get((ce, cd), (cr, set(), 0))
-            mine[(ce, cd)] = (cr, units | {unit}, k + 1)
-    if not mine or sum(k for _, _, k in mine.values()) != n_communes:  # a commune outside the COG
-        return None
-    if any(len(units) != 1 or k != size[cell] for cell, (_, units, k) in mine.items()):
-        return None  # a cell split by the units (or shared by two of them)
-    rows = [(*cell, cr, next(iter(units))) for cell, (cr, units, _) in mine.items()]
+    snap = snapshot.of(cur)
+    cell_of = snap.memo("cell of commune", lambda: _cell_of(snap.membership))
+    size = snap.memo("cell sizes", lambda: _sizes(cell_of))
+    mine: dict = {}  # cell -> (région, unit, communes of the unit in it)
+    seen: set = set()
+    for commune, unit in zip(units["commune"].tolist(), units["unit"].tolist(), strict=True):
+        if commune in seen:
+            continue
+        seen.add(commune)
+        got = cell_of.get(commune)
+        if got is None:  # a commune outside the COG
+            return None
+        cell, reg = got
+        _, u, k = mine.get(cell, (reg, unit, 0))
+        if u != unit:
+            return None  # a cell shared by two units
+        mine[cell] = (reg, unit, k + 1)
+    if not mine or any(k != size[cell] for cell, (_, _, k) in mine.items()):
+        return None  # a cell split by the units
+    rows = [(*cell, reg, unit) for cell, (reg, unit, _) in mine.items()]
     return pd.DataFrame(rows, columns=["ce", "cd", "cr", "unit"])
+
+
+def _cell_of(mem: pd.DataFrame) -> dict:
+    """commune -> ((EPCI or commune, département), région)."""
+    return {c: ((ce, d), r) for c, ce, d, r in zip(mem.index, mem["ce"], mem["dep"], mem["reg"], strict=True)}
+
+
+def _sizes(cell_of: dict) -> dict:
+    out: dict = {}
+    for cell, _ in cell_of.values():
+        out[cell] = out.get(cell, 0) + 1
+    return out
 
 
 def territory_flows_sql(level: str, abroad: str) -> str:

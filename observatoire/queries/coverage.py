@@ -30,6 +30,7 @@ import pandas as pd
 
 from observatoire import store, text
 from observatoire.errors import NotFoundError
+from observatoire.queries import snapshot
 
 SIDES = ("outflow", "inflow", "internal")
 SIDE_FR = {"outflow": "sortants", "inflow": "entrants", "internal": "internes"}
@@ -87,12 +88,16 @@ class DatasetInfo:
 
 
 def datasets(con: duckdb.DuckDBPyConnection, kind: str | None = None) -> dict[str, DatasetInfo]:
-    """Metadata and scopes of every flow dataset (of ``kind``)."""
+    """Metadata and scopes of every flow dataset (of ``kind``), read once per store state."""
+    every = snapshot.of(con).memo("datasets", lambda: _datasets(con))
+    return every if kind is None else {k: v for k, v in every.items() if v.kind == kind}
+
+
+def _datasets(con: duckdb.DuckDBPyConnection) -> dict[str, DatasetInfo]:
     metas = con.execute(
         """SELECT id, kind, year, nature, label, producer, coverage_note,
         coalesce(level, 'commune'), coalesce(unit, 'personnes'), min_value,
-        coalesce(internal_known, TRUE) FROM flow_dataset WHERE ? IS NULL OR kind = ?""",
-        [kind, kind],
+        coalesce(internal_known, TRUE) FROM flow_dataset"""
     ).fetchall()
     rows = con.execute(
         "SELECT dataset_id, side, scope_level, scope_code FROM flow_scope ORDER BY ALL"
@@ -311,17 +316,12 @@ def exact_union(con: duckdb.DuckDBPyConnection, communes, level: str) -> bool:
     col = LEVEL_COL.get(level)
     if level == "commune" or col is None:
         return True
-    cur = store.cursor(con)
-    cur.register("_ex_com", pd.DataFrame({"commune": pd.Series(sorted(set(communes)), dtype="string")}))
-    got = cur.execute(
-        f"""SELECT count(*) FROM membership m WHERE m.{col} IN (
-            SELECT m2.{col} FROM membership m2 JOIN _ex_com t ON t.commune = m2.commune)
-        AND m.commune NOT IN (SELECT commune FROM _ex_com)"""  # noqa: S608 — column from LEVEL_COL
-    ).fetchone()[0]
-    touched = cur.execute(
-        f"SELECT count(*) FROM membership m JOIN _ex_com t ON t.commune = m.commune WHERE m.{col} IS NULL"  # noqa: S608
-    ).fetchone()[0]
-    return got == 0 and touched == 0
+    mem = snapshot.of(con).membership
+    mine = mem.index.isin(list(communes))
+    units = mem.loc[mine, col]
+    if units.isna().any():  # a commune outside any unit of that level
+        return False
+    return not bool((mem[col].isin(units.unique()) & ~mine).any())
 
 
 def _coarse(info: DatasetInfo, out: str, inn: str, internal: str, exact: bool):
@@ -390,9 +390,8 @@ def territory(con: duckdb.DuckDBPyConnection, communes, dataset_id: str) -> Terr
     info = dataset(con, dataset_id)
     if info.origin_all and info.destination_all:  # every commune of the COG is in both scopes
         communes = sorted(set(communes))
-        k = con.execute(
-            "SELECT count(*) FROM membership WHERE commune IN (SELECT unnest(?))", [communes]
-        ).fetchall()[0][0]
+        known = snapshot.of(con).memo("communes", lambda: frozenset(snapshot.of(con).membership.index))
+        k = sum(c in known for c in communes)
         n, c = len(communes), {dataset_id: (k, k, k)}
     else:
         n, c = counts(con, communes)

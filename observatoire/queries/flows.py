@@ -15,7 +15,7 @@ import pandas as pd
 
 from observatoire import store
 from observatoire.errors import NotFoundError
-from observatoire.queries import cells
+from observatoire.queries import cell_arrays, cells, snapshot
 from observatoire.queries import coverage as qcov
 from observatoire.vocabulary import NESTS_IN
 
@@ -94,6 +94,7 @@ class Coverage:
         return asdict(self)
 
 
+@snapshot.once
 def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
     """Is each side of the answer complete, partial or absent for this territory?"""
     tc = qcov.territory(con, communes, dataset_id)
@@ -132,6 +133,7 @@ def coverage(con, communes: list[str], dataset_id: str) -> Coverage:
     return Coverage(nature, out_s, in_s, internal, note, sentence, **extra)
 
 
+@snapshot.once
 def pick_dataset(
     con, communes: list[str], kind: str, year: int | None = None, nature: str | None = None
 ) -> str | None:
@@ -187,10 +189,8 @@ COL = {"epci": "epci", "arrondissement": "arr", "departement": "dep"}
 
 def dataset_level(cur, dataset_id: str) -> str:
     """The level a dataset's codes are keyed at (commune for the INSEE files)."""
-    row = cur.execute(
-        "SELECT coalesce(level, 'commune') FROM flow_dataset WHERE id = ?", [dataset_id]
-    ).fetchone()
-    return row[0] if row else "commune"
+    info = qcov.datasets(cur).get(dataset_id)
+    return info.level if info else "commune"
 
 
 def shown_level(dataset_level_: str, level: str) -> str:
@@ -204,7 +204,7 @@ def _territory_flows(cur, dataset_id: str, level: str, fast: list[str] | None = 
     cells and ``level`` an EPCI, département or région (then without ``origin``, ``destination``)."""
     dl = dataset_level(cur, dataset_id)
     if dl == "commune" and fast is not None and level in cells.LEVEL_COL:
-        got = cells.usable(cur, dataset_id, "(SELECT commune, 'T' AS unit FROM tcom)", len(set(fast)))
+        got = cells.usable(cur, dataset_id, pd.DataFrame({"commune": list(dict.fromkeys(fast)), "unit": "T"}))
         if got is not None:
             cur.register("_cells", got)
             return cells.territory_flows_sql(level, ABROAD)
@@ -256,23 +256,18 @@ class Summary:
         return asdict(self)
 
 
+@snapshot.once
 def summary(con, communes: list[str], dataset_id: str, combine: bool = True) -> Summary:
     """Totals for a territory: out, in, internal, net balance, intensity shares — each only
     where the dataset covers every term of it."""
-    cur = _with_territory(con, communes)
-    meta = cur.execute("SELECT kind, year, nature FROM flow_dataset WHERE id = ?", [dataset_id]).fetchone()
-    if meta is None:
+    info = qcov.datasets(con).get(dataset_id)
+    if info is None:
         raise NotFoundError(f"Jeu de flux inconnu : {dataset_id}")
-    row = cur.execute(
-        f"""SELECT
-        coalesce(sum(value) FILTER (WHERE o_in AND NOT d_in), 0),
-        coalesce(sum(value) FILTER (WHERE d_in AND NOT o_in), 0),
-        coalesce(sum(value) FILTER (WHERE o_in AND d_in), 0),
-        coalesce(sum(value) FILTER (WHERE o_in AND d_unit = '{ABROAD}'), 0)
-        FROM ({_territory_flows(cur, dataset_id, "epci", fast=communes)})""",
-        {"ds": dataset_id},
-    ).fetchone()
-    out, inn, internal, abroad = (float(x) for x in row)
+    meta = (info.kind, info.year, info.nature)
+    g = _grouped(con, dataset_id, "epci", communes)
+    o_in, d_in, v = g["o_in"].to_numpy(bool), g["d_in"].to_numpy(bool), g["value"].to_numpy(float)
+    out, inn, internal = (float(v[m].sum()) for m in (o_in & ~d_in, d_in & ~o_in, o_in & d_in))
+    abroad = float(v[o_in & (g["d_unit"].to_numpy(object) == ABROAD)].sum())
     cov = coverage(con, communes, dataset_id)
     tc = qcov.territory(con, communes, dataset_id)
     o_use, i_use, n_use = tc.usable("outflow"), tc.usable("inflow"), tc.balance()
@@ -319,6 +314,7 @@ def summary(con, communes: list[str], dataset_id: str, combine: bool = True) -> 
     )
 
 
+@snapshot.once
 def side_values(con, communes: list[str], combination: dict) -> dict:
     """The value of each side from the dataset the combination chose for it:
     ``{side: {"value", "dataset_id", "year", "nature", "text"}}`` (``None`` when no dataset)."""
@@ -363,6 +359,28 @@ def shown_directions(con, communes: list[str], dataset_id: str) -> tuple[dict[st
     return out, listed
 
 
+def _grouped(con, dataset_id: str, level: str, communes: list[str]) -> pd.DataFrame:
+    """The territory's flows summed by ``o_in, d_in, o_unit, d_unit`` (units of ``level``):
+    from the pre-aggregate in memory when the territory is a union of whole cells, else from
+    the commune flows."""
+    if dataset_level(con, dataset_id) == "commune" and level in cells.LEVEL_COL:
+        units = pd.DataFrame({"commune": list(dict.fromkeys(communes)), "unit": "T"})
+        got = cells.usable(con, dataset_id, units)
+        if got is not None:
+            return cell_arrays.grouped(con, dataset_id, level, got, ABROAD)
+    cur = _with_territory(con, communes)
+    return cur.execute(
+        f"""SELECT o_in, d_in, o_unit, d_unit, sum(value) AS value
+        FROM ({_territory_flows(cur, dataset_id, level)}) GROUP BY ALL""",
+        {"ds": dataset_id},
+    ).df()
+
+
+def _names(cur, level: str) -> dict:
+    return dict(cur.execute("SELECT code, name FROM territory WHERE level = ?", [level]).fetchall())
+
+
+@snapshot.once
 def partners(
     con, communes: list[str], dataset_id: str, level: str = "epci", n: int = 10, min_value: float = 0.0
 ) -> pd.DataFrame:
@@ -374,31 +392,29 @@ def partners(
     A direction of a thresholded file (:func:`shown_directions`) gives its listed flows at the
     file's own level (a sum of listed flows by larger unit would be a partial total), ranked
     among the listed ones, without share."""
-    cur = _with_territory(con, communes)
-    dl = dataset_level(cur, dataset_id)
+    dl = dataset_level(con, dataset_id)
     allowed, listed = shown_directions(con, communes, dataset_id)
     level = dl if listed else shown_level(dl, level)
-    dirs = [d for d in ("sortant", "entrant") if d in allowed] or [""]
     scope = {d: allowed.get(d, "") for d in ("sortant", "entrant")}
-    df = cur.execute(
-        f"""
-        WITH t AS ({_territory_flows(cur, dataset_id, level, fast=communes)}),
-        d AS (
-            SELECT 'sortant' AS direction, d_unit AS code, sum(value) AS value FROM t
-            WHERE o_in AND NOT d_in GROUP BY ALL
-            UNION ALL
-            SELECT 'entrant', o_unit, sum(value) FROM t WHERE d_in AND NOT o_in GROUP BY ALL),
-        r AS (SELECT * FROM (
-                SELECT *, value / sum(value) OVER (PARTITION BY direction) AS share,
-                       row_number() OVER (PARTITION BY direction ORDER BY value DESC) AS rang
-                FROM d WHERE direction IN (SELECT unnest($dirs))) WHERE value >= $min)
-        SELECT r.direction, r.rang, r.code,
-               coalesce(tt.name, CASE WHEN r.code = '{ABROAD}' THEN 'Étranger' ELSE r.code END) AS name,
-               r.value, r.share
-        FROM r LEFT JOIN territory tt ON tt.level = $level AND tt.code = r.code
-        WHERE r.rang <= $n ORDER BY r.direction DESC, r.rang""",
-        {"ds": dataset_id, "min": min_value, "level": level, "n": n, "dirs": dirs},
-    ).df()
+    g = _grouped(con, dataset_id, level, communes)
+    names = snapshot.of(con).memo(("names", level), lambda: _names(con, level))
+    rows = []
+    o_in, d_in = g["o_in"].to_numpy(bool), g["d_in"].to_numpy(bool)
+    values = g["value"].to_numpy(float)
+    for direction, mask, col in (("sortant", o_in & ~d_in, "d_unit"), ("entrant", d_in & ~o_in, "o_unit")):
+        if direction not in allowed:
+            continue
+        sums: dict = {}
+        for code, v in zip(g[col].to_numpy(object)[mask].tolist(), values[mask].tolist(), strict=True):
+            sums[code] = sums.get(code, 0.0) + v
+        total = sum(sums.values())
+        ranked = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
+        for rang, (code, v) in enumerate(ranked[:n], start=1):
+            if v >= min_value:
+                name = names.get(code) or ("Étranger" if code == ABROAD else code)
+                rows.append((direction, rang, code, name, v, v / total if total else float("nan")))
+    df = pd.DataFrame(rows, columns=["direction", "rang", "code", "name", "value", "share"])
+    df = df.astype({"rang": "int64", "value": float, "share": float})
     df["univers"] = df["direction"].map(lambda d: scope[d])
     df.loc[df["direction"].isin(listed), "share"] = float("nan")  # of a list, not of the side
     return df
@@ -442,6 +458,7 @@ def evolution(con, communes: list[str], kind: str, nature: str = "observé") -> 
     return df[same].drop(columns="zone").reset_index(drop=True)
 
 
+@snapshot.once
 def matrix(con, dataset_id: str, level: str = "epci") -> pd.DataFrame:
     """All flows of a dataset aggregated unit × unit at ``level`` (abroad as ETRANGER); from
     the pre-aggregate by cell for an EPCI, département or région."""
@@ -460,6 +477,7 @@ def matrix(con, dataset_id: str, level: str = "epci") -> pd.DataFrame:
     ).df()
 
 
+@snapshot.once
 def flow_lines(
     con, communes: list[str], dataset_id: str, level: str = "commune", n: int = 30, min_value: float = 0.0
 ) -> pd.DataFrame:

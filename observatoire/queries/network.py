@@ -24,6 +24,7 @@ from observatoire import store
 from observatoire.errors import NotFoundError, ObservatoireError
 from observatoire.queries import cells as qcells
 from observatoire.queries import coverage as qcov
+from observatoire.queries import snapshot
 from observatoire.queries.cells import aggregate_matrix
 from observatoire.queries.network_outside import GROUP_SQL, SCOPE_CTE, outside_flows
 from observatoire.queries.network_parts import (
@@ -179,6 +180,7 @@ def _exact_units(con, units, level: str, cache: dict) -> bool:
     return cache[level]
 
 
+@snapshot.once
 def pick_dataset(
     con: duckdb.DuckDBPyConnection,
     communes: list[str],
@@ -266,6 +268,7 @@ class Network:
         return m
 
 
+@snapshot.once
 def network(
     con: duckdb.DuckDBPyConnection,
     members: list[tuple[str, str]],
@@ -316,7 +319,7 @@ def network(
             continue
         flags[side] = dict(cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall())
     # Units made of whole cells (EPCI parts in one département): flows from the pre-aggregate
-    cells = qcells.usable(cur, ds, "_net_units", len(umap)) if members == "membership" else None
+    cells = qcells.usable(cur, ds, umap) if members == "membership" else None
     if cells is not None:
         cur.register("_net_cells", cells)
         geo = list(cells[["cd", "cr"]].drop_duplicates().itertuples(index=False, name=None))

@@ -8,7 +8,9 @@ from observatoire.store.schema import (
     connect,
     current_version,
     cursor,
+    inherit,
     migrate,
+    read_only_key,
     transaction,
 )
 
@@ -18,6 +20,8 @@ __all__ = [
     "connect",
     "current_version",
     "cursor",
+    "inherit",
     "migrate",
+    "read_only_key",
     "transaction",
 ]

@@ -10,7 +10,7 @@ It is derived data: :func:`refresh` rebuilds the rows of the given datasets from
 ``membership`` and must run in the same transaction as every write of ``flow`` (the flow import
 calls it, and so the build). ``flow_epci_state`` records what each refresh saw (the dataset's
 ``loaded_at`` and row count): the queries use the pre-aggregate only when it matches
-``flow_dataset`` (:data:`FRESH_SQL`), and fall back to the commune flows otherwise, so a
+``flow_dataset`` (:data:`FRESH_IDS_SQL`), and fall back to the commune flows otherwise, so a
 pre-aggregate that some other writer forgot can never be read. The tables are made (and filled
 for the flows already there) by migration 8 (:mod:`observatoire.store.schema`).
 """
@@ -39,11 +39,10 @@ INSERT INTO flow_epci_state SELECT id, loaded_at, rows FROM flow_dataset
 WHERE id IN (SELECT unnest($ids)) AND coalesce(level, 'commune') = 'commune'
 """
 
-# Is the pre-aggregate of dataset $ds the one of its current rows? (one row: TRUE / FALSE)
-FRESH_SQL = """
-SELECT EXISTS (SELECT 1 FROM flow_epci_state s JOIN flow_dataset d ON d.id = s.dataset_id
-               AND d.loaded_at IS NOT DISTINCT FROM s.loaded_at AND d.rows IS NOT DISTINCT FROM s.rows
-               WHERE s.dataset_id = $ds)
+# The datasets whose pre-aggregate is the one of their current rows.
+FRESH_IDS_SQL = """
+SELECT s.dataset_id FROM flow_epci_state s JOIN flow_dataset d ON d.id = s.dataset_id
+    AND d.loaded_at IS NOT DISTINCT FROM s.loaded_at AND d.rows IS NOT DISTINCT FROM s.rows
 """
 
 

@@ -94,7 +94,8 @@ class Reader:
         return self._con
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        cur = self.connection().cursor()
+        con = self.connection()
+        cur = store.inherit(con.cursor(), con)
         if self._mirror is not None:
             editable.search_path(cur, EDITABLE, self._store_catalog)
         return cur

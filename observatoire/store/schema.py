@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -244,13 +246,35 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.D
     con.execute("SET enable_progress_bar = false")
     if not read_only:
         migrate(con)
+    elif path != ":memory:":
+        st = os.stat(path)
+        _READ_ONLY[con] = (path, st.st_ino, st.st_mtime_ns, st.st_size)
     return con
+
+
+# Connections opened read-only on a file, and their cursors: nobody can write that file while
+# they are open (DuckDB gives a writer the file alone), so what they read never changes.
+_READ_ONLY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def read_only_key(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    """(path, inode, mtime, size) of the file a read-only connection or its cursor reads; ``None``
+    for a connection that may write (its data may change)."""
+    return _READ_ONLY.get(con)
+
+
+def inherit(cur: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """``cur``, a cursor of ``con``, reads what ``con`` reads (see :func:`read_only_key`)."""
+    got = _READ_ONLY.get(con)
+    if got is not None:
+        _READ_ONLY[cur] = got
+    return cur
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A new cursor of ``con`` (its own registered frames), with the same search path (the
     catalogue and perimeters may come from another attached database, see editable.py)."""
-    cur = con.cursor()
+    cur = inherit(con.cursor(), con)
     path = con.execute("SELECT current_setting('search_path')").fetchall()[0][0]  # leaves no open result
     if path:
         cur.execute(f"SET search_path = '{path}'")  # noqa: S608 — read back from DuckDB itself
