@@ -132,35 +132,62 @@ def dataset(con: duckdb.DuckDBPyConnection, dataset_id: str) -> DatasetInfo:
     return info
 
 
-_COUNTS_SQL = """
-    WITH c AS (SELECT DISTINCT t.commune, m.epci, m.dep, m.reg
-               FROM _cov_com t JOIN membership m ON m.commune = t.commune),
-    y AS (SELECT s.dataset_id, c.commune, bool_or(s.side = 'origin') AS o,
-                 bool_or(s.side = 'destination') AS d
-          FROM c JOIN flow_scope s ON (
-                s.scope_level = 'all'
-                OR (s.scope_level = 'commune' AND s.scope_code = c.commune)
-                OR (s.scope_level = 'epci' AND s.scope_code = c.epci)
-                OR (s.scope_level = 'departement' AND s.scope_code = c.dep)
-                OR (s.scope_level = 'region' AND s.scope_code = c.reg))
-          GROUP BY ALL)
-    SELECT dataset_id, count(*) FILTER (WHERE o), count(*) FILTER (WHERE d),
-           count(*) FILTER (WHERE o AND d)
-    FROM y GROUP BY ALL
-"""
-
-
 def counts(con: duckdb.DuckDBPyConnection, communes) -> tuple[int, dict[str, tuple[int, int, int]]]:
     """Number of distinct communes, and per dataset how many are in its origin scope, its
-    destination scope, both (one query for all datasets)."""
+    destination scope, both (from the snapshot of the scopes and the membership)."""
     communes = sorted(set(communes))
-    cur = store.cursor(con)
-    cur.register(
-        "_cov_com",
-        pd.DataFrame({"i": np.arange(len(communes)), "commune": pd.Series(communes, dtype="string")}),
-    )
-    got = cur.execute(_COUNTS_SQL).fetchall()
-    return len(communes), {ds: (o, d, b) for ds, o, d, b in got}
+    snap = snapshot.of(con)
+    scopes = snap.memo("scopes", lambda: _scopes(con))
+    geo = snap.memo("commune geography", lambda: _geography(snap.membership))
+    # Communes of the same EPCI, département and région are in the same scopes, but for the
+    # scopes listing communes: count them by group, and only those scopes commune by commune.
+    by_commune = any("commune" in sc for sides in scopes.values() for sc in sides.values())
+    groups: dict = {}
+    for c in communes:
+        g = geo.get(c)
+        if g is not None:
+            k = g if by_commune else g[1:]
+            groups[k] = groups.get(k, 0) + 1
+    levels = _SCOPE_LEVELS if by_commune else _SCOPE_LEVELS[1:]
+    out = {}
+    for ds_id, by_side in scopes.items():
+        o = d = b = 0
+        for k, n in groups.items():
+            inside = [
+                sc is not None
+                and (sc.get("all", False) or any(code in sc.get(lv, ()) for lv, code in zip(levels, k)))
+                for sc in (by_side.get("origin"), by_side.get("destination"))
+            ]
+            o += n * inside[0]
+            d += n * inside[1]
+            b += n * (inside[0] and inside[1])
+        if o or d:
+            out[ds_id] = (o, d, b)
+    return len(communes), out
+
+
+_SCOPE_LEVELS = ("commune", "epci", "departement", "region")
+
+
+def _scopes(con) -> dict:
+    """dataset -> side -> level -> set of codes (``all`` -> True)."""
+    out: dict = {}
+    for ds_id, side, level, code in con.execute(
+        "SELECT dataset_id, side, scope_level, scope_code FROM flow_scope"
+    ).fetchall():
+        sc = out.setdefault(ds_id, {}).setdefault(side, {})
+        if level == "all":
+            sc["all"] = True
+        else:
+            sc.setdefault(level, set()).add(code)
+    return out
+
+
+def _geography(mem: pd.DataFrame) -> dict:
+    """commune -> (commune, EPCI, département, région)."""
+    return {
+        c: (c, e, d, r) for c, e, d, r in zip(mem.index, mem["epci"], mem["dep"], mem["reg"], strict=True)
+    }
 
 
 def covered(con: duckdb.DuckDBPyConnection, dataset_id: str, side: str, communes) -> np.ndarray:

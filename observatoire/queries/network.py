@@ -73,17 +73,15 @@ def units_of(
         else:
             flat.append((lv, code))
     col = {"commune": "commune", "epci": "epci", "departement": "dep", "region": "reg"}
-    asked = {lv: sorted({c for x, c in flat if x == lv}) for lv in col}
-    of: dict[tuple[str, str], list[str]] = {}
-    for lv, code, commune in cur.execute(_UNITS_SQL, asked).fetchall():
-        of.setdefault((lv, code), []).append(commune)
+    snap = snapshot.of(cur)
+    by_level = snap.memo("communes by unit", lambda: _communes_by_unit(snap.membership))
     units: list[Unit] = []
     for lv, code in flat:
         if lv not in col:
             raise NetworkError(
                 f"Un réseau se compose de communes, d'EPCI ou de départements, pas de « {lv} »."
             )
-        coms = of.get((lv, code), [])
+        coms = by_level.get(lv, {}).get(code, [])
         if not coms:
             raise NotFoundError(f"Territoire sans commune : {lv} {code}")
         if level == "commune" and lv != "commune":
@@ -115,14 +113,17 @@ def units_of(
     return units
 
 
-# The member communes of every territory asked, in one scan (equality tests, sorted as before).
-_UNITS_SQL = """
-    SELECT 'commune', commune, commune FROM membership WHERE commune IN (SELECT unnest($commune))
-    UNION ALL SELECT 'epci', epci, commune FROM membership WHERE epci IN (SELECT unnest($epci))
-    UNION ALL SELECT 'departement', dep, commune FROM membership WHERE dep IN (SELECT unnest($departement))
-    UNION ALL SELECT 'region', reg, commune FROM membership WHERE reg IN (SELECT unnest($region))
-    ORDER BY 1, 2, 3
-"""
+def _communes_by_unit(mem: pd.DataFrame) -> dict:
+    """level -> unit code -> its communes, sorted."""
+    out: dict = {"commune": {c: [c] for c in mem.index}}
+    for level, col in (("epci", "epci"), ("departement", "dep"), ("region", "reg")):
+        units: dict = {}
+        for c, u in zip(mem.index, mem[col], strict=True):
+            if isinstance(u, str):
+                units.setdefault(u, []).append(c)
+        out[level] = {u: sorted(cs) for u, cs in units.items()}
+    return out
+
 
 _FLAGS_SQL = (
     "WITH "
@@ -329,20 +330,19 @@ def network(
         ).fetchall()
     deps = sorted({d for d, _ in geo if d})
     regs = sorted({r for _, r in geo if r})
-    uf = umap.assign(o=umap["commune"].map(flags["origin"]).fillna(False).astype(bool))
-    uf["d"] = umap["commune"].map(flags["destination"]).fillna(False).astype(bool)
-    uf["both"] = uf["o"] & uf["d"]
-    by_unit = uf.groupby("unit", sort=False).agg(
-        n=("o", "size"), o=("o", "sum"), d=("d", "sum"), both=("both", "sum")
-    )
+    bu: dict = {}  # unit -> [communes, in the origin scope, in the destination scope, in both]
+    fo, fd = flags["origin"], flags["destination"]
+    for commune, unit in zip(umap["commune"].tolist(), umap["unit"].tolist(), strict=True):
+        o, d = bool(fo.get(commune, False)), bool(fd.get(commune, False))
+        k = bu.setdefault(unit, [0, 0, 0, 0])
+        k[0], k[1], k[2], k[3] = k[0] + 1, k[1] + o, k[2] + d, k[3] + (o and d)
     sizes: dict = {}
-    bu = {r.Index: (int(r.n), int(r.o), int(r.d), int(r.both)) for r in by_unit.itertuples()}
-    tcov = {u.code: qcov._territory(cur, info, bu[u.code][0], bu[u.code][1:], sizes) for u in units}
+    tcov = {u.code: qcov._territory(cur, info, bu[u.code][0], tuple(bu[u.code][1:]), sizes) for u in units}
     o_full = {k: o == n for k, (n, o, _, _) in bu.items()}
     d_full = {k: d == n for k, (n, _, d, _) in bu.items()}
     # Whole network's coverage (one territory: the union)
-    tot = by_unit[["n", "o", "d", "both"]].sum()
-    net_cov = qcov._territory(cur, info, int(tot.n), (int(tot.o), int(tot.d), int(tot.both)), sizes)
+    tot = [sum(v[i] for v in bu.values()) for i in range(4)]
+    net_cov = qcov._territory(cur, info, tot[0], tuple(tot[1:]), sizes)
     tag = {"dataset": ds, "year": info.year, "nature": info.nature}
 
     if cells is not None:
@@ -357,17 +357,18 @@ def network(
     full = pd.MultiIndex.from_product([codes, codes], names=["origin", "destination"]).to_frame(index=False)
     mat = full.merge(raw, on=["origin", "destination"], how="left")
     mat["value"] = mat["value"].fillna(0.0)
-    mat["covered"] = [o_full[a] and d_full[b] for a, b in zip(mat["origin"], mat["destination"])]
-    listed = set(zip(raw["origin"], raw["destination"]))
-    mat["listed"] = [(a, b) in listed for a, b in zip(mat["origin"], mat["destination"])]
+    pairs = list(zip(mat["origin"].tolist(), mat["destination"].tolist(), strict=True))
+    mat["covered"] = [o_full[a] and d_full[b] for a, b in pairs]
+    listed = set(zip(raw["origin"].tolist(), raw["destination"].tolist(), strict=True))
+    mat["listed"] = [p in listed for p in pairs]
     if not info.internal_known or info.min_value:  # no flow inside one unit in the file
         mat.loc[mat["origin"] == mat["destination"], "covered"] = False
     if info.min_value:  # a thresholded list: a pair not listed is below it, not zero
         mat.loc[~mat["listed"], "covered"] = False
     mat.loc[~mat["covered"], "value"] = np.nan
     names = {u.code: u.name for u in units}
-    mat["origin_name"] = mat["origin"].map(names)
-    mat["destination_name"] = mat["destination"].map(names)
+    mat["origin_name"] = [names[c] for c in mat["origin"].tolist()]
+    mat["destination_name"] = [names[c] for c in mat["destination"].tolist()]
     mat = mat.assign(**tag)
 
     outside = outside_flows(cur, info, allf, units, (o_full, d_full), (deps, regs), tag)

@@ -80,9 +80,9 @@ def _square(mat: pd.DataFrame, codes: list[str]) -> np.ndarray:
     """The matrix's values as an array (origins in rows, in the order of ``codes``)."""
     pos = {c: i for i, c in enumerate(codes)}
     v = np.full((len(codes), len(codes)), np.nan)
-    v[mat["origin"].map(pos).to_numpy(int), mat["destination"].map(pos).to_numpy(int)] = mat[
-        "value"
-    ].to_numpy(float)
+    rows = [pos[c] for c in mat["origin"].tolist()]  # lists: a pandas map of str costs ms
+    cols = [pos[c] for c in mat["destination"].tolist()]
+    v[rows, cols] = mat["value"].to_numpy(float)
     return v
 
 
