@@ -98,6 +98,12 @@ sel = unet.selection(links, shown)
 st.subheader("Flux entre les territoires")
 network_name = per_names.get(perimeter) if perimeter else f"{len(net.units)} EPCI choisis"
 covered = net.matrix[net.matrix["covered"] & (net.matrix["value"] > 0)]
+with_outside = st.checkbox(
+    "Montrer sur la carte les flux avec l'extérieur, regroupés (reste du département, de la région, "
+    "de la France, étranger)",
+    value=True,
+    key="_net_outside",
+)
 map_col, text_col = st.columns([4, 1])
 with map_col:
     ufm.network_flow_map(
@@ -108,13 +114,23 @@ with map_col:
         source=source,
         year=int(ds["year"]),
         estimated=estimated,
+        outside=net.outside if with_outside else None,
+        geography=net.geography,
     )
 with text_col:
     st.markdown(f"**{sel['sentence']}** (hors flux internes à une même unité).")
     st.caption(
         "Carte : les plus gros flux entre les membres du réseau (contours et cercles cerclés de noir), "
         "épaisseur proportionnelle au volume, pointe à l'arrivée ; au survol d'un cercle, ses "
-        f"flux avec les autres membres. Source : {source} ({tag})."
+        "flux avec les autres membres. "
+        + (
+            "Les flux avec l'extérieur vont à des points placés autour du réseau, dans la direction "
+            "de ce qu'ils regroupent (l'étranger vers le large) : ce ne sont pas des lieux ; seuls "
+            "les flux que ce fichier couvre y sont tracés. "
+            if with_outside
+            else ""
+        )
+        + f"Source : {source} ({tag})."
     )
 if not shown.empty:
     widgets.chart(

@@ -200,7 +200,14 @@ def test_reseau_map_paints_the_flows_among_members(session):
     assert hue_count(canvas_pixels(page, frame), "green") > 300
     legend = text(frame.inner_text("#legende"))
     assert "Entre membres du réseau" in legend and "Flux ESTIMÉS par un modèle (tracés éclaircis)" in legend
-    assert "15 plus gros flux" in legend  # the page's « Flux affichés » default
+    assert "15 plus gros flux entre membres" in legend  # the page's « Flux affichés » default
+    # the flows with the grouped outside, drawn to points around the network, both ways
+    assert "Des membres vers l'extérieur (regroupé)" in legend
+    assert "De l'extérieur (regroupé) vers les membres" in legend
+    pixels = canvas_pixels(page, frame)
+    assert hue_count(pixels, "vermilion") > 100 and hue_count(pixels, "blue") > 100
+    france = frame.evaluate("() => window.__flowmap.place('exterieur:france')")
+    assert france and france["name"] == "Reste de la France"
     # Every member is ringed: Brest Métropole and the six communautés (seed 003).
     assert frame.evaluate("() => window.__flowmap.selected().length") == 7
     body = text(page.inner_text("body"))

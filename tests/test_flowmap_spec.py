@@ -290,3 +290,72 @@ def test_drawn_places_are_clear_of_the_legend(flows, places, width):
         x, y = _pixel(spec["view"], loc["lon"][i], loc["lat"][i], width, height)
         assert 0 <= x <= width and 0 <= y <= height, (loc["id"][i], x, y)
         assert not (x <= 8 + 270 and y >= height - 8 - 250), (loc["id"][i], round(x), round(y))
+
+
+def test_network_map_draws_every_flow_with_the_grouped_outside(flows, places):
+    """Réseau with its outside: the top N among members (here 2) and, besides, every flow with
+    the two outside points; coloured by direction with the network's own words."""
+    three = {BREST, IROISE, LANDERNEAU}
+    among = flows[flows["origin"].isin(three) & flows["destination"].isin(three)]
+    ext = pd.DataFrame(
+        {
+            "origin": [BREST, "exterieur:france", IROISE],
+            "destination": ["exterieur:departement", BREST, "exterieur:france"],
+            "value": [5.0, 7.0, 3.0],
+            "nature": "estimé",
+        }
+    )
+    pts = pd.DataFrame(
+        {
+            "code": ["exterieur:departement", "exterieur:france"],
+            "name": ["Reste du département", "Reste de la France"],
+            "lon": [-4.1, -3.9],
+            "lat": [48.2, 48.6],
+        }
+    )
+    spec = fs.build(
+        pd.concat([among, ext]),
+        pd.concat([places, pts]),
+        opts(members=tuple(three), outside=tuple(pts["code"]), top_n=2),
+    )
+    got = drawn(spec)
+    assert [(o, d, v) for o, d, v, g in got if g == "membres"] == [
+        (IROISE, BREST, 10683.4),
+        (LANDERNEAU, BREST, 6990.6),
+    ]
+    assert sorted((o, d, v, g) for o, d, v, g in got if g != "membres") == sorted(
+        [
+            (BREST, "exterieur:departement", 5.0, "sortant"),
+            (IROISE, "exterieur:france", 3.0, "sortant"),
+            ("exterieur:france", BREST, 7.0, "entrant"),
+        ]
+    )
+    labels = {g["key"]: g["label"] for g in spec["groups"]}
+    assert labels["sortant"] == "Des membres vers l'extérieur (regroupé)"
+    assert "exterieur:france" not in spec["selected"]  # a point standing for a group, not a member
+    assert any("2 plus gros flux entre membres" in n for n in spec["legend"]["notes"])
+
+
+@pytest.mark.parametrize("width", [560, 760, 1100])
+def test_names_of_ringed_places_fit_across_the_map(width):
+    """The names drawn above the ringed places (centred, 12-px type) stay inside the map, even
+    when long names sit at the east and west ends (the frame zooms out and centres them)."""
+    pts = pd.DataFrame(
+        {
+            "code": ["a", "b", "c"],
+            "name": [
+                "CA de la Région Nazairienne et de l'Estuaire (CARENE)",
+                "Nantes Métropole",
+                "CC Sèvre et Loire",
+            ],
+            "lon": [-2.25, -1.55, -1.25],
+            "lat": [47.28, 47.22, 47.18],
+        }
+    )
+    fl = pd.DataFrame({"origin": ["a", "b"], "destination": ["b", "c"], "value": [100.0, 50.0]})
+    spec = fs.build(fl, pts, opts(members=("a", "b", "c"), top_n=5, height=600))
+    loc = spec["locations"]
+    for i, name in enumerate(loc["name"]):
+        x, _ = _pixel(spec["view"], loc["lon"][i], loc["lat"][i], width, 600)
+        half = len(name) * 6.2 / 2  # DejaVu Sans at 12 px: about 6.2 px a character
+        assert 0 <= x - half and x + half <= width, (name, round(x - half), round(x + half), width)

@@ -229,6 +229,7 @@ class Network:
     profiles: pd.DataFrame  # code, name, type, indicator columns
     sentence: str  # coverage in French
     indicator_sources: dict = field(default_factory=dict)
+    geography: dict = field(default_factory=dict)  # départements and régions of the members
 
     def to_dict(self) -> dict:
         def rec(df: pd.DataFrame) -> list[dict]:
@@ -407,4 +408,5 @@ def network(
         prof,
         network_sentence(info, mat, net_cov),
         sources,
+        {"departement": deps, "region": regs},
     )

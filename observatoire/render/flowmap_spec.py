@@ -50,6 +50,11 @@ GROUP_LABELS = {
     NETWORK: "Flux (plus foncé = plus gros)",
     MEMBERS: "Entre membres du réseau",
 }
+# A network's flows with its grouped outside (members mode): the directions in its own words.
+NETWORK_GROUP_LABELS = {
+    OUT: "Des membres vers l'extérieur (regroupé)",
+    IN: "De l'extérieur (regroupé) vers les membres",
+}
 ESTIMATED_OPACITY = 0.72  # estimated flows: same hues, lighter (the legend says so)
 ESTIMATED_NATURE = "Flux ESTIMÉS par un modèle (tracés éclaircis) : ordres de grandeur"
 NATURES = ("observé", "estimé")
@@ -66,6 +71,7 @@ class Options:
     unit: str = "personnes"
     inside: tuple[str, ...] = ()  # units of the selected territory (mode territoire)
     members: tuple[str, ...] = ()  # units of a network, outlined (mode reseau, Réseau page)
+    outside: tuple[str, ...] = ()  # places standing for the network's grouped outside (all drawn)
     top_n: int = 50  # flows drawn (the largest first)
     min_value: float = 0.0  # flows below are left out
     clustering: bool = False  # flowmap.gl clustering by zoom (mode reseau only)
@@ -173,21 +179,99 @@ def _merc(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
-def _view(lons: list[float], lats: list[float], height: int) -> dict:
+LABEL_CHAR_PX, LABEL_ABOVE_PX = 6.6, 28.0  # a place's name: 12-px type, drawn above its circle
+
+
+def _labelled(
+    codes: list[str], names: list[str], totals: pd.DataFrame, ringed: set, network: bool, labels: bool
+):
+    """The half-width in pixels of each place's name as the component draws it (0: no name):
+    the ringed places (all when 25 or fewer) and, with labels, those with at least a quarter
+    of the largest total (``frontend/flowmap/src/main.js``, layer « noms »)."""
+    tot = (totals["in"] + totals["out"]).tolist()
+    big = max([1.0, *[v for c, v in zip(codes, tot, strict=True) if network or c not in ringed]])
+    out = []
+    for c, name, v in zip(codes, names, tot, strict=True):
+        shown = (c in ringed and (len(ringed) <= 25 or v >= big / 4)) or (labels and v >= big / 4)
+        out.append(len(str(name)) * LABEL_CHAR_PX / 2 if shown else 0.0)
+    return out
+
+
+def _view(
+    lons: list[float], lats: list[float], height: int, pads: list[float] | None = None, legend_h: float = 0.0
+) -> dict:
     """A view framing the points above the legend's band (deck.gl's Web Mercator: 512 px
     for the world at zoom 0); metropolitan France only when the points span it and overseas
-    (the overseas places stay a pan away)."""
-    metro = [(x, y) for x, y in zip(lons, lats) if METRO[0] <= x <= METRO[2] and METRO[1] <= y <= METRO[3]]
-    if metro and len(metro) < len(lons):
-        lons, lats = [p[0] for p in metro], [p[1] for p in metro]
+    (the overseas places stay a pan away). ``pads``: half-width in pixels of each point's name,
+    kept inside the frame too (the frame is found again until the names fit)."""
+    pads = list(pads) if pads is not None else [0.0] * len(lons)
+    keep = [METRO[0] <= x <= METRO[2] and METRO[1] <= y <= METRO[3] for x, y in zip(lons, lats, strict=True)]
+    if any(keep) and not all(keep):
+        lons, lats, pads = ([v for v, k in zip(seq, keep, strict=True) if k] for seq in (lons, lats, pads))
     if not lons:
         return {"longitude": 2.5, "latitude": 46.6, "zoom": 4.6}
-    minx, maxx, miny, maxy = min(lons), max(lons), min(lats), max(lats)
+    view = _frame(min(lons), max(lons), min(lats), max(lats), height, legend_h)
+    if not any(pads):
+        return view
+    # Names are centred on their place: find the largest zoom at which every name fits across
+    # the narrowest map, and centre them; the names above the circles take room at the top.
+    up = _frame(min(lons), max(lons), min(lats), max(lats), height, legend_h + LABEL_ABOVE_PX)
+    half = (FRAME_WIDTH - 2 * FRAME_MARGIN) / 2
+    hw = [min(p, half) for p in pads]
+
+    def span(zoom: float) -> tuple[float, float]:  # the feasible range of the left offset
+        scale = 512 / (2 * math.pi) * 2**zoom
+        xs = [scale * math.radians(x) for x in lons]
+        lo = max(FRAME_MARGIN + h - x for x, h in zip(xs, hw, strict=True))
+        hi = min(FRAME_WIDTH - FRAME_MARGIN - h - x for x, h in zip(xs, hw, strict=True))
+        return lo, hi
+
+    low, high = 3.5, up["zoom"]
+    if span(high)[0] > span(high)[1]:
+        for _ in range(30):
+            mid = (low + high) / 2
+            low, high = (mid, high) if span(mid)[0] <= span(mid)[1] else (low, mid)
+        zoom = low
+    else:
+        zoom = high
+    lo, hi = span(zoom)
+    scale = 512 / (2 * math.pi) * 2**zoom
+    lon = math.degrees((FRAME_WIDTH / 2 - (lo + hi) / 2) / scale)
+    view = _frame(min(lons), max(lons), min(lats), max(lats), height, legend_h + LABEL_ABOVE_PX)
+    if zoom < view["zoom"]:  # the same band, at the zoom the names allow
+        view = _at_zoom(min(lats), max(lats), height, legend_h + LABEL_ABOVE_PX, zoom)
+    return {**view, "longitude": round(lon, 4)}
+
+
+def legend_height(legend: dict) -> float:
+    """About how tall the legend box is drawn (style.css: 270 px wide, 12-px type, 16-px lines):
+    the frame keeps the drawn places above it."""
+
+    def lines(text: str, per_line: int) -> int:
+        return max(1, math.ceil(len(text) / per_line))
+
+    h = 20 + 17 * lines(legend.get("title", ""), 32) + 16 * 4  # title, « Épaisseur », 3 widths
+    h += sum(16 * lines(c["label"], 30) for c in legend.get("colours", []))
+    h += 16 * lines(legend.get("nature", ""), 34) if legend.get("estimated") else 16
+    h += 16 * lines(" · ".join(legend.get("notes", [])), 38) + 16 * lines(legend.get("source", ""), 38)
+    return max(float(LEGEND_HEIGHT), float(h))
+
+
+def _at_zoom(miny: float, maxy: float, height: int, legend_h: float, zoom: float) -> dict:
+    """The latitude putting ``miny..maxy`` in the middle of the band above the legend at ``zoom``."""
+    free_h = max(height - max(legend_h, LEGEND_HEIGHT) - 2 * FRAME_MARGIN, 120)
+    scale = 512 / (2 * math.pi) * 2**zoom
+    centre_merc = (_merc(maxy) + _merc(miny)) / 2 - (height / 2 - (FRAME_MARGIN + free_h / 2)) / scale
+    latitude = math.degrees(2 * math.atan(math.exp(centre_merc)) - math.pi / 2)
+    return {"latitude": round(latitude, 4), "zoom": round(zoom, 2)}
+
+
+def _frame(minx: float, maxx: float, miny: float, maxy: float, height: int, legend_h: float = 0.0) -> dict:
     world = 512 / (2 * math.pi)  # px per radian at zoom 0
     dx = max(math.radians(maxx - minx), 0.002)
     dy = max(_merc(maxy) - _merc(miny), 0.002)
     free_w = FRAME_WIDTH - 2 * FRAME_MARGIN
-    free_h = max(height - LEGEND_HEIGHT - 2 * FRAME_MARGIN, 120)
+    free_h = max(height - max(legend_h, LEGEND_HEIGHT) - 2 * FRAME_MARGIN, 120)
     zoom = min(math.log2(free_w / (dx * world)), math.log2(free_h / (dy * world)))
     zoom = min(max(zoom, 3.5), 11.0)
     scale = world * 2**zoom
@@ -270,15 +354,22 @@ def build(
     # A territory's or a network's map gets its top N here; a national map gets every flow (up to
     # a bound on the payload) and flowmap.gl draws the top N of the clusters in view at each zoom.
     exact = bool(inside or members)
-    drawn = drawn.head(max(int(options.top_n), 0) if exact else NETWORK_MAX_FLOWS)
+    outside = {str(c) for c in options.outside} if members else set()
+    with_outside = drawn["origin"].isin(outside) | drawn["destination"].isin(outside)
+    # the top N among the members; every flow with the grouped outside (a handful) besides
+    grouped_out = drawn[with_outside]
+    drawn = drawn[~with_outside].head(max(int(options.top_n), 0) if exact else NETWORK_MAX_FLOWS)
+    n_members = len(drawn)
+    drawn = pd.concat([drawn, grouped_out]) if len(grouped_out) else drawn
     if inside:
         o_in, d_in = drawn["origin"].isin(inside), drawn["destination"].isin(inside)
         group = np.select([o_in & d_in, o_in, d_in], [WITHIN, OUT, IN], OTHER)
         order = [OUT, IN, WITHIN, OTHER]
     elif members:
         o_in, d_in = drawn["origin"].isin(members), drawn["destination"].isin(members)
-        group = np.where(o_in & d_in, MEMBERS, OTHER)
-        order = [MEMBERS, OTHER]
+        o_out, d_out = drawn["origin"].isin(outside), drawn["destination"].isin(outside)
+        group = np.select([o_in & d_in, o_in & d_out, d_in & o_out], [MEMBERS, OUT, IN], OTHER)
+        order = [MEMBERS, OUT, IN, OTHER]
     else:
         group = np.full(len(drawn), NETWORK)
         order = [NETWORK]
@@ -291,13 +382,15 @@ def build(
     idx = {c: i for i, c in enumerate(locs["code"])}
     t = tot.reindex(locs["code"]).fillna(0.0)
 
-    groups = [{"key": g, "label": GROUP_LABELS[g], "colors": _ramp(GROUP_COLOURS[g])} for g in present]
+    words = {**GROUP_LABELS, **(NETWORK_GROUP_LABELS if members else {})}
+    groups = [{"key": g, "label": words[g], "colors": _ramp(GROUP_COLOURS[g])} for g in present]
     fills, choro_legend = _choropleth(choropleth)
     notes = list(options.notes)
     if options.level_label:
         notes.insert(0, f"Regroupés par {options.level_label}")
     notes.append(
-        (f"{len(drawn)} plus gros flux" if exact else f"{int(options.top_n)} plus gros flux de la vue")
+        (f"{n_members} plus gros flux" if exact else f"{int(options.top_n)} plus gros flux de la vue")
+        + (" entre membres, et les flux avec l'extérieur regroupé" if len(grouped_out) else "")
         + (
             f", au moins {options.min_value:,.0f} {options.unit}".replace(",", "\u202f")
             if options.min_value > 0
@@ -321,7 +414,12 @@ def build(
         "choropleth": choro_legend,
     }
     view_codes = set(drawn["origin"]) | set(drawn["destination"]) | ringed
-    vl = locs[locs["code"].isin(view_codes)]
+    in_view = locs["code"].isin(view_codes).to_numpy()
+    vl = locs[in_view]
+    pads = _labelled(
+        locs["code"].tolist(), locs["name"].astype(str).tolist(), t, ringed, not inside, options.labels
+    )
+    pads = [p for p, k in zip(pads, in_view, strict=True) if k] if exact else None
     spec = {
         "mode": "territoire" if inside else "reseau",
         "locations": {
@@ -358,7 +456,7 @@ def build(
             "labels": bool(options.labels),
         },
         "legend": legend,
-        "view": _view(vl["lon"].tolist(), vl["lat"].tolist(), options.height),
+        "view": _view(vl["lon"].tolist(), vl["lat"].tolist(), options.height, pads, legend_height(legend)),
     }
     spec["view_key"] = hashlib.blake2b(
         json.dumps([spec["selected"], spec["mode"], sorted(view_codes)]).encode(), digest_size=8

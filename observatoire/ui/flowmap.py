@@ -14,7 +14,7 @@ import streamlit.components.v1 as components
 
 from observatoire.queries import flowmap as q
 from observatoire.queries import flows
-from observatoire.render import flowmap_spec
+from observatoire.render import flowmap_spec, outside_places
 from observatoire.ui import data, state
 from observatoire.vocabulary import LEVEL_FR
 
@@ -229,23 +229,69 @@ def _members_spec(
     matrix: pd.DataFrame,
     options: flowmap_spec.Options,
     _g,
+    outside: tuple[tuple[str, str, str, float, str], ...] = (),
+    geography: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> dict:
     by_level: dict[str, list[str]] = {}
     for lv, c in units:
         by_level.setdefault(lv, []).append(c)
     locations = pd.concat([_points(lv, tuple(sorted(cs))) for lv, cs in by_level.items()], ignore_index=True)
+    flows_ = matrix
+    extra: tuple[str, ...] = ()
+    if outside:
+        places = outside_places.place(locations, _groups(outside, dict(geography)), _france_centre())
+        locations = pd.concat([locations, places], ignore_index=True)
+        ext = pd.DataFrame(list(outside), columns=["unit", "direction", "group", "value", "label"])
+        ext["place"] = [outside_places.code(g) for g in ext["group"]]
+        out_ = ext["direction"] == "sortant"
+        ext["origin"] = ext["unit"].where(out_, ext["place"])
+        ext["destination"] = ext["place"].where(out_, ext["unit"])
+        nature = matrix["nature"].iloc[0] if len(matrix) else "observé"
+        flows_ = pd.concat(
+            [matrix, ext.assign(nature=nature)[["origin", "destination", "value", "nature"]]],
+            ignore_index=True,
+        )
+        extra = tuple(places["code"])
     feats = []
     for lv, cs in by_level.items():
         fc = _outlines(lv, tuple(sorted(cs)), _g)
         feats += fc["features"] if fc else []
-    opts = flowmap_spec.Options(**{**options.__dict__, "members": tuple(c for _, c in units)})
+    opts = flowmap_spec.Options(
+        **{**options.__dict__, "members": tuple(c for _, c in units), "outside": extra}
+    )
     return flowmap_spec.build(
-        matrix,
+        flows_,
         locations,
         opts,
         outlines={"type": "FeatureCollection", "features": feats} if feats else None,
         upper_outlines=_outlines("departement", None, _g),
     )
+
+
+def _groups(outside: tuple, geography: dict) -> list[outside_places.Group]:
+    """The outside groups of the flows, each pointing to what it stands for."""
+    labels = {g: label for _, _, g, _, label in outside}
+    out = []
+    for key in outside_places.ORDER:
+        if key not in labels:
+            continue
+        anchor = None
+        if key in ("departement", "region"):
+            pts = _points(key, tuple(geography.get(key, ())))
+            anchor = (float(pts["lon"].mean()), float(pts["lat"].mean())) if len(pts) else None
+            if anchor is None:
+                continue
+        elif key == "france":
+            anchor = _france_centre()
+        out.append(outside_places.Group(key, labels[key], anchor))
+    return out
+
+
+def _france_centre() -> tuple[float, float]:
+    """The mean of the départements' points of metropolitan France."""
+    pts = _points("departement", None)
+    pts = pts[~pts["code"].astype(str).str.startswith("97")]
+    return float(pts["lon"].mean()), float(pts["lat"].mean())
 
 
 def network_flow_map(
@@ -257,12 +303,17 @@ def network_flow_map(
     source: str,
     year: int,
     estimated: bool,
+    outside: pd.DataFrame | None = None,
+    geography: dict | None = None,
     key: str = "carte_reseau",
     height: int = 560,
 ) -> None:
     """The Réseau page's map: the ``top_n`` largest flows among the network's members (``units``:
     ``code, level``; ``matrix``: covered ``origin, destination, value``, the diagonal counting in
-    each member's internal total), the members outlined and ringed."""
+    each member's internal total), the members outlined and ringed; with ``outside`` (the
+    network's flows with its grouped outside: ``unit, direction, group, label, value,
+    covered``), each member's covered flows with the rest of its département, région, France
+    and abroad, drawn to points around the network (:mod:`observatoire.render.outside_places`)."""
     fl = matrix.assign(nature="estimé" if estimated else "observé")[
         ["origin", "destination", "value", "nature"]
     ]
@@ -276,4 +327,13 @@ def network_flow_map(
         height=height,
     )
     members = tuple(zip(units["level"], units["code"]))
-    show(_members_spec(members, fl.reset_index(drop=True), opts, data.generation()), key=key, height=height)
+    ext: tuple = ()
+    if outside is not None and len(outside):
+        ok = outside[outside["covered"].astype(bool) & (outside["value"].fillna(0) > 0)]
+        ext = tuple(
+            (str(r.unit), str(r.direction), str(r.group), float(r.value), str(r.label))
+            for r in ok.itertuples()
+        )
+    geo = tuple((k, tuple(v)) for k, v in sorted((geography or {}).items()))
+    spec = _members_spec(members, fl.reset_index(drop=True), opts, data.generation(), ext, geo)
+    show(spec, key=key, height=height)
