@@ -206,8 +206,10 @@ def test_reseau_map_paints_the_flows_among_members(session):
     assert "De l'extérieur (regroupé) vers les membres" in legend
     pixels = canvas_pixels(page, frame)
     assert hue_count(pixels, "vermilion") > 100 and hue_count(pixels, "blue") > 100
-    france = frame.evaluate("() => window.__flowmap.place('exterieur:france')")
-    assert france and france["name"] == "Reste de la France"
+    # the estimate has flows with the rest of the Finistère and of Bretagne (none farther)
+    rest = frame.evaluate("() => window.__flowmap.place('exterieur:departement')")
+    assert rest and rest["name"] == "Reste du département (Finistère)"
+    assert frame.evaluate("() => window.__flowmap.place('exterieur:france')") is None  # 0: not drawn
     # Every member is ringed: Brest Métropole and the six communautés (seed 003).
     assert frame.evaluate("() => window.__flowmap.selected().length") == 7
     body = text(page.inner_text("body"))

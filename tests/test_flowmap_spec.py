@@ -337,25 +337,29 @@ def test_network_map_draws_every_flow_with_the_grouped_outside(flows, places):
 
 
 @pytest.mark.parametrize("width", [560, 760, 1100])
-def test_names_of_ringed_places_fit_across_the_map(width):
-    """The names drawn above the ringed places (centred, 12-px type) stay inside the map, even
-    when long names sit at the east and west ends (the frame zooms out and centres them)."""
+def test_names_of_the_outside_points_fit_across_the_map(width):
+    """The names of the points standing for a network's grouped outside (on the ring's edge,
+    centred above their circle, 12-px type) stay inside the map: the frame zooms out and
+    centres them."""
     pts = pd.DataFrame(
         {
-            "code": ["a", "b", "c"],
-            "name": [
-                "CA de la Région Nazairienne et de l'Estuaire (CARENE)",
-                "Nantes Métropole",
-                "CC Sèvre et Loire",
-            ],
-            "lon": [-2.25, -1.55, -1.25],
-            "lat": [47.28, 47.22, 47.18],
+            "code": ["a", "b", "exterieur:departement", "exterieur:france"],
+            "name": ["A", "B", "Reste du département (Loire-Atlantique)", "Reste de la France"],
+            "lon": [-1.75, -1.55, -2.25, -1.05],
+            "lat": [47.28, 47.22, 47.25, 47.20],
         }
     )
-    fl = pd.DataFrame({"origin": ["a", "b"], "destination": ["b", "c"], "value": [100.0, 50.0]})
-    spec = fs.build(fl, pts, opts(members=("a", "b", "c"), top_n=5, height=600))
+    fl = pd.DataFrame(
+        {
+            "origin": ["a", "b", "exterieur:departement"],
+            "destination": ["b", "exterieur:france", "a"],
+            "value": [100.0, 50.0, 80.0],
+        }
+    )
+    spec = fs.build(fl, pts, opts(members=("a", "b"), outside=(pts["code"][2], pts["code"][3]), height=600))
     loc = spec["locations"]
     for i, name in enumerate(loc["name"]):
-        x, _ = _pixel(spec["view"], loc["lon"][i], loc["lat"][i], width, 600)
-        half = len(name) * 6.2 / 2  # DejaVu Sans at 12 px: about 6.2 px a character
-        assert 0 <= x - half and x + half <= width, (name, round(x - half), round(x + half), width)
+        if loc["id"][i].startswith("exterieur:"):
+            x, _ = _pixel(spec["view"], loc["lon"][i], loc["lat"][i], width, 600)
+            half = len(name) * 6.2 / 2  # DejaVu Sans at 12 px: about 6.2 px a character
+            assert 0 <= x - half and x + half <= width, (name, round(x - half), round(x + half), width)

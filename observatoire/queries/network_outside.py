@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from observatoire.queries import snapshot
 from observatoire.queries.network_parts import Unit
 
 GROUP_ORDER = ("departement", "region", "france", "etranger")
@@ -42,15 +43,21 @@ _GROUP_COVER_SQL = (
 )
 
 
+def _names(con) -> dict:
+    return {
+        (lv, c): n
+        for lv, c, n in con.execute(
+            "SELECT level, code, name FROM territory WHERE level IN ('departement', 'region')"
+        ).fetchall()
+    }
+
+
 def _group_labels(con, deps: list[str], regs: list[str]) -> dict[str, str]:
     """The outside groups in French, e.g. « Reste du département (Isère) » (one query)."""
-    rows = con.execute(
-        """SELECT level, name FROM territory WHERE (level = 'departement' AND list_contains($d::VARCHAR[], code))
-        OR (level = 'region' AND list_contains($r::VARCHAR[], code)) ORDER BY name""",
-        {"d": deps, "r": regs},
-    ).fetchall()
-    dep_names = ", ".join(n for lv, n in rows if lv == "departement")
-    reg_names = ", ".join(n for lv, n in rows if lv == "region")
+    snap = snapshot.of(con)
+    names = snap.memo("départements and régions", lambda: _names(con))
+    dep_names = ", ".join(sorted(names[("departement", c)] for c in deps if ("departement", c) in names))
+    reg_names = ", ".join(sorted(names[("region", c)] for c in regs if ("region", c) in names))
     return {
         "departement": ("Reste du département" if len(deps) == 1 else "Reste des départements")
         + f" ({dep_names})",

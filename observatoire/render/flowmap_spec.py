@@ -419,6 +419,9 @@ def build(
     pads = _labelled(
         locs["code"].tolist(), locs["name"].astype(str).tolist(), t, ringed, not inside, options.labels
     )
+    # the names of the points standing for the grouped outside (on the ring's edge by
+    # construction) are kept inside the frame; the members' stay where their places are
+    pads = [p if c in outside else 0.0 for p, c in zip(pads, locs["code"], strict=True)]
     pads = [p for p, k in zip(pads, in_view, strict=True) if k] if exact else None
     spec = {
         "mode": "territoire" if inside else "reseau",
