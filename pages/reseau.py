@@ -32,6 +32,30 @@ chosen = c2.multiselect(
     key="_net_epci",
     disabled=bool(perimeter),
 )
+deps = data.departement_list()
+dep_names = dict(zip(deps["code"], deps["name"]))
+d1, d2 = st.columns([2, 3])
+chosen_deps = d1.multiselect(
+    "Ou des départements",
+    list(dep_names),
+    format_func=lambda c: f"{dep_names.get(c, c)} ({c})",
+    key="_net_deps",
+    disabled=bool(perimeter),
+)
+typed = d2.text_input(
+    "Et des communes (noms ou codes Insee, séparés par des virgules)",
+    key="_net_communes",
+    disabled=bool(perimeter),
+)
+chosen_communes: list[tuple[str, str]] = []
+for word in [w.strip() for w in typed.split(",") if w.strip()] if not perimeter else []:
+    found = data.find_commune(word)
+    if found is None:
+        st.warning(f"Commune introuvable : « {word} » (donnez son nom ou son code Insee).")
+    elif found not in chosen_communes:
+        chosen_communes.append(found)
+if chosen_communes:
+    st.caption("Communes ajoutées : " + ", ".join(f"{n} ({c})" for c, n in chosen_communes))
 kinds = data.flow_kinds()  # the kinds in the store, with their unit
 if st.session_state.get(state.KIND) not in kinds:
     st.session_state[state.KIND] = next(iter(kinds))
@@ -55,9 +79,20 @@ unit_level = k3.radio(
 )
 top_n = k4.number_input("Flux affichés (carte, Sankey)", 3, 200, 15, step=1, key="_net_top")
 
-members = (("perimetre", perimeter),) if perimeter else tuple(("epci", c) for c in chosen)
-if not perimeter and len(chosen) < 2:
-    st.info("Choisissez un périmètre, ou deux EPCI au moins, pour voir leur réseau de flux.")
+members = (
+    (("perimetre", perimeter),)
+    if perimeter
+    else (
+        *(("epci", c) for c in chosen),
+        *(("departement", c) for c in chosen_deps),
+        *(("commune", c) for c, _ in chosen_communes),
+    )
+)
+if not perimeter and len(members) < 2:
+    st.info(
+        "Choisissez un périmètre, ou deux territoires au moins (EPCI, départements, communes, "
+        "mêlés s'il le faut), pour voir leur réseau de flux."
+    )
     st.stop()
 try:
     net = unet.network(members, kind, None if year == "auto" else int(year), unit_level)
@@ -96,7 +131,11 @@ links = links[links["value"] > 0].sort_values(
 shown = links.head(int(top_n))
 sel = unet.selection(links, shown)
 st.subheader("Flux entre les territoires")
-network_name = per_names.get(perimeter) if perimeter else f"{len(net.units)} EPCI choisis"
+network_name = (
+    per_names.get(perimeter)
+    if perimeter
+    else f"{len(net.units)} {'EPCI' if set(net.units['level']) == {'epci'} else 'territoires'} choisis"
+)
 covered = net.matrix[net.matrix["covered"] & (net.matrix["value"] > 0)]
 with_outside = st.checkbox(
     "Montrer sur la carte les flux avec l'extérieur, regroupés (reste du département, de la région, "

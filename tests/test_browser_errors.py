@@ -9,7 +9,7 @@ import shutil
 import duckdb
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, streamlit_server, wait_idle
+from tests.browser import CHROMIUM, SCREENSHOTS, streamlit_server, wait_idle
 from tests.test_option_matrix import TERRITORIES
 
 pytestmark = pytest.mark.skipif(
@@ -19,17 +19,6 @@ pytestmark = pytest.mark.skipif(
 MARK = "Référence de l'incident"
 # What must never reach the browser: a traceback, a server path, Streamlit's search links.
 LEAKS = ("Traceback", 'File "', "/work/", "site-packages", ".py", "Ask Google", "Ask ChatGPT", "Error:")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -200,3 +200,31 @@ def test_reseau_page_for_chosen_epci_on_isere(app_db):
     text = _text(at)
     assert "Grenoble-Alpes-Métropole — pôle dominant" in text
     assert "6 flux affichés sur 6, soit 100 % du volume" in text
+
+
+def test_reseau_page_mixes_an_epci_with_communes_typed_by_name_or_code(app_db):
+    """Grenoble-Alpes-Métropole with Voiron (typed by name) and Crolles (by its Insee code) on
+    Isère 2017: the matrix cells are the raw INSEE lines summed here; an unknown commune is
+    refused in French, the rest kept."""
+    from tests.test_app import _app, _text
+
+    epci = _epci_of()
+    want: dict = defaultdict(float)
+    with gzip.open(FIXTURES / "flows/mobpro_isere2017_3epci.csv.gz", "rt", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter=";"):
+            o = row["CODGEO"] if row["CODGEO"] in ("38563", "38140") else epci[row["CODGEO"]]
+            d = row["DCLT"] if row["DCLT"] in ("38563", "38140") else epci[row["DCLT"]]
+            want[o, d] += float(row["NBFLUX_C17_ACTOCC15P"])
+    at = _app(app_db, "pages/reseau.py", territoire="epci:" + GRE, flux="travail")
+    at.multiselect(key="_net_epci").set_value([GRE])
+    at.text_input(key="_net_communes").set_value("Voiron, 38140, Nullepart-sur-Rien")
+    at.selectbox(key="_net_year").set_value("2017")
+    at.run()
+    assert not at.exception
+    assert any("Commune introuvable : « Nullepart-sur-Rien »" in w.value for w in at.warning)
+    text = _text(at)
+    assert "Communes ajoutées : Voiron (38563), Crolles (38140)" in text
+    od = next(df.value for df in at.dataframe if "Voiron" in list(getattr(df.value, "index", [])))
+    assert od.loc["Grenoble-Alpes-Métropole", "Voiron"] == pytest.approx(want[GRE, "38563"])
+    assert od.loc["Crolles", "Grenoble-Alpes-Métropole"] == pytest.approx(want["38140", GRE])
+    assert od.loc["Voiron", "Voiron"] == pytest.approx(want["38563", "38563"])

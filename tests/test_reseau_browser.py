@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, streamlit_server, wait_idle
+from tests.browser import CHROMIUM, SCREENSHOTS, streamlit_server, wait_idle
 from tests.conftest import ROOT
 from tests.test_network import GRE, GRES, NANTES_SN, VOIR, _epci_of
 from tests.test_network import raw3 as raw3  # noqa: F401 (a fixture)
@@ -21,17 +21,6 @@ from tests.test_network import raw3 as raw3  # noqa: F401 (a fixture)
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM) and not os.environ.get("CI"), reason="Chromium absent (make test l'installe)"
 )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -329,6 +329,11 @@ def epci_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT code, name, type, dep FROM territory WHERE level = 'epci' ORDER BY name").df()
 
 
+def level_list(con: duckdb.DuckDBPyConnection, level: str) -> pd.DataFrame:
+    """Every territory of a level: code, name, by code."""
+    return con.execute("SELECT code, name FROM territory WHERE level = ? ORDER BY code", [level]).df()
+
+
 def epci_points(con: duckdb.DuckDBPyConnection, codes: list[str]) -> pd.DataFrame:
     """Name and centre (lon, lat) of the given EPCI."""
     return con.execute(

@@ -239,6 +239,19 @@ def epci_list() -> pd.DataFrame:
     return territories.epci_list(cursor())
 
 
+@_cached(max_entries=4)
+def departement_list() -> pd.DataFrame:
+    """Every département: code, name, by code."""
+    return territories.level_list(cursor(), "departement")
+
+
+@_cached(max_entries=256)
+def find_commune(query: str) -> tuple[str, str] | None:
+    """The commune a person means by a name or an Insee code (the best match), or None."""
+    got = territories.search(cursor(), query, limit=1, levels=("commune",))
+    return None if got.empty else (str(got.iloc[0]["code"]), str(got.iloc[0]["name"]))
+
+
 @_cached(max_entries=64)
 def cooperations(**filters) -> pd.DataFrame:
     """The filtered catalogue (`queries.catalogue.search`'s keyword filters), cached per filters."""
