@@ -90,3 +90,44 @@ def grouped(
     return pd.DataFrame(
         {"o_in": side >= 2, "d_in": (side % 2) == 1, "o_unit": codes[o], "d_unit": codes[d], "value": value}
     )
+
+
+def network_groups(
+    con: duckdb.DuckDBPyConnection, dataset_id: str, cells: pd.DataFrame, deps: list[str], regs: list[str]
+) -> pd.DataFrame:
+    """The flows of a network whose units are unions of whole cells (``cells``: ``ce, cd,
+    unit``): ``ou, du`` (the units at each end, ``None`` outside), ``grp`` (for a flow with the
+    outside: ``departement`` / ``region`` / ``france`` / ``etranger``, by where its outer end
+    is), ``value`` summed — as ``queries.network``'s SQL on the pre-aggregate."""
+    snap = snapshot.of(con)
+    cf = snap.memo(("cell flows", dataset_id), lambda: _read(con, dataset_id))
+    units = list(dict.fromkeys(cells["unit"].tolist()))
+    uid = {u: i for i, u in enumerate(units)}
+    unit_of = np.full(len(cf.keys) + 1, -1, dtype=np.int64)  # the last slot: abroad
+    for ce, cd, u in zip(cells["ce"], cells["cd"], cells["unit"], strict=True):
+        k = cf.keys.get((ce, cd))
+        if k is not None:
+            unit_of[k] = uid[u]
+    ou, du = unit_of[cf.o_cell], unit_of[cf.d_cell]
+    rows = np.flatnonzero((ou >= 0) | (du >= 0))
+    ou, du = ou[rows], du[rows]
+    outer = np.where(ou < 0, cf.o_cell[rows], cf.d_cell[rows])  # the outer end's cell (-1 abroad)
+    side = np.where(ou < 0, "o", "d")
+    f = cf.frame
+    dep = np.where(side == "o", f["o_dep"].to_numpy(object)[rows], f["d_dep"].to_numpy(object)[rows])
+    reg = np.where(side == "o", f["o_reg"].to_numpy(object)[rows], f["d_reg"].to_numpy(object)[rows])
+    one_side = (ou < 0) | (du < 0)
+    grp = np.select(
+        [~one_side, outer < 0, np.isin(dep, deps), np.isin(reg, regs)],
+        [0, 4, 1, 2],
+        3,
+    )  # 0: among units; 1 département, 2 région, 3 France, 4 abroad
+    n = len(units) + 1
+    key = ((ou + 1) * n + (du + 1)) * 5 + grp
+    uniq, inv = np.unique(key, return_inverse=True)
+    value = np.bincount(inv, weights=cf.value[rows], minlength=len(uniq))
+    pair, g = np.divmod(uniq, 5)
+    o, d = np.divmod(pair, n)
+    names = np.array([None, *units], dtype=object)
+    labels = np.array([None, "departement", "region", "france", "etranger"], dtype=object)
+    return pd.DataFrame({"ou": names[o], "du": names[d], "grp": labels[g], "value": value})

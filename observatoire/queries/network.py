@@ -22,9 +22,9 @@ import pandas as pd
 
 from observatoire import store
 from observatoire.errors import NotFoundError, ObservatoireError
+from observatoire.queries import cell_arrays, snapshot
 from observatoire.queries import cells as qcells
 from observatoire.queries import coverage as qcov
-from observatoire.queries import snapshot
 from observatoire.queries.cells import aggregate_matrix
 from observatoire.queries.network_outside import GROUP_SQL, SCOPE_CTE, outside_flows
 from observatoire.queries.network_parts import (
@@ -153,25 +153,7 @@ _FLOWS_SQL = (
 """
 )
 
-# The same from the pre-aggregate by cell (units made of whole cells, ``_net_cells``): the other
-# end of a flow with the outside is a cell, whose département and région are known.
-_CELL_FLOWS_SQL = """
-    WITH f AS (
-        SELECT f.value, uo.unit AS ou, ud.unit AS du,
-            CASE WHEN uo.unit IS NULL THEN f.o_epci ELSE f.d_epci END AS x_epci,
-            CASE WHEN uo.unit IS NULL THEN f.o_dep ELSE f.d_dep END AS x_dep,
-            CASE WHEN uo.unit IS NULL THEN f.o_reg ELSE f.d_reg END AS x_reg
-        FROM flow_epci f LEFT JOIN _net_cells uo ON uo.ce = f.o_epci AND uo.cd = f.o_dep
-        LEFT JOIN _net_cells ud ON ud.ce = f.d_epci AND ud.cd = f.d_dep
-        WHERE f.dataset_id = $ds AND (uo.unit IS NOT NULL OR ud.unit IS NOT NULL))
-    SELECT ou, du,
-        CASE WHEN ou IS NULL OR du IS NULL THEN
-            CASE WHEN x_epci IS NULL THEN 'etranger'
-                 WHEN list_contains($deps, x_dep) THEN 'departement'
-                 WHEN list_contains($regs, x_reg) THEN 'region' ELSE 'france' END END AS grp,
-        sum(value) AS value
-    FROM f GROUP BY ALL
-"""
+# The same from the pre-aggregate by cell is queries.cell_arrays.network_groups (in memory).
 
 
 def _exact_units(con, units, level: str, cache: dict) -> bool:
@@ -323,7 +305,6 @@ def network(
     # Units made of whole cells (EPCI parts in one département): flows from the pre-aggregate
     cells = qcells.usable(cur, ds, umap) if members == "membership" else None
     if cells is not None:
-        cur.register("_net_cells", cells)
         geo = list(cells[["cd", "cr"]].drop_duplicates().itertuples(index=False, name=None))
     else:
         geo = cur.execute(
@@ -346,11 +327,11 @@ def network(
     net_cov = qcov._territory(cur, info, tot[0], tuple(tot[1:]), sizes)
     tag = {"dataset": ds, "year": info.year, "nature": info.nature}
 
-    if cells is not None:
-        sql = _CELL_FLOWS_SQL
+    if cells is not None:  # the pre-aggregate in memory
+        allf = cell_arrays.network_groups(cur, ds, cells, deps, regs)
     else:
         sql = _FLOWS_SQL.replace("LEFT JOIN membership m", f"LEFT JOIN {members} m")
-    allf = cur.execute(sql, {"ds": ds, "deps": deps, "regs": regs}).df()
+        allf = cur.execute(sql, {"ds": ds, "deps": deps, "regs": regs}).df()
     # OD matrix among units (every pair, 0 where no flow, None where not covered)
     raw = allf[allf["ou"].notna() & allf["du"].notna()].rename(columns={"ou": "origin", "du": "destination"})
     raw = raw[["origin", "destination", "value"]]
