@@ -1,0 +1,203 @@
+"""Three-stage model: own commune, then own EPCI or not, then gravity within each side.
+
+The two-stage model (:mod:`observatoire.model.stayers`) leaves the choice between the communes
+of one's own EPCI and the rest of France to a single deterrence function: métropoles come out
+too self-contained and rural France leaves its EPCI too often (``docs/MODEL.md`` §8–9). Here,
+among the residents who do not work in their own commune, the probability of working outside
+their own group (EPCI) is a binomial logit of the group's margins
+
+    logit q_i = e0 + e1 log((D_g + 1) / (O_g + 1)) + e2 log(O_g + 1) + e3 log((O_i + 1) / (O_g + 1))
+
+(the group's jobs per resident, its size and the commune's weight in it; a density term was
+tried and dropped by the leave-one-métropole-out cross-validation, ``docs/MODEL.md`` §9), and a
+doubly-constrained gravity model with *split rows* distributes them: each origin sends exactly
+``(1 - q_i)(O_i - S_i)`` to the other communes of its group and ``q_i (O_i - S_i)`` outside it
+(outside zone included), each destination receives ``D_j - S_j``. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from observatoire.model.balancing import IPFResult
+from observatoire.model.constants import Form
+from observatoire.model.gravity import deterrence
+from observatoire.model.margins import balance_destinations, connected_components
+from observatoire.model.pairs import PairSet
+
+#: Names of the columns of :func:`exit_features`.
+EXIT_FEATURES = (
+    "constante",
+    "log emplois/actifs de l'EPCI",
+    "log actifs de l'EPCI",
+    "log poids de la commune dans l'EPCI",
+)
+
+
+def group_index(groups: np.ndarray) -> np.ndarray:
+    """Integer label (0..k-1) per unit of a group code per unit."""
+    _, inv = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    return inv.astype(np.int64)
+
+
+def exit_features(origins: np.ndarray, destinations: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Design matrix of the exit logit, one row per unit (see :data:`EXIT_FEATURES`).
+
+    Parameters
+    ----------
+    origins, destinations : array-like
+        Employed residents and jobs per unit.
+    groups : array-like
+        Group code per unit (its EPCI; its own code when it has none).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 4)
+    """
+    o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
+    d = np.nan_to_num(np.asarray(destinations, dtype=np.float64), nan=0.0)
+    g = group_index(groups)
+    og = np.bincount(g, weights=o)[g]
+    dg = np.bincount(g, weights=d)[g]
+    return np.column_stack(
+        [
+            np.ones_like(o),
+            np.log((dg + 1.0) / (og + 1.0)),
+            np.log(og + 1.0),
+            np.log((o + 1.0) / (og + 1.0)),
+        ]
+    )
+
+
+def three_stage_flows(
+    origins: np.ndarray,
+    destinations: np.ndarray,
+    pairs: PairSet,
+    beta: float,
+    stay: np.ndarray,
+    exit_share: np.ndarray,
+    groups: np.ndarray,
+    form: Form = "exp",
+    *,
+    tol: float = 1e-6,
+    max_iter: int = 2000,
+    outside_km: float | None = None,
+) -> IPFResult:
+    """Stayers on the diagonal, then gravity with rows split between own group and the rest.
+
+    Parameters
+    ----------
+    origins, destinations : array-like
+        ``O_i`` and ``D_i``; destinations are first rescaled to the origins within each
+        connected component of the pair graph.
+    pairs : PairSet
+        Must include the diagonal.
+    beta, form : deterrence of the last stage (same on both sides).
+    stay : array-like
+        Probability of working in one's own unit (:func:`stay_share`).
+    exit_share : array-like
+        Probability of working outside one's group given not in one's unit; forced to 0 for a
+        unit with no pair outside its group, to 1 for one with no other unit of its group in
+        reach.
+    groups : array-like
+        Group code per unit.
+    tol, max_iter, outside_km : see :func:`furness` (the outside zone is on the outside side).
+
+    Returns
+    -------
+    IPFResult
+        ``flows`` aligned with ``pairs``, ``info["stayers"]``, ``info["exit_share"]``.
+    """
+    from scipy.sparse import csr_array
+
+    o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
+    d = np.nan_to_num(np.asarray(destinations, dtype=np.float64), nan=0.0)
+    n = pairs.n_units
+    w = deterrence(pairs.distance_km, beta, form)
+    diag = pairs.origin == pairs.destination
+    if not diag.any():
+        raise ValueError("the pair set must include the diagonal")
+    n_comp, labels = connected_components(pairs, w)
+    d = balance_destinations(o, d, mode="component", labels=labels)
+    g = group_index(groups)
+    inner = g[pairs.origin] == g[pairs.destination]
+    inner &= ~diag
+    outer = ~inner & ~diag
+    del diag
+    has_other = np.bincount(pairs.origin[inner | outer], minlength=n) > 0
+    p = np.where(has_other, np.clip(np.asarray(stay, dtype=np.float64), 0.0, 1.0), 1.0)
+    s = np.minimum(p * o, d)
+    q = np.clip(np.asarray(exit_share, dtype=np.float64), 0.0, 1.0)
+    has_in = np.bincount(pairs.origin[inner], minlength=n) > 0
+    has_out = np.bincount(pairs.origin[outer], minlength=n) > 0
+    q = np.where(has_in, np.where(has_out, q, 0.0), 1.0)
+    kappa = 0.0 if outside_km is None else float(deterrence(np.array([outside_km]), beta, form)[0])
+    if kappa == 0.0:
+        q = np.where(has_out, q, 0.0)
+    o_in, o_out, d2 = (1.0 - q) * (o - s), q * (o - s), d - s
+    # the inner pairs are few (same group): their own small CSR; the full one keeps them at 0
+    idx_in = np.flatnonzero(inner)
+    w_in = csr_array(
+        (w[idx_in], pairs.destination[idx_in], np.concatenate([[0], np.cumsum(np.bincount(pairs.origin[idx_in], minlength=n))])),
+        shape=(n, n),
+    )
+    w[~outer] = 0.0
+    del outer
+    w_out = csr_array((w, pairs.destination, pairs.indptr), shape=(n, n))
+    x_out = float(o_out.sum())
+    a_in, a_out, b, b_z, a_z, it, err = _split_ipf(o_in, o_out, d2, w_in, w_out, kappa, x_out, tol, max_iter)
+    flows = w  # outer seeds, overwritten in place
+    flows *= a_out[pairs.origin]
+    flows *= b[pairs.destination]
+    flows[idx_in] = w_in.data * a_in[pairs.origin[idx_in]] * b[pairs.destination[idx_in]]
+    dpos = np.flatnonzero(pairs.origin == pairs.destination)
+    flows[dpos] = s[pairs.origin[dpos]]
+    res = IPFResult(
+        flows=flows,
+        a=a_out,
+        b=b,
+        iterations=it,
+        max_rel_error=err,
+        converged=err <= tol,
+        unallocated=0.0,
+    )
+    if kappa > 0:
+        res.outside_origin = a_out * kappa * b_z
+        res.outside_destination = a_z * kappa * b
+    res.info.update(
+        model="three-stage", form=form, beta=float(beta), components=n_comp, outside_km=outside_km, stayers=s, exit_share=q
+    )
+    return res
+
+
+def _split_ipf(o_in, o_out, d, w_in, w_out, kappa, x_out, tol, max_iter):
+    """Furness with two row margins per origin (own group / rest) and one per destination."""
+    n = d.shape[0]
+    pos_d = d > 0
+    b = np.where(pos_d, 1.0, 0.0)
+    b_z = 1.0
+    w_in_t, w_out_t = w_in.T, w_out.T
+    err = math.inf
+    it = 0
+    while it < max_iter:
+        it += 1
+        r_in = w_in @ b
+        r_out = w_out @ b + kappa * b_z
+        a_in = np.divide(o_in, r_in, out=np.zeros(n), where=(o_in > 0) & (r_in > 0))
+        a_out = np.divide(o_out, r_out, out=np.zeros(n), where=(o_out > 0) & (r_out > 0))
+        a_z = x_out / (kappa * b.sum() + b_z) if kappa > 0 else 0.0
+        cs = w_in_t @ a_in + w_out_t @ a_out + kappa * a_z
+        cs_z = kappa * a_out.sum() + a_z
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.abs(b * cs - d)[pos_d] / d[pos_d]
+        err = float(rel.max()) if rel.size else 0.0
+        if kappa > 0 and x_out > 0:
+            err = max(err, abs(b_z * cs_z - x_out) / x_out)
+        if err <= tol:
+            break
+        b = np.divide(d, cs, out=np.zeros(n), where=pos_d & (cs > 0))
+        if kappa > 0 and cs_z > 0:
+            b_z = x_out / cs_z
+    return a_in, a_out, b, b_z, a_z, it, err
