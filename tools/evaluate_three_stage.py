@@ -40,6 +40,7 @@ from observatoire.model import epci_stage as E  # noqa: E402
 
 OUT_KM = M.DEFAULT_OUTSIDE_KM
 GRENOBLE = "200040715"
+VARIANTS = {"three-stage": "unit", "three-stage-epci": "group"}
 
 
 def groups_of(units: pd.DataFrame) -> np.ndarray:
@@ -117,11 +118,12 @@ def run_models(u: pd.DataFrame, exit_coef: np.ndarray, beta: float, stay_coef=M.
     out["two-stage"].info["seconds"] = time.perf_counter() - t
     if exit_coef is not None:
         q = M.stay_share(exit_coef, E.exit_features(o, d, groups_of(u)))
-        t = time.perf_counter()
-        out["three-stage"] = E.three_stage_flows(
-            o, d, pairs, beta, share, q, groups_of(u), tol=M.DEFAULT_TOL, max_iter=1000, outside_km=OUT_KM
-        )
-        out["three-stage"].info["seconds"] = time.perf_counter() - t
+        for key, split in VARIANTS.items():
+            t = time.perf_counter()
+            out[key] = E.three_stage_flows(
+                o, d, pairs, beta, share, q, groups_of(u), tol=M.DEFAULT_TOL, max_iter=1000, outside_km=OUT_KM, split=split
+            )
+            out[key].info["seconds"] = time.perf_counter() - t
     return pairs, out
 
 
@@ -152,18 +154,15 @@ def metropole_cv(data, units, sources, beta, radius_km) -> list[dict]:
         pairs, res = run_models(u, coef, beta)
         g = groups_of(u)
         row = {"code": code, "name": name, "observed": observed[code], "units": len(u), "coef": coef}
+        line = f"{name[:24]:24s} obs {100 * row['observed']:.1f} ({len(u)} units)"
         for k, r in res.items():
             row[k] = M.share_outside(r.flows, pairs, g, outside_origin=r.outside_origin, residents=g == code)
             row[k + " cpc"] = met_cpc(u, pairs, r, obs, code)
             row[k + " s"] = r.info["seconds"]
             row[k + " it"] = r.iterations
+            line += f" | {k} {100 * row[k]:.1f} cpc {100 * row[k + ' cpc']:.1f} {r.info['seconds']:.0f}s {r.iterations}it"
         rows.append(row)
-        print(
-            f"{name[:28]:28s} obs {100 * row['observed']:.1f}  two {100 * row['two-stage']:.1f} "
-            f"three {100 * row['three-stage']:.1f}  cpc {100 * row['two-stage cpc']:.1f} / "
-            f"{100 * row['three-stage cpc']:.1f}  ({len(u)} units, {row['three-stage s']:.0f} s)",
-            flush=True,
-        )
+        print(line, flush=True)
     return rows
 
 
@@ -188,13 +187,17 @@ def closed_heldout(systems, sources, data) -> list[dict]:
         share = M.stay_share(stay_coef, M.stay_features(p.o_obs, p.d_obs, s.area_km2))
         q = M.stay_share(coef, feats.reindex(s.codes).fillna(0.0).to_numpy())
         two = M.two_stage_flows(p.o_obs, p.d_obs, p.pairs, beta, share, tol=1e-6, max_iter=3000)
-        three = E.three_stage_flows(p.o_obs, p.d_obs, p.pairs, beta, share, q, s.epci, tol=1e-6, max_iter=3000)
+        runs = {"two-stage": two}
+        for key, split in VARIANTS.items():
+            runs[key] = E.three_stage_flows(
+                p.o_obs, p.d_obs, p.pairs, beta, share, q, s.epci, tol=1e-6, max_iter=3000, split=split
+            )
         row = {"train": train, "test": test, "beta": beta}
-        for k, r in (("two-stage", two), ("three-stage", three)):
+        for k, r in runs.items():
             sc = EM.scores(p, r.flows)
             row.update({f"{k} {m}": v for m, v in sc.items()})
         rows.append(row)
-        print(row, flush=True)
+        print(train, "->", test, {k: round(100 * v, 1) if "cpc" in k else round(v, 3) for k, v in row.items() if k not in ("train", "test")}, flush=True)
     return rows
 
 

@@ -84,6 +84,7 @@ def three_stage_flows(
     tol: float = 1e-6,
     max_iter: int = 2000,
     outside_km: float | None = None,
+    split: str = "unit",
 ) -> IPFResult:
     """Stayers on the diagonal, then gravity with rows split between own group and the rest.
 
@@ -104,6 +105,10 @@ def three_stage_flows(
     groups : array-like
         Group code per unit.
     tol, max_iter, outside_km : see :func:`furness` (the outside zone is on the outside side).
+    split : {"unit", "group"}
+        ``"unit"``: each unit sends exactly ``exit_share`` of its non-stayers outside its group;
+        ``"group"``: only each group's total is met (``sum exit_share (O - S)`` over its units),
+        the gravity model choosing which of its units send them.
 
     Returns
     -------
@@ -130,8 +135,11 @@ def three_stage_flows(
     p = np.where(has_other, np.clip(np.asarray(stay, dtype=np.float64), 0.0, 1.0), 1.0)
     s = np.minimum(p * o, d)
     q = np.clip(np.asarray(exit_share, dtype=np.float64), 0.0, 1.0)
-    has_in = np.bincount(pairs.origin[inner], minlength=n) > 0
-    has_out = np.bincount(pairs.origin[outer], minlength=n) > 0
+    # a side is reachable if it has a pair to a destination with jobs left after the stayers
+    open_d = (d - s > 0)[pairs.destination]
+    has_in = np.bincount(pairs.origin[inner & open_d], minlength=n) > 0
+    has_out = np.bincount(pairs.origin[outer & open_d], minlength=n) > 0
+    del open_d
     q = np.where(has_in, np.where(has_out, q, 0.0), 1.0)
     kappa = 0.0 if outside_km is None else float(deterrence(np.array([outside_km]), beta, form)[0])
     if kappa == 0.0:
@@ -147,7 +155,11 @@ def three_stage_flows(
     del outer
     w_out = csr_array((w, pairs.destination, pairs.indptr), shape=(n, n))
     x_out = float(o_out.sum())
-    a_in, a_out, b, b_z, a_z, it, err = _split_ipf(o_in, o_out, d2, w_in, w_out, kappa, x_out, tol, max_iter)
+    if split not in ("unit", "group"):
+        raise ValueError("split must be 'unit' or 'group'")
+    a_in, a_out, b, b_z, a_z, it, err = _split_ipf(
+        o_in, o_out, d2, w_in, w_out, kappa, x_out, tol, max_iter, group=g if split == "group" else None
+    )
     flows = w  # outer seeds, overwritten in place
     flows *= a_out[pairs.origin]
     flows *= b[pairs.destination]
@@ -172,27 +184,40 @@ def three_stage_flows(
     return res
 
 
-def _split_ipf(o_in, o_out, d, w_in, w_out, kappa, x_out, tol, max_iter):
-    """Furness with two row margins per origin (own group / rest) and one per destination."""
+def _split_ipf(o_in, o_out, d, w_in, w_out, kappa, x_out, tol, max_iter, group=None):
+    """Furness with the rows split between own group and the rest, and one margin per destination.
+
+    ``group=None``: two row margins per origin (``o_in``, ``o_out``). With ``group`` (label per
+    unit), each origin's total ``o_in + o_out`` is met and only each group's total to the rest
+    (sum of ``o_out`` over its units), by one more balancing factor per group.
+    """
     n = d.shape[0]
     pos_d = d > 0
     b = np.where(pos_d, 1.0, 0.0)
     b_z = 1.0
     w_in_t, w_out_t = w_in.T, w_out.T
+    if group is not None:
+        o_tot = o_in + o_out
+        q_g = np.bincount(group, weights=o_out)
+        theta = np.where(q_g > 0, 1.0, 0.0)
     err = math.inf
     it = 0
     while it < max_iter:
         it += 1
         r_in = w_in @ b
         r_out = w_out @ b + kappa * b_z
-        a_in = np.divide(o_in, r_in, out=np.zeros(n), where=(o_in > 0) & (r_in > 0))
-        a_out = np.divide(o_out, r_out, out=np.zeros(n), where=(o_out > 0) & (r_out > 0))
+        if group is None:
+            a_in = np.divide(o_in, r_in, out=np.zeros(n), where=(o_in > 0) & (r_in > 0))
+            a_out = np.divide(o_out, r_out, out=np.zeros(n), where=(o_out > 0) & (r_out > 0))
+            g_err = 0.0
+        else:
+            a_in, a_out, theta, g_err = _group_step(o_tot, q_g, group, theta, r_in, r_out)
         a_z = x_out / (kappa * b.sum() + b_z) if kappa > 0 else 0.0
         cs = w_in_t @ a_in + w_out_t @ a_out + kappa * a_z
         cs_z = kappa * a_out.sum() + a_z
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.abs(b * cs - d)[pos_d] / d[pos_d]
-        err = float(rel.max()) if rel.size else 0.0
+        err = max(float(rel.max()) if rel.size else 0.0, g_err)
         if kappa > 0 and x_out > 0:
             err = max(err, abs(b_z * cs_z - x_out) / x_out)
         if err <= tol:
@@ -201,3 +226,20 @@ def _split_ipf(o_in, o_out, d, w_in, w_out, kappa, x_out, tol, max_iter):
         if kappa > 0 and cs_z > 0:
             b_z = x_out / cs_z
     return a_in, a_out, b, b_z, a_z, it, err
+
+
+def _group_step(o_tot, q_g, group, theta, r_in, r_out):
+    """Rows exact and each group's flow to the rest rescaled to its target: (a_in, a_out, theta, err)."""
+    n = o_tot.shape[0]
+    t = theta[group] * r_out
+    den = r_in + t
+    a = np.divide(o_tot, den, out=np.zeros(n), where=(o_tot > 0) & (den > 0))
+    f_g = np.bincount(group, weights=a * t, minlength=q_g.shape[0])
+    theta = np.divide(theta * q_g, f_g, out=np.zeros_like(theta), where=f_g > 0)
+    t = theta[group] * r_out
+    den = r_in + t
+    a = np.divide(o_tot, den, out=np.zeros(n), where=(o_tot > 0) & (den > 0))
+    f_g = np.bincount(group, weights=a * t, minlength=q_g.shape[0])
+    pos = q_g > 0
+    g_err = float((np.abs(f_g - q_g)[pos] / q_g[pos]).max()) if pos.any() else 0.0
+    return a, a * theta[group], theta, g_err
