@@ -86,7 +86,9 @@ def test_three_stage_outside_zone_belongs_to_the_outside_side():
     q = np.full(5, 0.3)
     res = E.three_stage_flows(o, d, pairs, 0.15, np.full(5, 0.2), q, groups, tol=1e-10, outside_km=40)
     _, outer = _side_sums(pairs, res.flows, groups)
+    q[4] = 1.0  # alone in its group
     np.testing.assert_allclose(outer + res.outside_origin, q * 0.8 * o, rtol=1e-8)
+    assert res.outside_origin.sum() > 0
 
 
 def test_exit_features_by_hand():

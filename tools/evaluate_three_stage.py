@@ -40,7 +40,7 @@ from observatoire.model import epci_stage as E  # noqa: E402
 
 OUT_KM = M.DEFAULT_OUTSIDE_KM
 GRENOBLE = "200040715"
-VARIANTS = {"three-stage": "unit", "three-stage-epci": "group"}
+VARIANTS = {"three-stage": "group"}
 
 
 def groups_of(units: pd.DataFrame) -> np.ndarray:
@@ -92,7 +92,9 @@ def training(sources: dict, leave: str | None) -> list[pd.DataFrame]:
         if key.startswith("met"):
             t = t[t["metropole"] != leave]
         elif key == "ISERE" and leave == GRENOBLE:
-            t = t[~t["code"].isin(sources["met2019"].loc[sources["met2019"]["metropole"] == GRENOBLE, "code"])]
+            t = t[
+                ~t["code"].isin(sources["met2019"].loc[sources["met2019"]["metropole"] == GRENOBLE, "code"])
+            ]
         out.append(t)
     return out
 
@@ -105,8 +107,9 @@ def regional(units: pd.DataFrame, code: str, radius_km: float) -> pd.DataFrame:
     return units[dist <= radius_km].reset_index(drop=True)
 
 
-def run_models(u: pd.DataFrame, exit_coef: np.ndarray, beta: float, stay_coef=M.DEFAULT_STAY_COEF):
-    """(pairs, {"two-stage": res, "three-stage": res}) with production settings on units ``u``."""
+def run_models(u: pd.DataFrame, exit_coef, beta: float, feats: pd.DataFrame, stay_coef=M.DEFAULT_STAY_COEF):
+    """(pairs, {model: res}) with production settings on units ``u``; the exit logit's features
+    are the whole EPCI's (``feats``, all of France), not the part of it inside ``u``."""
     intra = M.intra_unit_distance_km(u["area_km2"].to_numpy(float), M.DEFAULT_INTRA_FACTOR)
     pairs = M.build_pairs(u["lon"].to_numpy(float), u["lat"].to_numpy(float), intra, M.DEFAULT_CUTOFF_KM)
     o = np.nan_to_num(u["origins"].to_numpy(float))
@@ -114,14 +117,26 @@ def run_models(u: pd.DataFrame, exit_coef: np.ndarray, beta: float, stay_coef=M.
     share = M.stay_share(stay_coef, M.stay_features(o, d, u["area_km2"].to_numpy(float)))
     out = {}
     t = time.perf_counter()
-    out["two-stage"] = M.two_stage_flows(o, d, pairs, beta, share, tol=M.DEFAULT_TOL, max_iter=1000, outside_km=OUT_KM)
+    out["two-stage"] = M.two_stage_flows(
+        o, d, pairs, beta, share, tol=M.DEFAULT_TOL, max_iter=1000, outside_km=OUT_KM
+    )
     out["two-stage"].info["seconds"] = time.perf_counter() - t
     if exit_coef is not None:
-        q = M.stay_share(exit_coef, E.exit_features(o, d, groups_of(u)))
+        q = M.stay_share(exit_coef, feats.loc[u["code"]].to_numpy())
         for key, split in VARIANTS.items():
             t = time.perf_counter()
             out[key] = E.three_stage_flows(
-                o, d, pairs, beta, share, q, groups_of(u), tol=M.DEFAULT_TOL, max_iter=1000, outside_km=OUT_KM, split=split
+                o,
+                d,
+                pairs,
+                beta,
+                share,
+                q,
+                groups_of(u),
+                tol=M.DEFAULT_TOL,
+                max_iter=E.DEFAULT_MAX_ITER,
+                outside_km=OUT_KM,
+                split=split,
             )
             out[key].info["seconds"] = time.perf_counter() - t
     return pairs, out
@@ -141,7 +156,9 @@ def met_cpc(u: pd.DataFrame, pairs, res, obs: pd.DataFrame, code: str) -> float:
     keep = sel[pairs.origin]
     est = np.where(keep, res.flows, 0.0)
     est_total = float(est.sum()) + float(res.outside_origin[sel].sum())
-    return M.cpc_aligned(np.where(keep, aligned, 0.0), est, observed_total=float(f["value"].sum()), estimated_total=est_total)
+    return M.cpc_aligned(
+        np.where(keep, aligned, 0.0), est, observed_total=float(f["value"].sum()), estimated_total=est_total
+    )
 
 
 def metropole_cv(data, units, sources, beta, radius_km) -> list[dict]:
@@ -151,7 +168,7 @@ def metropole_cv(data, units, sources, beta, radius_km) -> list[dict]:
     for code, name in EM.METROPOLES.items():
         coef = fit_exit(training(sources, code), sources["features"])
         u = regional(units, code, radius_km)
-        pairs, res = run_models(u, coef, beta)
+        pairs, res = run_models(u, coef, beta, sources["features"])
         g = groups_of(u)
         row = {"code": code, "name": name, "observed": observed[code], "units": len(u), "coef": coef}
         line = f"{name[:24]:24s} obs {100 * row['observed']:.1f} ({len(u)} units)"
@@ -160,7 +177,7 @@ def metropole_cv(data, units, sources, beta, radius_km) -> list[dict]:
             row[k + " cpc"] = met_cpc(u, pairs, r, obs, code)
             row[k + " s"] = r.info["seconds"]
             row[k + " it"] = r.iterations
-            line += f" | {k} {100 * row[k]:.1f} cpc {100 * row[k + ' cpc']:.1f} {r.info['seconds']:.0f}s {r.iterations}it"
+            line += f" | {k} {100 * row[k]:.1f} cpc {100 * row[k + ' cpc']:.1f} {r.info['seconds']:.0f}s {r.iterations}it err {r.max_rel_error:.1e}"
         rows.append(row)
         print(line, flush=True)
     return rows
@@ -176,7 +193,9 @@ def closed_heldout(systems, sources, data) -> list[dict]:
     feats = sources["features"]
     for train, test in EM.DIRECTIONS:
         pt = prep[(train, True)]
-        beta = M.calibrate_gravity(pt.observed, pt.o_obs, pt.d_obs, pt.pairs, "exp", "cpc", observed_outside=pt.outside).beta
+        beta = M.calibrate_gravity(
+            pt.observed, pt.o_obs, pt.d_obs, pt.pairs, "exp", "cpc", observed_outside=pt.outside
+        ).beta
         stay_coef = EM.fit_stay([systems[train]])
         mets = [t for k, t in sources.items() if k.startswith("met")]
         if test == "ISERE":
@@ -197,14 +216,24 @@ def closed_heldout(systems, sources, data) -> list[dict]:
             sc = EM.scores(p, r.flows)
             row.update({f"{k} {m}": v for m, v in sc.items()})
         rows.append(row)
-        print(train, "->", test, {k: round(100 * v, 1) if "cpc" in k else round(v, 3) for k, v in row.items() if k not in ("train", "test")}, flush=True)
+        print(
+            train,
+            "->",
+            test,
+            {
+                k: round(100 * v, 1) if "cpc" in k else round(v, 3)
+                for k, v in row.items()
+                if k not in ("train", "test")
+            },
+            flush=True,
+        )
     return rows
 
 
 def france(data, units, sources, beta) -> dict:
     coef = fit_exit([t for k, t in sources.items() if k != "features"], sources["features"])
     print("exit logit (all):", dict(zip(E.EXIT_FEATURES, np.round(coef, 4), strict=True)), flush=True)
-    pairs, res = run_models(units, coef, beta)
+    pairs, res = run_models(units, coef, beta, sources["features"])
     out = {"coef": coef}
     dep = units["dep"].to_numpy(object)
     for k, r in res.items():

@@ -179,12 +179,18 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     t0 = time.perf_counter()
     staged = {
         "two-stage": {"stay_coef": model.DEFAULT_STAY_COEF},
-        "three-stage": {"stay_coef": model.DEFAULT_STAY_COEF, "exit_coef": model.DEFAULT_EXIT_COEF},
+        "three-stage": {
+            "stay_coef": model.DEFAULT_STAY_COEF,
+            "exit_coef": model.DEFAULT_EXIT_COEF,
+            "max_iter": model.epci_stage.DEFAULT_MAX_ITER,
+        },
     }
     kind = model.DEFAULT_MODEL
     kw = {**staged[kind], "beta": model.DEFAULT_INTER_BETA} if kind in staged else {}
     # no frame of all the ~7e7 pairs: the raw result, then only the shipped flows (memory)
-    pairs, res = model.estimate_flows(units, model=kind if kind in staged else "gravity", as_frame=False, **kw)
+    pairs, res = model.estimate_flows(
+        units, model=kind if kind in staged else "gravity", as_frame=False, **kw
+    )
     seconds = time.perf_counter() - t0
     n_est = int(np.count_nonzero(res.flows > 0))
     total = float(res.flows.sum())

@@ -53,4 +53,4 @@ DEFAULT_INTER_BETA: float = 0.152
 #: their commune who work outside their EPCI), fitted on Ile-de-France 2012, Isere 2017 and the
 #: complete outflows of the five métropoles 2019 and 2022, each source weighted equally
 #: (``tools/evaluate_three_stage.py``, ``docs/MODEL.md`` §9).
-DEFAULT_EXIT_COEF: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
+DEFAULT_EXIT_COEF: tuple[float, ...] = (1.8337, -2.7508, -0.1332, 0.2251)

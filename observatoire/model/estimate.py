@@ -17,11 +17,11 @@ from observatoire.model.constants import (
     DEFAULT_TOL,
     Form,
 )
+from observatoire.model.epci_stage import exit_features, three_stage_flows
 from observatoire.model.frames import flows_frame
 from observatoire.model.gravity import gravity_flows
 from observatoire.model.pairs import PairSet, build_pairs, intra_unit_distance_km
 from observatoire.model.radiation import radiation_flows
-from observatoire.model.epci_stage import exit_features, three_stage_flows
 from observatoire.model.stayers import stay_features, stay_share, two_stage_flows
 
 
@@ -31,6 +31,7 @@ def estimate_flows(
     model: Literal["gravity", "two-stage", "three-stage", "radiation"] = "gravity",
     stay_coef: np.ndarray | None = None,
     exit_coef: np.ndarray | None = None,
+    exit_split: str = "group",
     form: Form = DEFAULT_FORM,
     beta: float = DEFAULT_BETA,
     cutoff_km: float = DEFAULT_CUTOFF_KM,
@@ -59,6 +60,8 @@ def estimate_flows(
     stay_coef, exit_coef : array-like, optional
         Coefficients of the stay logit (``"two-stage"``, ``"three-stage"``) and of the exit
         logit (``"three-stage"``).
+    exit_split : {"unit", "group"}
+        ``"three-stage"``: exit share met per commune or per EPCI (:func:`three_stage_flows`).
     form, beta : deterrence of the gravity model (defaults: calibrated values,
         ``docs/MODEL.md``).
     cutoff_km, intra_factor : pair set construction.
@@ -109,7 +112,18 @@ def estimate_flows(
         share = stay_share(stay_coef, stay_features(o, d, units["area_km2"].to_numpy(dtype=np.float64)))
         q = stay_share(exit_coef, exit_features(o, d, groups))
         res = three_stage_flows(
-            o, d, pairs, beta, share, q, groups, form, tol=tol, max_iter=max_iter, outside_km=outside_km
+            o,
+            d,
+            pairs,
+            beta,
+            share,
+            q,
+            groups,
+            form,
+            tol=tol,
+            max_iter=max_iter,
+            outside_km=outside_km,
+            split=exit_split,
         )
     elif model == "radiation":
         res = radiation_flows(o, pairs, d)
