@@ -117,3 +117,13 @@ def test_three_stage_closes_the_rennes_metropole_gap_on_real_cut():
     # must bring the share to within 3 points of the observed 2019 one
     assert observed - two > 0.05
     assert abs(three - observed) < 0.03
+
+
+def test_side_access_by_hand():
+    pairs, _, d, groups = _line_system()
+    inside, outside = E.side_access(pairs, d, groups, 0.1, chunk=7)  # several chunks
+    lon = np.array([0.0, 0.045, 0.09, 0.135, 0.18])
+    dist = M.haversine_km(lon[0], 0.0, lon, np.zeros(5))
+    assert inside[0] == pytest.approx(d[1] * np.exp(-0.1 * dist[1]), rel=1e-6)
+    assert outside[0] == pytest.approx(sum(d[j] * np.exp(-0.1 * dist[j]) for j in (2, 3, 4)), rel=1e-6)
+    assert inside[4] == 0.0  # alone in its group

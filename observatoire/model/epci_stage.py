@@ -274,3 +274,29 @@ def _group_step(o_tot, q_g, group, theta, r_in, r_out):
     pos = q_g > 0
     g_err = float((np.abs(f_g - q_g)[pos] / q_g[pos]).max()) if pos.any() else 0.0
     return a, a * theta[group], theta, g_err
+
+
+def side_access(
+    pairs: PairSet, destinations: np.ndarray, groups: np.ndarray, beta: float, *, chunk: int = 8_000_000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Jobs within reach of each unit inside and outside its group, ``sum_j D_j exp(-beta d_ij)``
+    over the other units of its group and over the units of other groups (by chunks of pairs).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Inside and outside sums, one value per unit.
+    """
+    d = np.nan_to_num(np.asarray(destinations, dtype=np.float64), nan=0.0)
+    g = group_index(groups)
+    n = pairs.n_units
+    inside, outside = np.zeros(n), np.zeros(n)
+    for lo in range(0, pairs.n_pairs, chunk):
+        hi = min(lo + chunk, pairs.n_pairs)
+        po, pd_ = pairs.origin[lo:hi], pairs.destination[lo:hi]
+        w = d[pd_] * np.exp(-beta * pairs.distance_km[lo:hi].astype(np.float64))
+        same = g[po] == g[pd_]
+        inn = same & (po != pd_)
+        inside += np.bincount(po[inn], weights=w[inn], minlength=n)
+        outside += np.bincount(po[~same], weights=w[~same], minlength=n)
+    return inside, outside
