@@ -5,7 +5,8 @@ For each feature set: leave-one-métropole-out exit shares (observed vs fitted w
 métropole, 2019), the France and Bretagne outside-EPCI shares the logit implies with the shipped
 stay logit (rows of the three-stage model are exact, so these are its shares up to the few
 communes forced to 0 or 1), the residents-weighted error of the EPCI exit shares held out on
-IdF / Isère, and (``--closed``) the IdF <-> Isère held-out CPC of the three-stage model.
+IdF / Isère, and (``--closed``) the IdF <-> Isère held-out CPC of the three-stage model (and of
+the oracle: observed exit shares in place of the logit).
 
 Usage::
 
@@ -97,7 +98,9 @@ def screen(name, X, units, src, systems) -> None:
 
 
 def closed(name, X, units, src, systems) -> None:
-    feats = pd.DataFrame(X, index=units["code"])
+    """Held-out IdF <-> Isère CPC of the three-stage model; ``X=None``: the oracle (observed exit
+    share of each commune of the test region in place of the logit, a diagnostic, not a model)."""
+    feats = None if X is None else pd.DataFrame(X, index=units["code"])
     for train, test in EM.DIRECTIONS:
         p = EM.prepare(systems[test], False, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
         pt = EM.prepare(systems[train], True, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
@@ -110,8 +113,12 @@ def closed(name, X, units, src, systems) -> None:
         mets = [x for k, x in src.items() if k.startswith("met")]
         if test == "ISERE":
             mets = [x[x["metropole"] != T.GRENOBLE] for x in mets]
-        coef = T.fit_exit([src[train], *mets], feats)
-        q = M.stay_share(coef, feats.reindex(p.system.codes).fillna(0.0).to_numpy())
+        if feats is None:
+            t = src[test].set_index("code").reindex(p.system.codes).fillna(0.0)
+            q = np.divide(t["exit"], t["nonstay"], out=np.zeros(len(t)), where=t["nonstay"] > 0)
+        else:
+            coef = T.fit_exit([src[train], *mets], feats)
+            q = M.stay_share(coef, feats.reindex(p.system.codes).fillna(0.0).to_numpy())
         r = E.three_stage_flows(
             p.o_obs, p.d_obs, p.pairs, beta, share, q, p.system.epci, tol=1e-6, max_iter=3000, split="group"
         )
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, X in sets.items():
         screen(name, X, units, src, systems)
     if args.closed:
-        for name, X in sets.items():
+        for name, X in {**sets, "oracle (observed exit shares)": None}.items():
             closed(name, X, units, src, systems)
     return 0
 
