@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from observatoire.edits import flow_import
@@ -167,7 +168,7 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
 
     from observatoire import model
 
-    com = pd.read_parquet(data / "ref/communes.parquet", columns=["code", "lon", "lat", "area_km2"])
+    com = pd.read_parquet(data / "ref/communes.parquet", columns=["code", "lon", "lat", "area_km2", "epci"])
     comp = pd.read_parquet(
         data / "indicators/comparateur_2021.parquet",
         columns=["code", "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT"],
@@ -176,15 +177,27 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     units["origins"] = model.employed_residents(units["P18_ACT1564"], units["P18_CHOM1564"])
     units["destinations"] = units["P18_EMPLT"]
     t0 = time.perf_counter()
-    if model.DEFAULT_MODEL == "two-stage":
-        est = model.estimate_flows(
-            units, model="two-stage", stay_coef=model.DEFAULT_STAY_COEF, beta=model.DEFAULT_INTER_BETA
-        )
-    else:
-        est = model.estimate_flows(units, min_value=0.0)
+    staged = {
+        "two-stage": {"stay_coef": model.DEFAULT_STAY_COEF},
+        "three-stage": {
+            "stay_coef": model.DEFAULT_STAY_COEF,
+            "exit_coef": model.DEFAULT_EXIT_COEF,
+            "max_iter": model.epci_stage.DEFAULT_MAX_ITER,
+        },
+    }
+    kind = model.DEFAULT_MODEL
+    kw = {**staged[kind], "beta": model.DEFAULT_INTER_BETA} if kind in staged else {}
+    # no frame of all the ~7e7 pairs: the raw result, then only the shipped flows (memory)
+    pairs, res = model.estimate_flows(
+        units, model=kind if kind in staged else "gravity", as_frame=False, **kw
+    )
     seconds = time.perf_counter() - t0
-    total = float(est["value"].sum())
-    kept = est[est["value"] >= ESTIMATE_MIN]
+    n_est = int(np.count_nonzero(res.flows > 0))
+    total = float(res.flows.sum())
+    kept = model.flows_frame(
+        pairs, res.flows, units["code"].astype(str).to_numpy(), min_value=np.nextafter(ESTIMATE_MIN, 0.0)
+    )
+    del pairs, res
     frame = pd.DataFrame(
         {
             "origin": kept["origin"].astype(str),
@@ -192,15 +205,21 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
             "value": kept["value"].round(1),
         }
     )
+    del kept
     frame["mode"] = pd.Series([None] * len(frame), dtype="string")
     frame["csp"] = pd.Series([None] * len(frame), dtype="string")
     frame["abroad"] = False
     path = out / f"{ESTIMATE_ID}.parquet"
     frame.to_parquet(path, index=False, compression="zstd")
-    two_stage = model.DEFAULT_MODEL == "two-stage"
+    two_stage = kind in staged
+    three = kind == "three-stage"
     params = {
         "modèle": (
-            "deux étapes : part des actifs travaillant dans leur commune (logit), puis gravité "
+            "trois étapes : part des actifs travaillant dans leur commune (logit), part des autres "
+            "travaillant hors de leur EPCI (logit), puis gravité doublement contrainte (Furness) "
+            "dans l'EPCI et hors de l'EPCI"
+            if three
+            else "deux étapes : part des actifs travaillant dans leur commune (logit), puis gravité "
             "doublement contrainte (Furness) entre communes"
             if two_stage
             else "gravité doublement contrainte (Furness)"
@@ -216,7 +235,12 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
             if two_stage
             else {}
         ),
-        "couples_estimes": int(len(est)),
+        **(
+            {"logit_sortie_epci": dict(zip(model.EXIT_FEATURES, model.DEFAULT_EXIT_COEF, strict=True))}
+            if three
+            else {}
+        ),
+        "couples_estimes": n_est,
         "seuil_livre_personnes": ESTIMATE_MIN,
         "part_du_volume_livre": round(float(frame["value"].sum()) / total, 4),
         "secondes": round(seconds, 1),
@@ -227,7 +251,9 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
         "year": 2018,
         "period_years": None,
         "nature": "estimé",
-        "method": "actifs stables (logit) puis gravité doublement contrainte"
+        "method": "actifs stables (logit), sortie de l'EPCI (logit), puis gravité doublement contrainte"
+        if three
+        else "actifs stables (logit) puis gravité doublement contrainte"
         if two_stage
         else "gravité doublement contrainte",
         "params": params,

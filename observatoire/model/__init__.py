@@ -60,6 +60,7 @@ from observatoire.model.checks import VOLUME_BOUNDS, error_by_volume, quality_cl
 from observatoire.model.constants import (
     DEFAULT_BETA,
     DEFAULT_CUTOFF_KM,
+    DEFAULT_EXIT_COEF,
     DEFAULT_FORM,
     DEFAULT_INTER_BETA,
     DEFAULT_INTRA_FACTOR,
@@ -71,6 +72,7 @@ from observatoire.model.constants import (
     MIN_DISTANCE_KM,
     Form,
 )
+from observatoire.model.epci_stage import EXIT_FEATURES, exit_features, three_stage_flows
 from observatoire.model.estimate import estimate_flows
 from observatoire.model.frames import aggregate_flows, flows_frame
 from observatoire.model.gravity import deterrence, gravity_flows
@@ -95,6 +97,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_STAY_COEF",
     "DEFAULT_INTER_BETA",
+    "DEFAULT_EXIT_COEF",
     "DEFAULT_OUTSIDE_KM",
     "DEFAULT_TOL",
     "DEFAULT_BOUNDS",
@@ -126,6 +129,9 @@ __all__ = [
     "fit_stay_logit",
     "stay_share",
     "two_stage_flows",
+    "EXIT_FEATURES",
+    "exit_features",
+    "three_stage_flows",
     "VOLUME_BOUNDS",
     "share_outside",
     "error_by_volume",

@@ -48,3 +48,9 @@ DEFAULT_STAY_COEF: tuple[float, ...] = (-3.1213, 0.4024, 0.1284, 0.4140)
 #: Inter-commune deterrence of the two-stage model (km^-1), calibrated on the inter-commune flows
 #: of Ile-de-France 2012 and Isere 2017 (equal weights, CPC objective).
 DEFAULT_INTER_BETA: float = 0.152
+
+#: Coefficients of the exit logit (:data:`EXIT_FEATURES` order: the share of those not working in
+#: their commune who work outside their EPCI), fitted on Ile-de-France 2012, Isere 2017 and the
+#: complete outflows of the five métropoles 2019 and 2022, each source weighted equally
+#: (``tools/evaluate_three_stage.py``, ``docs/MODEL.md`` §9).
+DEFAULT_EXIT_COEF: tuple[float, ...] = (1.8337, -2.7508, -0.1332, 0.2251)

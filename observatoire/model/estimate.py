@@ -17,6 +17,7 @@ from observatoire.model.constants import (
     DEFAULT_TOL,
     Form,
 )
+from observatoire.model.epci_stage import exit_features, three_stage_flows
 from observatoire.model.frames import flows_frame
 from observatoire.model.gravity import gravity_flows
 from observatoire.model.pairs import PairSet, build_pairs, intra_unit_distance_km
@@ -27,8 +28,10 @@ from observatoire.model.stayers import stay_features, stay_share, two_stage_flow
 def estimate_flows(
     units: pd.DataFrame,
     *,
-    model: Literal["gravity", "two-stage", "radiation"] = "gravity",
+    model: Literal["gravity", "two-stage", "three-stage", "radiation"] = "gravity",
     stay_coef: np.ndarray | None = None,
+    exit_coef: np.ndarray | None = None,
+    exit_split: str = "group",
     form: Form = DEFAULT_FORM,
     beta: float = DEFAULT_BETA,
     cutoff_km: float = DEFAULT_CUTOFF_KM,
@@ -48,12 +51,17 @@ def estimate_flows(
         degrees), ``area_km2``, ``origins`` (employed residents, see
         :func:`employed_residents`) and ``destinations`` (jobs, ``P18_EMPLT``).
         Rows with a missing centroid are rejected.
-    model : {"gravity", "two-stage", "radiation"}
+    model : {"gravity", "two-stage", "three-stage", "radiation"}
         ``"two-stage"``: stayers from the stay logit ``stay_coef`` (:func:`stay_share`), the
         others by gravity on ``i != j`` (:func:`two_stage_flows`), ``beta`` then being the
-        inter-commune deterrence.
-    stay_coef : array-like, optional
-        Coefficients of the stay logit (required by ``"two-stage"``).
+        inter-commune deterrence. ``"three-stage"``: as two-stage, but the share of the others
+        working outside their EPCI (column ``epci`` of ``units``) comes from the exit logit
+        ``exit_coef`` (:func:`three_stage_flows`).
+    stay_coef, exit_coef : array-like, optional
+        Coefficients of the stay logit (``"two-stage"``, ``"three-stage"``) and of the exit
+        logit (``"three-stage"``).
+    exit_split : {"unit", "group"}
+        ``"three-stage"``: exit share met per commune or per EPCI (:func:`three_stage_flows`).
     form, beta : deterrence of the gravity model (defaults: calibrated values,
         ``docs/MODEL.md``).
     cutoff_km, intra_factor : pair set construction.
@@ -95,10 +103,32 @@ def estimate_flows(
         res = two_stage_flows(
             o, d, pairs, beta, share, form, tol=tol, max_iter=max_iter, outside_km=outside_km
         )
+    elif model == "three-stage":
+        if stay_coef is None or exit_coef is None or "epci" not in units.columns:
+            raise ValueError("model 'three-stage' needs stay_coef, exit_coef and an 'epci' column")
+        codes = units["code"].astype(str)
+        groups = units["epci"].astype("string").fillna("").astype(str)
+        groups = groups.where(groups != "", codes).to_numpy(object)
+        share = stay_share(stay_coef, stay_features(o, d, units["area_km2"].to_numpy(dtype=np.float64)))
+        q = stay_share(exit_coef, exit_features(o, d, groups))
+        res = three_stage_flows(
+            o,
+            d,
+            pairs,
+            beta,
+            share,
+            q,
+            groups,
+            form,
+            tol=tol,
+            max_iter=max_iter,
+            outside_km=outside_km,
+            split=exit_split,
+        )
     elif model == "radiation":
         res = radiation_flows(o, pairs, d)
     else:
-        raise ValueError("model must be 'gravity', 'two-stage' or 'radiation'")
+        raise ValueError("model must be 'gravity', 'two-stage', 'three-stage' or 'radiation'")
     if not as_frame:
         return pairs, res
     return flows_frame(pairs, res.flows, units["code"].astype(str).to_numpy(), min_value=min_value)

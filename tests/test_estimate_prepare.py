@@ -1,0 +1,49 @@
+"""The shipped estimate as ``prepare`` writes it (``flow_sources.prepare_estimated``), on a real
+cut of 250 communes around Rennes: the flows kept without building a frame of all the pairs are
+those of the model's full frame of at least one person."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from observatoire import model as M
+from observatoire.build import flow_sources
+
+FIXTURES = Path(__file__).parent / "fixtures" / "model"
+
+
+def _data_dir(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    units = pd.read_csv(FIXTURES / "rennes40_units.csv", dtype={"code": str, "epci": str})
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "indicators").mkdir()
+    (tmp_path / "flows").mkdir()
+    units[["code", "lon", "lat", "area_km2", "epci"]].to_parquet(tmp_path / "ref/communes.parquet")
+    pd.DataFrame(
+        {
+            "code": units["code"],
+            "P18_ACT1564": units["origins"],
+            "P18_CHOM1564": 0.0,
+            "P18_EMPLT": units["destinations"],
+        }
+    ).to_parquet(tmp_path / "indicators/comparateur_2021.parquet")
+    return tmp_path, units
+
+
+def test_prepared_estimate_keeps_the_full_frame_flows_of_one_person(tmp_path):
+    data, units = _data_dir(tmp_path)
+    path, meta = flow_sources.prepare_estimated(data, data / "flows")
+    shipped = pd.read_parquet(path)
+    full = M.estimate_flows(
+        units, model=M.DEFAULT_MODEL, stay_coef=M.DEFAULT_STAY_COEF, beta=M.DEFAULT_INTER_BETA
+    )
+    kept = full[full["value"] >= flow_sources.ESTIMATE_MIN]
+    assert len(shipped) == len(kept) > 1000
+    assert (shipped["value"] >= 1.0).all()
+    np.testing.assert_allclose(shipped["value"].sum(), kept["value"].round(1).sum(), rtol=1e-9)
+    assert meta["params"]["couples_estimes"] == int((full["value"] > 0).sum())
+    assert meta["params"]["part_du_volume_livre"] == round(
+        kept["value"].round(1).sum() / full["value"].sum(), 4
+    )
