@@ -101,8 +101,9 @@ def dominance(mat: pd.DataFrame, per_unit: pd.DataFrame, units: list[Unit]) -> p
     are not wholly covered are not classified."""
     codes = [u.code for u in units]
     v, cov = _square(mat, codes), _square(mat.assign(value=mat["covered"].astype(float)), codes) == 1
-    cov_col = mat.groupby("destination")["covered"].all()
-    received = mat.groupby("destination")["value"].sum(min_count=1).where(cov_col).to_dict()
+    # total received by each unit (its column, internal included), only where wholly covered
+    col_sum = np.where(np.isnan(v).all(axis=0), np.nan, np.nansum(v, axis=0))
+    received = {c: (float(t) if cov[:, j].all() else np.nan) for j, (c, t) in enumerate(zip(codes, col_sum))}
     names = {u.code: u.name for u in units}
     rows = []
     for i, u in enumerate(units):
@@ -198,32 +199,35 @@ def dependency(mat: pd.DataFrame, per_unit: pd.DataFrame, tag: dict) -> pd.DataF
     """Per pair A → B (A ≠ B): share of A's working residents who work in B (flagged at 15 %),
     share of B's jobs held by residents of A. A share is given only when its denominator is
     covered (A's outflows, B's inflows), with the scope of that denominator."""
-    pu = {r.code: r for r in per_unit.itertuples()}
-    rows = []
     off = mat[mat["origin"] != mat["destination"]]
-    cols = ("origin", "origin_name", "destination", "destination_name", "value", "covered")
-    for o, o_name, d, d_name, value, covered in zip(*(off[c].tolist() for c in cols)):
-        a, b = pu[o], pu[d]
-        res = a.internal + a.outflow
-        jobs = b.internal + b.inflow
-        sr = value / res if covered and pd.notna(res) and res > 0 else np.nan
-        sj = value / jobs if covered and pd.notna(jobs) and jobs > 0 else np.nan
-        rows.append(
-            {
-                "origin": o,
-                "origin_name": o_name,
-                "destination": d,
-                "destination_name": d_name,
-                "value": value,
-                "share_residents": sr,
-                "share_residents_scope": a.outflow_scope if pd.notna(sr) else None,
-                "rule_15": bool(sr >= DEPENDENCY_RULE) if pd.notna(sr) else None,
-                "share_jobs": sj,
-                "share_jobs_scope": b.inflow_scope if pd.notna(sj) else None,
-                **tag,
-            }
-        )
-    return pd.DataFrame(rows).sort_values("value", ascending=False, na_position="last").reset_index(drop=True)
+    pu = per_unit.set_index("code")
+    o, d = off["origin"].tolist(), off["destination"].tolist()
+    value = off["value"].to_numpy(float)
+    covered = off["covered"].to_numpy(bool)
+    res = (pu["internal"] + pu["outflow"]).to_dict()  # A's working residents (NaN: not covered)
+    jobs = (pu["internal"] + pu["inflow"]).to_dict()  # B's jobs filled
+    res_o = np.array([res[c] for c in o], dtype=float)
+    jobs_d = np.array([jobs[c] for c in d], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sr = np.where(covered & (res_o > 0), value / res_o, np.nan)
+        sj = np.where(covered & (jobs_d > 0), value / jobs_d, np.nan)
+    o_scope, i_scope = pu["outflow_scope"].to_dict(), pu["inflow_scope"].to_dict()
+    df = pd.DataFrame(
+        {
+            "origin": o,
+            "origin_name": off["origin_name"].tolist(),
+            "destination": d,
+            "destination_name": off["destination_name"].tolist(),
+            "value": value,
+            "share_residents": sr,
+            "share_residents_scope": [o_scope[c] if x == x else None for c, x in zip(o, sr)],
+            "rule_15": [bool(x >= DEPENDENCY_RULE) if x == x else None for x in sr],
+            "share_jobs": sj,
+            "share_jobs_scope": [i_scope[c] if x == x else None for c, x in zip(d, sj)],
+            **{k: [v] * len(o) for k, v in tag.items()},
+        }
+    )
+    return df.sort_values("value", ascending=False, na_position="last").reset_index(drop=True)
 
 
 def profiles(cur, units: list[Unit]) -> tuple[pd.DataFrame, dict]:
