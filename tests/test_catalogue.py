@@ -149,6 +149,23 @@ def test_export_then_import_round_trips(rw, tmp_path):
     pd.testing.assert_frame_equal(before[0].fillna(""), after[0].fillna(""))
 
 
+def test_export_writes_typed_text_as_text_never_a_formula(rw, tmp_path):
+    """A description typed as « =HYPERLINK(...) » or « =1+1 » is exported as that text (a
+    spreadsheet opening the backup's XLSX must not run it)."""
+    rec = C.get(rw, "brest-cob-reciprocite")
+    parts = rec.pop("partners")
+    rec["summary"] = "=1+1"
+    C.save(rw, rec, parts, user="alice", expected_version=rec["version"])
+    out = C.export_files(rw, tmp_path / "cat.xlsx")[0]
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(out)["cooperations"]
+    header = [c.value for c in sheet[1]]
+    cells = [row[header.index("summary")] for row in sheet.iter_rows(min_row=2)]
+    mine = [c for c in cells if c.value == "=1+1"]
+    assert mine and all(c.data_type == "s" for c in mine)
+
+
 def test_wrong_encoding_is_refused_with_its_line(rw, tmp_path):
     coops, parts = _good(rw)
     p = tmp_path / "latin.csv"

@@ -304,7 +304,9 @@ def export_files(con, path: Path | str) -> list[Path]:
     path = Path(path)
     coops, parts = export_tables(con)
     if path.suffix.lower() == ".xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        # text stays text: a description beginning with « = » is never written as a formula
+        options = {"strings_to_formulas": False, "strings_to_urls": False}
+        with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": options}) as xl:
             coops.to_excel(xl, sheet_name="cooperations", index=False)
             parts.to_excel(xl, sheet_name="partenaires", index=False)
         return [path]
