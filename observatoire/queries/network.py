@@ -22,7 +22,7 @@ import pandas as pd
 
 from observatoire import store
 from observatoire.errors import NotFoundError, ObservatoireError
-from observatoire.queries import cell_arrays, snapshot
+from observatoire.queries import cell_arrays, scopes, snapshot
 from observatoire.queries import cells as qcells
 from observatoire.queries import coverage as qcov
 from observatoire.queries.cells import aggregate_matrix
@@ -301,7 +301,10 @@ def network(
             # a file over all France: every commune (or unit of a coarse file) is in its scope
             flags[side] = dict.fromkeys(umap["commune"], True)
             continue
-        flags[side] = dict(cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall())
+        if members == "membership":  # communes: from the snapshot of the scopes
+            flags[side] = scopes.in_scope(cur, ds, side, umap["commune"].tolist())
+        else:
+            flags[side] = dict(cur.execute(_FLAGS_SQL, {"ds": ds, "side": side}).fetchall())
     # Units made of whole cells (EPCI parts in one département): flows from the pre-aggregate
     cells = qcells.usable(cur, ds, umap) if members == "membership" else None
     if cells is not None:

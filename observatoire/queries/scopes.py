@@ -66,3 +66,19 @@ def _geography(mem: pd.DataFrame) -> dict:
     return {
         c: (c, e, d, r) for c, e, d, r in zip(mem.index, mem["epci"], mem["dep"], mem["reg"], strict=True)
     }
+
+
+def in_scope(con: duckdb.DuckDBPyConnection, dataset_id: str, side: str, communes) -> dict[str, bool]:
+    """For each commune (of the COG), is it in the dataset's ``side`` scope (origin/destination)?"""
+    snap = snapshot.of(con)
+    sc = snap.memo("scopes", lambda: _scopes(con)).get(dataset_id, {}).get(side)
+    geo = snap.memo("commune geography", lambda: _geography(snap.membership))
+    out = {}
+    for c in communes:
+        g = geo.get(c)
+        out[c] = bool(
+            g is not None
+            and sc is not None
+            and (sc.get("all", False) or any(code in sc.get(lv, ()) for lv, code in zip(_SCOPE_LEVELS, g)))
+        )
+    return out
