@@ -345,11 +345,13 @@ def flow_map(
     )
 
 
-def background(outlines: pd.DataFrame) -> pdk.Layer:
-    """Light filled outlines (e.g. départements) drawn under flow or link layers."""
+def background(outlines: pd.DataFrame, view: pdk.ViewState = FRANCE_VIEW) -> pdk.Layer:
+    """Light filled outlines (e.g. départements) drawn under flow or link layers, simplified
+    to half a pixel of the ``view`` they open on (lines are costly on a CPU renderer)."""
+    fc = features(outlines, outlines[["code"]])
     return pdk.Layer(
         "GeoJsonLayer",
-        features(outlines, outlines[["code"]]),
+        {"type": "FeatureCollection", "features": light_fills(fc["features"], view, window=None)},
         id="contours",
         stroked=True,
         filled=True,
