@@ -126,3 +126,40 @@ def test_projector_version_of_a_chart_has_larger_type_without_touching_the_origi
     assert source.font.size == next(a for a in fig.layout.annotations if a.name == "source").font.size
     assert big.data[0].textfont.size > (fig.data[0].textfont.size or fig.layout.font.size)
     assert fig.layout.font.size == 14  # the shared original is unchanged
+
+
+def _wiggly(x0: float, y0: float, n: int = 400) -> bytes:
+    """A 1° square whose edges wiggle by 0.0005° (detail below a pixel at zoom 6)."""
+    t = np.linspace(0, 4, n, endpoint=False)
+    pts = []
+    for k in t:
+        side, f = int(k), k - int(k)
+        x, y = [(f, 0), (1, f), (1 - f, 1), (0, 1 - f)][side]
+        pts.append((x0 + x + 0.0005 * np.sin(40 * k), y0 + y + 0.0005 * np.cos(40 * k)))
+    return shapely.to_wkb(shapely.Polygon(pts))
+
+
+def test_choropleth_borders_only_near_the_view_fills_lighter_far_away():
+    geoms = pd.DataFrame({"code": ["A", "B", "Z"], "wkb": [_wiggly(0, 45), _wiggly(1, 45), _wiggly(30, 45)]})
+    values = pd.DataFrame({"code": ["A", "B", "Z"], "name": ["A", "B", "Z"], "value": [1.0, 2.0, 3.0]})
+    view = maps.pdk.ViewState(longitude=1.0, latitude=45.5, zoom=9)
+    spec = json.loads(
+        maps.choropleth(
+            geoms,
+            values,
+            [1.0, 2.0, 3.0],
+            label="L",
+            unit="u",
+            year="2018",
+            source="S",
+            selected="A",
+            view=view,
+        ).to_json()
+    )
+    fills, borders = spec["layers"][0], spec["layers"][1]
+    assert fills["id"] == "choropleth" and fills["pickable"] and not fills["stroked"]
+    assert borders["id"] == "choropleth-bords" and not borders["filled"]
+    # Z lies ~2 000 px away at zoom 9: no border drawn for it, its fill simplified hard.
+    assert [f["properties"]["line_w"] for f in borders["data"]["features"]] == [0.5, 3]  # selected last
+    n = {f["properties"]["code"]: len(f["geometry"]["coordinates"][0]) for f in fills["data"]["features"]}
+    assert n["Z"] < 20 < n["A"]

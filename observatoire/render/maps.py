@@ -93,6 +93,65 @@ def view_for(bounds: tuple[float, float, float, float]) -> pdk.ViewState:
 FRANCE_VIEW = pdk.ViewState(longitude=2.5, latitude=46.6, zoom=4.6)
 
 
+def _window(shapes, view: pdk.ViewState, window: float | None) -> np.ndarray:
+    """Which shapes meet a box of ``window`` pixels each side of the view's centre."""
+    if window is None or not len(shapes):
+        return np.ones(len(shapes), dtype=bool)
+    dx = window * 360.0 / (512.0 * 2.0 ** float(view.zoom))
+    dy = dx * float(np.cos(np.radians(float(view.latitude))))
+    box = shapely.box(view.longitude - dx, view.latitude - dy, view.longitude + dx, view.latitude + dy)
+    return shapely.intersects(shapely.envelope(shapes), box)
+
+
+def light_fills(
+    feats: list[dict], view: pdk.ViewState, window: float = 900.0, far_px: float = 4.0
+) -> list[dict]:
+    """Polygons simplified for a map opened on ``view``: to half a pixel of its zoom within
+    ``window`` pixels of its centre, to ``far_px`` pixels beyond (seen only once the user pans
+    or zooms out), topology kept. The deck JSON is parsed by a slow JSON5 parser in the
+    browser (~1.6 s per MB on the CPU renderer): France's EPCI were 2.8 MB."""
+    if not feats:
+        return feats
+    deg_px = 360.0 / (512.0 * 2.0 ** float(view.zoom))
+    shapes = shapely.from_geojson([json.dumps(f["geometry"]) for f in feats])
+    near = _window(shapes, view, window)
+    tol = np.where(near, max(deg_px / 2, 1e-4), max(deg_px * far_px, 1e-4))
+    light = shapely.set_precision(shapely.simplify(shapes, tol, preserve_topology=True), 1e-3)
+    out = []
+    for f, g, lg in zip(feats, shapes, light):
+        keep = g if lg is None or lg.is_empty else lg
+        out.append({**f, "geometry": json.loads(shapely.to_geojson(keep))})
+    return out
+
+
+def lines_near(
+    feats: list[dict],
+    view: pdk.ViewState,
+    keep: tuple[str, ...] = (),
+    window: float = 900.0,
+    far_px: float | None = None,
+) -> list[dict]:
+    """Outlines as lines for a map opened on ``view``: the boundaries of the features that meet
+    a box of ``window`` pixels each side of its centre, simplified to half a pixel of its zoom;
+    those beyond are dropped, or kept simplified to ``far_px`` pixels when given; with the
+    properties ``keep``. Lines are the costly part of a deck.gl map on a CPU renderer (path
+    tesselation on the main thread, the GPU process busy)."""
+    if not feats:
+        return []
+    deg_px = 360.0 / (512.0 * 2.0 ** float(view.zoom))  # degrees of longitude per pixel
+    shapes = shapely.boundary(shapely.from_geojson([json.dumps(f["geometry"]) for f in feats]))
+    near = _window(shapes, view, window)
+    tol = np.where(near, max(deg_px / 2, 1e-4), max(deg_px * (far_px or 0), 1e-4))
+    light = shapely.set_precision(shapely.simplify(shapes, tol), 1e-3)
+    out = []
+    for f, g, ok in zip(feats, light, near):
+        if (not ok and far_px is None) or g is None or g.is_empty:
+            continue
+        props = {k: f["properties"][k] for k in keep}
+        out.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)), "properties": props})
+    return out
+
+
 def choropleth(
     geoms: pd.DataFrame,
     values: pd.DataFrame,
@@ -126,26 +185,55 @@ def choropleth(
     vals["line"] = [[230, 30, 30, 255] if s else [255, 255, 255, 160] for s in vals["selected"]]
     vals["line_w"] = [3 if s else 0.5 for s in vals["selected"]]
     data = features(geoms, vals[["code", "name", "value", "label_value", "fill", "line", "line_w"]])
+    view = view or FRANCE_VIEW
+    fills = {
+        "type": "FeatureCollection",
+        "features": light_fills(
+            [
+                {**f, "properties": {k: v for k, v in f["properties"].items() if k not in ("line", "line_w")}}
+                for f in data["features"]
+            ],
+            view,
+        ),
+    }
+    # The units filled (pickable), without their own stroke: on the CPU renderer a PathLayer
+    # over the 118 000 vertices of France's EPCI took ~25 s of main thread (path tesselation)
+    # and held the GPU process. Their borders are a separate, light layer: the units around
+    # the view only, simplified to half a pixel of the zoom shown (docs/screens/DRAWING.md).
     layers = [
         pdk.Layer(
             "GeoJsonLayer",
-            data,
+            fills,
             id=layer_id,
             pickable=True,
-            stroked=True,
+            stroked=False,
             filled=True,
             get_fill_color="properties.fill",
-            get_line_color="properties.line",
-            get_line_width="properties.line_w",
-            line_width_units=pdk.types.String("pixels"),
             auto_highlight=True,
         )
     ]
-    if outlines is not None and not outlines.empty:
+    near = lines_near(data["features"], view, keep=("line", "line_w"))
+    near.sort(key=lambda f: f["properties"]["line_w"])  # the selected territory's border on top
+    if near:
         layers.append(
             pdk.Layer(
                 "GeoJsonLayer",
-                features(outlines, outlines[["code"]]),
+                {"type": "FeatureCollection", "features": near},
+                id=f"{layer_id}-bords",
+                pickable=False,
+                stroked=True,
+                filled=False,
+                get_line_color="properties.line",
+                get_line_width="properties.line_w",
+                line_width_units=pdk.types.String("pixels"),
+            )
+        )
+    if outlines is not None and not outlines.empty:
+        upper = features(outlines, outlines[["code"]])["features"]
+        layers.append(
+            pdk.Layer(
+                "GeoJsonLayer",
+                {"type": "FeatureCollection", "features": lines_near(upper, view, far_px=4.0)},
                 id=f"{layer_id}-contours",
                 pickable=False,
                 stroked=True,
@@ -257,11 +345,13 @@ def flow_map(
     )
 
 
-def background(outlines: pd.DataFrame) -> pdk.Layer:
-    """Light filled outlines (e.g. départements) drawn under flow or link layers."""
+def background(outlines: pd.DataFrame, view: pdk.ViewState = FRANCE_VIEW) -> pdk.Layer:
+    """Light filled outlines (e.g. départements) drawn under flow or link layers, simplified
+    to half a pixel of the ``view`` they open on (lines are costly on a CPU renderer)."""
+    fc = features(outlines, outlines[["code"]])
     return pdk.Layer(
         "GeoJsonLayer",
-        features(outlines, outlines[["code"]]),
+        {"type": "FeatureCollection", "features": light_fills(fc["features"], view, window=None)},
         id="contours",
         stroked=True,
         filled=True,

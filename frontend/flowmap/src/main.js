@@ -2,12 +2,14 @@
 // Streamlit custom component (v1 protocol: postMessage with the parent frame, hand-rolled to
 // avoid React). The input is the spec built in Python (observatoire/render/flowmap_spec.py).
 import {Deck, MapView, WebMercatorViewport} from '@deck.gl/core';
-import {GeoJsonLayer, ScatterplotLayer, TextLayer} from '@deck.gl/layers';
+import {ScatterplotLayer, TextLayer} from '@deck.gl/layers';
 import {FlowmapLayer} from '@flowmap.gl/layers';
+import {OutlineCanvas} from './outlines.js';
 
 const mapEl = document.getElementById('carte');
 const legendEl = document.getElementById('legende');
 const tipEl = document.getElementById('infobulle');
+const outlines = new OutlineCanvas(mapEl); // under the WebGL canvas
 
 let deck = null;
 let spec = null;
@@ -176,40 +178,7 @@ function onFlowmapClick(info) {
 }
 
 // ----- layers -------------------------------------------------------------------------------
-function outlineLayers() {
-  const layers = [];
-  if (spec.outlines) {
-    layers.push(
-      new GeoJsonLayer({
-        id: 'contours',
-        data: spec.outlines,
-        stroked: true,
-        filled: true,
-        pickable: false,
-        getFillColor: (f) => f.properties.fill || [242, 241, 236, 255],
-        getLineColor: (f) => (f.properties.selected ? [40, 40, 40, 255] : [165, 165, 160, 255]),
-        getLineWidth: (f) => (f.properties.selected ? 2.5 : 0.8),
-        lineWidthUnits: 'pixels',
-      }),
-    );
-  }
-  if (spec.upper_outlines) {
-    layers.push(
-      new GeoJsonLayer({
-        id: 'contours-haut',
-        data: spec.upper_outlines,
-        stroked: true,
-        filled: false,
-        pickable: false,
-        getLineColor: [110, 110, 105, 255],
-        getLineWidth: 1.4,
-        lineWidthUnits: 'pixels',
-      }),
-    );
-  }
-  return layers;
-}
-
+// (the outlines are not layers: they are drawn on a 2D canvas underneath, outlines.js)
 function flowLayers() {
   const o = spec.options;
   const single = spec.groups.length === 1;
@@ -332,7 +301,7 @@ function locationLayers() {
 }
 
 function layers() {
-  return [...outlineLayers(), ...flowLayers()];
+  return flowLayers();
 }
 
 // ----- legend (HTML over the map: a screenshot explains itself) -----------------------------
@@ -467,6 +436,7 @@ function exportPng() {
   const ctx = out.getContext('2d');
   ctx.fillStyle = '#fbfbf8';
   ctx.fillRect(0, 0, out.width, out.height);
+  ctx.drawImage(outlines.canvas, 0, 0, out.width, out.height);
   ctx.drawImage(gl, 0, 0);
   ctx.scale(ratio, ratio);
   drawLegend(ctx);
@@ -524,6 +494,7 @@ function render(args) {
   render.lastViewKey = spec.view_key;
   specKey = spec.key;
   prepared = prepare(spec);
+  outlines.setData(spec.outlines, spec.upper_outlines);
   if (!sameView) viewState = {...spec.view, pitch: 0, bearing: 0};
   sharedMax = computeSharedMax();
   scaleState = null;
@@ -536,6 +507,8 @@ function render(args) {
       onViewStateChange,
       getCursor: ({isHovering}) => (isHovering ? 'pointer' : 'grab'),
       layers: layers(),
+      // The outlines in the same frame as the WebGL layers (redrawn only when the view moved).
+      onBeforeRender: () => outlines.draw(deck.getViewports()[0]),
       onAfterRender: () => {
         renders += 1;
         if (exportPending) {
