@@ -10,19 +10,6 @@ from pathlib import Path
 
 VIEWPORT = {"width": 1280, "height": 720}
 QUIET_MS = 1500
-PAGES = {
-    "accueil": "/accueil",
-    "territoires": "/territoires?territoire=epci:242900314",
-    "territoires-communes": "/territoires?territoire=epci:242900314&niveau=commune",
-    "flux-brest": "/flux?territoire=epci:242900314",
-    "flux-grenoble": "/flux?territoire=epci:200040715",
-    "comparer": "/comparer?territoire=epci:242900314",
-    "reseau": "/reseau?territoire=perimetre:pays-cob",
-    "perimetres": "/perimetres?territoire=perimetre:pays-cob",
-    "cooperations": "/cooperations?territoire=epci:242900314",
-    "donnees": "/donnees",
-    "ateliers": "/ateliers",
-}
 TARGET = {"flux-brest": 2.5, "flux-grenoble": 2.5}
 
 # In every frame, before its scripts: the end of each long task and the last DOM mutation,
@@ -104,7 +91,7 @@ def measure(page, url: str, timeout: float = 90.0) -> dict:
 def draw_times(root: Path | None, runs: int = 3, pages: dict | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, VIEWS, streamlit_server
 
     src = (root or ROOT) / "data" / "observatoire.duckdb"
     tmp = Path(tempfile.mkdtemp())
@@ -119,7 +106,7 @@ def draw_times(root: Path | None, runs: int = 3, pages: dict | None = None) -> d
         page = ctx.new_page()
         page.goto(url)
         page.wait_for_timeout(3000)
-        for name, path in (pages or PAGES).items():
+        for name, path in (pages or VIEWS).items():
             if root is not None and not (root / "pages" / f"{path.split('?')[0].strip('/')}.py").exists():
                 print(f"  {name:22} (no such page in this checkout)")
                 continue

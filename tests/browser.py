@@ -25,6 +25,20 @@ CHROMIUM_ARGS = [
     "--enable-unsafe-swiftshader",
 ]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+# One view of every page: what the projector test and the drawing bench (bench/draw.py) visit.
+VIEWS = {
+    "accueil": "/accueil",
+    "territoires": "/territoires?territoire=epci:242900314",
+    "territoires-communes": "/territoires?territoire=epci:242900314&niveau=commune",
+    "flux-brest": "/flux?territoire=epci:242900314",
+    "flux-grenoble": "/flux?territoire=epci:200040715",
+    "comparer": "/comparer?territoire=epci:242900314",
+    "reseau": "/reseau?territoire=perimetre:pays-cob",
+    "perimetres": "/perimetres?territoire=perimetre:pays-cob",
+    "cooperations": "/cooperations?territoire=epci:242900314",
+    "donnees": "/donnees",
+    "ateliers": "/ateliers",
+}
 
 
 def free_port() -> int:

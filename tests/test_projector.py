@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.browser import CHROMIUM, SCREENSHOTS, streamlit_server, wait_idle
+from tests.browser import CHROMIUM, SCREENSHOTS, VIEWS, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM) and not os.environ.get("CI"), reason="Chromium absent (make test l'installe)"
@@ -18,17 +18,7 @@ pytestmark = pytest.mark.skipif(
 
 SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720), "tablette-768": (768, 1024)}
 PAGES = {
-    "accueil": "/accueil",
-    "territoires": "/territoires?territoire=epci:242900314",
-    "territoires-communes": "/territoires?territoire=epci:242900314&niveau=commune",
-    "flux-brest": "/flux?territoire=epci:242900314",
-    "flux-grenoble": "/flux?territoire=epci:200040715",
-    "comparer": "/comparer?territoire=epci:242900314",
-    "reseau": "/reseau?territoire=perimetre:pays-cob",
-    "perimetres": "/perimetres?territoire=perimetre:pays-cob",
-    "cooperations": "/cooperations?territoire=epci:242900314",
-    "donnees": "/donnees",
-    "ateliers": "/ateliers",
+    **VIEWS,
     "flux-presentation": "/flux?territoire=epci:242900314&presentation=1",
     "comparer-presentation": "/comparer?territoire=epci:242900314&presentation=1",
 }
