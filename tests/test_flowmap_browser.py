@@ -212,6 +212,13 @@ def test_reseau_map_paints_the_flows_among_members(session):
     assert frame.evaluate("() => window.__flowmap.place('exterieur:france')") is None  # 0: not drawn
     # Every member is ringed: Brest Métropole and the six communautés (seed 003).
     assert frame.evaluate("() => window.__flowmap.selected().length") == 7
+    # the names drawn never overlap (seven EPCI close together: some are left to the tooltip)
+    boxes = frame.evaluate("() => window.__flowmap.labels()")
+    assert len(boxes) >= 3 and any(b["name"] == "Brest Métropole" for b in boxes)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            (a0, a1, a2, a3), (b0, b1, b2, b3) = a["box"], b["box"]
+            assert not (a0 < b2 and a2 > b0 and a1 < b3 and a3 > b1), (a["name"], b["name"])
     body = text(page.inner_text("body"))
     assert re.search(r"15 flux affichés sur \d+, soit \d+ % du volume", body)
     origin = urlparse(url).netloc

@@ -246,6 +246,32 @@ function flowLayers() {
   return layers;
 }
 
+// Names never drawn over one another (a projector, a slide): the places with the largest
+// totals keep theirs, a name that would overlap one already placed is left to the tooltip.
+// Boxes in screen pixels at the current view (12-px type, about 6.6 px a character); done
+// again each time the view stops moving.
+const LABEL_CHAR_PX = 6.6;
+const LABEL_HEIGHT_PX = 15;
+let labelBoxes = [];
+function declutter(cands, radius) {
+  if (!viewState || !mapEl.clientWidth) return cands;
+  const vp = new WebMercatorViewport({...viewState, width: mapEl.clientWidth, height: mapEl.clientHeight});
+  const order = [...cands].sort((a, b) => b.in + b.out - (a.in + a.out) || (a.id < b.id ? -1 : 1));
+  const placed = [];
+  const kept = [];
+  for (const l of order) {
+    const [x, y] = vp.project([l.lon, l.lat]);
+    const w = l.name.length * LABEL_CHAR_PX + 4;
+    const cy = y - (radius(l) + 9);
+    const box = [x - w / 2, cy - LABEL_HEIGHT_PX / 2, x + w / 2, cy + LABEL_HEIGHT_PX / 2];
+    if (placed.some((b) => box[0] < b[2] && box[2] > b[0] && box[1] < b[3] && box[3] > b[1])) continue;
+    placed.push(box);
+    kept.push(l);
+  }
+  labelBoxes = kept.map((l, i) => ({id: l.id, name: l.name, box: placed[i]}));
+  return kept;
+}
+
 function firstGroup() {
   return prepared.groups.findIndex((g) => g.length > 0);
 }
@@ -282,8 +308,11 @@ function locationLayers() {
     }),
     new TextLayer({
       id: 'noms',
-      data: locs.filter(
-        (l) => (sel.has(l.id) && (sel.size <= 25 || l.in + l.out >= max / 4)) || (spec.options.labels && l.in + l.out >= max / 4),
+      data: declutter(
+        locs.filter(
+          (l) => (sel.has(l.id) && (sel.size <= 25 || l.in + l.out >= max / 4)) || (spec.options.labels && l.in + l.out >= max / 4),
+        ),
+        radius,
       ),
       getPosition: (l) => [l.lon, l.lat],
       getText: (l) => l.name,
@@ -535,6 +564,7 @@ window.__flowmap = {
   project: (lon, lat) => deck.getViewports()[0].project([lon, lat]),
   place: (code) => prepared && prepared.byId.get(code),
   selected: () => [...(prepared ? prepared.selected : [])],
+  labels: () => labelBoxes,
   // Frame counting for the bench: ``framesStart()``, then (e.g. after a scripted drag)
   // ``framesStop()`` → the browser's frames (requestAnimationFrame) and deck.gl's draws per second.
   framesStart: () => {
