@@ -24,8 +24,8 @@ import numpy as np
 from observatoire.model.balancing import IPFResult
 from observatoire.model.constants import Form
 from observatoire.model.gravity import deterrence
-from observatoire.model.margins import balance_destinations, connected_components
 from observatoire.model.pairs import PairSet
+from observatoire.model.stayers import gravity_inputs
 
 #: Largest share of a group's jobs (after its stayers) its own other residents may take
 #: (``split="group"``): a group whose exit logit would keep more of them at home than its jobs
@@ -132,15 +132,8 @@ def three_stage_flows(
     if split not in ("unit", "group"):
         raise ValueError("split must be 'unit' or 'group'")
 
-    o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
-    d = np.nan_to_num(np.asarray(destinations, dtype=np.float64), nan=0.0)
     n = pairs.n_units
-    w = deterrence(pairs.distance_km, beta, form)
-    diag = pairs.origin == pairs.destination
-    if not diag.any():
-        raise ValueError("the pair set must include the diagonal")
-    n_comp, labels = connected_components(pairs, w)
-    d = balance_destinations(o, d, mode="component", labels=labels)
+    o, d, w, diag, n_comp = gravity_inputs(origins, destinations, pairs, beta, form)
     g = group_index(groups)
     inner = g[pairs.origin] == g[pairs.destination]
     inner &= ~diag

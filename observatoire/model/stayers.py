@@ -105,6 +105,21 @@ def stay_share(coef: np.ndarray, features: np.ndarray) -> np.ndarray:
     )
 
 
+def gravity_inputs(origins, destinations, pairs: PairSet, beta: float, form: Form):
+    """What every model with stayers starts from: origins and destinations as floats (``NaN``
+    as 0), the deterrence of every pair, the diagonal (required), the number of connected
+    components, and the destinations balanced on the origins component by component."""
+    o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
+    d = np.nan_to_num(np.asarray(destinations, dtype=np.float64), nan=0.0)
+    w = deterrence(pairs.distance_km, beta, form)
+    diag = pairs.origin == pairs.destination
+    if not diag.any():
+        raise ValueError("the pair set must include the diagonal")
+    n_comp, labels = connected_components(pairs, w)
+    d = balance_destinations(o, d, mode="component", labels=labels)
+    return o, d, w, diag, n_comp
+
+
 def two_stage_flows(
     origins: np.ndarray,
     destinations: np.ndarray,
@@ -139,14 +154,7 @@ def two_stage_flows(
         ``flows`` aligned with ``pairs`` (diagonal = stayers), ``info["stayers"]`` the
         stayers per unit.
     """
-    o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
-    d = np.nan_to_num(np.asarray(destinations, dtype=np.float64), nan=0.0)
-    w = deterrence(pairs.distance_km, beta, form)
-    diag = pairs.origin == pairs.destination
-    if not diag.any():
-        raise ValueError("the pair set must include the diagonal")
-    n_comp, labels = connected_components(pairs, w)
-    d = balance_destinations(o, d, mode="component", labels=labels)
+    o, d, w, diag, n_comp = gravity_inputs(origins, destinations, pairs, beta, form)
     has_other = np.bincount(pairs.origin[~diag], minlength=pairs.n_units) > 0
     p = np.clip(np.asarray(share, dtype=np.float64), 0.0, 1.0)
     p = np.where(has_other, p, 1.0)
