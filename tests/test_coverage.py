@@ -10,7 +10,7 @@ import re
 import pandas as pd
 import pytest
 
-from observatoire.queries import coverage, flows
+from observatoire.queries import coverage, flow_evolution, flows
 from tests.conftest import ROOT
 from tests.test_cli import _run
 
@@ -69,7 +69,7 @@ def test_side_values_come_from_the_chosen_datasets(con, gre):
 
 
 def test_evolution_of_grenoble_gives_no_inflow_or_balance(con, gre):
-    evo = flows.evolution(con, gre, "travail")
+    evo = flow_evolution.evolution(con, gre, "travail")
     assert list(evo["year"]) == [2019, 2022]
     assert evo["entrants"].isna().all() and evo["solde"].isna().all()
     assert evo["sortants"].notna().all()

@@ -8,7 +8,7 @@ import pytest
 
 from observatoire import store
 from observatoire.edits import flow_import
-from observatoire.queries import flow_distance, flows
+from observatoire.queries import flow_distance, flow_evolution, flows
 
 BREST = "242900314"  # Brest Métropole, 8 communes
 BREST_C = "29019"
@@ -113,7 +113,7 @@ def test_real_metropole_flows_say_inflows_are_partial(con):
     assert ds == "metropoles-travail-2022"
     cov = flows.coverage(con, gre, ds)
     assert (cov.outflow, cov.inflow, cov.internal) == ("complet", "partiel", "complet")
-    evo = flows.evolution(con, gre, "travail")
+    evo = flow_evolution.evolution(con, gre, "travail")
     assert list(evo["year"]) == [2019, 2022]  # Isère 2017 has another coverage: not compared
 
 

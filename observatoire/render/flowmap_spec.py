@@ -237,8 +237,8 @@ def _view(
     lo, hi = span(zoom)
     scale = 512 / (2 * math.pi) * 2**zoom
     lon = math.degrees((FRAME_WIDTH / 2 - (lo + hi) / 2) / scale)
-    view = _frame(min(lons), max(lons), min(lats), max(lats), height, legend_h + LABEL_ABOVE_PX)
-    if zoom < view["zoom"]:  # the same band, at the zoom the names allow
+    view = up
+    if zoom < up["zoom"]:  # the same band, at the zoom the names allow
         view = _at_zoom(min(lats), max(lats), height, legend_h + LABEL_ABOVE_PX, zoom)
     return {**view, "longitude": round(lon, 4)}
 

@@ -14,6 +14,7 @@ from observatoire.queries import catalogue, flows, perimeters, territories
 from observatoire.queries import catalogue_stats as catalogue_stats_q
 from observatoire.queries import fiche as fiche_queries
 from observatoire.queries import flow_distance as flow_distance_q
+from observatoire.queries import flow_evolution as flow_evolution_q
 from observatoire.queries import jobs_origins as jobs_origins_q
 from observatoire.store.database import Database
 
@@ -221,7 +222,7 @@ def flow_distance(communes: tuple[str, ...], dataset_id: str) -> pd.DataFrame:
 
 @_cached(max_entries=128)
 def flow_evolution(communes: tuple[str, ...], kind: str, nature: str) -> pd.DataFrame:
-    return flows.evolution(cursor(), list(communes), kind, nature)
+    return flow_evolution_q.evolution(cursor(), list(communes), kind, nature)
 
 
 @_cached()
