@@ -8,7 +8,7 @@ import io
 
 from observatoire.render.atelier import Deck, ViewSlide, remark_line
 from observatoire.render.fiche import static_map
-from observatoire.render.fiche.pdf import _p, _register_fonts, _styles, _table
+from observatoire.render.fiche.pdf import _p, _register_fonts, _styles, _table, document
 from observatoire.text import number
 
 
@@ -87,7 +87,7 @@ def _view(s: ViewSlide, st, width: float, height: float) -> list:
 def render(d: Deck) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.units import cm
-    from reportlab.platypus import PageBreak, SimpleDocTemplate
+    from reportlab.platypus import PageBreak
 
     _register_fonts()
     st = _styles()
@@ -95,17 +95,7 @@ def render(d: Deck) -> bytes:
     margin = 1.2 * cm
     width, height = size[0] - 2 * margin - 12, size[1] - 2 * margin - 12
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=size,
-        leftMargin=margin,
-        rightMargin=margin,
-        topMargin=margin,
-        bottomMargin=margin,
-        title=f"Atelier — {d.title}",
-        author="Observatoire des coopérations interterritoriales",
-        lang="fr-FR",
-    )
+    doc = document(buf, size, (margin, margin, margin), f"Atelier — {d.title}")
     story: list = [
         _p(f"Observatoire des coopérations interterritoriales — atelier — {d.date_text}", st["kicker"]),
         _p(d.title, st["title"]),

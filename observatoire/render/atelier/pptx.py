@@ -19,6 +19,7 @@ from observatoire.render.fiche.pptx_parts import (
     SLIDE_W,
 )
 from observatoire.render.fiche.pptx_parts import new_slide as _new_slide
+from observatoire.render.fiche.pptx_parts import presentation as _presentation
 from observatoire.render.fiche.pptx_parts import rgb as _rgb
 from observatoire.render.fiche.pptx_parts import text_box as _text
 
@@ -180,14 +181,7 @@ def _others_slide(prs, d: Deck) -> None:
 
 
 def render(d: Deck) -> bytes:
-    from pptx import Presentation
-    from pptx.util import Inches
-
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = Inches(SLIDE_W), Inches(SLIDE_H)
-    prs.core_properties.title = f"Atelier — {d.title}"
-    prs.core_properties.author = "Observatoire des coopérations interterritoriales"
-    prs.core_properties.language = "fr-FR"
+    prs = _presentation(f"Atelier — {d.title}", SLIDE_W, SLIDE_H)
     _title_slide(prs, d)
     for s in d.slides:
         _view_slide(prs, d, s)

@@ -23,6 +23,26 @@ RULE = "#c9ced4"
 HEAD_BG = "#eef1f4"
 
 
+def document(buf, pagesize, margins: tuple[float, float, float], title: str, subject: str | None = None):
+    """A reportlab document writing into `buf`: side, top and bottom margins (points), its
+    title, subject, author and language set."""
+    from reportlab.platypus import SimpleDocTemplate
+
+    side, top, bottom = margins
+    return SimpleDocTemplate(
+        buf,
+        pagesize=pagesize,
+        leftMargin=side,
+        rightMargin=side,
+        topMargin=top,
+        bottomMargin=bottom,
+        title=title,
+        author="Observatoire des coopérations interterritoriales",
+        subject=subject,
+        lang="fr-FR",
+    )
+
+
 def _register_fonts() -> None:
     import os
 
@@ -344,7 +364,6 @@ def render(c: FicheContent) -> bytes:
         KeepTogether,
         PageBreak,
         Paragraph,
-        SimpleDocTemplate,
         Spacer,
     )
 
@@ -385,17 +404,8 @@ def render(c: FicheContent) -> bytes:
             super().save()
 
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=margin,
-        rightMargin=margin,
-        topMargin=top,
-        bottomMargin=bottom,
-        title=f"Fiche territoire — {c.name}",
-        author="Observatoire des coopérations interterritoriales",
-        subject=f"{c.level_label} {c.code}",
-        lang="fr-FR",
+    doc = document(
+        buf, A4, (margin, top, bottom), f"Fiche territoire — {c.name}", f"{c.level_label} {c.code}"
     )
     story: list = [
         _p(

@@ -389,14 +389,7 @@ def _slide_sources(prs, c: FicheContent) -> None:
 
 def render(c: FicheContent) -> bytes:
     """PPTX bytes of the fiche."""
-    from pptx import Presentation
-    from pptx.util import Inches
-
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = Inches(SLIDE_W), Inches(SLIDE_H)
-    prs.core_properties.title = f"Fiche territoire — {c.name}"
-    prs.core_properties.author = "Observatoire des coopérations interterritoriales"
-    prs.core_properties.language = "fr-FR"
+    prs = parts.presentation(f"Fiche territoire — {c.name}", SLIDE_W, SLIDE_H)
     _slide_title(prs, c)
     _slide_key_figures(prs, c)
     _slide_map(prs, c)

@@ -27,6 +27,22 @@ NUMBER_FORMAT = "[<1000]0;[<1000000]# ##0;# ### ##0"
 CELL_MARGIN = 0.06  # inches, each side of a table cell
 
 
+AUTHOR = "Observatoire des coopérations interterritoriales"
+
+
+def presentation(title: str, width_in: float, height_in: float):
+    """An empty presentation of the given size (inches), its title, author and language set."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = Inches(width_in), Inches(height_in)
+    prs.core_properties.title = title
+    prs.core_properties.author = AUTHOR
+    prs.core_properties.language = "fr-FR"
+    return prs
+
+
 def rgb(c):
     from pptx.dml.color import RGBColor
 
