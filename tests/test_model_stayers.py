@@ -32,7 +32,8 @@ def _metropole_stay_shares() -> dict[str, tuple[float, float, float]]:
     """Observed 2019 stay share of each métropole's residents and the shares both logits give."""
     t = pd.read_csv(FIXTURES / "metropoles2019_stayers.csv", dtype={"code": str, "epci": str})
     new = M.stay_share(
-        M.DEFAULT_STAY_COEF, M.stay_features(t["origins"], t["destinations"], t["area_km2"], t["jobs_salaried"])
+        M.DEFAULT_STAY_COEF,
+        M.stay_features(t["origins"], t["destinations"], t["area_km2"], t["jobs_salaried"]),
     )
     old = M.stay_share(M.PREVIOUS_STAY_COEF, M.stay_features(t["origins"], t["destinations"], t["area_km2"]))
     w = t["workers"].to_numpy()
