@@ -593,7 +593,7 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
     return out
 
 
-def write_evaluation_json(data: Path, checks: dict, main_rows: dict) -> None:
+def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_rows: dict) -> None:
     """Add the published aggregates (shipped model) and the held-out error classes to
     ``data/flows/model-evaluation.json`` (shown on the Données and Flux pages)."""
     import json
@@ -652,6 +652,15 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict) -> None:
                 "sens": f"{sens[a]} → {sens[b]}",
                 "cpc_communes": round(main_rows[f"{a}->{b} commune"], 3),
                 "cpc_epci": round(main_rows[f"{a}->{b} epci"], 3),
+            }
+            for a, b in DIRECTIONS
+        ]
+        + [
+            {
+                "modele": "radiation (référence)",
+                "sens": f"{sens[a]} → {sens[b]}",
+                "cpc_communes": round(radiation_rows[f"{a}->{b} commune"], 3),
+                "cpc_epci": round(radiation_rows[f"{a}->{b} epci"], 3),
             }
             for a, b in DIRECTIONS
         ]
@@ -721,14 +730,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - t0:.0f} s] published aggregates checked", file=sys.stderr)
     block = R.report(args, results, note, time.perf_counter() - t0)
     if checks is not None:
-        main_rows = next(
-            r
-            for r in rows
-            if r["variant"] == "all flows" and r["margins"] == "observed" and r["model"] == "gravity-exp"
+        main_rows, radiation_rows = (
+            next(
+                r
+                for r in rows
+                if r["variant"] == "all flows" and r["margins"] == "observed" and r["model"] == model
+            )
+            for model in ("gravity-exp", "radiation")
         )
         block += "\n\n" + R.checks_section(checks, PUBLISHED, METROPOLES, main_rows)
         if args.write_json:
-            write_evaluation_json(args.data, checks, main_rows)
+            write_evaluation_json(args.data, checks, main_rows, radiation_rows)
     print(block)
     if args.write_doc:
         R.write_doc(block)
