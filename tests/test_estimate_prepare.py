@@ -27,6 +27,7 @@ def _data_dir(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
             "P18_ACT1564": units["origins"],
             "P18_CHOM1564": 0.0,
             "P18_EMPLT": units["destinations"],
+            "P18_EMPLT_SAL": units["jobs_salaried"],
         }
     ).to_parquet(tmp_path / "indicators/comparateur_2021.parquet")
     return tmp_path, units

@@ -51,7 +51,19 @@ from observatoire.build import flow_sources  # noqa: E402
 from observatoire.edits import flow_import  # noqa: E402
 from observatoire.sources import cog, insee_flows  # noqa: E402
 
-UNIT_COLUMNS = ["code", "nom", "dep", "reg", "epci", "lon", "lat", "area_km2", "origins", "destinations"]
+UNIT_COLUMNS = [
+    "code",
+    "nom",
+    "dep",
+    "reg",
+    "epci",
+    "lon",
+    "lat",
+    "area_km2",
+    "origins",
+    "destinations",
+    "jobs_salaried",
+]
 
 IDF_DEPS = ("75", "77", "78", "91", "92", "93", "94", "95")
 
@@ -66,11 +78,12 @@ def france_units(data: Path | None = None) -> pd.DataFrame:
     com = communes(data)
     comp = pd.read_parquet(
         data / "indicators/comparateur_2021.parquet",
-        columns=["code", "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT"],
+        columns=["code", "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT", "P18_EMPLT_SAL"],
     )
     units = com.merge(comp, on="code", how="inner").dropna(subset=["lon", "lat"])
     units["origins"] = M.employed_residents(units["P18_ACT1564"], units["P18_CHOM1564"])
     units["destinations"] = units["P18_EMPLT"]
+    units["jobs_salaried"] = units["P18_EMPLT_SAL"]
     # Mayotte's rows have no data: production gives them zero margins (hence no flow), dropped here
     units = units[units["destinations"].notna()]
     return units[UNIT_COLUMNS].reset_index(drop=True)
@@ -146,6 +159,7 @@ class System:
     comp_o: np.ndarray  # comparateur margins (employed residents, jobs), per unit
     comp_d: np.ndarray
     stats: dict
+    comp_sal: np.ndarray | None = None  # comparateur salaried jobs (stay logit), per unit
 
     @property
     def n(self) -> int:
@@ -197,6 +211,7 @@ def make_system(
         comp_o=cm["origins"].fillna(0.0).to_numpy(float),
         comp_d=cm["destinations"].fillna(0.0).to_numpy(float),
         stats=stats,
+        comp_sal=cm["jobs_salaried"].fillna(0.0).to_numpy(float),
     )
 
 
@@ -426,14 +441,26 @@ def metropole_observed(data: Path, units: pd.DataFrame) -> tuple[pd.DataFrame, d
     return per.fillna(0.0).reset_index(), shares
 
 
-def fit_stay(systems: list[System]) -> np.ndarray:
-    """Stay logit fitted on observed closed systems (observed margins and stayers)."""
+def stay_design(system: System, o: np.ndarray, d: np.ndarray, previous: bool = False) -> np.ndarray:
+    """Stay-logit design matrix of a closed system's units: its margins ``o``, ``d``, its areas and
+    (unless ``previous``: the four-column logit shipped before) the comparateur's share of
+    non-salaried jobs."""
+    if previous:
+        return M.stay_features(o, d, system.area_km2)
+    return M.stay_features(o, d, system.area_km2, system.comp_sal, jobs=system.comp_d)
+
+
+def fit_stay(systems: list[System], previous: bool = False) -> np.ndarray:
+    """Stay logit fitted on observed closed systems (observed margins and stayers), each system
+    weighted equally (its residents rescaled to the same total, so that IdF does not dominate);
+    ``previous``: the four-column logit shipped before, pooled without weights."""
     xs, ss, os_ = [], [], []
     for s in systems:
         o, d, st = observed_stayers(s)
-        xs.append(M.stay_features(o, d, s.area_km2))
-        ss.append(st)
-        os_.append(o)
+        k = 1.0 if previous else 1e5 / o.sum()
+        xs.append(stay_design(s, o, d, previous))
+        ss.append(st * k)
+        os_.append(o * k)
     return M.fit_stay_logit(np.vstack(xs), np.concatenate(ss), np.concatenate(os_))
 
 
@@ -442,12 +469,16 @@ def two_stage_heldout(systems: dict, prep: dict, cal: dict) -> list[dict]:
     region, measured on the other), observed margins, all flows: same table as the main one."""
     rows = []
     for train, test in DIRECTIONS:
-        coef = fit_stay([systems[train]])
         beta = cal[(train, True, "exp", "cpc")].beta
         p = prep[(test, False)]
-        share = M.stay_share(coef, M.stay_features(p.o_obs, p.d_obs, p.system.area_km2))
-        res = M.two_stage_flows(p.o_obs, p.d_obs, p.pairs, beta, share, tol=1e-6, max_iter=3000)
-        sc = scores(p, res.flows)
+        prev = {}
+        for previous in (True, False):
+            coef = fit_stay([systems[train]], previous)
+            share = M.stay_share(coef, stay_design(p.system, p.o_obs, p.d_obs, previous))
+            res = M.two_stage_flows(p.o_obs, p.d_obs, p.pairs, beta, share, tol=1e-6, max_iter=3000)
+            sc = scores(p, res.flows)
+            if previous:
+                prev = {"previous_" + k: v for k, v in sc.items()}
         base = run_model(p, "gravity-exp", cal[(train, False, "exp", "cpc")].beta, "observed")
         rows.append(
             {
@@ -455,6 +486,7 @@ def two_stage_heldout(systems: dict, prep: dict, cal: dict) -> list[dict]:
                 "test": test,
                 "beta": beta,
                 **sc,
+                **prev,
                 "classes": M.error_by_volume(p.observed, res.flows),
                 "classes_gravity": M.error_by_volume(p.observed, base),
             }
@@ -463,8 +495,9 @@ def two_stage_heldout(systems: dict, prep: dict, cal: dict) -> list[dict]:
 
 
 def france_run(units: pd.DataFrame, model: str, coef=None, beta_inter=None):
-    """All of France with the production settings: ``model`` = "gravity" (today's) or
-    "two-stage" (stay logit ``coef``, inter-commune ``beta_inter``)."""
+    """All of France with the production settings: ``model`` = "gravity" (single stage),
+    "two-stage" (stay logit ``coef``, inter-commune ``beta_inter``) or "two-stage-previous" (the
+    four-column stay logit ``coef`` shipped before)."""
     if model == "gravity":
         return M.estimate_flows(units, as_frame=False)
     return M.estimate_flows(units, model="two-stage", stay_coef=coef, beta=beta_inter, as_frame=False)
@@ -514,6 +547,7 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
     held-out CPC of both, and the production parameters of the two-stage model."""
     units = france_units(data)
     coef = fit_stay([systems["IDF"], systems["ISERE"]])
+    coef_previous = fit_stay([systems["IDF"], systems["ISERE"]], previous=True)
     both = [prep[("IDF", True)], prep[("ISERE", True)]]
     beta_inter = M.calibrate_gravity(
         [p.observed for p in both],
@@ -525,10 +559,18 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
         observed_outside=[p.outside for p in both],
     ).beta
     per, met_obs = metropole_observed(data, units)
-    out = {"coef": coef, "beta_inter": beta_inter, "metropoles_observed": met_obs, "models": {}}
-    for model in ("gravity", "two-stage"):
+    out = {
+        "coef": coef,
+        "coef_previous": coef_previous,
+        "beta_inter": beta_inter,
+        "metropoles_observed": met_obs,
+        "models": {},
+    }
+    for model in ("gravity", "two-stage-previous", "two-stage"):
         t = time.perf_counter()
-        pairs, res = france_run(units, model, coef, beta_inter)
+        pairs, res = france_run(
+            units, model, coef_previous if model == "two-stage-previous" else coef, beta_inter
+        )
         out["models"][model] = {
             "aggregates": aggregates_of(units, pairs, res),
             "metropole_cpc": metropole_cpc(units, pairs, res, data),
@@ -538,7 +580,9 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
     out["heldout_two_stage"] = two_stage_heldout(systems, prep, cal)
     # logit held out on the métropoles (fitted on IdF + Isère): residents-weighted error of the stay share
     u = units.set_index("code").loc[per["origin"]]
-    share = M.stay_share(coef, M.stay_features(u["origins"], u["destinations"], u["area_km2"]))
+    share = M.stay_share(
+        coef, M.stay_features(u["origins"], u["destinations"], u["area_km2"], u["jobs_salaried"])
+    )
     obs_share = per["stayers"].to_numpy() / per["residents"].to_numpy()
     w = per["residents"].to_numpy()
     out["stay_logit_metropoles"] = {
@@ -549,7 +593,7 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
     return out
 
 
-def write_evaluation_json(data: Path, checks: dict, main_rows: dict) -> None:
+def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_rows: dict) -> None:
     """Add the published aggregates (shipped model) and the held-out error classes to
     ``data/flows/model-evaluation.json`` (shown on the Données and Flux pages)."""
     import json
@@ -557,7 +601,7 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict) -> None:
     path = data / "flows/model-evaluation.json"
     ev = json.loads(path.read_text(encoding="utf-8"))
     shipped = checks["models"][M.DEFAULT_MODEL]["aggregates"]
-    before = checks["models"]["gravity"]["aggregates"]
+    before = checks["models"]["two-stage-previous"]["aggregates"]
     rows = [
         {
             "quantite": label,
@@ -583,23 +627,44 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict) -> None:
     ev["aggregates"] = rows
     shipped_name = "deux étapes : stables (logit) puis gravité (modèle livré)"
     sens = {"IDF": "Île-de-France", "ISERE": "Isère"}
-    ev["scores"] = [
-        {
-            "modele": shipped_name,
-            "sens": f"{sens[r['train']]} → {sens[r['test']]}",
-            "cpc_communes": round(r["cpc_commune"], 3),
-            "cpc_epci": round(r["cpc_epci"], 3),
-        }
-        for r in checks["heldout_two_stage"]
-    ] + [
-        {
-            "modele": "gravité (exponentielle) (modèle précédent)",
-            "sens": f"{sens[a]} → {sens[b]}",
-            "cpc_communes": round(main_rows[f"{a}->{b} commune"], 3),
-            "cpc_epci": round(main_rows[f"{a}->{b} epci"], 3),
-        }
-        for a, b in DIRECTIONS
-    ]
+    ev["scores"] = (
+        [
+            {
+                "modele": shipped_name,
+                "sens": f"{sens[r['train']]} → {sens[r['test']]}",
+                "cpc_communes": round(r["cpc_commune"], 3),
+                "cpc_epci": round(r["cpc_epci"], 3),
+            }
+            for r in checks["heldout_two_stage"]
+        ]
+        + [
+            {
+                "modele": "deux étapes, logit des stables sans la part des emplois non salariés (modèle précédent)",
+                "sens": f"{sens[r['train']]} → {sens[r['test']]}",
+                "cpc_communes": round(r["previous_cpc_commune"], 3),
+                "cpc_epci": round(r["previous_cpc_epci"], 3),
+            }
+            for r in checks["heldout_two_stage"]
+        ]
+        + [
+            {
+                "modele": "gravité (exponentielle), une étape",
+                "sens": f"{sens[a]} → {sens[b]}",
+                "cpc_communes": round(main_rows[f"{a}->{b} commune"], 3),
+                "cpc_epci": round(main_rows[f"{a}->{b} epci"], 3),
+            }
+            for a, b in DIRECTIONS
+        ]
+        + [
+            {
+                "modele": "radiation (référence)",
+                "sens": f"{sens[a]} → {sens[b]}",
+                "cpc_communes": round(radiation_rows[f"{a}->{b} commune"], 3),
+                "cpc_epci": round(radiation_rows[f"{a}->{b} epci"], 3),
+            }
+            for a, b in DIRECTIONS
+        ]
+    )
     # error classes of the shipped model, held out, pooled over the two directions (worst p80)
     key = "classes" if M.DEFAULT_MODEL == "two-stage" else "classes_gravity"
     a, b = (r[key] for r in checks["heldout_two_stage"])
@@ -665,14 +730,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - t0:.0f} s] published aggregates checked", file=sys.stderr)
     block = R.report(args, results, note, time.perf_counter() - t0)
     if checks is not None:
-        main_rows = next(
-            r
-            for r in rows
-            if r["variant"] == "all flows" and r["margins"] == "observed" and r["model"] == "gravity-exp"
+        main_rows, radiation_rows = (
+            next(
+                r
+                for r in rows
+                if r["variant"] == "all flows" and r["margins"] == "observed" and r["model"] == model
+            )
+            for model in ("gravity-exp", "radiation")
         )
         block += "\n\n" + R.checks_section(checks, PUBLISHED, METROPOLES, main_rows)
         if args.write_json:
-            write_evaluation_json(args.data, checks, main_rows)
+            write_evaluation_json(args.data, checks, main_rows, radiation_rows)
     print(block)
     if args.write_doc:
         R.write_doc(block)

@@ -114,7 +114,9 @@ def run_models(u: pd.DataFrame, exit_coef, beta: float, feats: pd.DataFrame, sta
     pairs = M.build_pairs(u["lon"].to_numpy(float), u["lat"].to_numpy(float), intra, M.DEFAULT_CUTOFF_KM)
     o = np.nan_to_num(u["origins"].to_numpy(float))
     d = np.nan_to_num(u["destinations"].to_numpy(float))
-    share = M.stay_share(stay_coef, M.stay_features(o, d, u["area_km2"].to_numpy(float)))
+    share = M.stay_share(
+        stay_coef, M.stay_features(o, d, u["area_km2"].to_numpy(float), u["jobs_salaried"].to_numpy(float))
+    )
     out = {}
     t = time.perf_counter()
     out["two-stage"] = M.two_stage_flows(
@@ -203,7 +205,7 @@ def closed_heldout(systems, sources, data) -> list[dict]:
         coef = fit_exit([sources[train], *mets], feats)
         p = prep[(test, False)]
         s = p.system
-        share = M.stay_share(stay_coef, M.stay_features(p.o_obs, p.d_obs, s.area_km2))
+        share = M.stay_share(stay_coef, EM.stay_design(s, p.o_obs, p.d_obs))
         q = M.stay_share(coef, feats.reindex(s.codes).fillna(0.0).to_numpy())
         two = M.two_stage_flows(p.o_obs, p.d_obs, p.pairs, beta, share, tol=1e-6, max_iter=3000)
         runs = {"two-stage": two}

@@ -68,7 +68,12 @@ def screen(name, X, units, src, systems) -> None:
     o = np.nan_to_num(units["origins"].to_numpy(float))
     d = np.nan_to_num(units["destinations"].to_numpy(float))
     s = np.minimum(
-        M.stay_share(M.DEFAULT_STAY_COEF, M.stay_features(o, d, units["area_km2"].to_numpy())) * o, d
+        M.stay_share(
+            M.DEFAULT_STAY_COEF,
+            M.stay_features(o, d, units["area_km2"].to_numpy(), units["jobs_salaried"].to_numpy(float)),
+        )
+        * o,
+        d,
     )
     coef = T.fit_exit(list(src.values()), feats)
     moved = (o - s) * M.stay_share(coef, X)
@@ -107,9 +112,7 @@ def closed(name, X, units, src, systems) -> None:
         beta = M.calibrate_gravity(
             pt.observed, pt.o_obs, pt.d_obs, pt.pairs, "exp", "cpc", observed_outside=pt.outside
         ).beta
-        share = M.stay_share(
-            EM.fit_stay([systems[train]]), M.stay_features(p.o_obs, p.d_obs, p.system.area_km2)
-        )
+        share = M.stay_share(EM.fit_stay([systems[train]]), EM.stay_design(p.system, p.o_obs, p.d_obs))
         mets = [x for k, x in src.items() if k.startswith("met")]
         if test == "ISERE":
             mets = [x[x["metropole"] != T.GRENOBLE] for x in mets]

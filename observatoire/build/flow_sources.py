@@ -171,11 +171,12 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     com = pd.read_parquet(data / "ref/communes.parquet", columns=["code", "lon", "lat", "area_km2", "epci"])
     comp = pd.read_parquet(
         data / "indicators/comparateur_2021.parquet",
-        columns=["code", "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT"],
+        columns=["code", "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT", "P18_EMPLT_SAL"],
     )
     units = com.merge(comp, on="code", how="inner").dropna(subset=["lon", "lat"])
     units["origins"] = model.employed_residents(units["P18_ACT1564"], units["P18_CHOM1564"])
     units["destinations"] = units["P18_EMPLT"]
+    units["jobs_salaried"] = units["P18_EMPLT_SAL"]
     t0 = time.perf_counter()
     staged = {
         "two-stage": {"stay_coef": model.DEFAULT_STAY_COEF},

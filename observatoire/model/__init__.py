@@ -70,6 +70,7 @@ from observatoire.model.constants import (
     DEFAULT_TOL,
     EARTH_RADIUS_KM,
     MIN_DISTANCE_KM,
+    PREVIOUS_STAY_COEF,
     Form,
 )
 from observatoire.model.epci_stage import EXIT_FEATURES, exit_features, three_stage_flows
@@ -96,6 +97,7 @@ __all__ = [
     "DEFAULT_BETA",
     "DEFAULT_MODEL",
     "DEFAULT_STAY_COEF",
+    "PREVIOUS_STAY_COEF",
     "DEFAULT_INTER_BETA",
     "DEFAULT_EXIT_COEF",
     "DEFAULT_OUTSIDE_KM",

@@ -49,7 +49,9 @@ def estimate_flows(
     units : pandas.DataFrame
         One row per unit with columns ``code`` (str), ``lon``, ``lat`` (centroid,
         degrees), ``area_km2``, ``origins`` (employed residents, see
-        :func:`employed_residents`) and ``destinations`` (jobs, ``P18_EMPLT``).
+        :func:`employed_residents`) and ``destinations`` (jobs, ``P18_EMPLT``); for the
+        staged models with the five-coefficient stay logit, ``jobs_salaried``
+        (``P18_EMPLT_SAL``).
         Rows with a missing centroid are rejected.
     model : {"gravity", "two-stage", "three-stage", "radiation"}
         ``"two-stage"``: stayers from the stay logit ``stay_coef`` (:func:`stay_share`), the
@@ -99,7 +101,7 @@ def estimate_flows(
     elif model == "two-stage":
         if stay_coef is None:
             raise ValueError("model 'two-stage' needs stay_coef")
-        share = stay_share(stay_coef, stay_features(o, d, units["area_km2"].to_numpy(dtype=np.float64)))
+        share = stay_share(stay_coef, _stay_design(units, o, d, stay_coef))
         res = two_stage_flows(
             o, d, pairs, beta, share, form, tol=tol, max_iter=max_iter, outside_km=outside_km
         )
@@ -109,7 +111,7 @@ def estimate_flows(
         codes = units["code"].astype(str)
         groups = units["epci"].astype("string").fillna("").astype(str)
         groups = groups.where(groups != "", codes).to_numpy(object)
-        share = stay_share(stay_coef, stay_features(o, d, units["area_km2"].to_numpy(dtype=np.float64)))
+        share = stay_share(stay_coef, _stay_design(units, o, d, stay_coef))
         q = stay_share(exit_coef, exit_features(o, d, groups))
         res = three_stage_flows(
             o,
@@ -132,3 +134,14 @@ def estimate_flows(
     if not as_frame:
         return pairs, res
     return flows_frame(pairs, res.flows, units["code"].astype(str).to_numpy(), min_value=min_value)
+
+
+def _stay_design(units: pd.DataFrame, o: np.ndarray, d: np.ndarray, coef) -> np.ndarray:
+    """Stay-logit design matrix for ``coef``: five columns (column ``jobs_salaried`` of ``units``
+    required) or the four of the model before (no salaried jobs)."""
+    area = units["area_km2"].to_numpy(dtype=np.float64)
+    if len(coef) == 4:
+        return stay_features(o, d, area)
+    if "jobs_salaried" not in units.columns:
+        raise KeyError("a five-coefficient stay logit needs the column 'jobs_salaried' (P18_EMPLT_SAL)")
+    return stay_features(o, d, area, units["jobs_salaried"].to_numpy(dtype=np.float64))

@@ -6,8 +6,10 @@ people at home *and* too few on long trips (``docs/MODEL.md`` §7). Here the pro
 working in one's own commune is a binomial logit of the commune's own margins
 
     logit p_i = c0 + c1 log((D_i + 1) / (O_i + 1)) + c2 log(O_i + 1) + c3 log(area_i + 0.01)
+                + c4 log((D_i - Dsal_i + 1) / (D_i + 1))
 
-(jobs per resident, size, area: density = size / area), fitted on observed stayers; the
+(jobs per resident, size, area: density = size / area; share of non-salaried jobs), fitted on
+observed stayers; the
 ``S_i = min(p_i O_i, D_i)`` stayers are placed on the diagonal and a doubly-constrained gravity
 model distributes the others (``O_i - S_i``, ``D_i - S_i``) on the pairs ``i != j`` with the
 deterrence calibrated on inter-commune flows. Pure functions, no I/O.
@@ -23,11 +25,24 @@ from observatoire.model.gravity import deterrence
 from observatoire.model.margins import balance_destinations, connected_components
 from observatoire.model.pairs import PairSet
 
-#: Names of the columns of :func:`stay_features`.
-STAY_FEATURES = ("constante", "log emplois/actifs", "log actifs", "log superficie")
+#: Names of the columns of :func:`stay_features` (the last one only with ``salaried_jobs``).
+STAY_FEATURES = (
+    "constante",
+    "log emplois/actifs",
+    "log actifs",
+    "log superficie",
+    "log part des emplois non salariés",
+)
 
 
-def stay_features(origins: np.ndarray, destinations: np.ndarray, area_km2: np.ndarray) -> np.ndarray:
+def stay_features(
+    origins: np.ndarray,
+    destinations: np.ndarray,
+    area_km2: np.ndarray,
+    salaried_jobs: np.ndarray | None = None,
+    *,
+    jobs: np.ndarray | None = None,
+) -> np.ndarray:
     """Design matrix of the stay logit, one row per unit (see :data:`STAY_FEATURES`).
 
     Parameters
@@ -36,18 +51,29 @@ def stay_features(origins: np.ndarray, destinations: np.ndarray, area_km2: np.nd
         Employed residents ``O_i`` and jobs ``D_i``.
     area_km2 : array-like
         Unit area (km²).
+    salaried_jobs : array-like, optional
+        Salaried jobs at the workplace (``P18_EMPLT_SAL``). Given, a fifth column
+        ``log((J - J_sal + 1) / (J + 1))`` (share of non-salaried jobs: farmers, shopkeepers,
+        craftsmen, liberal professions, who mostly work where they live) is added, ``J`` being
+        ``jobs`` (the census jobs ``P18_EMPLT`` the salaried ones are part of) or, by default,
+        ``destinations``. Without it: the four columns of the model before issue 17's third pass.
+    jobs : array-like, optional
+        Total jobs that ``salaried_jobs`` is part of (default ``destinations``).
 
     Returns
     -------
-    numpy.ndarray, shape (n, 4)
-        ``[1, log((D+1)/(O+1)), log(O+1), log(area+0.01)]``.
+    numpy.ndarray, shape (n, 4) or (n, 5)
+        ``[1, log((D+1)/(O+1)), log(O+1), log(area+0.01)(, log((J-J_sal+1)/(J+1)))]``.
     """
     o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
     d = np.nan_to_num(np.asarray(destinations, dtype=np.float64), nan=0.0)
     a = np.nan_to_num(np.asarray(area_km2, dtype=np.float64), nan=0.0)
-    return np.column_stack(
-        [np.ones_like(o), np.log((d + 1.0) / (o + 1.0)), np.log(o + 1.0), np.log(a + 0.01)]
-    )
+    cols = [np.ones_like(o), np.log((d + 1.0) / (o + 1.0)), np.log(o + 1.0), np.log(a + 0.01)]
+    if salaried_jobs is not None:
+        j = d if jobs is None else np.nan_to_num(np.asarray(jobs, dtype=np.float64), nan=0.0)
+        sal = np.nan_to_num(np.asarray(salaried_jobs, dtype=np.float64), nan=0.0)
+        cols.append(np.log((np.clip(j - sal, 0.0, None) + 1.0) / (j + 1.0)))
+    return np.column_stack(cols)
 
 
 def fit_stay_logit(
