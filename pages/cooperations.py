@@ -4,7 +4,7 @@ import/export, editing with history for signed-in editors."""
 import pandas as pd
 import streamlit as st
 
-from observatoire.ui import actions, auth, data, state, views, widgets
+from observatoire.ui import actions, auth, canvas_map, data, state, views, widgets
 from observatoire.ui import vocab as C
 
 st.title("Coopérations")
@@ -212,8 +212,12 @@ if links:
             if a in pts.index and b in pts.index
         ]
     )
-    deck = views.deck("link_map", arcs, data.geojson("departement"))
-    st.pydeck_chart(deck, height=480, key="c_map")
+    canvas_map.show(
+        canvas_map.spec("link_map", arcs, data.geometries("departement")),
+        key="c_map",
+        height=480,
+        label="Carte des coopérations : chaque métropole reliée à ses EPCI partenaires",
+    )
     st.caption(
         "Chaque arc relie une métropole (orange) à un EPCI partenaire (bleu) d'une coopération affichée."
     )
