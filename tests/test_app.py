@@ -135,6 +135,22 @@ def test_cooperations_page_states_coverage_against_the_census(app_db):
     assert int(shown.split(" / ")[1]) >= 40
 
 
+def _chart_titles(at) -> list[str]:
+    import json
+
+    specs = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+    return [s["layout"]["title"]["text"] for s in specs]
+
+
+def test_cooperations_statistics_one_chart_at_a_time(app_db):
+    at = _app(app_db, "pages/cooperations.py")
+    assert not at.exception
+    assert _chart_titles(at) == ["Coopérations par thème"]
+    at.radio(key="_c_par").set_value("statut").run()
+    assert not at.exception
+    assert _chart_titles(at) == ["Coopérations par statut"]
+
+
 def test_cooperations_search_filters_the_table(app_db):
     at = _app(app_db, "pages/cooperations.py")
     at.text_input(key="_c_q").set_value("Centre Ouest Bretagne")
