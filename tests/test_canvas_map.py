@@ -44,7 +44,7 @@ def test_a_hole_is_its_own_ring():
     assert len(rings) == 2
 
 
-def test_choropleth_classes_values_and_plain_text_tooltip():
+def test_choropleth_units_carry_class_value_as_plain_text():
     geoms, values = _squares()
     spec = canvas_map.choropleth(
         geoms,
