@@ -178,7 +178,8 @@ def _stat_chart(series, title, key, direction):
         return
     s = series.rename_axis("name").reset_index(name="value")
     s = s.assign(direction=direction, share=s["value"] / s["value"].sum())
-    widgets.chart(views.chart("top_partners", s, direction, title, "catalogue de l'observatoire"), key=key)
+    fig = views.chart("top_partners", s, direction, title, "catalogue de l'observatoire", unit="coopérations")
+    widgets.chart(fig, key=key)
 
 
 # One chart at a time (the four drawn at once were ~3/4 of the page's drawing time in the browser).
