@@ -71,10 +71,9 @@ with left:
     )
     st.caption(
         f"{meta['label']} ({meta['unit']}), {meta['year']} — Source : {meta['source']}. "
+        "Classes et couleurs dans la légende de la carte. "
         "Survolez un territoire pour sa valeur, cliquez pour afficher son profil."
     )
-    leg = views.legend(breaks, int(meta["decimals"]), meta["unit"])
-    widgets.legend_table(leg)
     if picked and f"{map_level}:{picked}" != st.session_state.get(state.TERRITORY):
         state.set_territory(map_level, picked)
         st.rerun()

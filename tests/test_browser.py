@@ -74,6 +74,14 @@ def test_deep_link_opens_the_territory_profile_with_a_painted_map(browser_page):
     assert "Source" in body
     assert page.locator("[data-testid='stException']").count() == 0
     assert _canvas_painted(frame)
+    legend = frame.inner_text("#legende")
+    assert legend.startswith("Densité de population (hab./km²), 2018")
+    assert "Source : Insee" in legend
+    swatches = frame.evaluate(
+        "() => [...document.querySelectorAll('#legende .pastille')].map(e => getComputedStyle(e).backgroundColor)"
+    )
+    # one colour per class (5 quantiles) and one for the EPCI without a value
+    assert len(swatches) == 6 and len(set(swatches)) == 6 and "donnée absente" in legend
     assert not errors
 
 
@@ -99,6 +107,7 @@ def test_territory_map_tells_a_unit_value_on_hover_selects_it_on_click(browser_p
     page.goto(f"{url}/territoires?territoire=epci:242900314&indicateur=DENSITE")
     wait_idle(page, expect="Densité de population (hab./km²)")
     frame = _map_frame(page)
+    wait_idle(page)  # the page laid out: the map's frame stays where it is
     frame.frame_element().scroll_into_view_if_needed()
     page.mouse.move(*_page_xy(frame, *_point_in(con, "242900314")))
     frame.wait_for_selector("#infobulle:not([hidden])")

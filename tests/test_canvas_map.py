@@ -67,6 +67,22 @@ def test_choropleth_units_carry_class_value_as_plain_text():
     json.dumps(spec)  # sent as plain JSON
 
 
+def test_choropleth_legend_lists_each_class_colour_with_the_source():
+    geoms, values = _squares()
+    spec = canvas_map.choropleth(
+        geoms, values, [2.0, 10.0], label="Densité", unit="hab./km²", year="2018", source="Insee"
+    )
+    legend = spec["legend"]
+    assert legend["title"] == "Densité (hab./km²), 2018"
+    assert [r["label"] for r in legend["rows"]] == [
+        "min – 2\u00a0hab./km²",
+        "2 – 10\u00a0hab./km²",
+        "donnée absente",
+    ]
+    assert [r["colour"] for r in legend["rows"][:2]] == spec["colours"]
+    assert legend["source"] == "Source : Insee"
+
+
 def test_choropleth_key_changes_with_the_selection():
     geoms, values = _squares()
     kw = dict(label="L", unit="u", year="2018", source="S")

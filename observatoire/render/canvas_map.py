@@ -12,7 +12,8 @@ step in degrees, ``units`` {code, name, value, cls, rings}, ``rings`` per unit a
 ``[x0, y0, dx1, dy1, …]`` integers (multiples of ``q``), ``colours`` the class colours,
 ``missing`` the colour of units without a value, ``selected`` a unit code or None,
 ``upper`` lines drawn over the units, ``links`` arcs between places, ``tooltip`` the plain-text
-lines shown under a unit's name, ``key`` a digest of everything (the component redraws only
+lines shown under a unit's name, ``legend`` the colour key (title, rows of label and colour,
+source), ``key`` a digest of everything (the component redraws only
 when it changes).
 """
 
@@ -27,6 +28,7 @@ import shapely
 
 from observatoire.render import classify, palettes
 from observatoire.render.maps import FRANCE_VIEW, format_value
+from observatoire.render.maps import legend as class_rows
 
 WINDOW_PX = 900.0  # units within this many pixels of the view's centre are drawn in detail
 FAR_PX = 4.0  # the others simplified to this many pixels (seen only after panning or zooming out)
@@ -156,6 +158,9 @@ def choropleth(
                 }
             )
     colours = palettes.sequential(max(len(breaks), 1))
+    rows = class_rows(breaks, decimals, unit) if breaks else []
+    if any(u["cls"] < 0 for u in units):
+        rows.append({"label": "donnée absente", "colour": palettes.hex_colour(palettes.MISSING)})
     return _keyed(
         {
             "view": v,
@@ -169,6 +174,8 @@ def choropleth(
             # Plain text, set as textContent: names may come from users (perimeters).
             "tooltip": [f"{label} ({year}) : {{value}}", f"Source : {source}"],
             "label": f"{label} ({year})",
+            # The colour key drawn on the map (a slide pasted from it keeps it), with the source.
+            "legend": {"title": f"{label} ({unit}), {year}", "rows": rows, "source": f"Source : {source}"},
         }
     )
 

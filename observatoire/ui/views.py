@@ -115,11 +115,6 @@ def frame(geoms: pd.DataFrame, widen: float = 1.0) -> pdk.ViewState:
     return maps.view_for((cx - hw, cy - hh, cx + hw, cy + hh))
 
 
-def legend(breaks: list[float], decimals: int, unit: str) -> list[dict]:
-    """The classes of a choropleth: label and colour of each (see :func:`maps.legend`)."""
-    return maps.legend(breaks, decimals, unit)
-
-
 def frame_selection(geoms: pd.DataFrame, code: str | None, whole: bool) -> pdk.ViewState | None:
     """The map's framing: the selected territory with its surroundings when it is drawn, else
     all the geometries shown when ``whole`` (a département's communes), else the default."""

@@ -20,6 +20,7 @@
   const base = document.getElementById('fond');
   const over = document.getElementById('survol');
   const tip = document.getElementById('infobulle');
+  const key = document.getElementById('legende');
   let spec = null;
   let units = []; // {code, name, value, path, bbox}
   let layers = null; // Path2D in world coordinates: per class, borders, upper lines, selected
@@ -77,6 +78,29 @@
     links = (s.links || []).map((l) => ({a: [wx(l.ends[0]), wy(l.ends[1])], b: [wx(l.ends[2]), wy(l.ends[3])], label: l.label}));
     view = {x: wx(s.view.longitude), y: wy(s.view.latitude), zoom: s.view.zoom};
     hovered = null;
+    legend(s.legend);
+  }
+
+  // The colour key: a swatch and a label per class, then the source (text only).
+  function legend(l) {
+    key.replaceChildren();
+    key.hidden = !l;
+    if (!l) return;
+    const el = (tag, cls, text) => {
+      const e = document.createElement(tag);
+      if (cls) e.className = cls;
+      if (text !== undefined) e.textContent = text;
+      return e;
+    };
+    key.append(el('div', 'titre', l.title));
+    for (const r of l.rows) {
+      const line = el('div', 'ligne');
+      const swatch = el('span', 'pastille');
+      swatch.style.background = r.colour;
+      line.append(swatch, el('span', null, r.label));
+      key.append(line);
+    }
+    key.append(el('div', 'source', l.source));
   }
 
   function size() {
