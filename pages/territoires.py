@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from observatoire.ui import data, state, views, vocab, widgets
+from observatoire.ui import canvas_map, data, state, views, vocab, widgets
 
 st.title("Territoires")
 level, code = state.territory()
@@ -33,7 +33,6 @@ if map_level == "commune":
 
 values = data.level_values(map_level, indicator, within)
 geoms = data.geometries(map_level, within)
-shapes = data.geojson(map_level, within)
 manual = None
 if method == "manuel":
     manual = st.text_input(
@@ -44,12 +43,12 @@ if problem:
     st.warning(problem)
 
 outline_level = "departement" if map_level == "epci" else ("epci" if map_level == "commune" else "region")
-outlines = data.geojson(outline_level, within if outline_level == "epci" else None)
+outlines = data.geometries(outline_level, within if outline_level == "epci" else None)
 sel_code = code if level == map_level else None
 view = views.frame_selection(geoms, sel_code, whole=within is not None)
-deck = views.deck(
+spec = canvas_map.spec(
     "choropleth",
-    shapes,
+    geoms,
     values,
     breaks,
     label=meta["label"],
@@ -60,31 +59,24 @@ deck = views.deck(
     selected=sel_code,
     outlines=outlines,
     view=view,
-    layer_id="carte",
 )
 
 left, right = st.columns([3, 2])
 with left:
-    event = st.pydeck_chart(
-        deck,
-        on_select="rerun",
-        selection_mode="single-object",
+    picked = canvas_map.show(
+        spec,
         key="carte_territoires",
         height=620 if not state.presentation() else 760,
+        label=f"Carte : {meta['label']} par {vocab.LEVEL_FR[map_level]}",
     )
     st.caption(
         f"{meta['label']} ({meta['unit']}), {meta['year']} — Source : {meta['source']}. "
+        "Classes et couleurs dans la légende de la carte. "
         "Survolez un territoire pour sa valeur, cliquez pour afficher son profil."
     )
-    leg = views.legend(breaks, int(meta["decimals"]), meta["unit"])
-    widgets.legend_table(leg)
-    objs = (event.selection.get("objects", {}) if event and event.selection else {}).get("carte", [])
-    if objs:
-        props = objs[0].get("properties", objs[0])
-        picked = props.get("code")
-        if picked and f"{map_level}:{picked}" != st.session_state.get(state.TERRITORY):
-            state.set_territory(map_level, picked)
-            st.rerun()
+    if picked and f"{map_level}:{picked}" != st.session_state.get(state.TERRITORY):
+        state.set_territory(map_level, picked)
+        st.rerun()
 with right:
     current = data.profile(*state.territory())
     widgets.profile_view(current)

@@ -135,6 +135,37 @@ def test_cooperations_page_states_coverage_against_the_census(app_db):
     assert int(shown.split(" / ")[1]) >= 40
 
 
+def json_text(obj) -> str:
+    import json
+
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _chart_specs(at) -> list[dict]:
+    import json
+
+    return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+
+
+def _chart_titles(at) -> list[str]:
+    return [s["layout"]["title"]["text"] for s in _chart_specs(at)]
+
+
+def test_cooperations_statistics_one_chart_at_a_time(app_db):
+    at = _app(app_db, "pages/cooperations.py")
+    assert not at.exception
+    assert _chart_titles(at) == ["Coopérations par thème"]
+    at.radio(key="_c_par").set_value("statut").run()
+    assert not at.exception
+    assert _chart_titles(at) == ["Coopérations par statut"]
+
+
+def test_cooperations_chart_counts_cooperations_not_people(app_db):
+    at = _app(app_db, "pages/cooperations.py")
+    spec = _chart_specs(at)[0]
+    assert "coopérations" in json_text(spec["layout"]["xaxis"]) and "personnes" not in json_text(spec)
+
+
 def test_cooperations_search_filters_the_table(app_db):
     at = _app(app_db, "pages/cooperations.py")
     at.text_input(key="_c_q").set_value("Centre Ouest Bretagne")

@@ -37,12 +37,19 @@ def browser_page(built_db, tmp_path_factory):
         browser.close()
 
 
+def _map_frame(page):
+    """The frame of the 2D-canvas map component (ui/components/carte), once it has drawn."""
+    page.wait_for_selector("iframe[title='observatoire.ui.canvas_map.carte']", timeout=60000)
+    frame = next(f for f in page.frames if "canvas_map.carte" in f.url)
+    frame.wait_for_function("() => !!window.__cartePaintedKey", timeout=60000)
+    return frame
+
+
 def _canvas_painted(page) -> bool:
-    """True when the map canvas has non-uniform pixels (something is drawn)."""
+    """True when the map canvas (of a page or a frame) has non-uniform pixels (something is drawn)."""
     return page.evaluate("""() => {
         const c = document.querySelector('canvas');
         if (!c) return false;
-        const gl = c.getContext('webgl2') || c.getContext('webgl');
         const probe = document.createElement('canvas');
         probe.width = c.width; probe.height = c.height;
         const ctx = probe.getContext('2d');
@@ -58,7 +65,7 @@ def test_deep_link_opens_the_territory_profile_with_a_painted_map(browser_page):
     url, page, errors = browser_page
     page.goto(f"{url}/territoires?territoire=epci:242900314&indicateur=DENSITE")
     wait_idle(page, expect="Densité de population (hab./km²)")
-    page.wait_for_selector("canvas", timeout=60000)
+    frame = _map_frame(page)
     wait_idle(page)
     page.screenshot(path=str(SCREENSHOTS / "territoires_brest.png"), full_page=True)
     body = page.inner_text("body")
@@ -66,8 +73,52 @@ def test_deep_link_opens_the_territory_profile_with_a_painted_map(browser_page):
     assert "Densité de population" in body
     assert "Source" in body
     assert page.locator("[data-testid='stException']").count() == 0
-    assert page.locator("canvas").count() >= 1
-    assert _canvas_painted(page)
+    assert _canvas_painted(frame)
+    legend = frame.inner_text("#legende")
+    assert legend.startswith("Densité de population (hab./km²), 2018")
+    assert "Source : Insee" in legend
+    swatches = frame.evaluate(
+        "() => [...document.querySelectorAll('#legende .pastille')].map(e => getComputedStyle(e).backgroundColor)"
+    )
+    # one colour per class (5 quantiles) and one for the EPCI without a value
+    assert len(swatches) == 6 and len(set(swatches)) == 6 and "donnée absente" in legend
+    assert not errors
+
+
+def _point_in(con, code: str) -> tuple[float, float]:
+    import shapely
+
+    from observatoire.queries import territories
+
+    geoms = territories.geometries(con, "epci")
+    p = shapely.point_on_surface(shapely.from_wkb(geoms[geoms["code"] == code]["wkb"].iloc[0]))
+    return p.x, p.y
+
+
+def _page_xy(frame, lon: float, lat: float) -> tuple[float, float]:
+    """Where a place is drawn by the map component, in the page's pixels."""
+    x, y = frame.evaluate(f"() => window.__carte.project({lon}, {lat})")
+    box = frame.frame_element().bounding_box()
+    return box["x"] + x, box["y"] + y
+
+
+def test_territory_map_tells_a_unit_value_on_hover_selects_it_on_click(browser_page, con):
+    url, page, errors = browser_page
+    page.goto(f"{url}/territoires?territoire=epci:242900314&indicateur=DENSITE")
+    wait_idle(page, expect="Densité de population (hab./km²)")
+    frame = _map_frame(page)
+    wait_idle(page)  # the page laid out: the map's frame stays where it is
+    frame.frame_element().scroll_into_view_if_needed()
+    page.mouse.move(*_page_xy(frame, *_point_in(con, "242900314")))
+    frame.wait_for_selector("#infobulle:not([hidden])")
+    tip = frame.inner_text("#infobulle")
+    assert tip.startswith("Brest Métropole\n")
+    assert "Densité de population (2018) : 963\u00a0hab./km²" in tip
+    assert "Source : Insee" in tip
+    # A click on a neighbour (CC du Pays d'Iroise) makes it the territory studied.
+    page.mouse.click(*_page_xy(frame, *_point_in(con, "242900074")))
+    page.get_by_role("heading", name="CC du Pays d'Iroise").wait_for(timeout=60000)
+    assert "territoire=epci%3A242900074" in page.url or "territoire=epci:242900074" in page.url
     assert not errors
 
 
@@ -128,7 +179,7 @@ def test_every_other_page_opens_from_a_deep_link(browser_page, path, expect, sho
     page.goto(url + path)
     wait_idle(page, expect=expect)
     if has_map:
-        page.wait_for_selector("canvas", timeout=60000)
+        frame = _map_frame(page)
         wait_idle(page)
     page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0
@@ -136,4 +187,4 @@ def test_every_other_page_opens_from_a_deep_link(browser_page, path, expect, sho
     for english in ("Traceback", "Error", "Loading"):
         assert english not in body
     if has_map:
-        assert _canvas_painted(page)
+        assert _canvas_painted(frame)

@@ -1,9 +1,10 @@
-"""Screenshots for docs/screens/ (issue 15): Flux (Brest Métropole), Comparer and Territoires
+"""Screenshots for docs/screens/ (issue 15): Flux (Brest Métropole), Comparer, Territoires and Coopérations
 at 1280×720 in headless Chromium (whole page), each taken once the page is fully drawn (bench/draw.py's
 rule), saved as small palette PNGs.
 
     .venv/bin/python tools/screens.py after                 # this checkout
     .venv/bin/python tools/screens.py before --root /tmp/before   # another checkout
+    .venv/bin/python tools/screens.py after --only territoires,cooperations   # some of them
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ SHOTS = {
     "flux-brest": "/flux?territoire=epci:242900314",
     "comparer": "/comparer?territoire=epci:242900314",
     "territoires": "/territoires?territoire=epci:242900314",
+    "cooperations": "/cooperations?territoire=epci:242900314",
 }
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screens"
 
@@ -46,6 +48,7 @@ def main() -> None:
 
     tag = sys.argv[1]
     root = Path(sys.argv[sys.argv.index("--root") + 1]) if "--root" in sys.argv else None
+    only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else list(SHOTS)
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "observatoire.duckdb"
     shutil.copy((root or ROOT) / "data" / "observatoire.duckdb", db)
@@ -56,6 +59,8 @@ def main() -> None:
         ctx.add_init_script(ACTIVITY_JS)
         page = ctx.new_page()
         for name, path in SHOTS.items():
+            if name not in only:
+                continue
             measure(page, url + path)
             # Streamlit scrolls inside its main block: a viewport as tall as that block shows it all.
             tall = page.evaluate(

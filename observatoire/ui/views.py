@@ -14,7 +14,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from observatoire.render import charts, classify, maps
+from observatoire.render import canvas_map, charts, classify, maps
 
 
 def _frame_hash(df: pd.DataFrame) -> tuple:
@@ -39,7 +39,7 @@ _HASH_FUNCS = {pd.DataFrame: _frame_hash, pdk.ViewState: _view_hash}
 
 @st.cache_resource(show_spinner=False, max_entries=512, hash_funcs=_HASH_FUNCS)
 def _build(module: str, name: str, args: tuple, kwargs: dict):
-    fn = getattr({"charts": charts, "maps": maps}[module], name)
+    fn = getattr({"charts": charts, "maps": maps, "canvas_map": canvas_map}[module], name)
     return fn(*args, **kwargs)
 
 
@@ -61,6 +61,11 @@ def chart(name: str, *args, **kwargs):
 def deck(name: str, *args, **kwargs):
     """``maps.<name>(*args, **kwargs)``, built (and serialised, see ``maps.Deck``) once."""
     return _build("maps", name, args, kwargs)
+
+
+def cached_build(module, name: str, args: tuple, kwargs: dict):
+    """``module.<name>(*args, **kwargs)`` for a render module, built once for the same inputs."""
+    return _build(module.__name__.rsplit(".", 1)[-1], name, args, kwargs)
 
 
 def clear() -> None:
@@ -108,11 +113,6 @@ def frame(geoms: pd.DataFrame, widen: float = 1.0) -> pdk.ViewState:
         (maxy - miny) * widen / 2,
     )
     return maps.view_for((cx - hw, cy - hh, cx + hw, cy + hh))
-
-
-def legend(breaks: list[float], decimals: int, unit: str) -> list[dict]:
-    """The classes of a choropleth: label and colour of each (see :func:`maps.legend`)."""
-    return maps.legend(breaks, decimals, unit)
 
 
 def frame_selection(geoms: pd.DataFrame, code: str | None, whole: bool) -> pdk.ViewState | None:

@@ -315,17 +315,6 @@ def comparison_table(table: pd.DataFrame) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
-def legend_table(rows: list[dict]) -> None:
-    """The classes of a choropleth with their colour swatch (a legend readable on a slide)."""
-    df = pd.DataFrame([{"Couleur": "", "Classe": i + 1, "Valeurs": r["label"]} for i, r in enumerate(rows)])
-    colours = [r["colour"] for r in rows]
-    styled = df.style.apply(
-        lambda col: [f"background-color: {c}" for c in colours] if col.name == "Couleur" else [""] * len(col),
-        axis=0,
-    )
-    st.dataframe(styled, hide_index=True)
-
-
 # French headers of the indicator tables (the dictionary and the imported indicators).
 INDICATOR_COLUMNS_FR = {
     "id": "Identifiant",
