@@ -28,11 +28,6 @@ let settled = 0; // bumped when the view stops moving: flowmap.gl then lays the 
 let moving = false;
 let dragging = false; // the pointer holds the map
 
-// flowmap.gl recomputes its flows (viewport filter, clustering, top N, scales, GPU buffers) on
-// every viewport change, i.e. every frame of a pan or zoom: with 20 000 flows that is most of a
-// frame's cost. While the view moves, this layer keeps the flows it laid out (their lines are
-// in map coordinates, so they pan and zoom with the map) and lays them out again once the view
-// has been still for a moment (prop ``settled``).
 // Layers whose flows are being laid out again after the view stopped (flowmap.gl delivers them
 // asynchronously): until they are, the moved picture is kept rather than the flows laid out for
 // the former view drawn once more at the new one (a full draw wasted). Never more than a few
@@ -45,6 +40,11 @@ function layoutPending() {
   return layouts.size > 0;
 }
 
+// flowmap.gl recomputes its flows (viewport filter, clustering, top N, scales, GPU buffers) on
+// every viewport change, i.e. every frame of a pan or zoom: with 20 000 flows that is most of a
+// frame's cost. While the view moves, this layer keeps the flows it laid out (their lines are
+// in map coordinates, so they pan and zoom with the map) and lays them out again once the view
+// has been still for a moment (prop ``settled``).
 class SteadyFlowmapLayer extends FlowmapLayer {
   shouldUpdateState(params) {
     const {changeFlags} = params;
@@ -526,7 +526,10 @@ function rasterMotion() {
 function onViewStateChange({viewState: vs, interactionState}) {
   const still = viewState && ['longitude', 'latitude', 'zoom'].every((k) => vs[k] === viewState[k]);
   viewState = vs;
-  if (still) return deck.setProps({viewState}); // the controller filling in defaults: no motion
+  if (still) {
+    deck.setProps({viewState}); // the controller filling in defaults: no motion
+    return;
+  }
   if (!moving) startMotion();
   dragging = !!(interactionState && interactionState.isDragging);
   deck.setProps({viewState});
@@ -575,9 +578,24 @@ function activateCurrentViewport() {
 
 // deck.gl's draw (``_customRender``): the picture moved while the view moves, else a full draw
 // (``onAfterRender`` then tells motion.js the canvases show the current view).
+// The outlines (a 2D canvas) are drawn again at each frame when that is cheap: the backdrop then
+// fills the edges a move uncovers; else they move with the flows.
+const LIVE_OUTLINES_MS = 8;
+let outlinesMs = 0; // the last outline draw that drew
 function drawOrMove(reason) {
-  if ((moving || layoutPending()) && !exportPending && rasterMotion() && motion.follow(viewState)) return;
+  const live = outlinesMs < LIVE_OUTLINES_MS ? [outlines.canvas] : [];
+  if ((moving || layoutPending()) && !exportPending && rasterMotion() && motion.follow(viewState, live)) {
+    if (live.length) drawOutlines();
+    return;
+  }
   deck._drawLayers(reason);
+}
+
+function drawOutlines() {
+  const key = outlines.key;
+  const t = performance.now();
+  outlines.draw(deck.getViewports()[0]);
+  if (outlines.key !== key) outlinesMs = performance.now() - t;
 }
 
 function render(args) {
@@ -611,7 +629,7 @@ function render(args) {
       getCursor: ({isHovering}) => (isHovering ? 'pointer' : 'grab'),
       layers: layers(),
       // The outlines in the same frame as the WebGL layers (redrawn only when the view moved).
-      onBeforeRender: () => outlines.draw(deck.getViewports()[0]),
+      onBeforeRender: drawOutlines,
       onAfterRender: () => {
         renders += 1;
         if (!motion.canvases.length) motion.attach(deck.getCanvas(), outlines.canvas);
@@ -672,9 +690,10 @@ window.__flowmap = {
     return performance.now() - t;
   },
   // Frame counting for the bench: ``framesStart()``, then (e.g. after a scripted drag)
-  // ``framesStop()`` → the browser's frames (requestAnimationFrame) and deck.gl's draws per second.
+  // ``framesStop()`` → the browser's frames (requestAnimationFrame), deck.gl's draws and the views
+  // shown (drawn or moved as an image) per second.
   framesStart: () => {
-    const s = {raf: 0, draws: renders, t0: performance.now(), on: true};
+    const s = {raf: 0, draws: renders, moved: motion.moved, t0: performance.now(), on: true};
     const tick = () => {
       if (!s.on) return;
       s.raf += 1;
@@ -687,19 +706,22 @@ window.__flowmap = {
     const s = window.__flowmapFrames;
     s.on = false;
     const dt = (performance.now() - s.t0) / 1000;
-    return {raf_fps: s.raf / dt, draw_fps: (renders - s.draws) / dt, seconds: dt};
+    // views shown: frames drawn plus frames where the drawn picture was moved (motion.js)
+    const views = renders - s.draws + motion.moved - s.moved;
+    return {raf_fps: s.raf / dt, draw_fps: (renders - s.draws) / dt, view_fps: views / dt, seconds: dt};
   },
-  // Pan and zoom for ``ms`` milliseconds as a user would; resolves to the frames drawn per second.
+  // Pan and zoom for ``ms`` milliseconds as a user would; resolves to the frames per second that
+  // showed a new view (drawn, or the drawn picture moved: motion.js).
   animate: (ms) =>
     new Promise((resolve) => {
       const v0 = {...viewState};
       const t0 = performance.now();
-      const r0 = renders;
+      const r0 = renders - motion.moved;
       const step = (t) => {
         const k = (t - t0) / ms;
         onViewStateChange({viewState: {...v0, longitude: v0.longitude + 1.5 * Math.sin(k * 2 * Math.PI), zoom: v0.zoom + 0.8 * Math.sin(k * Math.PI)}});
         if (t - t0 < ms) requestAnimationFrame(step);
-        else resolve(((renders - r0) * 1000) / (t - t0));
+        else resolve(((renders + motion.moved - r0) * 1000) / (t - t0));
       };
       requestAnimationFrame(step);
     }),

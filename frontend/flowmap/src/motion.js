@@ -59,14 +59,15 @@ export class RasterMotion {
   }
 
   // Move the drawn picture to ``view``; false when nothing has been drawn yet (draw instead).
-  follow(view) {
+  // ``live``: canvases drawn again at each frame by the caller (cheap ones), not moved.
+  follow(view, live = []) {
     if (!this.drawnView) return false;
     const [s, tx, ty] = RasterMotion.matrixFor(this.drawnView, view);
     this.matrix = [s, tx, ty];
     this.follows += 1;
     this.moved += 1;
     const css = `matrix(${s}, 0, 0, ${s}, ${tx}, ${ty})`;
-    for (const c of this.canvases) c.style.transform = css;
+    for (const c of this.canvases) c.style.transform = live.includes(c) ? '' : css;
     return true;
   }
 
