@@ -563,6 +563,10 @@ function settle() {
   }
   if (rasterMotion()) activateCurrentViewport();
   deck.setProps({layers: layers(), _pickable: true}); // new layers: deck.gl draws the map in full
+  // A layout never delivered must not leave the moved picture on screen: drawn then anyway.
+  setTimeout(() => {
+    if (!moving && motion.matrix !== null) deck.redraw('vue arrêtée');
+  }, LAYOUT_WAIT_MS + 100);
 }
 
 // deck.gl tells its layers of the viewport when it draws them; a moved picture is not drawn, so
