@@ -45,6 +45,10 @@ function layoutPending() {
 // frame's cost. While the view moves, this layer keeps the flows it laid out (their lines are
 // in map coordinates, so they pan and zoom with the map) and lays them out again once the view
 // has been still for a moment (prop ``settled``).
+// A view to the pixel (1e-7 degree, 1e-6 zoom level): normalising a view state moves it by less.
+const viewKey = (v) =>
+  v ? [v.width, v.height, v.longitude.toFixed(7), v.latitude.toFixed(7), v.zoom.toFixed(6)].join(' ') : null;
+
 class SteadyFlowmapLayer extends FlowmapLayer {
   shouldUpdateState(params) {
     const {changeFlags} = params;
@@ -54,9 +58,17 @@ class SteadyFlowmapLayer extends FlowmapLayer {
 
   updateState(params) {
     const {oldProps, props, changeFlags} = params;
+    const key = viewKey(this.context.viewport);
+    const same = this.state.laidView === key;
+    this.state.laidView = key; // (not setState: that would ask for one more update)
     if (props.steady && oldProps.settled !== undefined && oldProps.settled !== props.settled) {
       layouts.set(props.id, performance.now());
       return super.updateState({...params, changeFlags: {...changeFlags, viewportChanged: true}});
+    }
+    if (props.steady && same && changeFlags.viewportChanged && !changeFlags.propsOrDataChanged) {
+      // a new viewport object for the same view (e.g. the canvas' pixels resized at load): the
+      // flows laid out stay (a layout and a full draw less)
+      return super.updateState({...params, changeFlags: {...changeFlags, viewportChanged: false}});
     }
     return super.updateState(params);
   }
@@ -631,7 +643,10 @@ function render(args) {
       onInteractionStateChange,
       _customRender: drawOrMove,
       getCursor: ({isHovering}) => (isHovering ? 'pointer' : 'grab'),
-      layers: layers(),
+      // The layers once deck.gl knows its canvas size: given at once, flowmap.gl laid the flows
+      // out for a viewport of the default size, then again at the first draw (a full draw more).
+      layers: [],
+      onLoad: () => deck.setProps({layers: layers()}),
       // The outlines in the same frame as the WebGL layers (redrawn only when the view moved).
       onBeforeRender: drawOutlines,
       onAfterRender: () => {
