@@ -9,15 +9,23 @@ frames per second while panning and zooming:
 
 - ``drag fps``: a scripted mouse drag (Playwright's mouse, in circles) then wheel zooms over the
   map, ~4 s; the page counts the browser's frames (``requestAnimationFrame``) and deck.gl's draws;
-- ``anim fps``: deck.gl's draws while the view is moved by script at every animation frame.
+- ``views``: the drag's frames that showed a new view (drawn, or the drawn picture moved as an
+  image: ``Options.raster_from``), per second;
+- ``anim fps``: frames showing a new view while the view is moved by script at every animation
+  frame (before this change, deck.gl's draws).
 
-``flowmap0`` is the component with flowmap.gl's own behaviour (flows laid out again at every
-frame of a pan or zoom), ``flowmap1`` with ``Options.steady`` (laid out again once the view is
-still), ``flowmap`` also with ``Options.moving_max`` (the 2 000 largest flows drawn while the
-view moves): before / after in the same bundle and the same run.
+- ``full draw``: one draw of the whole map at rest, waited for (a pixel read back), when the
+  component has the hook (``window.__flowmap.fullDrawMs``).
+
+``flowmap0`` is the component with flowmap.gl's own behaviour (flows laid out again and drawn at
+every frame of a pan or zoom), ``flowmap1`` with ``Options.steady`` (laid out again once the view
+is still, drawn at every frame), ``flowmap`` also with ``Options.raster_from`` (a map of more than
+2 000 flows moved as an image while the view moves, drawn in full once still): before / after in
+the same bundle and the same run. ``--before DIR`` also serves another checkout (e.g. ``git
+archive`` of main) beside this one, its maps named ``…@before``, in the same browser and run.
 
     PYTHONPATH=. .venv/bin/python bench/bench_flowmap.py [--runs 3] [--cases national,communes20k]
-        [--maps flowmap0,flowmap1,flowmap] [--warmup 0]
+        [--maps flowmap0,flowmap1,flowmap] [--warmup 0] [--before DIR]
 """
 
 from __future__ import annotations
@@ -67,12 +75,13 @@ PAINTED_JS = """() => {
 READY_JS = "() => !!window.__flowmapSpecKey && window.__flowmapPaintedKey === window.__flowmapSpecKey"
 
 
-def start(db: Path):
+def start(db: Path, root: Path = ROOT):
     port = free_port()
-    env = dict(os.environ, OBSERVATOIRE_DB=str(db), PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+    env = dict(os.environ, OBSERVATOIRE_DB=str(db), PYTHONPATH=str(root))
+    app = root / APP.relative_to(ROOT)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     if not wait_healthy(url + "/_stcore/health", 60, proc):
         proc.kill()
@@ -81,6 +90,7 @@ def start(db: Path):
 
 
 def measure(browser, url: str, vue: str, carte: str) -> dict:
+    carte = carte.split("@")[0]  # "flowmap@before": the same map served by the other checkout
     page = browser.new_page(viewport={"width": 1200, "height": 800})
     received = [0]
     hosts: set[str] = set()
@@ -105,13 +115,22 @@ def measure(browser, url: str, vue: str, carte: str) -> dict:
         except Exception:
             pass
         page.wait_for_timeout(50)  # not time.sleep: Playwright's sync API sees new frames only while it runs
-    fps = drag = None
+    fps = drag = full = None
     if frame is not None and carte != "pydeck":
         drag = drag_fps(page, frame)
         page.wait_for_timeout(1500)  # let the view settle
         fps = frame.evaluate("() => window.__flowmap.animate(3000)")
+        page.wait_for_timeout(1500)
+        full = frame.evaluate("() => window.__flowmap.fullDrawMs ? window.__flowmap.fullDrawMs() : null")
     page.close()
-    return {"painted_s": painted, "ws_bytes": received[0], "fps": fps, "drag": drag, "hosts": hosts}
+    return {
+        "painted_s": painted,
+        "ws_bytes": received[0],
+        "fps": fps,
+        "drag": drag,
+        "hosts": hosts,
+        "full_ms": full,
+    }
 
 
 def drag_fps(page, frame, seconds: float = 2.5) -> dict:
@@ -204,9 +223,12 @@ def main() -> None:
     ap.add_argument("--cases", default="brest,national,communes20k", help="views to run, comma-separated")
     ap.add_argument("--maps", default=",".join(MAPS), help="maps to run, comma-separated")
     ap.add_argument("--warmup", type=int, default=1, help="0: no warm-up visit (painted times then cold)")
+    ap.add_argument("--before", type=Path, help="another checkout served too, its maps named …@before")
     args = ap.parse_args()
     views, maps_ = args.cases.split(","), args.maps.split(",")
     cases = [c for c in CASES if c[0] in views and c[1] in maps_]
+    if args.before:
+        cases = [x for c in cases for x in ((c[0], c[1] + "@before"), c) if c[1] != "pydeck" or x == c]
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "bench.duckdb"
     if config.db_path().exists():
@@ -223,30 +245,42 @@ def main() -> None:
         f"{sizes['national_spec_s']:.2f} s ({sizes['national_flows']} flows), 20 000 commune flows "
         f"{sizes['communes20k_spec_s']:.2f} s ({sizes['communes20k_flows']} flows)"
     )
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     proc, url = start(db)
+    procs, urls = [proc], {"": url}
+    if args.before:
+        before_proc, urls["before"] = start(db, args.before.resolve())
+        procs.append(before_proc)
     results: dict = {c: [] for c in cases}
+
+    def url_of(carte: str) -> str:
+        return urls["before"] if carte.endswith("@before") else url
+
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             for c in cases if args.warmup else []:  # warm the server caches and the browser's cache
-                r = measure(browser, url, *c)
+                r = measure(browser, url_of(c[1]), *c)
                 print(f"  warm-up {c[0]} {c[1]}: painted {r['painted_s']}", flush=True)
             for _ in range(args.runs):
                 for c in cases:
-                    results[c].append(measure(browser, url, *c))
+                    results[c].append(measure(browser, url_of(c[1]), *c))
                     r = results[c][-1]
                     print(
-                        f"  {c[0]} {c[1]}: painted {r['painted_s']}, drag {r['drag']}, anim {r['fps']}",
+                        f"  {c[0]} {c[1]}: painted {r['painted_s']}, drag {r['drag']}, anim {r['fps']}, "
+                        f"full draw {r['full_ms']} ms",
                         flush=True,
                     )
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(10)
-    origin = url.split("/")[2]
+        for pr in procs:
+            pr.terminate()
+            pr.wait(10)
+    print(f"load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    origins = {u.split("/")[2] for u in urls.values()}
     print(
-        f"\n{'view':<13}{'map':<10}{'map JSON':>10}{'websocket':>11}{'painted (median)':>18}"
-        f"{'drag fps: raf':>15}{'draws':>7}{'anim fps':>10}  foreign hosts"
+        f"\n{'view':<13}{'map':<16}{'map JSON':>10}{'websocket':>11}{'painted (median)':>18}"
+        f"{'drag fps: raf':>15}{'draws':>7}{'views':>7}{'anim fps':>10}{'full draw':>11}  foreign hosts"
     )
 
     def med(xs, f="{:.1f}"):
@@ -256,25 +290,24 @@ def main() -> None:
     for c in cases:
         rs = results[c]
         painted = [r["painted_s"] for r in rs if r["painted_s"] is not None]
-        foreign = sorted(set().union(*(r["hosts"] for r in rs)) - {origin})
+        foreign = sorted(set().union(*(r["hosts"] for r in rs)) - origins)
         size = sizes[(c[0], "pydeck" if c[1] == "pydeck" else "flowmap")]
         print(
-            f"{c[0]:<13}{c[1]:<10}{size / 1e3:>8.0f}kB{statistics.median(r['ws_bytes'] for r in rs) / 1e3:>9.0f}kB"
+            f"{c[0]:<13}{c[1]:<16}{size / 1e3:>8.0f}kB{statistics.median(r['ws_bytes'] for r in rs) / 1e3:>9.0f}kB"
             f"{(f'{statistics.median(painted):.2f} s' if painted else f'> {TIMEOUT_S} s'):>18}"
             f"{med([r['drag'] and r['drag']['raf_fps'] for r in rs]):>15}"
             f"{med([r['drag'] and r['drag']['draw_fps'] for r in rs]):>7}"
-            f"{med([r['fps'] for r in rs]):>10}  {', '.join(foreign) or 'none'}"
+            f"{med([r['drag'] and r['drag'].get('view_fps') for r in rs]):>7}"
+            f"{med([r['fps'] for r in rs]):>10}"
+            f"{med([r['full_ms'] for r in rs], '{:.0f} ms'):>11}  {', '.join(foreign) or 'none'}"
         )
     for view in views:
-        base = results.get((view, "flowmap0"))
-        for m in ("flowmap1", "flowmap"):
-            rs = results.get((view, m))
+        for b, m in [("flowmap0", "flowmap1"), ("flowmap0", "flowmap")] + [(f"{x}@before", x) for x in MAPS]:
+            base, rs = results.get((view, b)), results.get((view, m))
             if base and rs:
                 fa = statistics.median(r["drag"]["raf_fps"] for r in base if r["drag"])
                 fb = statistics.median(r["drag"]["raf_fps"] for r in rs if r["drag"])
-                print(
-                    f"{view}: drag fps {m} / flowmap0 (flowmap.gl's own) = {fb:.2f} / {fa:.2f} = x{fb / fa:.1f}"
-                )
+                print(f"{view}: drag fps {m} / {b} = {fb:.2f} / {fa:.2f} = x{fb / fa:.1f}")
 
 
 if __name__ == "__main__":

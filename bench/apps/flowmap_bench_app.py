@@ -2,8 +2,9 @@
 flowmap.gl component, for Brest Métropole (EPCI partners) or the national EPCI view
 (query parameters ``carte=pydeck|flowmap|flowmap0|flowmap1``, ``vue=brest|national|communes20k``;
 ``flowmap0``: the component with flowmap.gl's own behaviour of laying the flows out again at every
-frame of a pan or zoom, the "before" of ``Options.steady``; ``flowmap1``: steady, but every flow
-drawn while the view moves, the "before" of ``Options.moving_max``).
+frame of a pan or zoom and drawing them, the "before" of ``Options.steady``; ``flowmap1``: steady,
+but every flow drawn again at each frame while the view moves, the "before" of
+``Options.raster_from``).
 Started by bench/bench_flowmap.py; not part of the app."""
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def network_spec(level: str, top: int, clustering: bool, variant: str) -> dict:
         top_n=top,
         clustering=clustering,
         steady=variant != "flowmap0",
-        moving_max=2000 if variant == "flowmap" else 0,
+        raster_from=2000 if variant == "flowmap" else None,
         level_label=level,
     )
     return flowmap_spec.build(fl[["origin", "destination", "value", "nature"]], pts, opts, upper_outlines=up)
@@ -81,6 +82,7 @@ if vue == "brest":
             top_n=15,
             fade=False,
             steady=carte != "flowmap0",
+            raster_from=2000 if carte == "flowmap" else None,
             level_label="EPCI",
         )
         fm.show(

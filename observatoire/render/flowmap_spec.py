@@ -80,7 +80,9 @@ class Options:
     curved: bool = False
     fade: bool = True  # small flows fade
     steady: bool = True  # flows laid out again when the view stops moving, not at every frame
-    moving_max: int = 2000  # flows drawn while the view moves (the largest; 0: all of them)
+    # a map of more flows moves as an image while the view moves, drawn again when still
+    # (None: drawn at every frame; frontend/flowmap/src/motion.js)
+    raster_from: int | None = 2000
     level_label: str | None = None  # e.g. "EPCI": the units the flows are grouped by
     height: int = 600
     labels: bool = True
@@ -455,7 +457,7 @@ def build(
             "curved": bool(options.curved),
             "fade": bool(options.fade),
             "steady": bool(options.steady),
-            "moving_max": max(int(options.moving_max), 0),
+            "raster_from": None if options.raster_from is None else max(int(options.raster_from), 0),
             "labels": bool(options.labels),
         },
         "legend": legend,

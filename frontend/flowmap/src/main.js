@@ -5,11 +5,13 @@ import {Deck, MapView, WebMercatorViewport} from '@deck.gl/core';
 import {ScatterplotLayer, TextLayer} from '@deck.gl/layers';
 import {FlowmapLayer} from '@flowmap.gl/layers';
 import {OutlineCanvas} from './outlines.js';
+import {RasterMotion} from './motion.js';
 
 const mapEl = document.getElementById('carte');
 const legendEl = document.getElementById('legende');
 const tipEl = document.getElementById('infobulle');
 const outlines = new OutlineCanvas(mapEl); // under the WebGL canvas
+const motion = new RasterMotion(); // a map of many flows moves as an image (motion.js)
 
 let deck = null;
 let spec = null;
@@ -24,12 +26,29 @@ let renders = 0; // frames drawn (the bench's frame rate)
 let flowsReadyKey = null; // the spec whose flows flowmap.gl has laid out
 let settled = 0; // bumped when the view stops moving: flowmap.gl then lays the flows out again
 let moving = false;
+let dragging = false; // the pointer holds the map
+
+// Layers whose flows are being laid out again after the view stopped (flowmap.gl delivers them
+// asynchronously): until they are, the moved picture is kept rather than the flows laid out for
+// the former view drawn once more at the new one (a full draw wasted). Never more than a few
+// seconds: a layout not delivered by then does not hold the drawing back.
+const layouts = new Map(); // layer id → time the layout was asked for
+const LAYOUT_WAIT_MS = 5000;
+function layoutPending() {
+  const now = performance.now();
+  for (const [id, t] of layouts) if (now - t > LAYOUT_WAIT_MS) layouts.delete(id);
+  return layouts.size > 0;
+}
 
 // flowmap.gl recomputes its flows (viewport filter, clustering, top N, scales, GPU buffers) on
 // every viewport change, i.e. every frame of a pan or zoom: with 20 000 flows that is most of a
 // frame's cost. While the view moves, this layer keeps the flows it laid out (their lines are
 // in map coordinates, so they pan and zoom with the map) and lays them out again once the view
 // has been still for a moment (prop ``settled``).
+// A view to the pixel (1e-7 degree, 1e-6 zoom level): normalising a view state moves it by less.
+const viewKey = (v) =>
+  v ? [v.width, v.height, v.longitude.toFixed(7), v.latitude.toFixed(7), v.zoom.toFixed(6)].join(' ') : null;
+
 class SteadyFlowmapLayer extends FlowmapLayer {
   shouldUpdateState(params) {
     const {changeFlags} = params;
@@ -39,10 +58,24 @@ class SteadyFlowmapLayer extends FlowmapLayer {
 
   updateState(params) {
     const {oldProps, props, changeFlags} = params;
+    const key = viewKey(this.context.viewport);
+    const same = this.state.laidView === key;
+    this.state.laidView = key; // (not setState: that would ask for one more update)
     if (props.steady && oldProps.settled !== undefined && oldProps.settled !== props.settled) {
+      layouts.set(props.id, performance.now());
       return super.updateState({...params, changeFlags: {...changeFlags, viewportChanged: true}});
     }
+    if (props.steady && same && changeFlags.viewportChanged && !changeFlags.propsOrDataChanged) {
+      // a new viewport object for the same view (e.g. the canvas' pixels resized at load): the
+      // flows laid out stay (a layout and a full draw less)
+      return super.updateState({...params, changeFlags: {...changeFlags, viewportChanged: false}});
+    }
     return super.updateState(params);
+  }
+
+  setState(partial) {
+    super.setState(partial);
+    if (partial && 'layersData' in partial) layouts.delete(this.props.id);
   }
 }
 SteadyFlowmapLayer.layerName = 'SteadyFlowmapLayer';
@@ -80,7 +113,12 @@ function prepare(s) {
     groups[F.g[i]].push({o: L.id[F.o[i]], d: L.id[F.d[i]], v: F.v[i]});
   }
   const byId = new Map(locations.map((l) => [l.id, l]));
-  return {locations, groups, byId, selected: new Set(s.selected || [])};
+  // One data object per group for the life of the spec: a new one would make flowmap.gl start
+  // again from nothing (new data provider: flows sorted, places indexed) at each layout.
+  const data = groups.map((flows) => ({locations, flows}));
+  const selected = new Set(s.selected || []);
+  const drawnPlaces = locations.filter((l) => l.in + l.out > 0 || selected.has(l.id));
+  return {locations, groups, data, byId, selected, drawnPlaces};
 }
 
 // Largest flow with an end in the viewport (adaptive scale), or of all flows (fixed).
@@ -192,16 +230,12 @@ function flowLayers() {
         ? {enabled: true, domains: {flowMagnitude: [0, o.locked_max]}}
         : undefined
       : {enabled: true, domains: {flowMagnitude: [0, sharedMax]}};
-    // While the view moves, a preview of the largest flows only is drawn (a layer laid out once,
-    // kept hidden while still): drawing 20 000 lines at each frame is the cost on a CPU WebGL.
-    const preview = o.steady !== false && o.moving_max > 0 && flows.length > o.moving_max;
-    const make = (id, topN, visible, main) =>
+    const make = (id, topN) =>
       new SteadyFlowmapLayer({
         id,
-        visible,
         steady: o.steady !== false,
         settled,
-        data: {locations: prepared.locations, flows},
+        data: prepared.data[gi],
         getLocationId: (l) => l.id,
         getLocationLat: (l) => l.lat,
         getLocationLon: (l) => l.lon,
@@ -230,17 +264,17 @@ function flowLayers() {
         onHover: onFlowmapHover(gi),
         onClick: onFlowmapClick,
         onScaleChange:
-          main && gi === firstGroup()
+          gi === firstGroup()
             ? (s) => {
+                // (the layer's new flows are drawn at the next frame: no draw forced here, it
+                // would draw the flows laid out before)
                 flowsReadyKey = specKey;
                 updateLegend(s);
-                if (deck) deck.redraw('flux');
               }
             : undefined,
       });
     const topN = o.top_n || 5000;
-    layers.push(make(`flux-${g.key}`, topN, !(preview && moving), true));
-    if (preview) layers.push(make(`flux-${g.key}-apercu`, Math.min(topN, o.moving_max), moving, false));
+    layers.push(make(`flux-${g.key}`, topN));
   });
   if (!nativeLocations) layers.push(...locationLayers());
   return layers;
@@ -281,7 +315,7 @@ function firstGroup() {
 // click selects.
 function locationLayers() {
   const sel = prepared.selected;
-  const locs = prepared.locations.filter((l) => l.in + l.out > 0 || sel.has(l.id));
+  const locs = prepared.drawnPlaces; // the same array for the life of the spec (no new attributes)
   // A network's members are all ringed and sized by their flows; a territory keeps one disc.
   const network = spec.mode === 'reseau';
   let max = 1;
@@ -487,30 +521,97 @@ exportBtn.addEventListener('click', () => {
 });
 
 // ----- render ---------------------------------------------------------------------------------
-let refreshTimer = null;
+// While the view moves the flows are not laid out again (SteadyFlowmapLayer) and, for a map of
+// many flows, not drawn again either: the picture drawn at rest is moved as an image
+// (motion.js, ``Options.raster_from``). When the view has been still for a moment (longer while
+// the pointer still holds the map), ``settle`` lays the flows out for the new view (viewport
+// filter, clustering level, adaptive scale, names decluttered) and deck.gl draws the map in full.
+const SETTLE_MS = 200;
+const SETTLE_HELD_MS = 700;
 let settleTimer = null;
-function onViewStateChange({viewState: vs}) {
+
+function rasterMotion() {
+  const from = spec.options.raster_from;
+  return from !== null && from !== undefined && from >= 0 && spec.flows.o.length > from;
+}
+
+function onViewStateChange({viewState: vs, interactionState}) {
+  const still = viewState && ['longitude', 'latitude', 'zoom'].every((k) => vs[k] === viewState[k]);
   viewState = vs;
-  const started = !moving;
-  moving = true;
-  deck.setProps(started && spec.options.moving_max > 0 ? {viewState, layers: layers()} : {viewState});
-  showTip({}, null);
-  clearTimeout(settleTimer);
-  settleTimer = setTimeout(() => {
-    moving = false;
-    settled += 1;
-    deck.setProps({layers: layers()});
-  }, 200);
-  if (spec.options.adaptive && !spec.options.locked_max && !(spec.groups.length === 1 && spec.options.clustering)) {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(() => {
-      const m = computeSharedMax();
-      if (m !== sharedMax) {
-        sharedMax = m;
-        deck.setProps({layers: layers()});
-      }
-    }, 150);
+  if (still) {
+    deck.setProps({viewState}); // the controller filling in defaults: no motion
+    return;
   }
+  if (!moving) startMotion();
+  dragging = !!(interactionState && interactionState.isDragging);
+  deck.setProps({viewState});
+  showTip({}, null);
+  scheduleSettle();
+}
+
+function startMotion() {
+  moving = true;
+  // Nothing is picked on a moved picture (a pick draws every flow again); back when settled.
+  if (rasterMotion()) deck.setProps({_pickable: false});
+}
+
+function scheduleSettle() {
+  clearTimeout(settleTimer);
+  settleTimer = setTimeout(settle, dragging ? SETTLE_HELD_MS : SETTLE_MS);
+}
+
+function onInteractionStateChange(state) {
+  const released = dragging && !state.isDragging;
+  dragging = !!state.isDragging;
+  if (released && moving) scheduleSettle();
+}
+
+function settle() {
+  clearTimeout(settleTimer);
+  moving = false;
+  settled += 1;
+  if (spec.options.adaptive && !spec.options.locked_max && !(spec.groups.length === 1 && spec.options.clustering)) {
+    sharedMax = computeSharedMax();
+  }
+  if (rasterMotion()) activateCurrentViewport();
+  deck.setProps({layers: layers(), _pickable: true}); // new layers: deck.gl draws the map in full
+  // A layout never delivered must not leave the moved picture on screen: drawn then anyway.
+  setTimeout(() => {
+    if (!moving && motion.matrix !== null) deck.redraw('vue arrêtée');
+  }, LAYOUT_WAIT_MS + 100);
+}
+
+// deck.gl tells its layers of the viewport when it draws them; a moved picture is not drawn, so
+// they are told here, before the layout at rest: flowmap.gl then lays the flows out once, for the
+// view reached (not for the view drawn last, and again at the next draw).
+function activateCurrentViewport() {
+  const vp = deck.getViewports()[0];
+  const manager = deck.layerManager; // (not in deck.gl's typed API; present in 9.x)
+  if (!vp || !manager) return;
+  manager.activateViewport(vp);
+  for (const l of manager.getLayers()) l.activateViewport(vp);
+}
+
+// deck.gl's draw (``_customRender``): the picture moved while the view moves, else a full draw
+// (``onAfterRender`` then tells motion.js the canvases show the current view).
+// The outlines (a 2D canvas) are drawn again at each frame when that is cheap: the backdrop then
+// fills the edges a move uncovers; else they move with the flows.
+const LIVE_OUTLINES_MS = 8;
+let outlinesMs = 0; // the last outline draw that drew
+function drawOrMove(reason) {
+  const live = outlinesMs < LIVE_OUTLINES_MS ? [outlines.canvas] : [];
+  if ((moving || layoutPending()) && !exportPending && rasterMotion() && motion.follow(viewState, live)) {
+    if (live.length) drawOutlines();
+    return;
+  }
+  deck._drawLayers(reason);
+}
+
+function drawOutlines() {
+  const key = outlines.key;
+  const t = performance.now();
+  outlines.draw(deck.getViewports()[0]);
+  if (outlines.key !== key) outlinesMs = performance.now() - t;
 }
 
 function render(args) {
@@ -523,6 +624,11 @@ function render(args) {
   render.lastViewKey = spec.view_key;
   specKey = spec.key;
   prepared = prepare(spec);
+  if (moving) {
+    // a new map while the view moved: drawn in full at once
+    clearTimeout(settleTimer);
+    moving = false;
+  }
   outlines.setData(spec.outlines, spec.upper_outlines);
   if (!sameView) viewState = {...spec.view, pitch: 0, bearing: 0};
   sharedMax = computeSharedMax();
@@ -534,12 +640,19 @@ function render(args) {
       viewState,
       controller: {dragRotate: false, touchRotate: false},
       onViewStateChange,
+      onInteractionStateChange,
+      _customRender: drawOrMove,
       getCursor: ({isHovering}) => (isHovering ? 'pointer' : 'grab'),
-      layers: layers(),
+      // The layers once deck.gl knows its canvas size: given at once, flowmap.gl laid the flows
+      // out for a viewport of the default size, then again at the first draw (a full draw more).
+      layers: [],
+      onLoad: () => deck.setProps({layers: layers()}),
       // The outlines in the same frame as the WebGL layers (redrawn only when the view moved).
-      onBeforeRender: () => outlines.draw(deck.getViewports()[0]),
+      onBeforeRender: drawOutlines,
       onAfterRender: () => {
         renders += 1;
+        if (!motion.canvases.length) motion.attach(deck.getCanvas(), outlines.canvas);
+        motion.drawn(deck.getViewports()[0]);
         if (exportPending) {
           exportPending = false;
           exportPng(); // right after the draw: the WebGL buffer is still readable
@@ -553,10 +666,19 @@ function render(args) {
       },
     });
   } else {
-    deck.setProps({viewState, layers: layers()});
+    deck.setProps({viewState, layers: layers(), _pickable: true});
   }
   updateLegend(null);
   window.__flowmapSpecKey = specKey;
+}
+
+// Flows laid out by the flowmap.gl layers (lines drawn), summed over the direction groups.
+function drawnFlows() {
+  let n = 0;
+  for (const l of deck ? deck.props.layers : []) {
+    if (l instanceof SteadyFlowmapLayer && l.props.visible) n += l.state?.layersData?.lineAttributes?.length || 0;
+  }
+  return n;
 }
 
 // Test hooks: screen position of a place, the drawn spec.
@@ -565,10 +687,32 @@ window.__flowmap = {
   place: (code) => prepared && prepared.byId.get(code),
   selected: () => [...(prepared ? prepared.selected : [])],
   labels: () => labelBoxes,
+  // What the map shows now: the picture moved as an image or drawn at the current view, and the
+  // flows the flowmap.gl layers hold (all of them at rest: the moved picture never stays).
+  motion: () => ({
+    ...motion.state(),
+    view: {longitude: viewState.longitude, latitude: viewState.latitude, zoom: viewState.zoom},
+    settling: moving || layoutPending(),
+    raster: rasterMotion(),
+    renders,
+    settled,
+    flows: drawnFlows(),
+  }),
+  // One full draw of the map, waited for (a pixel read back): its milliseconds, for the bench.
+  fullDrawMs: () => {
+    const gl = deck.getCanvas().getContext('webgl2');
+    const px = new Uint8Array(4);
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px); // what was queued before
+    const t = performance.now();
+    deck._drawLayers('bench');
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    return performance.now() - t;
+  },
   // Frame counting for the bench: ``framesStart()``, then (e.g. after a scripted drag)
-  // ``framesStop()`` → the browser's frames (requestAnimationFrame) and deck.gl's draws per second.
+  // ``framesStop()`` → the browser's frames (requestAnimationFrame), deck.gl's draws and the views
+  // shown (drawn or moved as an image) per second.
   framesStart: () => {
-    const s = {raf: 0, draws: renders, t0: performance.now(), on: true};
+    const s = {raf: 0, draws: renders, moved: motion.moved, t0: performance.now(), on: true};
     const tick = () => {
       if (!s.on) return;
       s.raf += 1;
@@ -581,19 +725,22 @@ window.__flowmap = {
     const s = window.__flowmapFrames;
     s.on = false;
     const dt = (performance.now() - s.t0) / 1000;
-    return {raf_fps: s.raf / dt, draw_fps: (renders - s.draws) / dt, seconds: dt};
+    // views shown: frames drawn plus frames where the drawn picture was moved (motion.js)
+    const views = renders - s.draws + motion.moved - s.moved;
+    return {raf_fps: s.raf / dt, draw_fps: (renders - s.draws) / dt, view_fps: views / dt, seconds: dt};
   },
-  // Pan and zoom for ``ms`` milliseconds as a user would; resolves to the frames drawn per second.
+  // Pan and zoom for ``ms`` milliseconds as a user would; resolves to the frames per second that
+  // showed a new view (drawn, or the drawn picture moved: motion.js).
   animate: (ms) =>
     new Promise((resolve) => {
       const v0 = {...viewState};
       const t0 = performance.now();
-      const r0 = renders;
+      const r0 = renders - motion.moved;
       const step = (t) => {
         const k = (t - t0) / ms;
         onViewStateChange({viewState: {...v0, longitude: v0.longitude + 1.5 * Math.sin(k * 2 * Math.PI), zoom: v0.zoom + 0.8 * Math.sin(k * Math.PI)}});
         if (t - t0 < ms) requestAnimationFrame(step);
-        else resolve(((renders - r0) * 1000) / (t - t0));
+        else resolve(((renders + motion.moved - r0) * 1000) / (t - t0));
       };
       requestAnimationFrame(step);
     }),
