@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 
 from observatoire.render import classify, palettes
-from observatoire.render.maps import FRANCE_VIEW, format_value
+from observatoire.render.maps import FRANCE_VIEW, deg_per_px, format_value, near_view
 from observatoire.render.maps import legend as class_rows
 
 WINDOW_PX = 900.0  # units within this many pixels of the view's centre are drawn in detail
@@ -40,8 +40,7 @@ def _view(view) -> dict:
 
 
 def _deg_px(view: dict) -> float:
-    """Degrees of longitude per screen pixel at the view's zoom."""
-    return 360.0 / (512.0 * 2.0 ** view["zoom"])
+    return deg_per_px(view["zoom"])
 
 
 def _step(view: dict) -> float:
@@ -49,17 +48,14 @@ def _step(view: dict) -> float:
     return float(f"{max(_deg_px(view) / 2, 1e-5):.2g}")
 
 
-def _near(shapes: np.ndarray, view: dict) -> np.ndarray:
-    dx = WINDOW_PX * _deg_px(view)
-    dy = dx * float(np.cos(np.radians(view["latitude"])))
-    lon, lat = view["longitude"], view["latitude"]
-    return shapely.intersects(shapely.envelope(shapes), shapely.box(lon - dx, lat - dy, lon + dx, lat + dy))
-
-
 def _light(shapes: np.ndarray, view: dict) -> np.ndarray:
     """Simplified to half a pixel near the view, to ``FAR_PX`` pixels beyond (topology kept)."""
     px = _deg_px(view)
-    near = _near(shapes, view) if len(shapes) else np.zeros(0, dtype=bool)
+    near = (
+        near_view(shapes, view["longitude"], view["latitude"], view["zoom"], WINDOW_PX)
+        if len(shapes)
+        else np.zeros(0, dtype=bool)
+    )
     tol = np.where(near, px / 2, px * FAR_PX)
     light = shapely.simplify(shapes, tol, preserve_topology=True)
     bad = shapely.is_missing(light) | shapely.is_empty(light)

@@ -93,14 +93,24 @@ def view_for(bounds: tuple[float, float, float, float]) -> pdk.ViewState:
 FRANCE_VIEW = pdk.ViewState(longitude=2.5, latitude=46.6, zoom=4.6)
 
 
+def deg_per_px(zoom: float) -> float:
+    """Degrees of longitude per screen pixel at a Web Mercator zoom (deck.gl's 512-px world)."""
+    return 360.0 / (512.0 * 2.0 ** float(zoom))
+
+
+def near_view(shapes, longitude: float, latitude: float, zoom: float, window: float) -> np.ndarray:
+    """Which shapes meet a box of ``window`` pixels each side of a view's centre."""
+    dx = window * deg_per_px(zoom)
+    dy = dx * float(np.cos(np.radians(float(latitude))))
+    box = shapely.box(longitude - dx, latitude - dy, longitude + dx, latitude + dy)
+    return shapely.intersects(shapely.envelope(shapes), box)
+
+
 def _window(shapes, view: pdk.ViewState, window: float | None) -> np.ndarray:
     """Which shapes meet a box of ``window`` pixels each side of the view's centre."""
     if window is None or not len(shapes):
         return np.ones(len(shapes), dtype=bool)
-    dx = window * 360.0 / (512.0 * 2.0 ** float(view.zoom))
-    dy = dx * float(np.cos(np.radians(float(view.latitude))))
-    box = shapely.box(view.longitude - dx, view.latitude - dy, view.longitude + dx, view.latitude + dy)
-    return shapely.intersects(shapely.envelope(shapes), box)
+    return near_view(shapes, view.longitude, view.latitude, view.zoom, window)
 
 
 def light_fills(
@@ -112,7 +122,7 @@ def light_fills(
     browser (~1.6 s per MB on the CPU renderer): France's EPCI were 2.8 MB."""
     if not feats:
         return feats
-    deg_px = 360.0 / (512.0 * 2.0 ** float(view.zoom))
+    deg_px = deg_per_px(view.zoom)
     shapes = shapely.from_geojson([json.dumps(f["geometry"]) for f in feats])
     near = _window(shapes, view, window)
     tol = np.where(near, max(deg_px / 2, 1e-4), max(deg_px * far_px, 1e-4))
@@ -138,7 +148,7 @@ def lines_near(
     tesselation on the main thread, the GPU process busy)."""
     if not feats:
         return []
-    deg_px = 360.0 / (512.0 * 2.0 ** float(view.zoom))  # degrees of longitude per pixel
+    deg_px = deg_per_px(view.zoom)
     shapes = shapely.boundary(shapely.from_geojson([json.dumps(f["geometry"]) for f in feats]))
     near = _window(shapes, view, window)
     tol = np.where(near, max(deg_px / 2, 1e-4), max(deg_px * (far_px or 0), 1e-4))

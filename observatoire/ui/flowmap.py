@@ -27,11 +27,7 @@ def show(spec: dict, key: str, height: int | None = None) -> str | None:
     """Draw a spec (:func:`observatoire.render.flowmap_spec.build`); the code of a place the
     user has just clicked, else None."""
     value = _component(spec=spec, height=height or 600, key=key, default=None)
-    seen = f"_{key}_clic"
-    if isinstance(value, dict) and value.get("n") != st.session_state.get(seen):
-        st.session_state[seen] = value.get("n")
-        return str(value.get("code"))
-    return None
+    return state.new_click(key, value)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -68,5 +68,16 @@ def set_territory(level: str, code: str) -> None:
     st.session_state[TERRITORY] = f"{level}:{code}"
 
 
+def new_click(key: str, value) -> str | None:
+    """The code a map component (flow map, canvas map) returned for a click not yet handled:
+    the component sends ``{"code", "n"}`` with ``n`` counting its clicks, and keeps sending the
+    last one on every rerun."""
+    seen = f"_{key}_clic"
+    if isinstance(value, dict) and value.get("n") != st.session_state.get(seen):
+        st.session_state[seen] = value.get("n")
+        return str(value.get("code"))
+    return None
+
+
 def presentation() -> bool:
     return st.session_state.get(PRESENTATION) == "1"

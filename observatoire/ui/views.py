@@ -63,9 +63,10 @@ def deck(name: str, *args, **kwargs):
     return _build("maps", name, args, kwargs)
 
 
-def cached_build(module, name: str, args: tuple, kwargs: dict):
-    """``module.<name>(*args, **kwargs)`` for a render module, built once for the same inputs."""
-    return _build(module.__name__.rsplit(".", 1)[-1], name, args, kwargs)
+def canvas_spec(name: str, *args, **kwargs) -> dict:
+    """``canvas_map.<name>(*args, **kwargs)`` (a 2D-canvas map's spec), built once for the same
+    inputs (shared, read-only)."""
+    return _build("canvas_map", name, args, kwargs)
 
 
 def clear() -> None:
