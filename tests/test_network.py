@@ -228,3 +228,14 @@ def test_reseau_page_mixes_an_epci_with_communes_typed_by_name_or_code(app_db):
     assert od.loc["Grenoble-Alpes-Métropole", "Voiron"] == pytest.approx(want[GRE, "38563"])
     assert od.loc["Crolles", "Grenoble-Alpes-Métropole"] == pytest.approx(want["38140", GRE])
     assert od.loc["Voiron", "Voiron"] == pytest.approx(want["38563", "38563"])
+
+
+def test_estimated_network_says_estimated_once(con):
+    # The Pays de Brest's EPCI have no observed flows: the shipped estimate is used, whose note
+    # opens with « flux ESTIMÉS par un modèle de gravité (non observés) ».
+    brest = ["242900314", "242900553", "242900074"]
+    net = network.network(con, [("epci", c) for c in brest], kind="travail")
+    assert net.dataset["nature"] == "estimé"
+    assert net.sentence.upper().count("ESTIMÉS PAR UN MODÈLE") == 1
+    assert net.sentence.startswith("Flux ESTIMÉS")
+    assert "couverts par ce fichier" in net.sentence

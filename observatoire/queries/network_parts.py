@@ -290,8 +290,14 @@ def selection(flows_df: pd.DataFrame, shown: pd.DataFrame, what: str = "flux") -
 def network_sentence(info: qcov.DatasetInfo, mat: pd.DataFrame, cov: qcov.TerritoryCoverage) -> str:
     """What the file covers of the network's matrix, in one French sentence."""
     n_cells, n_cov = len(mat), int(mat["covered"].sum())
-    nat = "ESTIMÉS par un modèle (non observés)" if info.nature == "estimé" else "observés"
-    head = f"Flux {nat}, {info.year} — {info.label}. "
+    note = f"{info.note[:1].upper()}{info.note[1:]}"
+    # An estimate whose note already says so (as queries.flows.coverage): said first, once.
+    said = info.nature == "estimé" and "estimé" in info.note.lower()[:40]
+    if said:
+        head = f"{note.rstrip('.')}. Fichier : {info.label} ({info.year}). "
+    else:
+        nat = "ESTIMÉS par un modèle (non observés)" if info.nature == "estimé" else "observés"
+        head = f"Flux {nat}, {info.year} — {info.label}. "
     if n_cov == n_cells:
         inner = "Tous les flux entre les territoires du réseau sont couverts par ce fichier."
     elif n_cov == 0:
@@ -307,4 +313,4 @@ def network_sentence(info: qcov.DatasetInfo, mat: pd.DataFrame, cov: qcov.Territ
             f"autres cases sont sous le seuil ou internes. {cov.listed_note()}"
         )
         return head + inner  # listed_note says the file's note in full
-    return head + inner + f" {info.note[:1].upper()}{info.note[1:]}."
+    return head + inner + ("" if said else f" {note}.")
