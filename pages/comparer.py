@@ -26,6 +26,7 @@ with st.expander("Pairs et indicateurs comparés", expanded=not state.presentati
         default=default["code"].tolist()[:200],
         format_func=labels.get,
         key=f"_peers_{level}_{code}",
+        placeholder="choisissez des territoires",
     )
 
     cat = data.indicators()
@@ -50,6 +51,7 @@ with st.expander("Pairs et indicateurs comparés", expanded=not state.presentati
         default=defaults,
         format_func=dict(zip(cat["id"], cat["label"])).get,
         key="_cmp_ind",
+        placeholder="choisissez des indicateurs",
     )
 
 table = data.comparison(level, code, tuple(chosen), tuple(peers))

@@ -300,13 +300,17 @@ if rows:
             summary = st.text_area("Résumé", rec["summary"] or "")
             form_ = st.selectbox("Forme", C.FORMS, index=C.FORMS.index(rec["form"]))
             themes = st.multiselect(
-                "Thèmes", C.THEMES, default=[t for t in (rec["themes"] or []) if t in C.THEMES]
+                "Thèmes",
+                C.THEMES,
+                default=[t for t in (rec["themes"] or []) if t in C.THEMES],
+                placeholder="choisissez des thèmes",
             )
             status_ = st.selectbox("Statut", C.STATUSES, index=C.STATUSES.index(rec["status"]))
             confidence_ = st.selectbox(
                 "Confiance",
                 C.CONFIDENCES,
                 index=C.CONFIDENCES.index(rec["confidence"]) if rec["confidence"] in C.CONFIDENCES else None,
+                placeholder="choisissez un niveau de confiance",
             )
             notes = st.text_area("Remarques", rec["notes"] or "")
             go = st.form_submit_button("Enregistrer")
@@ -329,7 +333,9 @@ if rows:
             if actions.retire_cooperation(cid, user, rec["version"]) is not None:
                 st.rerun()
         versions = data.cooperation_history(cid)["version"].tolist()
-        back = c2.selectbox("Restaurer la version", versions, index=None, key="_restore")
+        back = c2.selectbox(
+            "Restaurer la version", versions, index=None, key="_restore", placeholder="choisissez une version"
+        )
         if back and c2.button("Restaurer"):
             if actions.restore_cooperation(cid, int(back), user, rec["version"]) is not None:
                 st.rerun()

@@ -74,7 +74,9 @@ with st.form("_new_perimeter"):
     kind = st.selectbox(
         "Type", ["pôle métropolitain", "pays", "contrat de réciprocité", "grand territoire", "autre"]
     )
-    chosen = st.multiselect("EPCI membres", epci["code"].tolist(), format_func=labels.get)
+    chosen = st.multiselect(
+        "EPCI membres", epci["code"].tolist(), format_func=labels.get, placeholder="choisissez des EPCI"
+    )
     communes_raw = st.text_input("Communes supplémentaires (codes Insee séparés par des virgules)")
     source = st.text_input("Source (document, délibération…)")
     ok = st.form_submit_button("Enregistrer", disabled=not user)

@@ -30,6 +30,7 @@ chosen = c2.multiselect(
     default=default_epci,
     format_func=lambda c: epci_names.get(c, c),
     key="_net_epci",
+    placeholder="choisissez des EPCI",
     disabled=bool(perimeter),
 )
 deps = data.departement_list()
@@ -40,6 +41,7 @@ chosen_deps = d1.multiselect(
     list(dep_names),
     format_func=lambda c: f"{dep_names.get(c, c)} ({c})",
     key="_net_deps",
+    placeholder="choisissez des départements",
     disabled=bool(perimeter),
 )
 typed = d2.text_input(

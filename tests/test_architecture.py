@@ -207,3 +207,28 @@ def test_importing_the_package_loads_no_streamlit():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def _widget_calls(name: str):
+    files = sorted((ROOT / "pages").glob("*.py")) + sorted((PKG / "ui").glob("*.py"))
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name:
+                yield f"{path.relative_to(ROOT)}:{node.lineno}", {k.arg: k.value for k in node.keywords}
+
+
+def test_empty_choice_widgets_say_what_to_choose_in_french():
+    # Without a placeholder, an empty multiselect reads « Choose options » and a selectbox with
+    # no value « Choose an option »: English on a French screen.
+    multis = list(_widget_calls("multiselect"))
+    assert len(multis) >= 5  # the pages are really being read
+    missing = [where for where, kw in multis if "placeholder" not in kw]
+    for where, kw in _widget_calls("selectbox"):
+        # an index that may be None (``index=None`` or ``… if … else None``): the box may be empty
+        may_be_empty = any(
+            isinstance(n, ast.Constant) and n.value is None
+            for n in ast.walk(kw.get("index", ast.Constant(0)))
+        )
+        if may_be_empty and "placeholder" not in kw:
+            missing.append(where)
+    assert not missing, "give these a French placeholder: " + ", ".join(missing)
