@@ -239,3 +239,4 @@ def test_estimated_network_says_estimated_once(con):
     assert net.sentence.upper().count("ESTIMÉS PAR UN MODÈLE") == 1
     assert net.sentence.startswith("Flux ESTIMÉS")
     assert "couverts par ce fichier" in net.sentence
+    assert net.sentence.count(str(net.dataset["year"])) == 1  # the year said once too

@@ -294,7 +294,8 @@ def network_sentence(info: qcov.DatasetInfo, mat: pd.DataFrame, cov: qcov.Territ
     # An estimate whose note already says so (as queries.flows.coverage): said first, once.
     said = info.nature == "estimé" and "estimé" in info.note.lower()[:40]
     if said:
-        head = f"{note.rstrip('.')}. Fichier : {info.label} ({info.year}). "
+        year = "" if str(info.year) in info.label else f" ({info.year})"
+        head = f"{note.rstrip('.')}. Fichier : {info.label}{year}. "
     else:
         nat = "ESTIMÉS par un modèle (non observés)" if info.nature == "estimé" else "observés"
         head = f"Flux {nat}, {info.year} — {info.label}. "
