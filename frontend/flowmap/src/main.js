@@ -2,16 +2,17 @@
 // Streamlit custom component (v1 protocol: postMessage with the parent frame, hand-rolled to
 // avoid React). The input is the spec built in Python (observatoire/render/flowmap_spec.py).
 import {Deck, MapView, WebMercatorViewport} from '@deck.gl/core';
-import {ScatterplotLayer, TextLayer} from '@deck.gl/layers';
 import {FlowmapLayer} from '@flowmap.gl/layers';
 import {OutlineCanvas} from './outlines.js';
 import {RasterMotion} from './motion.js';
+import {PlaceCanvas} from './places.js';
 
 const mapEl = document.getElementById('carte');
 const legendEl = document.getElementById('legende');
 const tipEl = document.getElementById('infobulle');
 const outlines = new OutlineCanvas(mapEl); // under the WebGL canvas
 const motion = new RasterMotion(); // a map of many flows moves as an image (motion.js)
+const places = new PlaceCanvas(mapEl); // discs and names over the WebGL canvas (places.js)
 
 let deck = null;
 let spec = null;
@@ -178,6 +179,7 @@ function flowLines(oName, dName, v, group) {
 
 function onFlowmapHover(group) {
   return (info) => {
+    if (placeHovered) return undefined; // a place (places.js) is over the flows: its tip stays
     const obj = info && info.object;
     if (!obj) return showTip(info, null);
     if (obj.type === 'location') {
@@ -276,7 +278,8 @@ function flowLayers() {
     const topN = o.top_n || 5000;
     layers.push(make(`flux-${g.key}`, topN));
   });
-  if (!nativeLocations) layers.push(...locationLayers());
+  if (nativeLocations) places.clear();
+  else setPlaces();
   return layers;
 }
 
@@ -312,56 +315,55 @@ function firstGroup() {
 
 // Own location circles (direction groups, network members): white disc, radius ∝ √(in + out),
 // the selected territory (or the network's members) ringed in black; French totals on hover;
-// click selects.
-function locationLayers() {
+// click selects. Drawn on a 2D canvas over the flows (places.js), not as deck.gl layers.
+function setPlaces() {
   const sel = prepared.selected;
-  const locs = prepared.drawnPlaces; // the same array for the life of the spec (no new attributes)
+  const locs = prepared.drawnPlaces;
   // A network's members are all ringed and sized by their flows; a territory keeps one disc.
   const network = spec.mode === 'reseau';
   let max = 1;
   for (const l of locs) if (network || !sel.has(l.id)) max = Math.max(max, l.in + l.out);
   const radius = (l) =>
     sel.has(l.id) && !network ? 9 : 3 + 11 * Math.sqrt(Math.min(1, (l.in + l.out) / max));
-  return [
-    new ScatterplotLayer({
-      id: 'lieux',
-      data: locs,
-      pickable: true,
-      stroked: true,
-      filled: true,
-      radiusUnits: 'pixels',
-      lineWidthUnits: 'pixels',
-      getPosition: (l) => [l.lon, l.lat],
-      getRadius: radius,
-      getFillColor: (l) => (sel.has(l.id) ? [255, 255, 255, 255] : [255, 255, 255, 225]),
-      getLineColor: (l) => (sel.has(l.id) ? [0, 0, 0, 255] : [90, 90, 90, 255]),
-      getLineWidth: (l) => (sel.has(l.id) ? 3 : 1),
-      onHover: (info) => showTip(info, info.object ? locationLines(info.object.name, info.object) : null),
-      onClick: (info) => info.object && selectLocation(info.object.id),
-      updateTriggers: {getRadius: [specKey, max], getLineWidth: specKey, getFillColor: specKey, getLineColor: specKey},
-    }),
-    new TextLayer({
-      id: 'noms',
-      data: declutter(
-        locs.filter(
-          (l) => (sel.has(l.id) && (sel.size <= 25 || l.in + l.out >= max / 4)) || (spec.options.labels && l.in + l.out >= max / 4),
-        ),
-        radius,
-      ),
-      getPosition: (l) => [l.lon, l.lat],
-      getText: (l) => l.name,
-      getSize: 12,
-      getPixelOffset: (l) => [0, -(radius(l) + 9)],
-      getColor: [20, 20, 20, 255],
-      fontFamily: 'system-ui, "DejaVu Sans", sans-serif',
-      outlineWidth: 3,
-      outlineColor: [255, 255, 255, 230],
-      fontSettings: {sdf: true},
-      characterSet: 'auto',
-      pickable: false,
-    }),
-  ];
+  const style = (l) => ({
+    radius: radius(l),
+    fill: sel.has(l.id) ? [255, 255, 255, 255] : [255, 255, 255, 225],
+    line: sel.has(l.id) ? [0, 0, 0, 255] : [90, 90, 90, 255],
+    width: sel.has(l.id) ? 3 : 1,
+  });
+  const named = declutter(
+    locs.filter(
+      (l) => (sel.has(l.id) && (sel.size <= 25 || l.in + l.out >= max / 4)) || (spec.options.labels && l.in + l.out >= max / 4),
+    ),
+    radius,
+  );
+  places.setData(locs, style, named, (l) => radius(l) + 9);
 }
+
+// The pointer over a place (places.js): its totals, a pointer cursor; a click selects it. Over
+// no place the flows' own hover (deck.gl picking) speaks.
+let placeHovered = null;
+function placeAt(ev) {
+  if (moving) return null;
+  const r = mapEl.getBoundingClientRect();
+  return places.hit(ev.clientX - r.left, ev.clientY - r.top);
+}
+mapEl.addEventListener('pointermove', (ev) => {
+  const p = placeAt(ev);
+  if (p) {
+    const r = mapEl.getBoundingClientRect();
+    showTip({x: ev.clientX - r.left, y: ev.clientY - r.top}, locationLines(p.name, p));
+  } else if (placeHovered) showTip({}, null);
+  if (!!p !== !!placeHovered && deck) deck.getCanvas().style.cursor = p ? 'pointer' : 'grab';
+  placeHovered = p;
+});
+mapEl.addEventListener('pointerleave', () => {
+  placeHovered = null;
+});
+mapEl.addEventListener('click', (ev) => {
+  const p = placeAt(ev);
+  if (p) selectLocation(p.id);
+});
 
 function layers() {
   return flowLayers();
@@ -501,6 +503,7 @@ function exportPng() {
   ctx.fillRect(0, 0, out.width, out.height);
   ctx.drawImage(outlines.canvas, 0, 0, out.width, out.height);
   ctx.drawImage(gl, 0, 0);
+  ctx.drawImage(places.canvas, 0, 0, out.width, out.height);
   ctx.scale(ratio, ratio);
   drawLegend(ctx);
   ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -602,12 +605,14 @@ function drawOrMove(reason) {
   const live = outlinesMs < LIVE_OUTLINES_MS ? [outlines.canvas] : [];
   if ((moving || layoutPending()) && !exportPending && rasterMotion() && motion.follow(viewState, live)) {
     if (live.length) drawOutlines();
+    places.draw(deck.getViewports()[0]); // cheap: at the current view, over the moved flows
     return;
   }
   deck._drawLayers(reason);
 }
 
 function drawOutlines() {
+  places.draw(deck.getViewports()[0]);
   const key = outlines.key;
   const t = performance.now();
   outlines.draw(deck.getViewports()[0]);
@@ -642,7 +647,7 @@ function render(args) {
       onViewStateChange,
       onInteractionStateChange,
       _customRender: drawOrMove,
-      getCursor: ({isHovering}) => (isHovering ? 'pointer' : 'grab'),
+      getCursor: ({isHovering}) => (isHovering || placeHovered ? 'pointer' : 'grab'),
       // The layers once deck.gl knows its canvas size: given at once, flowmap.gl laid the flows
       // out for a viewport of the default size, then again at the first draw (a full draw more).
       layers: [],
