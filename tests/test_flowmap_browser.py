@@ -234,3 +234,27 @@ def test_no_request_leaves_the_app_origin(session):
     origin = urlparse(url).netloc
     hosts = {urlparse(r).netloc for r in requests if not r.startswith(("data:", "blob:", "about:"))}
     assert hosts == {origin}
+
+
+def test_bundle_is_kept_by_the_browser_between_visits(session):
+    """The flow map's bundle is named by its hash and served immutable: a second visit neither
+    downloads it again nor asks the server (its 950 kB were fetched and compiled at every visit)."""
+    url, page, _, _ = session
+    headers: dict[str, str] = {}
+
+    def on_response(r):
+        if "/assets/flowmap-" in r.url:
+            headers[r.url] = r.headers.get("cache-control", "")
+
+    page.on("response", on_response)
+    try:
+        open_map(page, url, f"/flux?territoire=epci:{BREST}")
+        frame = open_map(page, url, f"/flux?territoire=epci:{BREST}")
+    finally:
+        page.remove_listener("response", on_response)
+    assert headers and all("immutable" in h and "max-age=31536000" in h for h in headers.values()), headers
+    sizes = frame.evaluate(
+        "() => performance.getEntriesByType('resource').filter(e => e.name.includes('/assets/flowmap-'))"
+        ".map(e => e.transferSize)"
+    )
+    assert sizes == [0], sizes  # from the browser's cache, no request to the server
