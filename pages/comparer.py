@@ -15,11 +15,12 @@ peer_level = "EPCI" if level in ("epci", "perimetre") else level
 st.markdown(
     f"Pairs par défaut : {len(default)} territoires"
     + (f" du même type ({prof.type_label})" if level == "epci" else "")
-    + f", strate {vocab.stratum_label(strat)}. Vous pouvez modifier la liste."
+    + f", strate {vocab.stratum_label(strat)}. Pairs et indicateurs modifiables ci-dessous."
 )
 all_opts = data.options("epci" if level == "perimetre" else level)
 labels = dict(zip(all_opts["code"], all_opts["name"]))
-with st.expander("Pairs et indicateurs comparés", expanded=not state.presentation()):
+# Closed: on a 720-px projector the two lists filled the screen above the panel.
+with st.expander("Pairs et indicateurs comparés (modifier)", expanded=False):
     peers = st.multiselect(
         "Territoires de comparaison (pairs)",
         all_opts["code"].tolist(),

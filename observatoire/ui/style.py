@@ -9,9 +9,14 @@ import streamlit as st
 
 def apply(presentation: bool) -> None:
     """Labels wrap instead of being cut with « … » (metric labels, buttons, widget labels);
-    in presentation mode, larger type everywhere, high-contrast captions."""
+    the page starts at the top of the screen (Streamlit leaves 6 rem above the title and sets
+    it at 2.75 rem: on a 720-px projector the title, the choices and a warning filled the
+    screen and the map began below it); in presentation mode, larger type everywhere,
+    high-contrast captions."""
     st.markdown(
         "<style>"
+        "[data-testid='stMainBlockContainer'] {padding-top: 2.5rem !important;}"
+        "[data-testid='stMainBlockContainer'] h1 {font-size: 2.1rem; padding-top: 0.25rem;}"
         "[data-testid='stMetricLabel'], [data-testid='stMetricLabel'] * "
         "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}"
         "[data-testid='stMetricLabel'] {height: auto !important; min-height: 1.5rem;}"
