@@ -111,20 +111,6 @@ unit = ds.get("unit") or "personnes"
 zone = f" — avec le reste de la zone du fichier ({ds['zone']})" if ds["zone"] else ""
 names = dict(zip(net.units["code"], net.units["name"]))
 
-st.subheader("Matrice origine-destination")
-od = net.od_table()
-st.dataframe(
-    od.style.background_gradient(cmap="Blues", axis=None, subset=(od.index[:-1], od.columns[:-1])).format(
-        lambda v: "non couvert" if v != v else widgets.fmt(v)
-    ),
-    width="stretch",
-)
-st.caption(
-    f"Lignes : lieu de résidence ; colonnes : lieu de travail (ou d'études, ou de destination). "
-    f"Diagonale : flux internes à chaque unité. Unité : {unit}. Source : {source} ({tag}). « non couvert » : "
-    "case que ce fichier ne couvre pas ; un total qui en contiendrait une n'est pas donné."
-)
-
 links = net.matrix[(net.matrix["origin"] != net.matrix["destination"]) & net.matrix["covered"]]
 # Largest first, ties by codes: the same order as the flow map's top N.
 links = links[links["value"] > 0].sort_values(
@@ -179,6 +165,21 @@ if not shown.empty:
         key="ch_sankey",
         interactive=True,
     )
+
+# The map first (a projector's first screen), then the matrix it draws.
+st.subheader("Matrice origine-destination")
+od = net.od_table()
+st.dataframe(
+    od.style.background_gradient(cmap="Blues", axis=None, subset=(od.index[:-1], od.columns[:-1])).format(
+        lambda v: "non couvert" if v != v else widgets.fmt(v)
+    ),
+    width="stretch",
+)
+st.caption(
+    f"Lignes : lieu de résidence ; colonnes : lieu de travail (ou d'études, ou de destination). "
+    f"Diagonale : flux internes à chaque unité. Unité : {unit}. Source : {source} ({tag}). « non couvert » : "
+    "case que ce fichier ne couvre pas ; un total qui en contiendrait une n'est pas donné."
+)
 
 left, right = st.columns(2)
 with left:
