@@ -258,3 +258,25 @@ def test_bundle_is_kept_by_the_browser_between_visits(session):
         ".map(e => e.transferSize)"
     )
     assert sizes == [0], sizes  # from the browser's cache, no request to the server
+
+
+ROOM_JS = """() => [...document.querySelectorAll("iframe[data-testid='stCustomComponentV1']")].map(f => {
+  const box = f.closest("[data-testid='stVerticalBlock']");
+  return {frame: f.getBoundingClientRect().height, box: box.clientHeight, scroll: box.scrollHeight,
+          below: box.getBoundingClientRect().bottom};
+})"""
+
+
+def test_map_room_is_kept_before_the_frame_loads(session):
+    """The flow map's box has the frame's height from the start (ui.style.frame_room): once the
+    component has sized its frame, nothing below the map has moved and the box does not scroll."""
+    url, page, _, _ = session
+    page.goto(url + f"/flux?territoire=epci:{BREST}")
+    page.wait_for_selector("iframe[data-testid='stCustomComponentV1']")
+    before = page.evaluate(ROOM_JS)  # the frame may still be empty here
+    frame = open_map(page, url, f"/flux?territoire=epci:{BREST}")
+    after = page.evaluate(ROOM_JS)
+    assert frame is not None and after, after
+    for b in after:
+        assert b["frame"] == b["box"] == b["scroll"], b  # exactly the frame: no gap, no scroll bar
+    assert [round(b["box"]) for b in before] == [round(b["box"]) for b in after], (before, after)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit.components.v1 as components
 
-from observatoire.ui import state, views
+from observatoire.ui import state, style, views
 
 BUILD = Path(__file__).resolve().parent / "components" / "carte"
 _component = components.declare_component("carte", path=str(BUILD))
@@ -23,5 +23,6 @@ def spec(name: str, *args, **kwargs) -> dict:
 
 def show(spec: dict, key: str, height: int = 600, label: str = "Carte") -> str | None:
     """Draw a spec; the code of the unit the user has just clicked, else None."""
-    value = _component(spec=spec, height=height, label=label, key=key, default=None)
+    with style.frame_room(height):
+        value = _component(spec=spec, height=height, label=label, key=key, default=None)
     return state.new_click(key, value)

@@ -15,7 +15,7 @@ import streamlit.components.v1 as components
 from observatoire.queries import flowmap as q
 from observatoire.queries import flows
 from observatoire.render import flowmap_spec, outside_places
-from observatoire.ui import data, state
+from observatoire.ui import data, state, style
 from observatoire.vocabulary import LEVEL_FR
 
 BUILD = Path(__file__).resolve().parent / "components" / "flowmap"
@@ -26,7 +26,9 @@ MAP_FLOWS = 2000  # flows fetched for the map (totals, zoom); the top N of them 
 def show(spec: dict, key: str, height: int | None = None) -> str | None:
     """Draw a spec (:func:`observatoire.render.flowmap_spec.build`); the code of a place the
     user has just clicked, else None."""
-    value = _component(spec=spec, height=height or 600, key=key, default=None)
+    h = height or 600
+    with style.frame_room(h):
+        value = _component(spec=spec, height=h, key=key, default=None)
     return state.new_click(key, value)
 
 

@@ -6,6 +6,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+#: What a component's frame adds to the height its map asks for (its 1-px border, top and
+#: bottom; the frame is a block, :func:`apply`, so no line box adds to it).
+FRAME_BORDER = 2
+
+
+def frame_room(height: int):
+    """A box of the height a component's frame will take: the components size their frame only
+    once loaded, and without it what follows a map moves down then (and is laid out and drawn
+    again: the Sankey, the tables). Use as ``with frame_room(h): component(...)``."""
+    return st.container(height=height + FRAME_BORDER, border=False)
+
 
 def apply(presentation: bool) -> None:
     """Labels wrap instead of being cut with « … » (metric labels, buttons, widget labels);
@@ -17,6 +28,8 @@ def apply(presentation: bool) -> None:
         "<style>"
         "[data-testid='stMainBlockContainer'] {padding-top: 2.5rem !important;}"
         "[data-testid='stMainBlockContainer'] h1 {font-size: 2.1rem; padding-top: 0.25rem;}"
+        # components' frames as blocks: their height is the map's (no line box below them)
+        "iframe[data-testid='stCustomComponentV1'] {display: block;}"
         "[data-testid='stMetricLabel'], [data-testid='stMetricLabel'] * "
         "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}"
         "[data-testid='stMetricLabel'] {height: auto !important; min-height: 1.5rem;}"

@@ -622,7 +622,10 @@ function drawOutlines() {
 function render(args) {
   const height = args.height || 600;
   mapEl.style.height = `${height}px`;
-  send('streamlit:setFrameHeight', {height: height + 2});
+  // Streamlit sends the same arguments again (e.g. once the frame is measured): the frame's
+  // height is asked for only when it changes (each ask sets it again and lays the page out).
+  if (height !== render.frameHeight) send('streamlit:setFrameHeight', {height: height + 2});
+  render.frameHeight = height;
   if (args.spec.key === specKey) return; // same map on a rerun: keep the view
   spec = args.spec;
   const sameView = viewState && spec.view_key && spec.view_key === (render.lastViewKey || null);

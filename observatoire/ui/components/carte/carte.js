@@ -29,6 +29,7 @@
   let hovered = null;
   let clicks = 0;
   let pending = false;
+  let frameHeight = null; // the height last asked of Streamlit for the frame
 
   function send(type, extra) {
     window.parent.postMessage({isStreamlitMessage: true, type, ...extra}, '*');
@@ -347,7 +348,10 @@
     const args = msg.args;
     const height = args.height || 600;
     box.style.height = `${height}px`;
-    send('streamlit:setFrameHeight', {height: height + 2});
+    // Streamlit sends the same arguments again (e.g. once the frame is measured): the frame's
+    // height is asked for only when it changes (each ask sets it again and lays the page out).
+    if (height !== frameHeight) send('streamlit:setFrameHeight', {height: height + 2});
+    frameHeight = height;
     if (args.label) box.setAttribute('aria-label', args.label);
     if (!spec || args.spec.key !== spec.key) load(args.spec);
     redraw();
