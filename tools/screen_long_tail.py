@@ -1,0 +1,267 @@
+#!/usr/bin/env python
+"""Long-distance tail of the deterrence (``docs/MODEL.md`` §11): ``f(d) = exp(-β d) + a g(d)``,
+``g = exp(-β₂ d)`` or ``d^-γ``, calibrated on the five métropoles' complete outflows,
+leave-one-métropole-out, then measured on the held-out IdF <-> Isère CPC.
+
+The IdF and Isère files are (nearly) closed and cannot see far trips; the métropoles' outflow
+files (2019, 2022: every destination of their residents, abroad included) can. For every tail
+of the grid, the shipped two-stage model (stay logit ``DEFAULT_STAY_COEF``, β = 0.152 /km, outside
+zone) is run on a regional cut around each métropole (communes within ``--radius-km``, production
+settings, as ``tools/evaluate_three_stage.py``); the share of its residents working outside the
+métropole in distance bands (0-10, 10-20, 20-40, 40-70, 70-100 km, beyond = outside zone /
+abroad) is compared with the observed one. For each métropole, the tail minimising the squared
+band errors of the **other four** (2019 and 2022) is kept and measured on it: exit share and CPC
+of its 2019 outflows (held out). The tail chosen on all five is then measured on the IdF <->
+Isère closed systems (stay logit and β fitted on the training region only, observed margins, as
+the held-out rows of §5: the tail never sees IdF or Isère) and, with ``--france``, on all of
+France (outside EPCI, outside commune, Bretagne; métropoles in-sample there).
+
+Usage::
+
+    .venv/bin/python tools/screen_long_tail.py [--france] [--form exp|power]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import evaluate_model as EM  # noqa: E402
+import evaluate_three_stage as T  # noqa: E402
+
+from observatoire import config  # noqa: E402
+from observatoire import model as M  # noqa: E402
+from observatoire.model.balancing import furness  # noqa: E402
+from observatoire.model.stayers import gravity_inputs  # noqa: E402
+
+BANDS = (0.0, 10.0, 20.0, 40.0, 70.0, 100.0, np.inf)
+BAND_NAMES = ("0-10", "10-20", "20-40", "40-70", "70-100", ">100")
+GRID = {
+    "exp": (
+        (0.0, 0.0),
+        *itertools.product((0.005, 0.01, 0.02, 0.04, 0.08), (0.03, 0.045, 0.06, 0.08, 0.1)),
+    ),
+    "power": ((0.0, 0.0), *itertools.product((0.002, 0.005, 0.01, 0.02, 0.05), (1.5, 2.0, 2.5, 3.0))),
+}
+
+
+def tail_weights(dist: np.ndarray, beta: float, a: float, b2: float, form: str) -> np.ndarray:
+    """``exp(-beta d) + a g(d)`` on a float32/64 distance array."""
+    d = np.maximum(np.asarray(dist, dtype=np.float64), M.MIN_DISTANCE_KM)
+    w = np.exp(-beta * d)
+    if a > 0:
+        w += a * (np.exp(-b2 * d) if form == "exp" else d**-b2)
+    return w
+
+
+def two_stage_tail(o, d, pairs, beta, share, a, b2, form, *, outside_km=None, seed="tail", tol=1e-6, max_iter=3000):
+    """:func:`observatoire.model.two_stage_flows` with the tailed deterrence; the outside zone's
+    seed is ``f(outside_km)`` with the tail (``seed="tail"``) or without (``"plain"``)."""
+    o, d, w, diag, _ = gravity_inputs(o, d, pairs, beta, "exp")
+    if a > 0:
+        w = tail_weights(pairs.distance_km, beta, a, b2, form)
+    has_other = np.bincount(pairs.origin[~diag], minlength=pairs.n_units) > 0
+    p = np.where(has_other, np.clip(np.asarray(share, dtype=np.float64), 0.0, 1.0), 1.0)
+    stay = np.minimum(p * o, d)
+    w[diag] = 0.0
+    kappa = 0.0
+    if outside_km is not None:
+        kappa = float(tail_weights(np.array([outside_km]), beta, a if seed == "tail" else 0.0, b2, form)[0])
+    res = furness(
+        o - stay,
+        d - stay,
+        pairs,
+        w,
+        tol=tol,
+        max_iter=max_iter,
+        out=w,
+        outside_weight=kappa,
+        outside_total=None if outside_km is None else float((o - stay).sum()),
+    )
+    res.flows[diag] += stay[pairs.origin[diag]]
+    res.info["stayers"] = stay
+    return res
+
+
+def observed_bands(data: Path, units: pd.DataFrame) -> dict:
+    """(year, métropole) -> share of its residents working outside it, per distance band."""
+    g = pd.Series(T.groups_of(units), index=units["code"])
+    pos = pd.Series(np.arange(len(units)), index=units["code"])
+    lon, lat = units["lon"].to_numpy(), units["lat"].to_numpy()
+    out = {}
+    for year in (2019, 2022):
+        f = pd.read_parquet(data / f"flows/metropoles-travail-{year}.parquet")
+        og = f["origin"].map(g)
+        dg = f["destination"].map(g).where(~f["abroad"], "abroad")
+        for code in EM.METROPOLES:
+            x = f[og == code]
+            ex = x[(dg[og == code] != code).to_numpy()]
+            i = pos.reindex(ex["origin"]).to_numpy()
+            j = pos.reindex(ex["destination"]).to_numpy()
+            ok = ~np.isnan(j) & ~ex["abroad"].to_numpy()
+            dist = np.full(len(ex), np.inf)
+            ii, jj = i[ok].astype(int), j[ok].astype(int)
+            dist[ok] = M.haversine_km(lon[ii], lat[ii], lon[jj], lat[jj])
+            out[(year, code)] = np.histogram(dist, bins=BANDS, weights=ex["value"].to_numpy())[0] / x["value"].sum()
+    return out
+
+
+def model_bands(u: pd.DataFrame, pairs, res, code: str) -> np.ndarray:
+    g = T.groups_of(u)
+    sel = g == code
+    keep = sel[pairs.origin] & (g[pairs.destination] != code)
+    tot = res.flows[sel[pairs.origin]].sum() + res.outside_origin[sel].sum()
+    h = np.histogram(pairs.distance_km[keep], bins=BANDS, weights=res.flows[keep])[0] / tot
+    h[-1] += res.outside_origin[sel].sum() / tot
+    return h
+
+
+def regional_grid(data, units, grid, form, radius_km, seed) -> dict:
+    """(métropole, tail) -> (model bands, 2019 outflow CPC) on the regional cuts."""
+    obs = pd.read_parquet(data / "flows/metropoles-travail-2019.parquet")
+    out = {}
+    for code, name in EM.METROPOLES.items():
+        t = time.perf_counter()
+        u = T.regional(units, code, radius_km)
+        intra = M.intra_unit_distance_km(u["area_km2"].to_numpy(float), M.DEFAULT_INTRA_FACTOR)
+        pairs = M.build_pairs(u["lon"].to_numpy(float), u["lat"].to_numpy(float), intra, M.DEFAULT_CUTOFF_KM)
+        o = np.nan_to_num(u["origins"].to_numpy(float))
+        dd = np.nan_to_num(u["destinations"].to_numpy(float))
+        share = M.stay_share(
+            M.DEFAULT_STAY_COEF,
+            M.stay_features(o, dd, u["area_km2"].to_numpy(float), u["jobs_salaried"].to_numpy(float)),
+        )
+        for a, b2 in grid:
+            r = two_stage_tail(
+                o, dd, pairs, M.DEFAULT_INTER_BETA, share, a, b2, form,
+                outside_km=M.DEFAULT_OUTSIDE_KM, seed=seed, tol=M.DEFAULT_TOL, max_iter=1000,
+            )
+            out[(code, (a, b2))] = (model_bands(u, pairs, r, code), T.met_cpc(u, pairs, r, obs, code))
+        print(f"  {name[:24]:24s} {len(u)} units, {pairs.n_pairs} pairs, {time.perf_counter() - t:.0f} s", flush=True)
+    return out
+
+
+def loss(grid_res, obs, codes, tail) -> float:
+    return float(
+        sum(((grid_res[(c, tail)][0] - obs[(y, c)]) ** 2).sum() for c in codes for y in (2019, 2022))
+    )
+
+
+def closed_heldout(systems, tail, form) -> dict:
+    """IdF <-> Isère CPC (commune, EPCI): stay logit and β from the training region, the tail."""
+    out = {}
+    for train, test in EM.DIRECTIONS:
+        pt = EM.prepare(systems[train], True, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
+        beta = M.calibrate_gravity(
+            pt.observed, pt.o_obs, pt.d_obs, pt.pairs, "exp", "cpc", observed_outside=pt.outside
+        ).beta
+        p = EM.prepare(systems[test], False, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
+        share = M.stay_share(EM.fit_stay([systems[train]]), EM.stay_design(p.system, p.o_obs, p.d_obs))
+        for t in tail:
+            r = two_stage_tail(p.o_obs, p.d_obs, p.pairs, beta, share, *t, form)
+            sc = EM.scores(p, r.flows)
+            out[(train, test, t)] = (sc["cpc_commune"], sc["cpc_epci"])
+    return out
+
+
+def france(units, tail, form, seed, data) -> dict:
+    intra = M.intra_unit_distance_km(units["area_km2"].to_numpy(float), M.DEFAULT_INTRA_FACTOR)
+    pairs = M.build_pairs(units["lon"].to_numpy(float), units["lat"].to_numpy(float), intra, M.DEFAULT_CUTOFF_KM)
+    o = np.nan_to_num(units["origins"].to_numpy(float))
+    d = np.nan_to_num(units["destinations"].to_numpy(float))
+    share = M.stay_share(
+        M.DEFAULT_STAY_COEF,
+        M.stay_features(o, d, units["area_km2"].to_numpy(float), units["jobs_salaried"].to_numpy(float)),
+    )
+    out = {}
+    for t in tail:
+        t0 = time.perf_counter()
+        r = two_stage_tail(
+            o, d, pairs, M.DEFAULT_INTER_BETA, share, *t, form,
+            outside_km=M.DEFAULT_OUTSIDE_KM, seed=seed, tol=M.DEFAULT_TOL, max_iter=1000,
+        )
+        agg = EM.aggregates_of(units, pairs, r)
+        agg["metropole_cpc"] = EM.metropole_cpc(units, pairs, r, data)
+        agg["seconds"] = time.perf_counter() - t0
+        agg["iterations"] = r.iterations
+        out[t] = agg
+        print(f"  France {t}: " + ", ".join(f"{k[:9]} {100 * v:.1f}" for k, v in agg.items() if k not in ("seconds", "iterations")) + f" ({agg['seconds']:.0f} s, {r.iterations} it)", flush=True)
+        del r
+    return out
+
+
+def pct(x) -> str:
+    return f"{100 * x:.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--form", choices=("exp", "power"), default="exp")
+    ap.add_argument("--seed", choices=("tail", "plain"), default="tail", help="outside zone's seed with or without the tail")
+    ap.add_argument("--radius-km", type=float, default=160.0)
+    ap.add_argument("--france", action="store_true")
+    ap.add_argument("--no-closed", action="store_true")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    data, raw = Path(config.data_dir()), Path(config.raw_dir())
+    units = EM.france_units(data)
+    obs = observed_bands(data, units)
+    grid = GRID[args.form]
+    print(f"grid of {len(grid)} tails ({args.form}, outside seed {args.seed}), regional runs:", flush=True)
+    gr = regional_grid(data, units, grid, args.form, args.radius_km, args.seed)
+    codes = list(EM.METROPOLES)
+    print("\n| métropole | observed 2019 | shipped (no tail) | tail fitted on the other four | LOO exit share | CPC shipped / LOO |")
+    print("|---|---|---|---|---|---|")
+    gaps0, gaps = [], []
+    for c in codes:
+        others = [x for x in codes if x != c]
+        best = min(grid, key=lambda t: loss(gr, obs, others, t))
+        o19 = obs[(2019, c)].sum()
+        s0, s1 = gr[(c, (0.0, 0.0))][0].sum(), gr[(c, best)][0].sum()
+        gaps0.append(abs(s0 - o19))
+        gaps.append(abs(s1 - o19))
+        print(
+            f"| {EM.METROPOLES[c]} | {pct(o19)} | {pct(s0)} | a={best[0]:g}, {best[1]:g} | {pct(s1)} "
+            f"| {pct(gr[(c, (0.0, 0.0))][1])} / {pct(gr[(c, best)][1])} |"
+        )
+    print(f"| mean gap (points) | | {100 * np.mean(gaps0):.2f} | | {100 * np.mean(gaps):.2f} | |")
+    best_all = min(grid, key=lambda t: loss(gr, obs, codes, t))
+    print(f"\ntail fitted on all five: a={best_all[0]:g}, {best_all[1]:g}")
+    for c in codes:
+        print(
+            f"  {EM.METROPOLES[c][:24]:24s} bands obs19 "
+            + " ".join(pct(v) for v in obs[(2019, c)])
+            + " | no tail "
+            + " ".join(pct(v) for v in gr[(c, (0.0, 0.0))][0])
+            + " | tail "
+            + " ".join(pct(v) for v in gr[(c, best_all)][0])
+        )
+    ranked = sorted(grid, key=lambda t: loss(gr, obs, codes, t))[:6]
+    print("best tails on all five (loss x1e4):", [(t, round(1e4 * loss(gr, obs, codes, t), 2)) for t in ranked])
+    if not args.no_closed:
+        systems, _ = EM.load_systems(data, raw)
+        tails = [(0.0, 0.0), *ranked[:4]]
+        ch = closed_heldout(systems, tails, args.form)
+        print("\n| tail (a, β₂/γ) | IdF → Isère commune / EPCI | Isère → IdF commune / EPCI |")
+        print("|---|---|---|")
+        for t in tails:
+            x, y = ch[("IDF", "ISERE", t)], ch[("ISERE", "IDF", t)]
+            print(f"| {t} | {pct(x[0])} / {pct(x[1])} | {pct(y[0])} / {pct(y[1])} |")
+    if args.france:
+        france(units, [(0.0, 0.0), best_all], args.form, args.seed, data)
+    print(f"[{time.perf_counter() - t0:.0f} s]")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
