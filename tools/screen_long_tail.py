@@ -451,6 +451,108 @@ def blend_closed(units, systems, data, tails, gate_workers, lams, form) -> None:
         print(line, flush=True)
 
 
+def blend_france(units, data, tail, gate_workers, lam, form, max_iter) -> None:
+    """All of France: the gated tail (plain seed), then §10's exit blend ``lam`` with the exit logit
+    ``DEFAULT_EXIT_COEF`` (fitted on all sources: the métropoles are in-sample for it)."""
+    import screen_exit_blend as B
+
+    from observatoire.model import epci_stage as E
+
+    t0 = time.perf_counter()
+    intra = M.intra_unit_distance_km(units["area_km2"].to_numpy(float), M.DEFAULT_INTRA_FACTOR)
+    pairs = M.build_pairs(
+        units["lon"].to_numpy(float), units["lat"].to_numpy(float), intra, M.DEFAULT_CUTOFF_KM
+    )
+    o = np.nan_to_num(units["origins"].to_numpy(float))
+    d = np.nan_to_num(units["destinations"].to_numpy(float))
+    share = M.stay_share(
+        M.DEFAULT_STAY_COEF,
+        M.stay_features(o, d, units["area_km2"].to_numpy(float), units["jobs_salaried"].to_numpy(float)),
+    )
+    gate = epci_gate(units, units["code"], gate_workers)
+    beta = M.DEFAULT_INTER_BETA
+    two = two_stage_tail(
+        o,
+        d,
+        pairs,
+        beta,
+        share,
+        *tail,
+        form,
+        outside_km=M.DEFAULT_OUTSIDE_KM,
+        seed="plain",
+        tol=M.DEFAULT_TOL,
+        max_iter=1000,
+        gate=gate,
+    )
+    groups = T.groups_of(units)
+    g = E.group_index(groups)
+    movers = o - two.info["stayers"]
+    q2 = B.group_exit_share(pairs, two.flows, two.outside_origin, movers, g)
+    del two
+    ql = M.stay_share(M.DEFAULT_EXIT_COEF, E.exit_features(o, d, groups))
+    mov_g = np.bincount(g, weights=movers)
+    ql_g = np.divide(np.bincount(g, weights=ql * movers), mov_g, out=np.zeros_like(mov_g), where=mov_g > 0)
+    # convergence: no blend where the exit logit's target is infeasible (§11: groups outside the
+    # main component, i.e. islands and the DROM, and one-commune groups, which have no inner side)
+    _, comp = M.connected_components(pairs)
+    main = comp == np.bincount(comp, weights=o).argmax()
+    lam_g = lam * ((np.bincount(g, weights=main, minlength=mov_g.shape[0]) > 0) & (np.bincount(g) > 1))
+    plain = E.gravity_inputs
+
+    def tailed(o_, d_, pairs_, b, f):
+        o_, d_, w, diag, n = plain(o_, d_, pairs_, b, f)
+        w[:] = class_weights(pairs_, gate, b, b, *tail, form)
+        return o_, d_, w, diag, n
+
+    E.gravity_inputs = tailed
+    try:
+        r = E.three_stage_flows(
+            o,
+            d,
+            pairs,
+            beta,
+            share,
+            ((1 - lam_g) * q2 + lam_g * ql_g)[g],
+            groups,
+            form,
+            tol=M.DEFAULT_TOL,
+            max_iter=max_iter,
+            outside_km=M.DEFAULT_OUTSIDE_KM,
+            split="group",
+        )
+    finally:
+        E.gravity_inputs = plain
+    if not r.converged:  # where the split IPF fails: groups' exit totals and destinations
+        target = ((1 - lam_g) * q2 + lam_g * ql_g) * mov_g
+        out = g[pairs.origin] != g[pairs.destination]
+        got = np.bincount(g[pairs.origin[out]], weights=r.flows[out], minlength=mov_g.shape[0])
+        got += np.bincount(g, weights=r.outside_origin, minlength=mov_g.shape[0])
+        rel = np.divide(np.abs(got - target), target, out=np.zeros_like(target), where=target > 0)
+        names = pd.Series(groups).groupby(g).first().to_numpy()
+        for k in np.argsort(rel)[::-1][:5]:
+            print(
+                f"    group {names[k]}: movers {mov_g[k]:.0f}, exit target {target[k]:.0f}, got {got[k]:.0f}"
+            )
+        off = pairs.origin != pairs.destination
+        cs = np.bincount(pairs.destination[off], weights=r.flows[off], minlength=pairs.n_units)
+        cs += r.outside_destination
+        d2 = d - r.info["stayers"]
+        rel_d = np.abs(cs - d2) / np.maximum(d2, 1.0)
+        for k in np.argsort(rel_d)[::-1][:5]:
+            print(
+                f"    destination {units['code'].iat[k]} ({groups[k]}): jobs left {d2[k]:.0f}, got {cs[k]:.0f}"
+            )
+    agg = EM.aggregates_of(units, pairs, r)
+    agg["metropole_cpc"] = EM.metropole_cpc(units, pairs, r, data)
+    print(
+        f"  France tail {tail} gate {gate_workers:g} + blend {lam:g}: "
+        + ", ".join(f"{k[:9]} {100 * v:.1f}" for k, v in agg.items())
+        + f" ({time.perf_counter() - t0:.0f} s, {r.iterations} it, err {r.max_rel_error:.2g})",
+        flush=True,
+    )
+
+
 def pct(x, k: int = 1) -> str:
     return f"{100 * x:.{k}f}"
 
@@ -501,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
         help="§10's exit blend on the gated tail, IdF <-> Isère",
     )
     ap.add_argument("--blend-tails", type=float, nargs="+", default=[0.0, 0.0, 0.01, 0.03])
+    ap.add_argument("--max-iter", type=int, default=400, help="--blend --france: iterations of the split IPF")
     ap.add_argument("--refit-beta", action="store_true", help="re-fit β on IdF + Isère under each tail")
     ap.add_argument("--outside-km", type=float, default=M.DEFAULT_OUTSIDE_KM)
     ap.add_argument("--no-closed", action="store_true")
@@ -508,6 +611,13 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     data, raw = Path(config.data_dir()), Path(config.raw_dir())
     units = EM.france_units(data)
+    if args.blend and args.france:
+        v = args.blend_tails
+        blend_france(
+            units, data, (v[-2], v[-1]), args.gate_epci_workers, args.blend[0], args.form, args.max_iter
+        )
+        print(f"[{time.perf_counter() - t0:.0f} s]")
+        return 0
     if args.blend:
         v = args.blend_tails
         tails = [(v[k], v[k + 1]) for k in range(0, len(v), 2)]
