@@ -142,6 +142,23 @@ def test_clicking_a_place_makes_it_the_territory(session):
     assert f"territoire=epci%3A{IROISE}" in page.url or f"territoire=epci:{IROISE}" in page.url
 
 
+def test_dragging_from_a_place_moves_the_map_without_selecting_it(session):
+    """A drag that starts on a place and comes back to it pans the map; the territory stays (the
+    click that ends it comes while the view still moves: no place is picked then)."""
+    url, page, _, _ = session
+    frame = open_map(page, url, f"/flux?territoire=epci:{BREST}&flux=travail")
+    x, y = place_xy(frame, IROISE)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 80, y + 40, steps=8)
+    page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+    assert page.get_by_role("heading", name="Flux — Brest Métropole").count() == 1
+    assert f"territoire=epci%3A{IROISE}" not in page.url and f"territoire=epci:{IROISE}" not in page.url
+
+
 def test_png_export_holds_the_flows_with_their_legend(session):
     from PIL import Image
 
