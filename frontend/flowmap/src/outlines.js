@@ -5,6 +5,8 @@
 // of the page (docs/screens/DRAWING.md); a 2D path of the same vertices is drawn in milliseconds.
 // The outlines are a backdrop: not pickable, as before.
 
+import {canvasFor} from './canvas2d.js';
+
 const WORLD = 512; // deck.gl's Web Mercator world size at zoom 0
 const DEG = Math.PI / 180;
 
@@ -77,23 +79,8 @@ export class OutlineCanvas {
 
   // Draw for a deck.gl WebMercatorViewport (no pitch, no bearing); skipped when nothing changed.
   draw(viewport) {
-    if (!viewport) return;
-    const dpr = window.devicePixelRatio || 1;
-    const w = viewport.width;
-    const h = viewport.height;
-    const key = `${this.version} ${w} ${h} ${dpr} ${viewport.longitude} ${viewport.latitude} ${viewport.zoom}`;
-    if (key === this.key) return;
-    this.key = key;
-    const c = this.canvas;
-    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
-      c.width = Math.round(w * dpr);
-      c.height = Math.round(h * dpr);
-      c.style.width = `${w}px`;
-      c.style.height = `${h}px`;
-    }
-    const ctx = c.getContext('2d');
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, c.width, c.height);
+    const ctx = canvasFor(this, viewport);
+    if (!ctx) return;
     // World → screen pixels is affine for a flat Mercator view: from two projected points.
     const a = viewport.project([-10, 40]);
     const b = viewport.project([10, 55]);
@@ -101,7 +88,6 @@ export class OutlineCanvas {
     const sy = (b[1] - a[1]) / (worldY(55) - worldY(40));
     const ox = a[0] - sx * worldX(-10);
     const oy = a[1] - sy * worldY(40);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.lineJoin = 'round';
     const path = (list) => {
       const p = new Path2D();

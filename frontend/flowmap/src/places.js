@@ -8,6 +8,8 @@
 // The canvas takes no pointer events: ``hit`` tells main.js which place is under the pointer
 // (tooltip, click selects), the topmost drawn first.
 
+import {canvasFor} from './canvas2d.js';
+
 const css = (c) => `rgba(${c[0]},${c[1]},${c[2]},${(c[3] ?? 255) / 255})`;
 export const LABEL_FONT_PX = 12;
 
@@ -39,24 +41,10 @@ export class PlaceCanvas {
 
   // Draw for a deck.gl WebMercatorViewport; skipped when neither the view nor the data changed.
   draw(viewport) {
-    if (!viewport) return;
-    const dpr = window.devicePixelRatio || 1;
+    const ctx = canvasFor(this, viewport);
+    if (!ctx) return;
     const w = viewport.width;
     const h = viewport.height;
-    const key = `${this.version} ${w} ${h} ${dpr} ${viewport.longitude} ${viewport.latitude} ${viewport.zoom}`;
-    if (key === this.key) return;
-    this.key = key;
-    const c = this.canvas;
-    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
-      c.width = Math.round(w * dpr);
-      c.height = Math.round(h * dpr);
-      c.style.width = `${w}px`;
-      c.style.height = `${h}px`;
-    }
-    const ctx = c.getContext('2d');
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, c.width, c.height);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     this.drawn = [];
     for (const {p, s} of this.places) {
       const [x, y] = viewport.project([p.lon, p.lat]);
