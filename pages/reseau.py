@@ -15,71 +15,80 @@ epcis = data.epci_list()
 epci_names = dict(zip(epcis["code"], epcis["name"]))
 per_ids = ["", *pers["id"].tolist()]
 per_names = dict(zip(pers["id"], pers["name"]))
-c1, c2 = st.columns([2, 3])
-perimeter = c1.selectbox(
-    "Périmètre",
-    per_ids,
-    index=per_ids.index(code) if level == "perimetre" and code in per_ids else 0,
-    format_func=lambda p: per_names.get(p, "— aucun : choisir des EPCI —"),
-    key="_net_perimeter",
+# On a projector (presentation mode) the choices fold away: the map reaches the first screen.
+choices = (
+    st.expander("Réseau, type de flux et année (modifier)", expanded=False)
+    if state.presentation()
+    else st.container()
 )
-default_epci = [code] if level == "epci" and code in epci_names else []
-chosen = c2.multiselect(
-    "Ou des EPCI (deux au moins)",
-    list(epci_names),
-    default=default_epci,
-    format_func=lambda c: epci_names.get(c, c),
-    key="_net_epci",
-    placeholder="choisissez des EPCI",
-    disabled=bool(perimeter),
-)
-deps = data.departement_list()
-dep_names = dict(zip(deps["code"], deps["name"]))
-d1, d2 = st.columns([2, 3])
-chosen_deps = d1.multiselect(
-    "Ou des départements",
-    list(dep_names),
-    format_func=lambda c: f"{dep_names.get(c, c)} ({c})",
-    key="_net_deps",
-    placeholder="choisissez des départements",
-    disabled=bool(perimeter),
-)
-typed = d2.text_input(
-    "Et des communes (noms ou codes Insee, séparés par des virgules)",
-    key="_net_communes",
-    disabled=bool(perimeter),
-)
-chosen_communes: list[tuple[str, str]] = []
-for word in [w.strip() for w in typed.split(",") if w.strip()] if not perimeter else []:
-    found = data.find_commune(word)
-    if found is None:
-        st.warning(f"Commune introuvable : « {word} » (donnez son nom ou son code Insee).")
-    elif found not in chosen_communes:
-        chosen_communes.append(found)
-if chosen_communes:
-    st.caption("Communes ajoutées : " + ", ".join(f"{n} ({c})" for c, n in chosen_communes))
-kinds = data.flow_kinds()  # the kinds in the store, with their unit
-if st.session_state.get(state.KIND) not in kinds:
-    st.session_state[state.KIND] = next(iter(kinds))
-# The kind on its own row: with their unit, kind labels are long.
-kind = st.selectbox("Type de flux", list(kinds), format_func=lambda k: kinds[k].capitalize(), key=state.KIND)
-fds = data.flow_datasets()
-years = sorted(fds[fds["kind"] == kind]["year"].unique().tolist(), reverse=True)
-k2, k3, k4 = st.columns(3)
-year = k2.selectbox(
-    "Année",
-    ["auto", *[str(y) for y in years]],
-    format_func=lambda y: "dernière" if y == "auto" else y,
-    key="_net_year",
-)
-unit_level = k3.radio(
-    "Unités",
-    ["epci", "commune"],
-    format_func={"epci": "EPCI", "commune": "communes"}.get,
-    key="_net_level",
-    horizontal=True,
-)
-top_n = k4.number_input("Flux affichés (carte, Sankey)", 3, 200, 15, step=1, key="_net_top")
+with choices:
+    c1, c2 = st.columns([2, 3])
+    perimeter = c1.selectbox(
+        "Périmètre",
+        per_ids,
+        index=per_ids.index(code) if level == "perimetre" and code in per_ids else 0,
+        format_func=lambda p: per_names.get(p, "— aucun : choisir des EPCI —"),
+        key="_net_perimeter",
+    )
+    default_epci = [code] if level == "epci" and code in epci_names else []
+    chosen = c2.multiselect(
+        "Ou des EPCI (deux au moins)",
+        list(epci_names),
+        default=default_epci,
+        format_func=lambda c: epci_names.get(c, c),
+        key="_net_epci",
+        placeholder="choisissez des EPCI",
+        disabled=bool(perimeter),
+    )
+    deps = data.departement_list()
+    dep_names = dict(zip(deps["code"], deps["name"]))
+    d1, d2 = st.columns([2, 3])
+    chosen_deps = d1.multiselect(
+        "Ou des départements",
+        list(dep_names),
+        format_func=lambda c: f"{dep_names.get(c, c)} ({c})",
+        key="_net_deps",
+        placeholder="choisissez des départements",
+        disabled=bool(perimeter),
+    )
+    typed = d2.text_input(
+        "Et des communes (noms ou codes Insee, séparés par des virgules)",
+        key="_net_communes",
+        disabled=bool(perimeter),
+    )
+    chosen_communes: list[tuple[str, str]] = []
+    for word in [w.strip() for w in typed.split(",") if w.strip()] if not perimeter else []:
+        found = data.find_commune(word)
+        if found is None:
+            st.warning(f"Commune introuvable : « {word} » (donnez son nom ou son code Insee).")
+        elif found not in chosen_communes:
+            chosen_communes.append(found)
+    if chosen_communes:
+        st.caption("Communes ajoutées : " + ", ".join(f"{n} ({c})" for c, n in chosen_communes))
+    kinds = data.flow_kinds()  # the kinds in the store, with their unit
+    if st.session_state.get(state.KIND) not in kinds:
+        st.session_state[state.KIND] = next(iter(kinds))
+    # The kind on its own row: with their unit, kind labels are long.
+    kind = st.selectbox(
+        "Type de flux", list(kinds), format_func=lambda k: kinds[k].capitalize(), key=state.KIND
+    )
+    fds = data.flow_datasets()
+    years = sorted(fds[fds["kind"] == kind]["year"].unique().tolist(), reverse=True)
+    k2, k3, k4 = st.columns(3)
+    year = k2.selectbox(
+        "Année",
+        ["auto", *[str(y) for y in years]],
+        format_func=lambda y: "dernière" if y == "auto" else y,
+        key="_net_year",
+    )
+    unit_level = k3.radio(
+        "Unités",
+        ["epci", "commune"],
+        format_func={"epci": "EPCI", "commune": "communes"}.get,
+        key="_net_level",
+        horizontal=True,
+    )
+    top_n = k4.number_input("Flux affichés (carte, Sankey)", 3, 200, 15, step=1, key="_net_top")
 
 members = (
     (("perimetre", perimeter),)

@@ -135,6 +135,35 @@ def test_page_reads_on_every_screen(served, browser, name, size):
     assert cut == []
 
 
+HEADINGS_JS = """() => ({
+  title: parseFloat(getComputedStyle(document.querySelector('h1 [data-heading-text]')).fontSize),
+  sub: [...document.querySelectorAll("[data-testid='stMainBlockContainer'] :is(h2, h3) [data-heading-text]")]
+    .map(e => parseFloat(getComputedStyle(e).fontSize)),
+  body: parseFloat(getComputedStyle(document.querySelector("[data-testid='stMarkdownContainer'] p")).fontSize),
+})"""
+
+
+@pytest.mark.parametrize("presentation", [False, True])
+def test_headings_stand_above_the_text(served, browser, presentation):
+    """Titles and subheadings keep their size over the body text, in presentation mode too (its
+    larger type once made every heading's text the size of a paragraph)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="fr-FR")
+    page.set_default_timeout(90000)
+    try:
+        page.goto(
+            served + "/reseau?territoire=perimetre:pays-cob" + ("&presentation=1" if presentation else "")
+        )
+        wait_idle(page)
+        sizes = page.evaluate(HEADINGS_JS)
+    finally:
+        page.close()
+    assert sizes["sub"], sizes
+    assert sizes["title"] >= 1.6 * sizes["body"], sizes
+    assert min(sizes["sub"]) >= 1.15 * sizes["body"], sizes
+    if presentation:
+        assert sizes["body"] >= 20, sizes  # the presentation's larger type is there
+
+
 def test_text_outside_its_figure_is_found(browser):
     """The bounds check fails on a chart whose title and note run past its right edge, and
     passes on the same chart with short texts (the figures are plotly's, the script inline)."""

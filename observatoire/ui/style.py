@@ -46,6 +46,12 @@ def apply(presentation: bool) -> None:
     if presentation:
         st.markdown(
             "<style>html, body, [class*='st-'] {font-size: 1.25rem;} "
+            # (a heading's text is a span of class st-…: it keeps its heading's size)
+            "h1 [class*='st-'], h2 [class*='st-'], h3 [class*='st-'], h4 [class*='st-'] {font-size: inherit;} "
+            # and the headings grow with the text (25-px paragraphs): 46, 36, 31 px
+            "[data-testid='stMainBlockContainer'] h1 {font-size: 2.3rem !important;} "
+            "[data-testid='stMainBlockContainer'] h2 {font-size: 1.8rem !important;} "
+            "[data-testid='stMainBlockContainer'] h3 {font-size: 1.55rem !important;} "
             "[data-testid='stMetricValue'] {font-size: 3rem;} "
             "[data-testid='stCaptionContainer'] {color: #222 !important; font-size: 1.05rem;}</style>",
             unsafe_allow_html=True,
