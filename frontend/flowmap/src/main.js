@@ -343,25 +343,27 @@ function setPlaces() {
 // The pointer over a place (places.js): its totals, a pointer cursor; a click selects it. Over
 // no place the flows' own hover (deck.gl picking) speaks.
 let placeHovered = null;
-function placeAt(ev) {
-  if (moving) return null;
+function mapXY(ev) {
   const r = mapEl.getBoundingClientRect();
-  return places.hit(ev.clientX - r.left, ev.clientY - r.top);
+  return {x: ev.clientX - r.left, y: ev.clientY - r.top};
+}
+function placeAt({x, y}) {
+  return moving ? null : places.hit(x, y);
 }
 mapEl.addEventListener('pointermove', (ev) => {
-  const p = placeAt(ev);
-  if (p) {
-    const r = mapEl.getBoundingClientRect();
-    showTip({x: ev.clientX - r.left, y: ev.clientY - r.top}, locationLines(p.name, p));
-  } else if (placeHovered) showTip({}, null);
+  const at = mapXY(ev);
+  const p = placeAt(at);
+  if (p) showTip(at, locationLines(p.name, p));
+  else if (placeHovered) showTip({}, null);
   if (!!p !== !!placeHovered && deck) deck.getCanvas().style.cursor = p ? 'pointer' : 'grab';
   placeHovered = p;
 });
 mapEl.addEventListener('pointerleave', () => {
+  if (placeHovered) showTip({}, null); // (the flows' hover let the place's tip stand)
   placeHovered = null;
 });
 mapEl.addEventListener('click', (ev) => {
-  const p = placeAt(ev);
+  const p = placeAt(mapXY(ev));
   if (p) selectLocation(p.id);
 });
 
@@ -604,8 +606,10 @@ let outlinesMs = 0; // the last outline draw that drew
 function drawOrMove(reason) {
   const live = outlinesMs < LIVE_OUTLINES_MS ? [outlines.canvas] : [];
   if ((moving || layoutPending()) && !exportPending && rasterMotion() && motion.follow(viewState, live)) {
+    // the places are drawn again at the current view over the moved flows (cheap), with the
+    // outlines when those are drawn again too
     if (live.length) drawOutlines();
-    places.draw(deck.getViewports()[0]); // cheap: at the current view, over the moved flows
+    else places.draw(deck.getViewports()[0]);
     return;
   }
   deck._drawLayers(reason);
