@@ -134,191 +134,220 @@ network_name = (
     else f"{len(net.units)} {'EPCI' if set(net.units['level']) == {'epci'} else 'territoires'} choisis"
 )
 covered = net.matrix[net.matrix["covered"] & (net.matrix["value"] > 0)]
-with_outside = st.checkbox(
-    "Montrer sur la carte les flux avec l'extérieur, regroupés (reste du département, de la région, "
-    "de la France, étranger)",
-    value=True,
-    key="_net_outside",
-)
-map_col, text_col = st.columns([4, 1])
-with map_col:
-    ufm.network_flow_map(
-        net.units,
-        covered,
-        int(top_n),
-        title=f"{kinds[kind].capitalize()} — réseau : {network_name}",
-        source=source,
-        year=int(ds["year"]),
-        estimated=estimated,
-        outside=net.outside if with_outside else None,
-        geography=net.geography,
-    )
-with text_col:
-    st.markdown(f"**{sel['sentence']}** (hors flux internes à une même unité).")
-    st.caption(
-        "Carte : les plus gros flux entre les membres du réseau (contours et cercles cerclés de noir), "
-        "épaisseur proportionnelle au volume, pointe à l'arrivée ; au survol d'un cercle, ses "
-        "flux avec les autres membres. "
-        + (
-            "Les flux avec l'extérieur vont à des points placés autour du réseau, dans la direction "
-            "de ce qu'ils regroupent (l'étranger vers le large) : ce ne sont pas des lieux ; seuls "
-            "les flux que ce fichier couvre y sont tracés. "
-            if with_outside
-            else ""
+scope_txt = {"total": "toute la France", "zone": f"zone du fichier ({ds['zone']})"}
+st.markdown(f"**{sel['sentence']}** (hors flux internes à une même unité).")
+# One view at a time (only the open tab is drawn): on a projector the map is the first screen,
+# and the page does not draw six tables nobody looks at yet. The open tab is in the URL (?vue=).
+VIEWS = {
+    "carte": "Carte des flux",
+    "sankey": "Diagramme (Sankey)",
+    "matrice": "Matrice origine-destination",
+    "poles": "Pôles et dépendances",
+    "profils": "Profils des territoires",
+    **({"emplois": "Qui occupe les emplois ?"} if kind == "travail" else {}),
+    "exterieur": "Avec l'extérieur",
+}
+view, tab = state.view_tabs("_net_vue", VIEWS)
+with tab:
+    if view == "carte":
+        with_outside = st.checkbox(
+            "Montrer sur la carte les flux avec l'extérieur, regroupés (reste du département, de la région, "
+            "de la France, étranger)",
+            value=True,
+            key="_net_outside",
         )
-        + f"Source : {source} ({tag})."
-    )
-if not shown.empty:
-    widgets.chart(
-        unet.sankey(shown, names, f"Flux entre territoires ({tag})", estimated),
-        key="ch_sankey",
-        interactive=True,
-    )
-
-# The map first (a projector's first screen), then the matrix it draws.
-st.subheader("Matrice origine-destination")
-od = net.od_table()
-st.dataframe(
-    od.style.background_gradient(cmap="Blues", axis=None, subset=(od.index[:-1], od.columns[:-1])).format(
-        lambda v: "non couvert" if v != v else widgets.fmt(v)
-    ),
-    width="stretch",
-)
-st.caption(
-    f"Lignes : lieu de résidence ; colonnes : lieu de travail (ou d'études, ou de destination). "
-    f"Diagonale : flux internes à chaque unité. Unité : {unit}. Source : {source} ({tag}). « non couvert » : "
-    "case que ce fichier ne couvre pas ; un total qui en contiendrait une n'est pas donné."
-)
-
-left, right = st.columns(2)
-with left:
-    st.subheader("Flux dominants (Nystuen–Dacey)")
-    lines = unet.tree_lines(net.dominance)
-    st.markdown(
-        "\n".join(
-            f"- {line.strip()}" if not line.startswith(" ") else f"    - {line.strip().lstrip('└ ')}"
-            for line in lines
-        )
-    )
-    st.caption(
-        "Pour chaque unité, son plus grand flux vers une autre unité du réseau ; elle est "
-        "subordonnée à celle-ci quand celle-ci reçoit plus de flux du réseau (internes compris). "
-        f"Source : {source} ({tag})."
-    )
-with right:
-    st.subheader("Dépendances")
-    dep = net.dependency.dropna(subset=["value"]).head(30)
-    scope_txt = {"total": "toute la France", "zone": f"zone du fichier ({ds['zone']})"}
-    st.dataframe(
-        dep.assign(
-            part_actifs=(100 * dep["share_residents"]).round(1),
-            part_emplois=(100 * dep["share_jobs"]).round(1),
-            regle=dep["rule_15"].map({True: "≥ 15 %", False: ""}),
-            base=dep["share_residents_scope"].map(scope_txt),
-        )[
-            ["origin_name", "destination_name", "value", "part_actifs", "regle", "part_emplois", "base"]
-        ].rename(
-            columns={
-                "origin_name": "De (A)",
-                "destination_name": "Vers (B)",
-                "value": f"Valeur ({unit})",
-                "part_actifs": "Part des actifs résidents de A travaillant en B (%)",
-                "regle": "Règle des 15 %",
-                "part_emplois": "Part des emplois de B tenus par des résidents de A (%)",
-                "base": "Dénominateurs sur",
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    st.caption(f"Source : {source} ({tag}). Parts données seulement là où leur dénominateur est couvert.")
-
-st.subheader("Chaque territoire : ses flux et son profil")
-pu = net.per_unit.merge(net.profiles.drop(columns="name"), on="code", how="left")
-scope_word = {"total": "", "zone": " (zone)"}
-table = pu.assign(
-    sortants=pu["outflow"],
-    entrants=pu["inflow"],
-    solde=pu["balance"],
-    autonomie=(100 * pu["self_containment"]).round(1),
-    couverture=pu["outflow_scope"].map(lambda s: scope_txt.get(s, "non calculable")),
-)[
-    [
-        "name",
-        "type",
-        "sortants",
-        "entrants",
-        "internal",
-        "solde",
-        "autonomie",
-        "couverture",
-        "P18_POP",
-        "P18_EMPLT",
-        "CONC_EMPLOI",
-        "TX_CHOMAGE",
-        "TP6019",
-    ]
-].rename(
-    columns={
-        "name": "Territoire",
-        "type": "Type",
-        "sortants": f"Sortants{zone}",
-        "entrants": f"Entrants{zone}",
-        "internal": "Internes",
-        "solde": f"Solde{zone}",
-        "autonomie": "Autonomie (% des actifs résidents travaillant sur place)",
-        "couverture": "Sortants et entrants sur",
-        "P18_POP": "Population",
-        "P18_EMPLT": "Emplois",
-        "CONC_EMPLOI": "Concentration d'emploi",
-        "TX_CHOMAGE": "Taux de chômage (%)",
-        "TP6019": "Taux de pauvreté (%)",
-    }
-)
-widgets.table_downloads(table, f"reseau_{ds['id']}", source, "t_net_units")
-srcs = net.indicator_sources
-st.caption(
-    f"Flux : {source} ({tag}). Profils : population, emplois, concentration d'emploi, chômage "
-    f"({srcs.get('P18_POP', 'Insee, RP')}) ; pauvreté ({srcs.get('TP6019', 'Insee-DGFiP, Filosofi')}). "
-    "Valeurs vides : non calculables à partir de ce fichier."
-)
-
-if kind == "travail":
-    st.subheader("Qui occupe les emplois du réseau ?")
-    jo = unet.job_origins(tuple(zip(net.units["level"], net.units["code"])), ds["id"], 10)
-    if not jo.available:
-        best = jo.best
-        st.info(
-            "Origines des actifs venus d'hors du réseau : non calculable à partir de ce fichier. "
-            + (jo.reason or "")
-            + (
-                f" Le fichier le plus récent qui couvre les entrants : {best['label']} ({best['text']})."
-                if best
-                else ""
+        map_col, text_col = st.columns([4, 1])
+        with map_col:
+            ufm.network_flow_map(
+                net.units,
+                covered,
+                int(top_n),
+                title=f"{kinds[kind].capitalize()} — réseau : {network_name}",
+                source=source,
+                year=int(ds["year"]),
+                estimated=estimated,
+                outside=net.outside if with_outside else None,
+                geography=net.geography,
             )
-        )
-    else:
+        with text_col:
+            st.caption(
+                "Carte : les plus gros flux entre les membres du réseau (contours et cercles cerclés de noir), "
+                "épaisseur proportionnelle au volume, pointe à l'arrivée ; au survol d'un cercle, ses "
+                "flux avec les autres membres. "
+                + (
+                    "Les flux avec l'extérieur vont à des points placés autour du réseau, dans la direction "
+                    "de ce qu'ils regroupent (l'étranger vers le large) : ce ne sont pas des lieux ; seuls "
+                    "les flux que ce fichier couvre y sont tracés. "
+                    if with_outside
+                    else ""
+                )
+                + f"Source : {source} ({tag})."
+            )
+    elif view == "sankey":
+        if shown.empty:
+            st.info("Aucun flux entre les territoires du réseau dans ce fichier.")
+        else:
+            widgets.chart(
+                unet.sankey(shown, names, f"Flux entre territoires ({tag})", estimated),
+                key="ch_sankey",
+                interactive=True,
+            )
+
+    elif view == "matrice":
+        od = net.od_table()
         st.dataframe(
-            unet.job_origins_styled(jo.table, jo.scope), hide_index=True, width="stretch", key="t_net_jobs"
+            od.style.background_gradient(
+                cmap="Blues", axis=None, subset=(od.index[:-1], od.columns[:-1])
+            ).format(lambda v: "non couvert" if v != v else widgets.fmt(v)),
+            width="stretch",
         )
         st.caption(
-            f"Actifs résidant hors du réseau et travaillant dans l'un de ses territoires, par EPCI de "
-            f"résidence (partenaires : {jo.universe}). Part des emplois : sur les emplois occupés du "
-            "réseau connus du fichier ; part des actifs de l'origine : sur ses actifs résidents connus "
-            f"du fichier, vide quand le fichier ne couvre pas tous ses départs. Source : {source} ({tag}). "
-            "Profils : " + unet.profile_sources(jo.sources) + "."
+            f"Lignes : lieu de résidence ; colonnes : lieu de travail (ou d'études, ou de destination). "
+            f"Diagonale : flux internes à chaque unité. Unité : {unit}. Source : {source} ({tag}). « non couvert » : "
+            "case que ce fichier ne couvre pas ; un total qui en contiendrait une n'est pas donné."
         )
 
-with st.expander("Flux avec l'extérieur du réseau"):
-    out = net.outside.assign(
-        valeur=net.outside["value"],
-    )[["unit_name", "direction", "label", "valeur"]].rename(
-        columns={
-            "unit_name": "Territoire",
-            "direction": "Sens",
-            "label": "Avec",
-            "valeur": f"Valeur ({unit})",
-        }
-    )
-    st.dataframe(out, hide_index=True, width="stretch")
-    st.caption(f"Source : {source} ({tag}). Vide : non couvert par ce fichier.")
+    elif view == "poles":
+        left, right = st.columns(2)
+        with left:
+            st.subheader("Flux dominants (Nystuen–Dacey)")
+            lines = unet.tree_lines(net.dominance)
+            st.markdown(
+                "\n".join(
+                    f"- {line.strip()}" if not line.startswith(" ") else f"    - {line.strip().lstrip('└ ')}"
+                    for line in lines
+                )
+            )
+            st.caption(
+                "Pour chaque unité, son plus grand flux vers une autre unité du réseau ; elle est "
+                "subordonnée à celle-ci quand celle-ci reçoit plus de flux du réseau (internes compris). "
+                f"Source : {source} ({tag})."
+            )
+        with right:
+            st.subheader("Dépendances")
+            dep = net.dependency.dropna(subset=["value"]).head(30)
+            st.dataframe(
+                dep.assign(
+                    part_actifs=(100 * dep["share_residents"]).round(1),
+                    part_emplois=(100 * dep["share_jobs"]).round(1),
+                    regle=dep["rule_15"].map({True: "≥ 15 %", False: ""}),
+                    base=dep["share_residents_scope"].map(scope_txt),
+                )[
+                    [
+                        "origin_name",
+                        "destination_name",
+                        "value",
+                        "part_actifs",
+                        "regle",
+                        "part_emplois",
+                        "base",
+                    ]
+                ].rename(
+                    columns={
+                        "origin_name": "De (A)",
+                        "destination_name": "Vers (B)",
+                        "value": f"Valeur ({unit})",
+                        "part_actifs": "Part des actifs résidents de A travaillant en B (%)",
+                        "regle": "Règle des 15 %",
+                        "part_emplois": "Part des emplois de B tenus par des résidents de A (%)",
+                        "base": "Dénominateurs sur",
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+            st.caption(
+                f"Source : {source} ({tag}). Parts données seulement là où leur dénominateur est couvert."
+            )
+
+    elif view == "profils":
+        pu = net.per_unit.merge(net.profiles.drop(columns="name"), on="code", how="left")
+        table = pu.assign(
+            sortants=pu["outflow"],
+            entrants=pu["inflow"],
+            solde=pu["balance"],
+            autonomie=(100 * pu["self_containment"]).round(1),
+            couverture=pu["outflow_scope"].map(lambda s: scope_txt.get(s, "non calculable")),
+        )[
+            [
+                "name",
+                "type",
+                "sortants",
+                "entrants",
+                "internal",
+                "solde",
+                "autonomie",
+                "couverture",
+                "P18_POP",
+                "P18_EMPLT",
+                "CONC_EMPLOI",
+                "TX_CHOMAGE",
+                "TP6019",
+            ]
+        ].rename(
+            columns={
+                "name": "Territoire",
+                "type": "Type",
+                "sortants": f"Sortants{zone}",
+                "entrants": f"Entrants{zone}",
+                "internal": "Internes",
+                "solde": f"Solde{zone}",
+                "autonomie": "Autonomie (% des actifs résidents travaillant sur place)",
+                "couverture": "Sortants et entrants sur",
+                "P18_POP": "Population",
+                "P18_EMPLT": "Emplois",
+                "CONC_EMPLOI": "Concentration d'emploi",
+                "TX_CHOMAGE": "Taux de chômage (%)",
+                "TP6019": "Taux de pauvreté (%)",
+            }
+        )
+        widgets.table_downloads(table, f"reseau_{ds['id']}", source, "t_net_units")
+        srcs = net.indicator_sources
+        st.caption(
+            f"Flux : {source} ({tag}). Profils : population, emplois, concentration d'emploi, chômage "
+            f"({srcs.get('P18_POP', 'Insee, RP')}) ; pauvreté ({srcs.get('TP6019', 'Insee-DGFiP, Filosofi')}). "
+            "Valeurs vides : non calculables à partir de ce fichier."
+        )
+
+    elif view == "emplois":
+        st.subheader("Qui occupe les emplois du réseau ?")
+        jo = unet.job_origins(tuple(zip(net.units["level"], net.units["code"])), ds["id"], 10)
+        if not jo.available:
+            best = jo.best
+            st.info(
+                "Origines des actifs venus d'hors du réseau : non calculable à partir de ce fichier. "
+                + (jo.reason or "")
+                + (
+                    f" Le fichier le plus récent qui couvre les entrants : {best['label']} ({best['text']})."
+                    if best
+                    else ""
+                )
+            )
+        else:
+            st.dataframe(
+                unet.job_origins_styled(jo.table, jo.scope),
+                hide_index=True,
+                width="stretch",
+                key="t_net_jobs",
+            )
+            st.caption(
+                f"Actifs résidant hors du réseau et travaillant dans l'un de ses territoires, par EPCI de "
+                f"résidence (partenaires : {jo.universe}). Part des emplois : sur les emplois occupés du "
+                "réseau connus du fichier ; part des actifs de l'origine : sur ses actifs résidents connus "
+                f"du fichier, vide quand le fichier ne couvre pas tous ses départs. Source : {source} ({tag}). "
+                "Profils : " + unet.profile_sources(jo.sources) + "."
+            )
+
+    else:
+        out = net.outside.assign(
+            valeur=net.outside["value"],
+        )[["unit_name", "direction", "label", "valeur"]].rename(
+            columns={
+                "unit_name": "Territoire",
+                "direction": "Sens",
+                "label": "Avec",
+                "valeur": f"Valeur ({unit})",
+            }
+        )
+        st.dataframe(out, hide_index=True, width="stretch")
+        st.caption(f"Source : {source} ({tag}). Vide : non couvert par ce fichier.")

@@ -17,6 +17,14 @@ def _app(app_db, page: str | None = None, **params) -> AppTest:
     return at
 
 
+def _tab(at, key: str, label: str) -> AppTest:
+    """Open the tab ``label`` of the page's tabs ``key`` (only the open tab is drawn), as a click
+    on it does."""
+    at.session_state[key] = label
+    at.run()
+    return at
+
+
 def _text(at) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     parts += [f"{m.label} {m.value}" for m in at.metric] + [t.value for t in at.title]
@@ -154,14 +162,18 @@ def _chart_titles(at) -> list[str]:
 def test_cooperations_statistics_one_chart_at_a_time(app_db):
     at = _app(app_db, "pages/cooperations.py")
     assert not at.exception
-    assert _chart_titles(at) == ["Coopérations par thème"]
+    # the list's tab first: no chart and no map drawn until their tab is opened
+    assert [t.label for t in at.tabs] == ["Liste et fiches", "Statistiques", "Carte"]
+    assert _chart_titles(at) == [] and at.dataframe
+    _tab(at, "_c_vue", "Statistiques")
+    assert _chart_titles(at) == ["Coopérations par thème"] and not at.dataframe
     at.radio(key="_c_par").set_value("statut").run()
     assert not at.exception
     assert _chart_titles(at) == ["Coopérations par statut"]
 
 
 def test_cooperations_chart_counts_cooperations_not_people(app_db):
-    at = _app(app_db, "pages/cooperations.py")
+    at = _app(app_db, "pages/cooperations.py", vue="statistiques")  # the tab from the deep link
     spec = _chart_specs(at)[0]
     assert "coopérations" in json_text(spec["layout"]["xaxis"]) and "personnes" not in json_text(spec)
 

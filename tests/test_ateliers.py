@@ -102,6 +102,8 @@ def test_cli_refuses_a_link_to_another_site(workshop):
         "//evil.example/flux",
         "/flux?territoire=<script>",
         "/flux?inconnu=1",
+        "/reseau?vue=<script>",
+        "/reseau?vue=Matrice",
         "/admin",
         "data:text/html,<script>alert(1)</script>",
     ],
@@ -109,6 +111,12 @@ def test_cli_refuses_a_link_to_another_site(workshop):
 def test_a_deep_link_outside_the_app_is_refused(link):
     with pytest.raises(ObservatoireError, match="Lien"):
         links.parse(link)
+
+
+def test_a_view_link_keeps_the_open_tab():
+    link = links.parse("/reseau?vue=matrice&territoire=perimetre:pays-cob")
+    assert link.params == {"territoire": "perimetre:pays-cob", "vue": "matrice"}
+    assert link.url() == "/reseau?territoire=perimetre:pays-cob&vue=matrice"
 
 
 def test_the_link_grammar_is_the_app_state_grammar():

@@ -110,12 +110,13 @@ def test_cli_network_json_gives_the_origins_of_the_jobs_of_the_network(built_db,
 
 
 def test_reseau_page_shows_who_fills_the_jobs_of_the_network(app_db):
-    from tests.test_app import _app, _text
+    from tests.test_app import _app, _tab, _text
 
     at = _app(app_db, "pages/reseau.py", territoire="epci:" + GRE, flux="travail")
     at.multiselect(key="_net_epci").set_value([GRE, GRES, VOIR])
     at.selectbox(key="_net_year").set_value("2017")
     at.run()
+    _tab(at, "_net_vue", "Qui occupe les emplois ?")
     assert not at.exception
     assert "Qui occupe les emplois du réseau ?" in _text(at)
     frames = [df.value for df in at.dataframe if "Origine (EPCI de résidence)" in df.value.columns]

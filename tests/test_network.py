@@ -177,36 +177,61 @@ def test_cli_network_text_names_the_dominant_pole(built_db):
 
 
 def test_reseau_page_describes_the_selected_network(app_db):
-    from tests.test_app import _app, _text
+    from tests.test_app import _app, _tab, _text
 
     at = _app(app_db, "pages/reseau.py", territoire="perimetre:" + NANTES_SN, flux="residentiel")
     assert not at.exception
-    text = _text(at)
-    assert "Nantes Métropole — pôle dominant" in text
-    assert "flux affichés sur 20, soit" in text
+    assert "flux affichés sur 20, soit" in _text(at)
+    # The map's tab is open first: the other views are not drawn until their tab is opened.
+    assert [t.label for t in at.tabs][0] == "Carte des flux" and not at.dataframe
+    _tab(at, "_net_vue", "Pôles et dépendances")
+    assert not at.exception
+    assert "Nantes Métropole — pôle dominant" in _text(at)
+    _tab(at, "_net_vue", "Matrice origine-destination")
     assert any("Migrations résidentielles internes au département 44" in c.value for c in at.caption)
     frames = [df.value for df in at.dataframe]
     assert any("Nantes Métropole" in list(getattr(f, "index", [])) for f in frames)
 
 
+def test_reseau_deep_link_opens_its_tab(app_db):
+    """``?vue=matrice`` (an atelier's view, a shared address) opens the matrix's tab; a tab
+    opened by a click goes into the URL; an unknown view falls back on the map."""
+    from tests.test_app import _app, _tab
+
+    at = _app(
+        app_db, "pages/reseau.py", territoire="perimetre:" + NANTES_SN, flux="residentiel", vue="matrice"
+    )
+    assert not at.exception
+    assert at.session_state["_net_vue"] == "Matrice origine-destination"
+    assert any("Nantes Métropole" in list(getattr(d.value, "index", [])) for d in at.dataframe)
+    _tab(at, "_net_vue", "Profils des territoires")
+    assert at.query_params["vue"] == ["profils"] or at.query_params["vue"] == "profils"
+    _tab(at, "_net_vue", "Carte des flux")
+    assert "vue" not in at.query_params
+    other = _app(
+        app_db, "pages/reseau.py", territoire="perimetre:" + NANTES_SN, flux="residentiel", vue="rien"
+    )
+    assert not other.exception and other.session_state["_net_vue"] == "Carte des flux"
+
+
 def test_reseau_page_for_chosen_epci_on_isere(app_db):
-    from tests.test_app import _app, _text
+    from tests.test_app import _app, _tab, _text
 
     at = _app(app_db, "pages/reseau.py", territoire="epci:" + GRE, flux="travail")
     at.multiselect(key="_net_epci").set_value([GRE, GRES, VOIR])
     at.selectbox(key="_net_year").set_value("2017")
     at.run()
     assert not at.exception
-    text = _text(at)
-    assert "Grenoble-Alpes-Métropole — pôle dominant" in text
-    assert "6 flux affichés sur 6, soit 100 % du volume" in text
+    assert "6 flux affichés sur 6, soit 100 % du volume" in _text(at)
+    _tab(at, "_net_vue", "Pôles et dépendances")
+    assert "Grenoble-Alpes-Métropole — pôle dominant" in _text(at)
 
 
 def test_reseau_page_mixes_an_epci_with_communes_typed_by_name_or_code(app_db):
     """Grenoble-Alpes-Métropole with Voiron (typed by name) and Crolles (by its Insee code) on
     Isère 2017: the matrix cells are the raw INSEE lines summed here; an unknown commune is
     refused in French, the rest kept."""
-    from tests.test_app import _app, _text
+    from tests.test_app import _app, _tab, _text
 
     epci = _epci_of()
     want: dict = defaultdict(float)
@@ -224,6 +249,7 @@ def test_reseau_page_mixes_an_epci_with_communes_typed_by_name_or_code(app_db):
     assert any("Commune introuvable : « Nullepart-sur-Rien »" in w.value for w in at.warning)
     text = _text(at)
     assert "Communes ajoutées : Voiron (38563), Crolles (38140)" in text
+    _tab(at, "_net_vue", "Matrice origine-destination")
     od = next(df.value for df in at.dataframe if "Voiron" in list(getattr(df.value, "index", [])))
     assert od.loc["Grenoble-Alpes-Métropole", "Voiron"] == pytest.approx(want[GRE, "38563"])
     assert od.loc["Crolles", "Grenoble-Alpes-Métropole"] == pytest.approx(want["38140", GRE])

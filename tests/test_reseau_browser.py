@@ -89,6 +89,19 @@ def _index_of(page, header: str) -> int:
     raise AssertionError(f"aucun tableau avec la colonne « {header} »")
 
 
+def _open(page, label: str) -> str:
+    """Open the page's tab ``label`` as a person does (only the open tab is drawn); the text of
+    the main area then."""
+    page.get_by_role("tab", name=label).click()
+    wait_idle(page)
+    page.wait_for_function(
+        "l => [...document.querySelectorAll('[role=tab]')].some(t => t.getAttribute('aria-selected') === 'true' && t.innerText.trim() === l)",
+        arg=label,
+    )
+    wait_idle(page)
+    return page.inner_text("[data-testid='stMain']")
+
+
 def _matrix(grid: list[list[str]]) -> dict[tuple[str, str], float]:
     header = grid[0]
     return {
@@ -116,9 +129,11 @@ def _pick(page, label: str, option: str) -> None:
 
 def test_shipped_perimeter_network_in_the_browser(page, served):
     page.goto(f"{served}/reseau?territoire=perimetre:{NANTES_SN}&flux=residentiel")
-    wait_idle(page, "pôle dominant")
+    wait_idle(page, "flux affichés sur")
     page.screenshot(path=str(SCREENSHOTS / "reseau-nantes-saint-nazaire.png"), full_page=True)
     text = page.inner_text("[data-testid='stMain']")
+    # the map's tab first: no table is drawn until its tab is opened, and the URL says the tab
+    assert page.locator("[data-testid='stDataFrame']").count() == 0
     names = _names()
     epci = _epci_of()
     raw = pd.read_parquet(ROOT / "data/flows/migcom-2008-44.parquet")
@@ -130,6 +145,8 @@ def test_shipped_perimeter_network_in_the_browser(page, served):
     raw["o"], raw["d"] = raw["origin"].map(epci), raw["destination"].map(epci)
     inside = raw[raw["o"].isin(members) & raw["d"].isin(members)]
     expected = {(names[o], names[d]): v for (o, d), v in inside.groupby(["o", "d"])["value"].sum().items()}
+    _open(page, "Matrice origine-destination")
+    assert "vue=matrice" in page.url
     shown = _matrix(_grid(page, 0))
     assert {k for k, v in shown.items() if v} == set(expected)
     for pair, v in expected.items():
@@ -137,9 +154,11 @@ def test_shipped_perimeter_network_in_the_browser(page, served):
     between = inside[inside["o"] != inside["d"]].groupby(["o", "d"])["value"].sum().sort_values()
     kept = between.tail(15).sum() / between.sum()
     assert f"15 flux affichés sur {len(between)}, soit {round(100 * kept)} % du volume" in text
+    text = _open(page, "Pôles et dépendances")
+    assert "vue=poles" in page.url
     assert "Nantes Métropole — pôle dominant" in text
     assert (
-        "Dépendances" in text and "Part des actifs résidents de A travaillant en B (%)" in _grid(page, 1)[0]
+        "Dépendances" in text and "Part des actifs résidents de A travaillant en B (%)" in _grid(page, 0)[0]
     )
     _clean(page)
 
@@ -153,15 +172,17 @@ def test_three_epci_network_chosen_in_the_browser(page, served, raw3):
         page.locator("[role='option']").filter(has_text=name).first.click()
         wait_idle(page)
     _pick(page, "Année", "2017")
-    wait_idle(page, "pôle dominant")
+    wait_idle(page, "flux affichés sur")
     page.screenshot(path=str(SCREENSHOTS / "reseau-grenoble-gresivaudan-voironnais.png"), full_page=True)
     text = page.inner_text("[data-testid='stMain']")
     names = _names()
+    _open(page, "Matrice origine-destination")
     shown = _matrix(_grid(page, 0))
     assert set(shown) == {(names[o], names[d]) for o, d in raw3}
     for (o, d), v in raw3.items():
         assert shown[names[o], names[d]] == pytest.approx(v), (o, d)
     assert "6 flux affichés sur 6, soit 100 % du volume" in text
+    text = _open(page, "Pôles et dépendances")
     assert "Grenoble-Alpes-Métropole — pôle dominant" in text
     # Grésivaudan → Grenoble: the share of Grésivaudan's working residents (anywhere in the
     # Isère file) who work in Grenoble, from the shipped extract of the raw file
@@ -169,7 +190,7 @@ def test_three_epci_network_chosen_in_the_browser(page, served, raw3):
     epci = _epci_of()
     from_gres = iso[iso["origin"].map(epci) == GRES]["value"].sum()
     to_gre = iso[iso["destination"].map(epci) == GRE]["value"].sum()
-    dep = _grid(page, 1)
+    dep = _grid(page, 0)
     head = dep[0]
     row = next(
         r
@@ -184,6 +205,7 @@ def test_three_epci_network_chosen_in_the_browser(page, served, raw3):
     )
     assert row[head.index("Règle des 15 %")] == "≥ 15 %"
     assert names[VOIR] in text
+    text = _open(page, "Qui occupe les emplois ?")
     # « Qui occupe les emplois du réseau » : its largest origin outside the three, from the raw lines
     three = {GRE, GRES, VOIR}
     come = iso[iso["destination"].map(epci).isin(three) & ~iso["origin"].map(epci).isin(three)]

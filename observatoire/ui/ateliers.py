@@ -66,14 +66,13 @@ def current_link(page: str) -> links.Link:
     from observatoire.ui import state
 
     page = page or "accueil"
-    return links.Link(
-        page,
-        {
-            k: str(st.session_state[k])
-            for k in state.LINKED
-            if k in st.session_state and k != state.PRESENTATION
-        },
-    )
+    params = {
+        k: str(st.session_state[k]) for k in state.LINKED if k in st.session_state and k != state.PRESENTATION
+    }
+    view = st.query_params.get(state.VIEW)  # the open tab (state.view_tabs), when not the first
+    if view and links.PARAMS[state.VIEW].match(view):
+        params[state.VIEW] = view
+    return links.Link(page, params)
 
 
 def page_files() -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Session state keys and deep links: the URL reproduces the view.
 
 Query parameters (all optional): ``territoire=epci:242900314``, ``niveau=epci``,
-``indicateur=DENSITE``, ``classes=quantiles``, ``presentation=1``.
+``indicateur=DENSITE``, ``classes=quantiles``, ``presentation=1``, and on pages with tabs the
+open tab, ``vue=matrice`` (:func:`view_tabs`).
 """
 
 from __future__ import annotations
@@ -81,3 +82,31 @@ def new_click(key: str, value) -> str | None:
 
 def presentation() -> bool:
     return st.session_state.get(PRESENTATION) == "1"
+
+
+VIEW = "vue"
+
+
+def view_tabs(key: str, views: dict[str, str]):
+    """Tabs of which only the open one is drawn (``st.tabs`` with state tracking: the others
+    are not rendered, so a page draws one heavy view at a time). The open tab is in the URL as
+    ``?vue=<slug>`` (``views``: slug -> French label), so a deep link reopens it; the first tab
+    leaves the parameter out. Returns ``(slug, container)`` of the open tab."""
+    labels = list(views.values())
+    # The URL chooses the tab when the tabs are (re)created; afterwards the default must not
+    # change, or Streamlit would see a new widget and reset it to that default.
+    if key not in st.session_state or f"{key}__default" not in st.session_state:
+        st.session_state[f"{key}__default"] = views.get(st.query_params.get(VIEW), labels[0])
+    default = st.session_state[f"{key}__default"]
+    if default not in labels:  # e.g. the jobs' tab when the kind is no longer commuting
+        default = st.session_state[f"{key}__default"] = labels[0]
+    tabs = st.tabs(labels, key=key, default=default, on_change="rerun")
+    slug, box = next(
+        ((s, t) for s, t in zip(views, tabs, strict=True) if t.open), (next(iter(views)), tabs[0])
+    )
+    if slug == next(iter(views)):
+        if VIEW in st.query_params:
+            del st.query_params[VIEW]
+    elif st.query_params.get(VIEW) != slug:
+        st.query_params[VIEW] = slug
+    return slug, box

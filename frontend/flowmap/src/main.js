@@ -664,7 +664,9 @@ function render(args) {
       onAfterRender: () => {
         renders += 1;
         if (!motion.canvases.length) motion.attach(deck.getCanvas(), outlines.canvas);
-        motion.drawn(deck.getViewports()[0]);
+        // a frame hidden or being removed (its tab closed) has a 0-px canvas: no viewport
+        const viewport = deck.getViewports()[0];
+        if (viewport) motion.drawn(viewport);
         if (exportPending) {
           exportPending = false;
           exportPng(); // right after the draw: the WebGL buffer is still readable
