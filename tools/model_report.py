@@ -224,9 +224,8 @@ def checks_section(checks: dict, published: list, metropoles: dict, gravity_rows
         "mostly abroad) as outside; Bretagne and the métropoles: by place of residence. The stay logit",
         "and β are fitted on IdF 2012 and Isère 2017 only; the shipped model's long-distance tail",
         f"(a = {M.DEFAULT_TAIL[0]:g}, β₂ = {M.DEFAULT_TAIL[1]:g} /km, residents of EPCI with ≥ "
-        f"{M.DEFAULT_TAIL_GATE_WORKERS:_.0f} employed residents) was chosen on the five métropoles' ".replace(
-            "_", " "
-        ),
+        + f"{M.DEFAULT_TAIL_GATE_WORKERS:_.0f}".replace("_", " ")
+        + " employed residents) was chosen on the five métropoles'",
         "outflows (leave-one-métropole-out, `docs/MODEL.md` §12): their rows are in-sample for it,",
         "France and Bretagne are not.",
         "",

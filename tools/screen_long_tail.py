@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Long-distance tail of the deterrence (``docs/MODEL.md`` §11, verdict: tried, not shipped): ``f(d) = exp(-β d) + a g(d)``,
+"""Long-distance tail of the deterrence (``docs/MODEL.md`` §11; the gated variant, ``--seed plain
+--gate-epci-workers 100000``, shipped in §12 as ``two_stage_flows(..., tail=, tail_origin=)``): ``f(d) = exp(-β d) + a g(d)``,
 ``g = exp(-β₂ d)`` or ``d^-γ``, calibrated on the five métropoles' complete outflows,
 leave-one-métropole-out, then measured on the held-out IdF <-> Isère CPC.
 
