@@ -55,8 +55,7 @@ def test_flux_lists_the_files_of_the_store_when_none_covers_the_territory(built_
 def test_donnees_aggregates_are_the_shipped_evaluation_file(built_db, tmp_path, monkeypatch):
     """The Données table of published aggregates shows ``data/flows/model-evaluation.json`` (written by
     ``tools/evaluate_model.py``): the shipped model (gated tail) beside the previous one (no tail)."""
-    from observatoire import config
-    from observatoire.ui import text
+    from observatoire import config, text
 
     ev = json.loads((config.data_dir() / "flows/model-evaluation.json").read_text(encoding="utf-8"))
     con = duckdb.connect(str(built_db), read_only=True)
