@@ -38,12 +38,23 @@ def test_prepared_estimate_keeps_the_full_frame_flows_of_one_person(tmp_path):
     path, meta = flow_sources.prepare_estimated(data, data / "flows")
     shipped = pd.read_parquet(path)
     full = M.estimate_flows(
-        units, model=M.DEFAULT_MODEL, stay_coef=M.DEFAULT_STAY_COEF, beta=M.DEFAULT_INTER_BETA
+        units,
+        model=M.DEFAULT_MODEL,
+        stay_coef=M.DEFAULT_STAY_COEF,
+        beta=M.DEFAULT_INTER_BETA,
+        tail=M.DEFAULT_TAIL,
+        tail_gate_workers=M.DEFAULT_TAIL_GATE_WORKERS,
     )
     kept = full[full["value"] >= flow_sources.ESTIMATE_MIN]
     assert len(shipped) == len(kept) > 1000
     assert (shipped["value"] >= 1.0).all()
     np.testing.assert_allclose(shipped["value"].sum(), kept["value"].round(1).sum(), rtol=1e-9)
+    assert (meta["params"]["queue_a"], meta["params"]["queue_beta2_par_km"]) == M.DEFAULT_TAIL
+    # the gated tail is in the shipped estimate: without it the flows differ
+    plain = M.estimate_flows(
+        units, model=M.DEFAULT_MODEL, stay_coef=M.DEFAULT_STAY_COEF, beta=M.DEFAULT_INTER_BETA
+    )
+    assert not np.allclose(plain["value"].to_numpy(), full["value"].to_numpy())
     assert meta["params"]["couples_estimes"] == int((full["value"] > 0).sum())
     assert meta["params"]["part_du_volume_livre"] == round(
         kept["value"].round(1).sum() / full["value"].sum(), 4

@@ -50,3 +50,27 @@ def test_flux_lists_the_files_of_the_store_when_none_covers_the_territory(built_
     labels = [lab for df in at.dataframe if "Jeu" in df.value.columns for lab in df.value["Jeu"]]
     assert labels and all(lab.startswith("Fichier témoin") or "etudes" not in lab for lab in labels)
     assert any(lab.startswith("Fichier témoin") for lab in labels)
+
+
+def test_donnees_aggregates_are_the_shipped_evaluation_file(built_db, tmp_path, monkeypatch):
+    """The Données table of published aggregates shows ``data/flows/model-evaluation.json`` (written by
+    ``tools/evaluate_model.py``): the shipped model (gated tail) beside the previous one (no tail)."""
+    from observatoire import config, text
+
+    ev = json.loads((config.data_dir() / "flows/model-evaluation.json").read_text(encoding="utf-8"))
+    con = duckdb.connect(str(built_db), read_only=True)
+    params = json.loads(con.execute("SELECT params FROM flow_dataset WHERE nature = 'estimé'").fetchone()[0])
+    con.close()
+    assert params["evaluation"]["aggregates"] == ev["aggregates"]
+    assert any("queue de longue distance" in r["modele"] for r in ev["scores"])
+    db = tmp_path / "observatoire.duckdb"
+    shutil.copy(built_db, db)
+    at = _page(db, "pages/donnees.py", monkeypatch)
+    shown = [df.value for df in at.dataframe if "Estimé (modèle précédent)" in df.value.columns]
+    assert shown, "the published-aggregates table is missing"
+    table = shown[0].set_index("Quantité")
+    for r in ev["aggregates"]:
+        assert table.loc[r["quantite"], "Estimé (modèle livré)"] == text.percent(r["estime"], 1)
+        assert table.loc[r["quantite"], "Estimé (modèle précédent)"] == text.percent(
+            r["estime_modele_precedent"], 1
+        )

@@ -464,21 +464,37 @@ def fit_stay(systems: list[System], previous: bool = False) -> np.ndarray:
     return M.fit_stay_logit(np.vstack(xs), np.concatenate(ss), np.concatenate(os_))
 
 
-def two_stage_heldout(systems: dict, prep: dict, cal: dict) -> list[dict]:
+def tail_gate_at(units: pd.DataFrame, codes, workers: float | None) -> np.ndarray | None:
+    """The tail's gate (:func:`M.tail_gate`: EPCI with >= ``workers`` employed residents, from the
+    comparateur margins of all France ``units``) read at ``codes`` (e.g. a closed system's)."""
+    if not workers:
+        return None
+    epci = units["epci"].where(units["epci"].notna() & (units["epci"] != ""), units["code"]).to_numpy(object)
+    gate = M.tail_gate(units["origins"].to_numpy(float), epci, workers)
+    return pd.Series(gate, index=units["code"]).reindex(codes).fillna(False).to_numpy(bool)
+
+
+def two_stage_heldout(systems: dict, prep: dict, cal: dict, units: pd.DataFrame) -> list[dict]:
     """Held-out CPC of the two-stage model (logit and inter-commune β from the training
-    region, measured on the other), observed margins, all flows: same table as the main one."""
+    region, measured on the other), observed margins, all flows: same table as the main one.
+    ``previous_*``: without the long-distance tail; the others with the shipped gated tail
+    (:data:`M.DEFAULT_TAIL`, gate from the EPCI sizes of all France ``units``)."""
     rows = []
     for train, test in DIRECTIONS:
         beta = cal[(train, True, "exp", "cpc")].beta
         p = prep[(test, False)]
+        coef = fit_stay([systems[train]])
+        share = M.stay_share(coef, stay_design(p.system, p.o_obs, p.d_obs))
+        gate = tail_gate_at(units, p.system.codes, M.DEFAULT_TAIL_GATE_WORKERS)
         prev = {}
-        for previous in (True, False):
-            coef = fit_stay([systems[train]], previous)
-            share = M.stay_share(coef, stay_design(p.system, p.o_obs, p.d_obs, previous))
-            res = M.two_stage_flows(p.o_obs, p.d_obs, p.pairs, beta, share, tol=1e-6, max_iter=3000)
+        for tail in (None, M.DEFAULT_TAIL):
+            res = M.two_stage_flows(
+                p.o_obs, p.d_obs, p.pairs, beta, share, tol=1e-6, max_iter=3000, tail=tail, tail_origin=gate
+            )
             sc = scores(p, res.flows)
-            if previous:
+            if tail is None:
                 prev = {"previous_" + k: v for k, v in sc.items()}
+                prev["classes_previous"] = M.error_by_volume(p.observed, res.flows)
         base = run_model(p, "gravity-exp", cal[(train, False, "exp", "cpc")].beta, "observed")
         rows.append(
             {
@@ -496,11 +512,19 @@ def two_stage_heldout(systems: dict, prep: dict, cal: dict) -> list[dict]:
 
 def france_run(units: pd.DataFrame, model: str, coef=None, beta_inter=None):
     """All of France with the production settings: ``model`` = "gravity" (single stage),
-    "two-stage" (stay logit ``coef``, inter-commune ``beta_inter``) or "two-stage-previous" (the
-    four-column stay logit ``coef`` shipped before)."""
+    "two-stage" (stay logit ``coef``, inter-commune ``beta_inter``, the shipped gated tail) or
+    "two-stage-previous" (the same without the tail, shipped before ``docs/MODEL.md`` §12)."""
     if model == "gravity":
         return M.estimate_flows(units, as_frame=False)
-    return M.estimate_flows(units, model="two-stage", stay_coef=coef, beta=beta_inter, as_frame=False)
+    tail = {"tail": M.DEFAULT_TAIL, "tail_gate_workers": M.DEFAULT_TAIL_GATE_WORKERS}
+    return M.estimate_flows(
+        units,
+        model="two-stage",
+        stay_coef=coef,
+        beta=beta_inter,
+        as_frame=False,
+        **(tail if model == "two-stage" else {}),
+    )
 
 
 def aggregates_of(units: pd.DataFrame, pairs: M.PairSet, res) -> dict[str, float]:
@@ -547,7 +571,6 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
     held-out CPC of both, and the production parameters of the two-stage model."""
     units = france_units(data)
     coef = fit_stay([systems["IDF"], systems["ISERE"]])
-    coef_previous = fit_stay([systems["IDF"], systems["ISERE"]], previous=True)
     both = [prep[("IDF", True)], prep[("ISERE", True)]]
     beta_inter = M.calibrate_gravity(
         [p.observed for p in both],
@@ -561,23 +584,20 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
     per, met_obs = metropole_observed(data, units)
     out = {
         "coef": coef,
-        "coef_previous": coef_previous,
         "beta_inter": beta_inter,
         "metropoles_observed": met_obs,
         "models": {},
     }
     for model in ("gravity", "two-stage-previous", "two-stage"):
         t = time.perf_counter()
-        pairs, res = france_run(
-            units, model, coef_previous if model == "two-stage-previous" else coef, beta_inter
-        )
+        pairs, res = france_run(units, model, coef, beta_inter)
         out["models"][model] = {
             "aggregates": aggregates_of(units, pairs, res),
             "metropole_cpc": metropole_cpc(units, pairs, res, data),
             "seconds": time.perf_counter() - t,
         }
         del pairs, res
-    out["heldout_two_stage"] = two_stage_heldout(systems, prep, cal)
+    out["heldout_two_stage"] = two_stage_heldout(systems, prep, cal, units)
     # logit held out on the métropoles (fitted on IdF + Isère): residents-weighted error of the stay share
     u = units.set_index("code").loc[per["origin"]]
     share = M.stay_share(
@@ -625,7 +645,10 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
         for code, name in METROPOLES.items()
     ]
     ev["aggregates"] = rows
-    shipped_name = "deux étapes : stables (logit) puis gravité (modèle livré)"
+    shipped_name = (
+        "deux étapes : stables (logit) puis gravité, queue de longue distance pour les résidents "
+        "des grands EPCI (modèle livré)"
+    )
     sens = {"IDF": "Île-de-France", "ISERE": "Isère"}
     ev["scores"] = (
         [
@@ -639,7 +662,7 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
         ]
         + [
             {
-                "modele": "deux étapes, logit des stables sans la part des emplois non salariés (modèle précédent)",
+                "modele": "deux étapes sans queue de longue distance (modèle précédent)",
                 "sens": f"{sens[r['train']]} → {sens[r['test']]}",
                 "cpc_communes": round(r["previous_cpc_commune"], 3),
                 "cpc_epci": round(r["previous_cpc_epci"], 3),

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Long-distance tail of the deterrence (``docs/MODEL.md`` §11, verdict: tried, not shipped): ``f(d) = exp(-β d) + a g(d)``,
+"""Long-distance tail of the deterrence (``docs/MODEL.md`` §11; the gated variant, ``--seed plain
+--gate-epci-workers 100000``, shipped in §12 as ``two_stage_flows(..., tail=, tail_origin=)``): ``f(d) = exp(-β d) + a g(d)``,
 ``g = exp(-β₂ d)`` or ``d^-γ``, calibrated on the five métropoles' complete outflows,
 leave-one-métropole-out, then measured on the held-out IdF <-> Isère CPC.
 
@@ -42,7 +43,6 @@ import evaluate_three_stage as T  # noqa: E402
 from observatoire import config  # noqa: E402
 from observatoire import model as M  # noqa: E402
 from observatoire.model.balancing import furness  # noqa: E402
-from observatoire.model.stayers import gravity_inputs  # noqa: E402
 
 BANDS = (0.0, 10.0, 20.0, 40.0, 70.0, 100.0, np.inf)
 BAND_NAMES = ("0-10", "10-20", "20-40", "40-70", "70-100", ">100")
@@ -79,11 +79,10 @@ def fit_beta(preps, a, b2, form, lo=0.08, hi=0.6) -> float:
 
 
 def tail_weights(dist: np.ndarray, beta: float, a: float, b2: float, form: str) -> np.ndarray:
-    """``exp(-beta d) + a g(d)`` on a float32/64 distance array."""
-    d = np.maximum(np.asarray(dist, dtype=np.float64), M.MIN_DISTANCE_KM)
-    w = np.exp(-beta * d)
+    """``exp(-beta d) + a g(d)`` on a float32/64 distance array (the model's :func:`M.tail_term`)."""
+    w = M.deterrence(dist, beta, "exp")
     if a > 0:
-        w += a * (np.exp(-b2 * d) if form == "exp" else d**-b2)
+        w += M.tail_term(dist, (a, b2), form)
     return w
 
 
@@ -104,38 +103,27 @@ def two_stage_tail(
     gate=None,
     beta_off=None,
 ):
-    """:func:`observatoire.model.two_stage_flows` with the tailed deterrence; the outside zone's
-    seed is ``f(outside_km)`` with the tail (``seed="tail"``) or without (``"plain"``); ``gate``
-    (bool per unit): the tail only for the pairs whose origin is in it, the others with
-    ``exp(-beta_off d)`` (default ``beta``: deterrence by class of origin)."""
-    o, d, w, diag, _ = gravity_inputs(o, d, pairs, beta, "exp")
-    if a > 0:
-        w = tail_weights(pairs.distance_km, beta, a, b2, form)
-    if gate is not None and (a > 0 or beta_off is not None):
-        off = ~gate[pairs.origin]
-        bo = beta if beta_off is None else beta_off
-        w[off] = np.exp(-bo * np.maximum(pairs.distance_km[off].astype(np.float64), M.MIN_DISTANCE_KM))
-    has_other = np.bincount(pairs.origin[~diag], minlength=pairs.n_units) > 0
-    p = np.where(has_other, np.clip(np.asarray(share, dtype=np.float64), 0.0, 1.0), 1.0)
-    stay = np.minimum(p * o, d)
-    w[diag] = 0.0
-    kappa = 0.0
-    if outside_km is not None:
-        kappa = float(tail_weights(np.array([outside_km]), beta, a if seed == "tail" else 0.0, b2, form)[0])
-    res = furness(
-        o - stay,
-        d - stay,
+    """:func:`observatoire.model.two_stage_flows` with the tail ``(a, b2)`` of form ``form``; the
+    outside zone's seed is ``f(outside_km)`` with the tail (``seed="tail"``) or without
+    (``"plain"``, shipped); ``gate`` (bool per unit): the tail only for the pairs whose origin is
+    in it, the others with ``exp(-beta_off d)`` (default ``beta``: deterrence by class of origin)."""
+    use = a > 0 or (gate is not None and beta_off is not None)
+    return M.two_stage_flows(
+        o,
+        d,
         pairs,
-        w,
+        beta,
+        share,
+        "exp",
         tol=tol,
         max_iter=max_iter,
-        out=w,
-        outside_weight=kappa,
-        outside_total=None if outside_km is None else float((o - stay).sum()),
+        outside_km=outside_km,
+        tail=(a, b2) if use else None,
+        tail_origin=gate,
+        tail_form=form,
+        tail_seed=seed == "tail",
+        beta_other=beta_off,
     )
-    res.flows[diag] += stay[pairs.origin[diag]]
-    res.info["stayers"] = stay
-    return res
 
 
 def observed_bands(data: Path, units: pd.DataFrame) -> dict:
@@ -223,13 +211,7 @@ def loss(grid_res, obs, codes, tail) -> float:
 
 def epci_gate(units: pd.DataFrame, codes, workers: float | None):
     """Bool per code: its EPCI (whole, comparateur margins of all France) has >= ``workers``."""
-    if not workers:
-        return None
-    g = T.groups_of(units)
-    size = pd.Series(np.nan_to_num(units["origins"].to_numpy(float))).groupby(g).transform("sum")
-    return (
-        pd.Series(size.to_numpy() >= workers, index=units["code"]).reindex(codes).fillna(False).to_numpy(bool)
-    )
+    return EM.tail_gate_at(units, codes, workers)
 
 
 def closed_heldout(systems, tail, form, refit=False, units=None, gate_workers=None) -> dict:
@@ -274,9 +256,7 @@ def france(
     )
     gate = None
     if gate_workers:
-        g = T.groups_of(units)
-        size = pd.Series(o).groupby(g).transform("sum").to_numpy()
-        gate = size >= gate_workers
+        gate = M.tail_gate(o, T.groups_of(units), gate_workers)
         print(
             f"  tail only for residents of EPCI with >= {gate_workers:g} workers: {100 * o[gate].sum() / o.sum():.1f} % of them"
         )
@@ -306,7 +286,7 @@ def france(
         print(
             f"  France {t}: "
             + ", ".join(
-                f"{k[:9]} {100 * v:.1f}" for k, v in agg.items() if k not in ("seconds", "iterations")
+                f"{k[:9]} {100 * v:.2f}" for k, v in agg.items() if k not in ("seconds", "iterations")
             )
             + f" ({agg['seconds']:.0f} s, {r.iterations} it)",
             flush=True,
@@ -719,9 +699,10 @@ def main(argv: list[str] | None = None) -> int:
             + " | tail "
             + " ".join(pct(v) for v in gr[(c, best_all)][0])
         )
-    ranked = sorted(grid, key=lambda t: loss(gr, obs, codes, t))[:6]
+    ranked = sorted(grid, key=lambda t: loss(gr, obs, codes, t))
     print(
-        "best tails on all five (loss x1e4):", [(t, round(1e4 * loss(gr, obs, codes, t), 2)) for t in ranked]
+        "tails on all five, best first (loss x1e4):",
+        [(t, round(1e4 * loss(gr, obs, codes, t), 2)) for t in ranked],
     )
     if not args.no_closed:
         tails = [(0.0, 0.0), *ranked[:4]]

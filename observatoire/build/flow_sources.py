@@ -179,7 +179,12 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     units["jobs_salaried"] = units["P18_EMPLT_SAL"]
     t0 = time.perf_counter()
     staged = {
-        "two-stage": {"stay_coef": model.DEFAULT_STAY_COEF},
+        "two-stage": {
+            "stay_coef": model.DEFAULT_STAY_COEF,
+            # the long-distance tail for the residents of large EPCI (docs/MODEL.md §12): needs `epci`
+            "tail": model.DEFAULT_TAIL,
+            "tail_gate_workers": model.DEFAULT_TAIL_GATE_WORKERS,
+        },
         "three-stage": {
             "stay_coef": model.DEFAULT_STAY_COEF,
             "exit_coef": model.DEFAULT_EXIT_COEF,
@@ -213,6 +218,7 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     path = out / f"{ESTIMATE_ID}.parquet"
     frame.to_parquet(path, index=False, compression="zstd")
     two_stage = kind in staged
+    gate_workers = f"{model.DEFAULT_TAIL_GATE_WORKERS:_.0f}".replace("_", " ")
     three = kind == "three-stage"
     params = {
         "modèle": (
@@ -221,7 +227,8 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
             "dans l'EPCI et hors de l'EPCI"
             if three
             else "deux étapes : part des actifs travaillant dans leur commune (logit), puis gravité "
-            "doublement contrainte (Furness) entre communes"
+            "doublement contrainte (Furness) entre communes, avec une queue de longue distance pour "
+            f"les résidents des EPCI d'au moins {gate_workers} actifs"
             if two_stage
             else "gravité doublement contrainte (Furness)"
         ),
@@ -232,7 +239,15 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
         "destinations": "emplois au lieu de travail (P18_EMPLT), ramenés au total des origines",
         "calibration": "docs/MODEL.md",
         **(
-            {"logit_stables": dict(zip(model.STAY_FEATURES, model.DEFAULT_STAY_COEF, strict=True))}
+            {
+                "logit_stables": dict(zip(model.STAY_FEATURES, model.DEFAULT_STAY_COEF, strict=True)),
+                "dissuasion_queue": "exp(−β d) + a exp(−β₂ d), résidents des grands EPCI seulement",
+                "queue_a": model.DEFAULT_TAIL[0],
+                "queue_beta2_par_km": model.DEFAULT_TAIL[1],
+                "queue_seuil_actifs_epci": model.DEFAULT_TAIL_GATE_WORKERS,
+            }
+            if kind == "two-stage"
+            else {"logit_stables": dict(zip(model.STAY_FEATURES, model.DEFAULT_STAY_COEF, strict=True))}
             if two_stage
             else {}
         ),

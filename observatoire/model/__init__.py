@@ -67,6 +67,8 @@ from observatoire.model.constants import (
     DEFAULT_MODEL,
     DEFAULT_OUTSIDE_KM,
     DEFAULT_STAY_COEF,
+    DEFAULT_TAIL,
+    DEFAULT_TAIL_GATE_WORKERS,
     DEFAULT_TOL,
     EARTH_RADIUS_KM,
     MIN_DISTANCE_KM,
@@ -83,9 +85,12 @@ from observatoire.model.pairs import PairSet, build_pairs, haversine_km, intra_u
 from observatoire.model.radiation import radiation_flows
 from observatoire.model.stayers import (
     STAY_FEATURES,
+    add_tail,
     fit_stay_logit,
     stay_features,
     stay_share,
+    tail_gate,
+    tail_term,
     two_stage_flows,
 )
 
@@ -100,6 +105,8 @@ __all__ = [
     "PREVIOUS_STAY_COEF",
     "DEFAULT_INTER_BETA",
     "DEFAULT_EXIT_COEF",
+    "DEFAULT_TAIL",
+    "DEFAULT_TAIL_GATE_WORKERS",
     "DEFAULT_OUTSIDE_KM",
     "DEFAULT_TOL",
     "DEFAULT_BOUNDS",
@@ -131,6 +138,9 @@ __all__ = [
     "fit_stay_logit",
     "stay_share",
     "two_stage_flows",
+    "add_tail",
+    "tail_term",
+    "tail_gate",
     "EXIT_FEATURES",
     "exit_features",
     "three_stage_flows",

@@ -59,3 +59,15 @@ DEFAULT_INTER_BETA: float = 0.152
 #: complete outflows of the five métropoles 2019 and 2022, each source weighted equally
 #: (``tools/evaluate_three_stage.py``, ``docs/MODEL.md`` §9).
 DEFAULT_EXIT_COEF: tuple[float, ...] = (1.8337, -2.7508, -0.1332, 0.2251)
+
+#: Long-distance tail ``(a, β₂)`` of the shipped two-stage model's second stage,
+#: ``f(d) = exp(-β d) + a exp(-β₂ d)`` (β₂ in km^-1), only for the residents of large EPCI
+#: (:data:`DEFAULT_TAIL_GATE_WORKERS`). Screened on the five métropoles' complete outflows
+#: (``tools/screen_long_tail.py``); the leave-one-métropole-out pick (0.04, 0.045) puts France's
+#: outside-EPCI share 2.2 points above INSEE's, so this is the best-loss tail keeping France and
+#: Bretagne within 2 points (``docs/MODEL.md`` §12).
+DEFAULT_TAIL: tuple[float, float] = (0.01, 0.03)
+
+#: The tail applies to the residents of EPCI with at least this many employed residents (summed
+#: over the EPCI's communes; set once in ``docs/MODEL.md`` §11, not tuned).
+DEFAULT_TAIL_GATE_WORKERS: float = 100_000

@@ -22,7 +22,7 @@ from observatoire.model.frames import flows_frame
 from observatoire.model.gravity import gravity_flows
 from observatoire.model.pairs import PairSet, build_pairs, intra_unit_distance_km
 from observatoire.model.radiation import radiation_flows
-from observatoire.model.stayers import stay_features, stay_share, two_stage_flows
+from observatoire.model.stayers import stay_features, stay_share, tail_gate, two_stage_flows
 
 
 def estimate_flows(
@@ -32,6 +32,8 @@ def estimate_flows(
     stay_coef: np.ndarray | None = None,
     exit_coef: np.ndarray | None = None,
     exit_split: str = "group",
+    tail: tuple[float, float] | None = None,
+    tail_gate_workers: float | None = None,
     form: Form = DEFAULT_FORM,
     beta: float = DEFAULT_BETA,
     cutoff_km: float = DEFAULT_CUTOFF_KM,
@@ -64,6 +66,13 @@ def estimate_flows(
         logit (``"three-stage"``).
     exit_split : {"unit", "group"}
         ``"three-stage"``: exit share met per commune or per EPCI (:func:`three_stage_flows`).
+    tail : (a, β₂), optional
+        ``"two-stage"``: long-distance tail of the second stage (:func:`two_stage_flows`; shipped:
+        :data:`DEFAULT_TAIL`); ``None``: the two-stage model without tail.
+    tail_gate_workers : float, optional
+        With ``tail``: the tail only for the residents of EPCI (column ``epci``; a commune without
+        one is its own group) whose communes in ``units`` sum to at least this many ``origins``
+        (:func:`tail_gate`; shipped: :data:`DEFAULT_TAIL_GATE_WORKERS`); ``None``: every origin.
     form, beta : deterrence of the gravity model (defaults: calibrated values,
         ``docs/MODEL.md``).
     cutoff_km, intra_factor : pair set construction.
@@ -102,15 +111,28 @@ def estimate_flows(
         if stay_coef is None:
             raise ValueError("model 'two-stage' needs stay_coef")
         share = stay_share(stay_coef, _stay_design(units, o, d, stay_coef))
+        gate = None
+        if tail is not None and tail_gate_workers is not None:
+            if "epci" not in units.columns:
+                raise ValueError("a gated tail (tail_gate_workers) needs an 'epci' column")
+            gate = tail_gate(o, _groups(units), tail_gate_workers)
         res = two_stage_flows(
-            o, d, pairs, beta, share, form, tol=tol, max_iter=max_iter, outside_km=outside_km
+            o,
+            d,
+            pairs,
+            beta,
+            share,
+            form,
+            tol=tol,
+            max_iter=max_iter,
+            outside_km=outside_km,
+            tail=tail,
+            tail_origin=gate,
         )
     elif model == "three-stage":
         if stay_coef is None or exit_coef is None or "epci" not in units.columns:
             raise ValueError("model 'three-stage' needs stay_coef, exit_coef and an 'epci' column")
-        codes = units["code"].astype(str)
-        groups = units["epci"].astype("string").fillna("").astype(str)
-        groups = groups.where(groups != "", codes).to_numpy(object)
+        groups = _groups(units)
         share = stay_share(stay_coef, _stay_design(units, o, d, stay_coef))
         q = stay_share(exit_coef, exit_features(o, d, groups))
         res = three_stage_flows(
@@ -134,6 +156,13 @@ def estimate_flows(
     if not as_frame:
         return pairs, res
     return flows_frame(pairs, res.flows, units["code"].astype(str).to_numpy(), min_value=min_value)
+
+
+def _groups(units: pd.DataFrame) -> np.ndarray:
+    """EPCI of each unit (column ``epci``), the unit's own code where it has none."""
+    codes = units["code"].astype(str)
+    groups = units["epci"].astype("string").fillna("").astype(str)
+    return groups.where(groups != "", codes).to_numpy(object)
 
 
 def _stay_design(units: pd.DataFrame, o: np.ndarray, d: np.ndarray, coef) -> np.ndarray:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from observatoire.model.balancing import IPFResult, furness
-from observatoire.model.constants import Form
+from observatoire.model.constants import MIN_DISTANCE_KM, Form
 from observatoire.model.gravity import deterrence
 from observatoire.model.margins import balance_destinations, connected_components
 from observatoire.model.pairs import PairSet
@@ -146,6 +146,38 @@ def gravity_inputs(origins, destinations, pairs: PairSet, beta: float, form: For
     return o, d, w, diag, n_comp
 
 
+def tail_gate(origins: np.ndarray, groups: np.ndarray, min_workers: float) -> np.ndarray:
+    """Bool per unit: its group (e.g. EPCI; a unit without one is its own group) has at least
+    ``min_workers`` employed residents, summed over the units given (``docs/MODEL.md`` §12)."""
+    o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
+    _, inv = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    return np.bincount(inv, weights=o)[inv] >= float(min_workers)
+
+
+def add_tail(
+    w: np.ndarray,
+    pairs: PairSet,
+    tail: tuple[float, float],
+    tail_origin: np.ndarray | None = None,
+    form: Form = "exp",
+) -> np.ndarray:
+    """Long-distance tail of the deterrence, in place: ``w += a g(d)`` (``g = exp(-β₂ d)``, or
+    ``d^-β₂`` for ``form="power"``) on the pairs whose origin is in ``tail_origin`` (bool per unit;
+    ``None``: every pair). ``tail = (a, β₂)``. Returns ``w``."""
+    if float(tail[0]) <= 0:
+        return w
+    sel = slice(None) if tail_origin is None else np.asarray(tail_origin, bool)[pairs.origin]
+    w[sel] += tail_term(pairs.distance_km[sel], tail, form)
+    return w
+
+
+def tail_term(distance_km, tail: tuple[float, float], form: Form = "exp") -> np.ndarray:
+    """``a g(d)`` of :func:`add_tail` (distances floored at :data:`MIN_DISTANCE_KM`)."""
+    a, b2 = float(tail[0]), float(tail[1])
+    d = np.maximum(np.asarray(distance_km, dtype=np.float64), MIN_DISTANCE_KM)
+    return a * (np.exp(-b2 * d) if form == "exp" else d**-b2)
+
+
 def two_stage_flows(
     origins: np.ndarray,
     destinations: np.ndarray,
@@ -157,6 +189,11 @@ def two_stage_flows(
     tol: float = 1e-6,
     max_iter: int = 2000,
     outside_km: float | None = None,
+    tail: tuple[float, float] | None = None,
+    tail_origin: np.ndarray | None = None,
+    tail_form: Form = "exp",
+    tail_seed: bool = False,
+    beta_other: float | None = None,
 ) -> IPFResult:
     """Stayers first (``S_i = min(share_i O_i, D_i)`` on the diagonal), then a
     doubly-constrained gravity model for the others on the pairs ``i != j``.
@@ -173,6 +210,15 @@ def two_stage_flows(
         Probability of working in one's own unit (e.g. :func:`stay_share`); a unit with no
         other unit within reach keeps all its workers.
     tol, max_iter, outside_km : see :func:`furness` / :func:`gravity_flows`.
+    tail : (a, β₂), optional
+        Long-distance tail of the second stage's deterrence, ``f(d) = exp(-β d) + a exp(-β₂ d)``
+        (:func:`add_tail`), only for the origins in ``tail_origin`` (bool per unit, e.g.
+        :func:`tail_gate`; ``None``: all). ``None`` (default): the model without tail, unchanged.
+    tail_form : ``g`` of the tail, ``"exp"`` (shipped) or ``"power"`` (``d^-β₂``, screened).
+    tail_seed : bool
+        The outside zone's seed ``f(outside_km)`` with the tail (default: without, "plain").
+    beta_other : float, optional
+        Deterrence of the origins outside ``tail_origin`` (default ``beta``; screened only).
 
     Returns
     -------
@@ -181,12 +227,19 @@ def two_stage_flows(
         stayers per unit.
     """
     o, d, w, diag, n_comp = gravity_inputs(origins, destinations, pairs, beta, form)
+    if tail is not None:
+        add_tail(w, pairs, tail, tail_origin, tail_form)
+        if beta_other is not None and tail_origin is not None:
+            off = ~np.asarray(tail_origin, bool)[pairs.origin]
+            w[off] = deterrence(pairs.distance_km[off], beta_other, form)
     has_other = np.bincount(pairs.origin[~diag], minlength=pairs.n_units) > 0
     p = np.clip(np.asarray(share, dtype=np.float64), 0.0, 1.0)
     p = np.where(has_other, p, 1.0)
     stay = np.minimum(p * o, d)
     w[diag] = 0.0
     kappa = 0.0 if outside_km is None else float(deterrence(np.array([outside_km]), beta, form)[0])
+    if outside_km is not None and tail is not None and tail_seed:
+        kappa += float(tail_term(np.array([outside_km]), tail, tail_form)[0])
     res = furness(
         o - stay,
         d - stay,
@@ -200,6 +253,13 @@ def two_stage_flows(
     )
     res.flows[diag] += stay[pairs.origin[diag]]
     res.info.update(
-        model="two-stage", form=form, beta=float(beta), components=n_comp, outside_km=outside_km, stayers=stay
+        model="two-stage",
+        form=form,
+        beta=float(beta),
+        components=n_comp,
+        outside_km=outside_km,
+        stayers=stay,
+        tail=None if tail is None else (float(tail[0]), float(tail[1])),
+        tail_origins=None if tail is None or tail_origin is None else int(np.count_nonzero(tail_origin)),
     )
     return res
