@@ -140,12 +140,12 @@ st.markdown(f"**{sel['sentence']}** (hors flux internes à une même unité).")
 # and the page does not draw six tables nobody looks at yet. The open tab is in the URL (?vue=).
 VIEWS = {
     "carte": "Carte des flux",
-    "sankey": "Diagramme (Sankey)",
-    "matrice": "Matrice origine-destination",
-    "poles": "Pôles et dépendances",
-    "profils": "Profils des territoires",
-    **({"emplois": "Qui occupe les emplois ?"} if kind == "travail" else {}),
-    "exterieur": "Avec l'extérieur",
+    "sankey": "Sankey",
+    "matrice": "Matrice",
+    "dependances": "Dépendances",
+    "profils": "Profils",
+    **({"emplois": "Emplois du réseau"} if kind == "travail" else {}),
+    "exterieur": "Extérieur",
 }
 view, tab = state.view_tabs("_net_vue", VIEWS)
 with tab:
@@ -207,7 +207,7 @@ with tab:
             "case que ce fichier ne couvre pas ; un total qui en contiendrait une n'est pas donné."
         )
 
-    elif view == "poles":
+    elif view == "dependances":
         left, right = st.columns(2)
         with left:
             st.subheader("Flux dominants (Nystuen–Dacey)")

@@ -34,8 +34,17 @@ VIEWS = {
     "flux-grenoble": "/flux?territoire=epci:200040715",
     "comparer": "/comparer?territoire=epci:242900314",
     "reseau": "/reseau?territoire=perimetre:pays-cob",
+    # Réseau's and Coopérations' other tabs (only the open one is drawn: each is a view)
+    "reseau-sankey": "/reseau?territoire=perimetre:pays-cob&vue=sankey",
+    "reseau-matrice": "/reseau?territoire=perimetre:pays-cob&vue=matrice",
+    "reseau-dependances": "/reseau?territoire=perimetre:pays-cob&vue=dependances",
+    "reseau-profils": "/reseau?territoire=perimetre:pays-cob&vue=profils",
+    "reseau-emplois": "/reseau?territoire=perimetre:pays-cob&vue=emplois",
+    "reseau-exterieur": "/reseau?territoire=perimetre:pays-cob&vue=exterieur",
     "perimetres": "/perimetres?territoire=perimetre:pays-cob",
     "cooperations": "/cooperations?territoire=epci:242900314",
+    "cooperations-statistiques": "/cooperations?territoire=epci:242900314&vue=statistiques",
+    "cooperations-carte": "/cooperations?territoire=epci:242900314&vue=carte",
     "donnees": "/donnees",
     "ateliers": "/ateliers",
 }

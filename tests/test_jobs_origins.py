@@ -116,7 +116,7 @@ def test_reseau_page_shows_who_fills_the_jobs_of_the_network(app_db):
     at.multiselect(key="_net_epci").set_value([GRE, GRES, VOIR])
     at.selectbox(key="_net_year").set_value("2017")
     at.run()
-    _tab(at, "_net_vue", "Qui occupe les emplois ?")
+    _tab(at, "_net_vue", "Emplois du réseau")
     assert not at.exception
     assert "Qui occupe les emplois du réseau ?" in _text(at)
     frames = [df.value for df in at.dataframe if "Origine (EPCI de résidence)" in df.value.columns]

@@ -184,10 +184,10 @@ def test_reseau_page_describes_the_selected_network(app_db):
     assert "flux affichés sur 20, soit" in _text(at)
     # The map's tab is open first: the other views are not drawn until their tab is opened.
     assert [t.label for t in at.tabs][0] == "Carte des flux" and not at.dataframe
-    _tab(at, "_net_vue", "Pôles et dépendances")
+    _tab(at, "_net_vue", "Dépendances")
     assert not at.exception
     assert "Nantes Métropole — pôle dominant" in _text(at)
-    _tab(at, "_net_vue", "Matrice origine-destination")
+    _tab(at, "_net_vue", "Matrice")
     assert any("Migrations résidentielles internes au département 44" in c.value for c in at.caption)
     frames = [df.value for df in at.dataframe]
     assert any("Nantes Métropole" in list(getattr(f, "index", [])) for f in frames)
@@ -202,9 +202,9 @@ def test_reseau_deep_link_opens_its_tab(app_db):
         app_db, "pages/reseau.py", territoire="perimetre:" + NANTES_SN, flux="residentiel", vue="matrice"
     )
     assert not at.exception
-    assert at.session_state["_net_vue"] == "Matrice origine-destination"
+    assert at.session_state["_net_vue"] == "Matrice"
     assert any("Nantes Métropole" in list(getattr(d.value, "index", [])) for d in at.dataframe)
-    _tab(at, "_net_vue", "Profils des territoires")
+    _tab(at, "_net_vue", "Profils")
     assert at.query_params["vue"] == ["profils"] or at.query_params["vue"] == "profils"
     _tab(at, "_net_vue", "Carte des flux")
     assert "vue" not in at.query_params
@@ -223,7 +223,7 @@ def test_reseau_page_for_chosen_epci_on_isere(app_db):
     at.run()
     assert not at.exception
     assert "6 flux affichés sur 6, soit 100 % du volume" in _text(at)
-    _tab(at, "_net_vue", "Pôles et dépendances")
+    _tab(at, "_net_vue", "Dépendances")
     assert "Grenoble-Alpes-Métropole — pôle dominant" in _text(at)
 
 
@@ -249,7 +249,7 @@ def test_reseau_page_mixes_an_epci_with_communes_typed_by_name_or_code(app_db):
     assert any("Commune introuvable : « Nullepart-sur-Rien »" in w.value for w in at.warning)
     text = _text(at)
     assert "Communes ajoutées : Voiron (38563), Crolles (38140)" in text
-    _tab(at, "_net_vue", "Matrice origine-destination")
+    _tab(at, "_net_vue", "Matrice")
     od = next(df.value for df in at.dataframe if "Voiron" in list(getattr(df.value, "index", [])))
     assert od.loc["Grenoble-Alpes-Métropole", "Voiron"] == pytest.approx(want[GRE, "38563"])
     assert od.loc["Crolles", "Grenoble-Alpes-Métropole"] == pytest.approx(want["38140", GRE])

@@ -132,7 +132,7 @@ def test_epci_od_file_imported_on_donnees_shows_its_unit_on_flux_then_reseau(liv
     net.run()
     net.multiselect(key="_net_epci").set_value(["242900314", "242900793"]).run()
     assert not net.exception
-    net.session_state["_net_vue"] = "Matrice origine-destination"  # the matrix's tab, as a click
+    net.session_state["_net_vue"] = "Matrice"  # the matrix's tab, as a click
     net.run()
     od = net.dataframe[0].value
     assert od.loc["CC Communauté Lesneven Côte des Légendes", "Brest Métropole"] == 5400.0

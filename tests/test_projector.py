@@ -123,16 +123,26 @@ def test_page_reads_on_every_screen(served, browser, name, size):
         overlaps = page.evaluate(OVERLAPS_JS)
         outside = page.evaluate(OUTSIDE_JS)
         cut = page.evaluate(CUT_JS)
+        # every tab's name in view (a tab list that scrolls hides some of them)
+        tabs_hidden = page.evaluate(
+            """() => [...document.querySelectorAll('[role=tablist]')]
+                 .filter(l => l.scrollWidth > l.clientWidth + 1)
+                 .map(l => l.innerText.replace(/\\s+/g, ' ') + ' ' + l.scrollWidth + '>' + l.clientWidth)"""
+        )
         exceptions = page.locator("[data-testid='stException']").count()
         text = page.inner_text("body")
+        url = page.url
     finally:
         page.close()
     assert exceptions == 0 and "Référence de l'incident" not in text
+    if "vue=" in PAGES[name]:  # the tab the link asks for is the one open (the app keeps it in the URL)
+        assert "vue=" + PAGES[name].split("vue=")[1].split("&")[0] in url
     assert [u for u in foreign if not u.startswith("data:")] == []
     assert errors == []
     assert overlaps == []
     assert outside == []
     assert cut == []
+    assert tabs_hidden == []
 
 
 HEADINGS_JS = """() => ({

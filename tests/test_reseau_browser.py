@@ -145,7 +145,7 @@ def test_shipped_perimeter_network_in_the_browser(page, served):
     raw["o"], raw["d"] = raw["origin"].map(epci), raw["destination"].map(epci)
     inside = raw[raw["o"].isin(members) & raw["d"].isin(members)]
     expected = {(names[o], names[d]): v for (o, d), v in inside.groupby(["o", "d"])["value"].sum().items()}
-    _open(page, "Matrice origine-destination")
+    _open(page, "Matrice")
     assert "vue=matrice" in page.url
     shown = _matrix(_grid(page, 0))
     assert {k for k, v in shown.items() if v} == set(expected)
@@ -154,8 +154,8 @@ def test_shipped_perimeter_network_in_the_browser(page, served):
     between = inside[inside["o"] != inside["d"]].groupby(["o", "d"])["value"].sum().sort_values()
     kept = between.tail(15).sum() / between.sum()
     assert f"15 flux affichés sur {len(between)}, soit {round(100 * kept)} % du volume" in text
-    text = _open(page, "Pôles et dépendances")
-    assert "vue=poles" in page.url
+    text = _open(page, "Dépendances")
+    assert "vue=dependances" in page.url
     assert "Nantes Métropole — pôle dominant" in text
     assert (
         "Dépendances" in text and "Part des actifs résidents de A travaillant en B (%)" in _grid(page, 0)[0]
@@ -176,13 +176,13 @@ def test_three_epci_network_chosen_in_the_browser(page, served, raw3):
     page.screenshot(path=str(SCREENSHOTS / "reseau-grenoble-gresivaudan-voironnais.png"), full_page=True)
     text = page.inner_text("[data-testid='stMain']")
     names = _names()
-    _open(page, "Matrice origine-destination")
+    _open(page, "Matrice")
     shown = _matrix(_grid(page, 0))
     assert set(shown) == {(names[o], names[d]) for o, d in raw3}
     for (o, d), v in raw3.items():
         assert shown[names[o], names[d]] == pytest.approx(v), (o, d)
     assert "6 flux affichés sur 6, soit 100 % du volume" in text
-    text = _open(page, "Pôles et dépendances")
+    text = _open(page, "Dépendances")
     assert "Grenoble-Alpes-Métropole — pôle dominant" in text
     # Grésivaudan → Grenoble: the share of Grésivaudan's working residents (anywhere in the
     # Isère file) who work in Grenoble, from the shipped extract of the raw file
@@ -205,7 +205,7 @@ def test_three_epci_network_chosen_in_the_browser(page, served, raw3):
     )
     assert row[head.index("Règle des 15 %")] == "≥ 15 %"
     assert names[VOIR] in text
-    text = _open(page, "Qui occupe les emplois ?")
+    text = _open(page, "Emplois du réseau")
     # « Qui occupe les emplois du réseau » : its largest origin outside the three, from the raw lines
     three = {GRE, GRES, VOIR}
     come = iso[iso["destination"].map(epci).isin(three) & ~iso["origin"].map(epci).isin(three)]
