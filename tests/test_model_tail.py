@@ -44,6 +44,10 @@ def test_gate_is_the_large_epci(cut):
     # a commune without EPCI is its own group
     g = M.tail_gate(np.array([5.0, 5.0, 5.0]), np.array(["a", "a", "b"]), 10)
     np.testing.assert_array_equal(g, [True, True, False])
+    # optional upper bound (screen of §12's addendum); None is the shipped gate
+    g = M.tail_gate(np.array([5.0, 5.0, 20.0, 8.0]), np.array(["a", "a", "b", "c"]), 10, 15)
+    np.testing.assert_array_equal(g, [True, True, False, False])
+    np.testing.assert_array_equal(M.tail_gate(o, units["epci"].to_numpy(object), 1e5, None), gate)
 
 
 def test_tail_none_reproduces_the_model_without_tail(cut):

@@ -464,13 +464,16 @@ def fit_stay(systems: list[System], previous: bool = False) -> np.ndarray:
     return M.fit_stay_logit(np.vstack(xs), np.concatenate(ss), np.concatenate(os_))
 
 
-def tail_gate_at(units: pd.DataFrame, codes, workers: float | None) -> np.ndarray | None:
-    """The tail's gate (:func:`M.tail_gate`: EPCI with >= ``workers`` employed residents, from the
-    comparateur margins of all France ``units``) read at ``codes`` (e.g. a closed system's)."""
+def tail_gate_at(
+    units: pd.DataFrame, codes, workers: float | None, max_workers: float | None = None
+) -> np.ndarray | None:
+    """The tail's gate (:func:`M.tail_gate`: EPCI with >= ``workers`` employed residents, and
+    <= ``max_workers`` if given, from the comparateur margins of all France ``units``) read at
+    ``codes`` (e.g. a closed system's)."""
     if not workers:
         return None
     epci = units["epci"].where(units["epci"].notna() & (units["epci"] != ""), units["code"]).to_numpy(object)
-    gate = M.tail_gate(units["origins"].to_numpy(float), epci, workers)
+    gate = M.tail_gate(units["origins"].to_numpy(float), epci, workers, max_workers)
     return pd.Series(gate, index=units["code"]).reindex(codes).fillna(False).to_numpy(bool)
 
 

@@ -162,7 +162,16 @@ def model_bands(u: pd.DataFrame, pairs, res, code: str) -> np.ndarray:
 
 
 def regional_grid(
-    data, units, grid, form, radius_km, seed, betas=None, outside_km=M.DEFAULT_OUTSIDE_KM, gate_workers=None
+    data,
+    units,
+    grid,
+    form,
+    radius_km,
+    seed,
+    betas=None,
+    outside_km=M.DEFAULT_OUTSIDE_KM,
+    gate_workers=None,
+    gate_max=None,
 ) -> dict:
     """(métropole, tail) -> (model bands, 2019 outflow CPC) on the regional cuts."""
     obs = pd.read_parquet(data / "flows/metropoles-travail-2019.parquet")
@@ -178,7 +187,7 @@ def regional_grid(
             M.DEFAULT_STAY_COEF,
             M.stay_features(o, dd, u["area_km2"].to_numpy(float), u["jobs_salaried"].to_numpy(float)),
         )
-        gate = epci_gate(units, u["code"], gate_workers)
+        gate = epci_gate(units, u["code"], gate_workers, gate_max)
         for a, b2 in grid:
             r = two_stage_tail(
                 o,
@@ -209,12 +218,13 @@ def loss(grid_res, obs, codes, tail) -> float:
     )
 
 
-def epci_gate(units: pd.DataFrame, codes, workers: float | None):
-    """Bool per code: its EPCI (whole, comparateur margins of all France) has >= ``workers``."""
-    return EM.tail_gate_at(units, codes, workers)
+def epci_gate(units: pd.DataFrame, codes, workers: float | None, max_workers: float | None = None):
+    """Bool per code: its EPCI (whole, comparateur margins of all France) has >= ``workers``
+    (and <= ``max_workers`` if given)."""
+    return EM.tail_gate_at(units, codes, workers, max_workers)
 
 
-def closed_heldout(systems, tail, form, refit=False, units=None, gate_workers=None) -> dict:
+def closed_heldout(systems, tail, form, refit=False, units=None, gate_workers=None, gate_max=None) -> dict:
     """IdF <-> Isère CPC (commune, EPCI): stay logit and β from the training region, the tail."""
     out = {}
     for train, test in EM.DIRECTIONS:
@@ -224,7 +234,7 @@ def closed_heldout(systems, tail, form, refit=False, units=None, gate_workers=No
         ).beta
         p = EM.prepare(systems[test], False, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
         share = M.stay_share(EM.fit_stay([systems[train]]), EM.stay_design(p.system, p.o_obs, p.d_obs))
-        gate = None if units is None else epci_gate(units, p.system.codes, gate_workers)
+        gate = None if units is None else epci_gate(units, p.system.codes, gate_workers, gate_max)
         for t in tail:
             b = fit_beta([pt], *t, form) if refit and t[0] > 0 else beta
             r = two_stage_tail(p.o_obs, p.d_obs, p.pairs, b, share, *t, form, gate=gate)
@@ -243,6 +253,7 @@ def france(
     outside_km=M.DEFAULT_OUTSIDE_KM,
     gate_workers=None,
     beta_off=None,
+    gate_max=None,
 ) -> dict:
     intra = M.intra_unit_distance_km(units["area_km2"].to_numpy(float), M.DEFAULT_INTRA_FACTOR)
     pairs = M.build_pairs(
@@ -256,9 +267,10 @@ def france(
     )
     gate = None
     if gate_workers:
-        gate = M.tail_gate(o, T.groups_of(units), gate_workers)
+        gate = M.tail_gate(o, T.groups_of(units), gate_workers, gate_max)
+        upper = "" if gate_max is None else f" and <= {gate_max:g}"
         print(
-            f"  tail only for residents of EPCI with >= {gate_workers:g} workers: {100 * o[gate].sum() / o.sum():.1f} % of them"
+            f"  tail only for residents of EPCI with >= {gate_workers:g}{upper} workers: {100 * o[gate].sum() / o.sum():.1f} % of them"
         )
     out = {}
     for t in tail:
@@ -569,6 +581,13 @@ def main(argv: list[str] | None = None) -> int:
         help="France runs: tail only for residents of EPCI this large",
     )
     ap.add_argument(
+        "--gate-max-workers",
+        type=float,
+        default=None,
+        help="upper bound of the gate: EPCI with more employed residents are left out (e.g. 1e6: "
+        "without the Métropole du Grand Paris); --france-tails, --closed-tails and the LOO grid",
+    )
+    ap.add_argument(
         "--class-beta",
         type=float,
         nargs="+",
@@ -618,12 +637,18 @@ def main(argv: list[str] | None = None) -> int:
         v = args.closed_tails
         tails = [(0.0, 0.0)] + [(v[k], v[k + 1]) for k in range(0, len(v), 2)]
         ch = closed_heldout(
-            EM.load_systems(data, raw)[0], tails, args.form, False, units, args.gate_epci_workers
+            EM.load_systems(data, raw)[0],
+            tails,
+            args.form,
+            False,
+            units,
+            args.gate_epci_workers,
+            args.gate_max_workers,
         )
         for t in tails:
             x, y = ch[("IDF", "ISERE", t)], ch[("ISERE", "IDF", t)]
             print(
-                f"| {t} gate {args.gate_epci_workers} | {pct(x[0], 2)} / {pct(x[1], 2)} | {pct(y[0], 2)} / {pct(y[1], 2)} |"
+                f"| {t} gate {args.gate_epci_workers}-{args.gate_max_workers} | {pct(x[0], 2)} / {pct(x[1], 2)} | {pct(y[0], 2)} / {pct(y[1], 2)} |"
             )
         return 0
     if args.france_tails:
@@ -637,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
             None,
             args.outside_km,
             args.gate_epci_workers,
+            gate_max=args.gate_max_workers,
         )
         print(f"[{time.perf_counter() - t0:.0f} s]")
         return 0
@@ -669,6 +695,7 @@ def main(argv: list[str] | None = None) -> int:
         betas,
         args.outside_km,
         args.gate_epci_workers,
+        args.gate_max_workers,
     )
     codes = list(EM.METROPOLES)
     print(
@@ -706,7 +733,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.no_closed:
         tails = [(0.0, 0.0), *ranked[:4]]
-        ch = closed_heldout(systems, tails, args.form, args.refit_beta, units, args.gate_epci_workers)
+        ch = closed_heldout(
+            systems, tails, args.form, args.refit_beta, units, args.gate_epci_workers, args.gate_max_workers
+        )
         print("\n| tail (a, β₂/γ) | IdF → Isère commune / EPCI | Isère → IdF commune / EPCI |")
         print("|---|---|---|")
         for t in tails:

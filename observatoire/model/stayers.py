@@ -146,12 +146,20 @@ def gravity_inputs(origins, destinations, pairs: PairSet, beta: float, form: For
     return o, d, w, diag, n_comp
 
 
-def tail_gate(origins: np.ndarray, groups: np.ndarray, min_workers: float) -> np.ndarray:
+def tail_gate(
+    origins: np.ndarray, groups: np.ndarray, min_workers: float, max_workers: float | None = None
+) -> np.ndarray:
     """Bool per unit: its group (e.g. EPCI; a unit without one is its own group) has at least
-    ``min_workers`` employed residents, summed over the units given (``docs/MODEL.md`` §12)."""
+    ``min_workers`` employed residents, summed over the units given (``docs/MODEL.md`` §12), and,
+    if ``max_workers`` is given, at most ``max_workers`` (screen of §12's addendum; ``None``, the
+    default and the shipped model: no upper bound)."""
     o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
     _, inv = np.unique(np.asarray(groups).astype(str), return_inverse=True)
-    return np.bincount(inv, weights=o)[inv] >= float(min_workers)
+    size = np.bincount(inv, weights=o)[inv]
+    gate = size >= float(min_workers)
+    if max_workers is not None:
+        gate &= size <= float(max_workers)
+    return gate
 
 
 def add_tail(
