@@ -115,7 +115,7 @@ def _stat_chart(series, title, key, direction):
     widgets.chart(fig, key=key)
 
 
-# One view at a time (only the open tab is drawn; the open tab is in the URL, ?vue=): the list
+# One view at a time (only the open tab is drawn; the open tab is in the URL, ?onglet=): the list
 # with its detail card, the statistics, the map.
 view, tab = state.view_tabs(
     "_c_vue", {"liste": "Liste et fiches", "statistiques": "Statistiques", "carte": "Carte"}

@@ -137,7 +137,7 @@ covered = net.matrix[net.matrix["covered"] & (net.matrix["value"] > 0)]
 scope_txt = {"total": "toute la France", "zone": f"zone du fichier ({ds['zone']})"}
 st.markdown(f"**{sel['sentence']}** (hors flux internes à une même unité).")
 # One view at a time (only the open tab is drawn): on a projector the map is the first screen,
-# and the page does not draw six tables nobody looks at yet. The open tab is in the URL (?vue=).
+# and the page does not draw six tables nobody looks at yet. The open tab is in the URL (?onglet=).
 VIEWS = {
     "carte": "Carte des flux",
     "sankey": "Sankey",

@@ -173,7 +173,7 @@ def test_cooperations_statistics_one_chart_at_a_time(app_db):
 
 
 def test_cooperations_chart_counts_cooperations_not_people(app_db):
-    at = _app(app_db, "pages/cooperations.py", vue="statistiques")  # the tab from the deep link
+    at = _app(app_db, "pages/cooperations.py", onglet="statistiques")  # the tab from the deep link
     spec = _chart_specs(at)[0]
     assert "coopérations" in json_text(spec["layout"]["xaxis"]) and "personnes" not in json_text(spec)
 

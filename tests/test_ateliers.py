@@ -102,8 +102,8 @@ def test_cli_refuses_a_link_to_another_site(workshop):
         "//evil.example/flux",
         "/flux?territoire=<script>",
         "/flux?inconnu=1",
-        "/reseau?vue=<script>",
-        "/reseau?vue=Matrice",
+        "/reseau?onglet=<script>",
+        "/reseau?onglet=Matrice",
         "/admin",
         "data:text/html,<script>alert(1)</script>",
     ],
@@ -114,9 +114,9 @@ def test_a_deep_link_outside_the_app_is_refused(link):
 
 
 def test_a_view_link_keeps_the_open_tab():
-    link = links.parse("/reseau?vue=matrice&territoire=perimetre:pays-cob")
-    assert link.params == {"territoire": "perimetre:pays-cob", "vue": "matrice"}
-    assert link.url() == "/reseau?territoire=perimetre:pays-cob&vue=matrice"
+    link = links.parse("/reseau?onglet=matrice&territoire=perimetre:pays-cob")
+    assert link.params == {"territoire": "perimetre:pays-cob", "onglet": "matrice"}
+    assert link.url() == "/reseau?territoire=perimetre:pays-cob&onglet=matrice"
 
 
 def test_the_link_grammar_is_the_app_state_grammar():

@@ -170,9 +170,9 @@ def test_home_page_in_french(browser_page):
     [
         ("/comparer?territoire=epci:242900314", "Indicateurs de flux", "comparer_brest", False),
         ("/perimetres?territoire=perimetre:pays-cob", "Périmètres enregistrés", "perimetres", False),
-        ("/cooperations?territoire=epci:242900314&vue=carte", "Chaque arc relie", "cooperations", True),
+        ("/cooperations?territoire=epci:242900314&onglet=carte", "Chaque arc relie", "cooperations", True),
         (
-            "/cooperations?territoire=epci:242900314&vue=statistiques",
+            "/cooperations?territoire=epci:242900314&onglet=statistiques",
             "Coopérations par thème",
             "cooperations_stats",
             False,

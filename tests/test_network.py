@@ -194,22 +194,22 @@ def test_reseau_page_describes_the_selected_network(app_db):
 
 
 def test_reseau_deep_link_opens_its_tab(app_db):
-    """``?vue=matrice`` (an atelier's view, a shared address) opens the matrix's tab; a tab
+    """``?onglet=matrice`` (an atelier's view, a shared address) opens the matrix's tab; a tab
     opened by a click goes into the URL; an unknown view falls back on the map."""
     from tests.test_app import _app, _tab
 
     at = _app(
-        app_db, "pages/reseau.py", territoire="perimetre:" + NANTES_SN, flux="residentiel", vue="matrice"
+        app_db, "pages/reseau.py", territoire="perimetre:" + NANTES_SN, flux="residentiel", onglet="matrice"
     )
     assert not at.exception
     assert at.session_state["_net_vue"] == "Matrice"
     assert any("Nantes Métropole" in list(getattr(d.value, "index", [])) for d in at.dataframe)
     _tab(at, "_net_vue", "Profils")
-    assert at.query_params["vue"] == ["profils"] or at.query_params["vue"] == "profils"
+    assert at.query_params["onglet"] == ["profils"] or at.query_params["onglet"] == "profils"
     _tab(at, "_net_vue", "Carte des flux")
-    assert "vue" not in at.query_params
+    assert "onglet" not in at.query_params
     other = _app(
-        app_db, "pages/reseau.py", territoire="perimetre:" + NANTES_SN, flux="residentiel", vue="rien"
+        app_db, "pages/reseau.py", territoire="perimetre:" + NANTES_SN, flux="residentiel", onglet="rien"
     )
     assert not other.exception and other.session_state["_net_vue"] == "Carte des flux"
 

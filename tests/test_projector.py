@@ -135,8 +135,8 @@ def test_page_reads_on_every_screen(served, browser, name, size):
     finally:
         page.close()
     assert exceptions == 0 and "Référence de l'incident" not in text
-    if "vue=" in PAGES[name]:  # the tab the link asks for is the one open (the app keeps it in the URL)
-        assert "vue=" + PAGES[name].split("vue=")[1].split("&")[0] in url
+    if "onglet=" in PAGES[name]:  # the tab the link asks for is the one open (the app keeps it in the URL)
+        assert "onglet=" + PAGES[name].split("onglet=")[1].split("&")[0] in url
     assert [u for u in foreign if not u.startswith("data:")] == []
     assert errors == []
     assert overlaps == []

@@ -146,7 +146,7 @@ def test_shipped_perimeter_network_in_the_browser(page, served):
     inside = raw[raw["o"].isin(members) & raw["d"].isin(members)]
     expected = {(names[o], names[d]): v for (o, d), v in inside.groupby(["o", "d"])["value"].sum().items()}
     _open(page, "Matrice")
-    assert "vue=matrice" in page.url
+    assert "onglet=matrice" in page.url
     shown = _matrix(_grid(page, 0))
     assert {k for k, v in shown.items() if v} == set(expected)
     for pair, v in expected.items():
@@ -155,7 +155,7 @@ def test_shipped_perimeter_network_in_the_browser(page, served):
     kept = between.tail(15).sum() / between.sum()
     assert f"15 flux affichés sur {len(between)}, soit {round(100 * kept)} % du volume" in text
     text = _open(page, "Dépendances")
-    assert "vue=dependances" in page.url
+    assert "onglet=dependances" in page.url
     assert "Nantes Métropole — pôle dominant" in text
     assert (
         "Dépendances" in text and "Part des actifs résidents de A travaillant en B (%)" in _grid(page, 0)[0]

@@ -39,7 +39,7 @@ PARAMS = {
     "annee": re.compile(r"^(auto|(19|20)[0-9]{2})$"),
     "partenaires": re.compile(r"^(commune|epci|arrondissement|departement|region)$"),
     "top": re.compile(r"^[0-9]{1,2}$"),
-    "vue": re.compile(r"^[a-z-]{1,30}$"),  # the open tab of a page with tabs (state.view_tabs)
+    "onglet": re.compile(r"^[a-z-]{1,30}$"),  # the open tab of a page with tabs (state.view_tabs)
 }
 MAX_LINK = 600
 # What a page shows when its link leaves a parameter out (observatoire.ui.state.DEFAULTS).

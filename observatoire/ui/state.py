@@ -2,7 +2,7 @@
 
 Query parameters (all optional): ``territoire=epci:242900314``, ``niveau=epci``,
 ``indicateur=DENSITE``, ``classes=quantiles``, ``presentation=1``, and on pages with tabs the
-open tab, ``vue=matrice`` (:func:`view_tabs`).
+open tab, ``onglet=matrice`` (:func:`view_tabs`).
 """
 
 from __future__ import annotations
@@ -84,13 +84,13 @@ def presentation() -> bool:
     return st.session_state.get(PRESENTATION) == "1"
 
 
-VIEW = "vue"
+VIEW = "onglet"
 
 
 def view_tabs(key: str, views: dict[str, str]):
     """Tabs of which only the open one is drawn (``st.tabs`` with state tracking: the others
     are not rendered, so a page draws one heavy view at a time). The open tab is in the URL as
-    ``?vue=<slug>`` (``views``: slug -> French label), so a deep link reopens it; the first tab
+    ``?onglet=<slug>`` (``views``: slug -> French label), so a deep link reopens it; the first tab
     leaves the parameter out. Returns ``(slug, container)`` of the open tab."""
     labels = list(views.values())
     # The URL chooses the tab when the tabs are (re)created; afterwards the default must not
