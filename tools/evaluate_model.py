@@ -472,8 +472,7 @@ def tail_gate_at(
     ``codes`` (e.g. a closed system's)."""
     if not workers:
         return None
-    epci = units["epci"].where(units["epci"].notna() & (units["epci"] != ""), units["code"]).to_numpy(object)
-    gate = M.tail_gate(units["origins"].to_numpy(float), epci, workers, max_workers)
+    gate = M.tail_gate(units["origins"].to_numpy(float), M.unit_groups(units), workers, max_workers)
     return pd.Series(gate, index=units["code"]).reindex(codes).fillna(False).to_numpy(bool)
 
 

@@ -44,7 +44,7 @@ VARIANTS = {"three-stage": "group"}
 
 
 def groups_of(units: pd.DataFrame) -> np.ndarray:
-    return units["epci"].where(units["epci"].notna() & (units["epci"] != ""), units["code"]).to_numpy(object)
+    return M.unit_groups(units)  # the model's own grouping (EPCI, else the commune)
 
 
 def exit_table_system(s: EM.System) -> pd.DataFrame:

@@ -66,16 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(config.data_dir())
     units = EM.france_units(data)
     obs = S.observed_bands(data, units)
-    intra = M.intra_unit_distance_km(units["area_km2"].to_numpy(float), M.DEFAULT_INTRA_FACTOR)
-    base = M.build_pairs(
-        units["lon"].to_numpy(float), units["lat"].to_numpy(float), intra, M.DEFAULT_CUTOFF_KM
-    )
-    o = np.nan_to_num(units["origins"].to_numpy(float))
-    d = np.nan_to_num(units["destinations"].to_numpy(float))
-    share = M.stay_share(
-        M.DEFAULT_STAY_COEF,
-        M.stay_features(o, d, units["area_km2"].to_numpy(float), units["jobs_salaried"].to_numpy(float)),
-    )
+    base, o, d, share = S.france_inputs(units)
     gate = EM.tail_gate_at(units, units["code"], M.DEFAULT_TAIL_GATE_WORKERS)
     codes = list(EM.METROPOLES)
     bands, rows = {}, {}

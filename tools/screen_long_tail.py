@@ -243,6 +243,22 @@ def closed_heldout(systems, tail, form, refit=False, units=None, gate_workers=No
     return out
 
 
+def france_inputs(units: pd.DataFrame):
+    """What every France run starts from (production settings): the pair set, origins,
+    destinations and the shipped stay logit's share, ``(pairs, o, d, share)``."""
+    intra = M.intra_unit_distance_km(units["area_km2"].to_numpy(float), M.DEFAULT_INTRA_FACTOR)
+    pairs = M.build_pairs(
+        units["lon"].to_numpy(float), units["lat"].to_numpy(float), intra, M.DEFAULT_CUTOFF_KM
+    )
+    o = np.nan_to_num(units["origins"].to_numpy(float))
+    d = np.nan_to_num(units["destinations"].to_numpy(float))
+    share = M.stay_share(
+        M.DEFAULT_STAY_COEF,
+        M.stay_features(o, d, units["area_km2"].to_numpy(float), units["jobs_salaried"].to_numpy(float)),
+    )
+    return pairs, o, d, share
+
+
 def france(
     units,
     tail,
@@ -255,16 +271,7 @@ def france(
     beta_off=None,
     gate_max=None,
 ) -> dict:
-    intra = M.intra_unit_distance_km(units["area_km2"].to_numpy(float), M.DEFAULT_INTRA_FACTOR)
-    pairs = M.build_pairs(
-        units["lon"].to_numpy(float), units["lat"].to_numpy(float), intra, M.DEFAULT_CUTOFF_KM
-    )
-    o = np.nan_to_num(units["origins"].to_numpy(float))
-    d = np.nan_to_num(units["destinations"].to_numpy(float))
-    share = M.stay_share(
-        M.DEFAULT_STAY_COEF,
-        M.stay_features(o, d, units["area_km2"].to_numpy(float), units["jobs_salaried"].to_numpy(float)),
-    )
+    pairs, o, d, share = france_inputs(units)
     gate = None
     if gate_workers:
         gate = M.tail_gate(o, T.groups_of(units), gate_workers, gate_max)

@@ -239,16 +239,18 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
         "destinations": "emplois au lieu de travail (P18_EMPLT), ramenés au total des origines",
         "calibration": "docs/MODEL.md",
         **(
+            {"logit_stables": dict(zip(model.STAY_FEATURES, model.DEFAULT_STAY_COEF, strict=True))}
+            if two_stage
+            else {}
+        ),
+        **(
             {
-                "logit_stables": dict(zip(model.STAY_FEATURES, model.DEFAULT_STAY_COEF, strict=True)),
                 "dissuasion_queue": "exp(−β d) + a exp(−β₂ d), résidents des grands EPCI seulement",
                 "queue_a": model.DEFAULT_TAIL[0],
                 "queue_beta2_par_km": model.DEFAULT_TAIL[1],
                 "queue_seuil_actifs_epci": model.DEFAULT_TAIL_GATE_WORKERS,
             }
             if kind == "two-stage"
-            else {"logit_stables": dict(zip(model.STAY_FEATURES, model.DEFAULT_STAY_COEF, strict=True))}
-            if two_stage
             else {}
         ),
         **(

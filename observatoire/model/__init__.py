@@ -76,7 +76,7 @@ from observatoire.model.constants import (
     Form,
 )
 from observatoire.model.epci_stage import EXIT_FEATURES, exit_features, three_stage_flows
-from observatoire.model.estimate import estimate_flows
+from observatoire.model.estimate import estimate_flows, unit_groups
 from observatoire.model.frames import aggregate_flows, flows_frame
 from observatoire.model.gravity import deterrence, gravity_flows
 from observatoire.model.margins import balance_destinations, connected_components, employed_residents
@@ -133,6 +133,7 @@ __all__ = [
     "flows_frame",
     "employed_residents",
     "estimate_flows",
+    "unit_groups",
     "STAY_FEATURES",
     "stay_features",
     "fit_stay_logit",

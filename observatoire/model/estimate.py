@@ -115,7 +115,7 @@ def estimate_flows(
         if tail is not None and tail_gate_workers is not None:
             if "epci" not in units.columns:
                 raise ValueError("a gated tail (tail_gate_workers) needs an 'epci' column")
-            gate = tail_gate(o, _groups(units), tail_gate_workers)
+            gate = tail_gate(o, unit_groups(units), tail_gate_workers)
         res = two_stage_flows(
             o,
             d,
@@ -132,7 +132,7 @@ def estimate_flows(
     elif model == "three-stage":
         if stay_coef is None or exit_coef is None or "epci" not in units.columns:
             raise ValueError("model 'three-stage' needs stay_coef, exit_coef and an 'epci' column")
-        groups = _groups(units)
+        groups = unit_groups(units)
         share = stay_share(stay_coef, _stay_design(units, o, d, stay_coef))
         q = stay_share(exit_coef, exit_features(o, d, groups))
         res = three_stage_flows(
@@ -158,7 +158,7 @@ def estimate_flows(
     return flows_frame(pairs, res.flows, units["code"].astype(str).to_numpy(), min_value=min_value)
 
 
-def _groups(units: pd.DataFrame) -> np.ndarray:
+def unit_groups(units: pd.DataFrame) -> np.ndarray:
     """EPCI of each unit (column ``epci``), the unit's own code where it has none."""
     codes = units["code"].astype(str)
     groups = units["epci"].astype("string").fillna("").astype(str)

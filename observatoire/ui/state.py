@@ -101,10 +101,9 @@ def view_tabs(key: str, views: dict[str, str]):
     if default not in labels:  # e.g. the jobs' tab when the kind is no longer commuting
         default = st.session_state[f"{key}__default"] = labels[0]
     tabs = st.tabs(labels, key=key, default=default, on_change="rerun")
-    slug, box = next(
-        ((s, t) for s, t in zip(views, tabs, strict=True) if t.open), (next(iter(views)), tabs[0])
-    )
-    if slug == next(iter(views)):
+    first = next(iter(views))
+    slug, box = next(((s, t) for s, t in zip(views, tabs, strict=True) if t.open), (first, tabs[0]))
+    if slug == first:
         if VIEW in st.query_params:
             del st.query_params[VIEW]
     elif st.query_params.get(VIEW) != slug:
