@@ -188,7 +188,14 @@ with tab:
             st.info("Aucun flux entre les territoires du réseau dans ce fichier.")
         else:
             widgets.chart(
-                unet.sankey(shown, names, f"Flux entre territoires ({tag})", estimated),
+                unet.sankey(
+                    shown,
+                    names,
+                    f"Flux entre territoires ({tag}), en {unit}",
+                    source,
+                    unit,
+                    estimated,
+                ),
                 key="ch_sankey",
                 interactive=True,
             )

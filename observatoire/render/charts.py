@@ -97,6 +97,10 @@ def _layout(
     return fig
 
 
+layout = _layout  # the layout every chart module shares (``render.sankey``)
+wrap_note = _wrap
+
+
 def _label_margin(labels, width: int = 26) -> tuple[list[str], int]:
     """Row labels wrapped at ``width`` characters, and the left margin that holds them."""
     wrapped = ["<br>".join(textwrap.wrap(str(t), width)) or str(t) for t in labels]

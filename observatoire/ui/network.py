@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from observatoire import text
 from observatoire.queries import jobs_origins as qjo
 from observatoire.queries import network as qnet
+from observatoire.render import sankey as render_sankey
 from observatoire.ui import data
 
 
@@ -30,27 +31,12 @@ def selection(all_flows: pd.DataFrame, shown: pd.DataFrame) -> dict:
     return qnet.selection(all_flows, shown)
 
 
-def sankey(links: pd.DataFrame, names: dict[str, str], title: str, estimated: bool) -> go.Figure:
-    """Sankey of flows between units (origins left, destinations right)."""
-    codes = list(dict.fromkeys([*links["origin"], *links["destination"]]))
-    left = {c: i for i, c in enumerate(codes)}
-    right = {c: len(codes) + i for i, c in enumerate(codes)}
-    labels = [names.get(c, c) for c in codes] * 2
-    fig = go.Figure(
-        go.Sankey(
-            node={"label": labels, "pad": 12, "thickness": 14},
-            link={
-                "source": [left[o] for o in links["origin"]],
-                "target": [right[d] for d in links["destination"]],
-                "value": links["value"].tolist(),
-                "color": "rgba(120,120,120,0.25)" if estimated else "rgba(31,119,180,0.35)",
-            },
-        )
-    )
-    fig.update_layout(
-        title=title, height=max(360, 28 * len(codes)), margin={"l": 10, "r": 10, "t": 50, "b": 10}
-    )
-    return fig
+def sankey(
+    links: pd.DataFrame, names: dict[str, str], title: str, source: str, unit: str, estimated: bool
+) -> go.Figure:
+    """Sankey of flows between units (origins left, destinations right), drawn without plotly's
+    animated Sankey trace (``render.sankey``)."""
+    return render_sankey.figure(links, names, title, source, unit, estimated)
 
 
 JOB_ORIGIN_COLUMNS = {
