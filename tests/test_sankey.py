@@ -38,7 +38,7 @@ def test_nodes_carry_each_sides_volume_largest_first():
     assert len(ratios) == 1
 
 
-def test_labels_of_a_column_never_overlap_and_carry_the_volume():
+def test_labels_of_a_column_never_overlap():
     many = pd.DataFrame(
         {
             "origin": [f"o{i}" for i in range(30)],
@@ -57,8 +57,14 @@ def test_labels_of_a_column_never_overlap_and_carry_the_volume():
         assert col[-1].top + col[-1].slot <= height + 1e-6
     e = next(n for n in nodes if n.code == "e")
     assert e.label.endswith(text.number(1e6))
-    long = next(n for n in sankey.layout(LINKS, NAMES)[0] if n.code == "a")
-    assert long.label.count("<br>") >= 2  # a long name wrapped, then its volume
+
+
+def test_a_long_name_wraps_above_its_volume():
+    a = next(n for n in sankey.layout(LINKS, NAMES)[0] if n.code == "a" and n.side == "origin")
+    lines = a.label.split("<br>")
+    assert len(lines) >= 3  # a long name wrapped, then its volume
+    assert all(len(line) <= sankey.WRAP for line in lines)
+    assert lines[-1] == text.number(400)
 
 
 def test_bands_stack_inside_their_nodes_without_gaps():
@@ -77,19 +83,31 @@ def test_bands_stack_inside_their_nodes_without_gaps():
             assert mine[-1][0] + mine[-1][1] == pytest.approx(top + n.height)
 
 
-def test_figure_is_static_shapes_with_source_and_nature():
+def _spec():
     fig = sankey.figure(LINKS, NAMES, "Flux (2019, observé)", "Insee — test", "personnes", estimated=False)
-    spec = json.loads(fig.to_json())
+    return json.loads(fig.to_json())
+
+
+def test_figure_is_static_shapes():
+    spec = _spec()
     assert all(t["type"] == "scatter" for t in spec["data"])  # no animated go.Sankey
     paths = [s for s in spec["layout"]["shapes"] if s["type"] == "path"]
     rects = [s for s in spec["layout"]["shapes"] if s["type"] == "rect"]
     assert len(paths) == len(LINKS) and len(rects) == 6
-    assert {s["fillcolor"] for s in paths} == {sankey.OBSERVED}
+
+
+def test_figure_carries_its_source_under_it():
+    spec = _spec()
     notes = [a["text"] for a in spec["layout"]["annotations"]]
     assert any(n.startswith("Source : Insee — test") for n in notes)
     assert {"<b>Origine</b>", "<b>Destination</b>"} <= set(notes)
     hover = [h for t in spec["data"] for h in (t.get("hovertext") or [])]
     assert f"Cé → Communauté de communes du Pays de quelque part : {text.number(1000)} personnes" in hover
+
+
+def test_estimated_bands_are_grey_observed_blue():
+    spec = _spec()
+    assert {s["fillcolor"] for s in spec["layout"]["shapes"] if s["type"] == "path"} == {sankey.OBSERVED}
     est = sankey.figure(LINKS, NAMES, "t", "s", estimated=True)
     assert {s.fillcolor for s in est.layout.shapes if s.type == "path"} == {sankey.ESTIMATED}
 
