@@ -4,7 +4,7 @@ editors create, edit, reorder and archive them."""
 
 import streamlit as st
 
-from observatoire.ui import atelier_run, ateliers, auth
+from observatoire.ui import atelier_run, ateliers, auth, state
 
 st.title("Ateliers")
 user = auth.sign_in_box()
@@ -172,14 +172,21 @@ if user:
     if st.button(label, key="_at_archive"):
         if ateliers.archive(rec["id"], user, rec["version"], archived=not rec["archived"]):
             st.rerun()
-    with st.expander("Historique des modifications"):
-        hist = ateliers.history(rec["id"])
-        st.dataframe(
-            hist[["version", "action", "changed_by", "changed_at"]].rename(
-                columns={"version": "Version", "action": "Action", "changed_by": "Par", "changed_at": "Le"}
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+    box_hist = state.lazy_expander("Historique des modifications", "_at_historique")
+    if box_hist.open:
+        with box_hist:
+            hist = ateliers.history(rec["id"])
+            st.dataframe(
+                hist[["version", "action", "changed_by", "changed_at"]].rename(
+                    columns={
+                        "version": "Version",
+                        "action": "Action",
+                        "changed_by": "Par",
+                        "changed_at": "Le",
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
 elif not user:
     st.caption("Lecture et remarques libres ; la préparation d'un atelier demande un compte.")

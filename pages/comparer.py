@@ -70,8 +70,10 @@ st.caption(
     "Chaque ligne a sa propre échelle, de la plus faible à la plus forte valeur du territoire, de "
     "ses pairs et des références ; rang 1 = la plus forte valeur."
 )
-with st.expander("Détails : valeurs, références, rangs et sources"):
-    widgets.comparison_table(table)
+box_details = state.lazy_expander("Détails : valeurs, références, rangs et sources", "_cmp_details")
+if box_details.open:
+    with box_details:
+        widgets.comparison_table(table)
 
 st.subheader("Indicateurs de flux")
 NOT_COMPUTABLE = "non calculable"  # a side the file does not cover: said, never a blank or « None »
@@ -109,5 +111,7 @@ else:
 
 widgets.fiche_buttons(level, code, "fiche_cmp")
 
-with st.expander("Tableau de comparaison"):
-    widgets.table_downloads(table, f"comparaison_{code}", "Insee, Comparateur de territoires", "t_cmp")
+box_table = state.lazy_expander("Tableau de comparaison", "_cmp_tableau")
+if box_table.open:
+    with box_table:
+        widgets.table_downloads(table, f"comparaison_{code}", "Insee, Comparateur de territoires", "t_cmp")

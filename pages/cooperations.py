@@ -243,19 +243,21 @@ with tab:
                     )
                 else:
                     st.info("Aucun flux domicile-travail chargé ne couvre ces partenaires.")
-            with st.expander("Historique des modifications"):
-                hist = data.cooperation_history(cid)
-                st.dataframe(
-                    hist[["version", "action", "changed_at", "changed_by"]].rename(
-                        columns={
-                            "version": "Version",
-                            "action": "Action",
-                            "changed_at": "Date (UTC)",
-                            "changed_by": "Par",
-                        }
-                    ),
-                    hide_index=True,
-                )
+            box_hist = state.lazy_expander("Historique des modifications", "_coop_historique")
+            if box_hist.open:
+                with box_hist:
+                    hist = data.cooperation_history(cid)
+                    st.dataframe(
+                        hist[["version", "action", "changed_at", "changed_by"]].rename(
+                            columns={
+                                "version": "Version",
+                                "action": "Action",
+                                "changed_at": "Date (UTC)",
+                                "changed_by": "Par",
+                            }
+                        ),
+                        hide_index=True,
+                    )
             if user:
                 with st.form("_edit"):
                     st.markdown(f"**Modifier** (version {rec['version']})")

@@ -212,23 +212,25 @@ with t2:
             ),
             key="ch_in",
         )
-with st.expander("Tableau des partenaires"):
-    widgets.table_downloads(
-        top.rename(
-            columns={
-                "direction": "Sens",
-                "rang": "Rang",
-                "code": "Code",
-                "name": "Partenaire",
-                "value": f"Valeur ({unit})",
-                "share": "Part du sens",
-                "univers": "Partenaires couverts",
-            }
-        ),
-        f"partenaires_{code}_{kind}_{s.year}",
-        source,
-        "t_top",
-    )
+box_top = state.lazy_expander("Tableau des partenaires", "_flux_t_partenaires")
+if box_top.open:
+    with box_top:
+        widgets.table_downloads(
+            top.rename(
+                columns={
+                    "direction": "Sens",
+                    "rang": "Rang",
+                    "code": "Code",
+                    "name": "Partenaire",
+                    "value": f"Valeur ({unit})",
+                    "share": "Part du sens",
+                    "univers": "Partenaires couverts",
+                }
+            ),
+            f"partenaires_{code}_{kind}_{s.year}",
+            source,
+            "t_top",
+        )
 
 if kind == "travail":
     st.subheader("Qui occupe nos emplois ?")
@@ -271,14 +273,18 @@ d1, d2 = st.columns(2)
 with d1:
     if not dist.empty:
         widgets.chart(views.chart("distance_profile", dist, "Distance parcourue", source), key="ch_dist")
-        with st.expander("Tableau des distances"):
-            widgets.table_downloads(dist, f"distances_{code}_{kind}_{s.year}", source, "t_dist")
+        box_dist = state.lazy_expander("Tableau des distances", "_flux_t_distances")
+        if box_dist.open:
+            with box_dist:
+                widgets.table_downloads(dist, f"distances_{code}_{kind}_{s.year}", source, "t_dist")
 with d2:
     if len(evo) >= 2:
         widgets.chart(
             views.chart("evolution", evo, "Évolution entre les années observées", source), key="ch_evo"
         )
-        with st.expander("Tableau de l'évolution"):
-            widgets.table_downloads(evo, f"evolution_{code}_{kind}", source, "t_evo")
+        box_evo = state.lazy_expander("Tableau de l'évolution", "_flux_t_evolution")
+        if box_evo.open:
+            with box_evo:
+                widgets.table_downloads(evo, f"evolution_{code}_{kind}", source, "t_evo")
     else:
         st.info("Une seule année observée avec cette couverture : pas d'évolution à montrer.")

@@ -83,11 +83,13 @@ with right:
     widgets.cooperations_link(current.level, current.code, current.parents)
     widgets.fiche_buttons(current.level, current.code, "fiche_terr")
 
-with st.expander(f"Tableau : {meta['label']} par {vocab.LEVEL_FR[map_level]}"):
-    column = f"{meta['label']} ({meta['unit']}, {meta['year']})"
-    widgets.table_downloads(
-        values.rename(columns={"code": "Code", "name": "Nom", "value": column})[["Code", "Nom", column]],
-        f"{indicator}_{map_level}",
-        f"{meta['source']}, {meta['year']}",
-        "t_terr",
-    )
+table_box = state.lazy_expander(f"Tableau : {meta['label']} par {vocab.LEVEL_FR[map_level]}", "_terr_tableau")
+if table_box.open:
+    with table_box:
+        column = f"{meta['label']} ({meta['unit']}, {meta['year']})"
+        widgets.table_downloads(
+            values.rename(columns={"code": "Code", "name": "Nom", "value": column})[["Code", "Nom", column]],
+            f"{indicator}_{map_level}",
+            f"{meta['source']}, {meta['year']}",
+            "t_terr",
+        )

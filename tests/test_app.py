@@ -25,6 +25,14 @@ def _tab(at, key: str, label: str) -> AppTest:
     return at
 
 
+def _open(at, key: str) -> AppTest:
+    """Open the lazy expander ``key`` (its content is drawn only once opened), as a click on it
+    does."""
+    at.session_state[key] = True
+    at.run()
+    return at
+
+
 def _text(at) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     parts += [f"{m.label} {m.value}" for m in at.metric] + [t.value for t in at.title]
@@ -48,6 +56,21 @@ def test_territories_page_from_deep_link_shows_brest_metropole(app_db):
     assert metrics["Population (habitants)"] == "210\u202f047"
     assert at.selectbox(key="indicateur").value == "TX_CHOMAGE"
     assert any("Taux de chômage" in c.value for c in at.caption)
+
+
+def test_closed_table_expanders_draw_no_grid_until_opened(app_db):
+    at = _app(app_db, "pages/territoires.py", territoire="epci:242900314", indicateur="TX_CHOMAGE")
+    labels = [e.label for e in at.expander]
+    assert any(lb.startswith("Tableau : ") for lb in labels)
+    assert any(lb.startswith("Tous les indicateurs (") for lb in labels)
+    assert not at.dataframe  # both closed: nothing mounted
+    _open(at, "_terr_tableau")
+    assert not at.exception
+    [grid] = at.dataframe
+    assert {"Code", "Nom"} <= set(grid.value.columns) and len(grid.value) > 30  # the map's units
+    _open(at, "_profil_tous")
+    profile = next(d.value for d in at.dataframe if "Source" in d.value.columns)
+    assert len(profile) >= 10
 
 
 def test_invalid_deep_link_values_fall_back_to_defaults(app_db):
@@ -207,6 +230,7 @@ def test_comparer_ranks_brest_among_metropoles_of_its_stratum(app_db):
     assert not at.exception
     peers = at.multiselect(key="_peers_epci_242900314").value
     assert len(peers) >= 5
+    _open(at, "_cmp_details")
     details = next(df.value for df in at.dataframe if "Rang" in df.value.columns)
     assert all(r.endswith(f"/ {len(peers) + 1}") for r in details["Rang"] if r != "—")
 

@@ -122,6 +122,8 @@ def test_epci_od_file_imported_on_donnees_shows_its_unit_on_flux_then_reseau(liv
     metrics = {m.label: m.value for m in flux.metric}
     assert metrics["Sortants (k€)"] == "1\u202f500" and metrics["Entrants (k€)"] == "6\u202f350"
     assert any("Unité : k€" in c.value for c in flux.caption)
+    flux.session_state["_flux_t_partenaires"] = True  # the table is drawn once its expander is open
+    flux.run()
     table = next(d.value for d in flux.dataframe if "Partenaire" in d.value.columns)
     assert "Valeur (k€)" in table.columns
     # Réseau: the two EPCI's matrix, its cell 5 400 k€ and the unit said.

@@ -87,6 +87,15 @@ def presentation() -> bool:
 VIEW = "onglet"
 
 
+def lazy_expander(label: str, key: str):
+    """A closed-by-default expander whose content is drawn only once opened (state tracking,
+    a rerun on click): a collapsed « Tableau » costs the browser nothing, where a data grid in a
+    closed expander still mounts (~0.3 s of drawing). For display-only content: a widget
+    inside would lose its value while closed. Use as ``box = lazy_expander(...)`` then
+    ``if box.open: with box: ...``."""
+    return st.expander(label, key=key, on_change="rerun")
+
+
 def view_tabs(key: str, views: dict[str, str]):
     """Tabs of which only the open one is drawn (``st.tabs`` with state tracking: the others
     are not rendered, so a page draws one heavy view at a time). The open tab is in the URL as

@@ -116,8 +116,14 @@ def profile_view(prof: Profile, columns: int = 2) -> None:
         ],
         columns=columns,
     )
-    with st.expander("Tous les indicateurs (valeur, année, source)", expanded=not state.presentation()):
-        st.dataframe(profile_table(prof), hide_index=True, width="stretch")
+    # Closed at first, drawn once opened: the key figures above are the screen's; a 47-row grid
+    # mounted on every visit was the Territoires page's last 0.4 s of drawing.
+    box = state.lazy_expander(
+        f"Tous les indicateurs ({len(prof.indicators)} : valeur, année, source)", "_profil_tous"
+    )
+    if box.open:
+        with box:
+            st.dataframe(profile_table(prof), hide_index=True, width="stretch")
 
 
 PLOTLY_CONFIG = {
