@@ -1,5 +1,5 @@
-"""Screenshots for docs/screens/ (issue 15): Flux (Brest Métropole), Comparer, Territoires and Coopérations
-at 1280×720 in headless Chromium (whole page), each taken once the page is fully drawn (bench/draw.py's
+"""Screenshots for docs/screens/ (issue 15): Flux (Brest Métropole), Comparer, Territoires, Coopérations and
+Réseau's Sankey at 1280×720 in headless Chromium (whole page), each taken once the page is fully drawn (bench/draw.py's
 rule), saved as small palette PNGs.
 
     .venv/bin/python tools/screens.py after                 # this checkout
@@ -22,6 +22,7 @@ SHOTS = {
     "comparer": "/comparer?territoire=epci:242900314",
     "territoires": "/territoires?territoire=epci:242900314",
     "cooperations": "/cooperations?territoire=epci:242900314",
+    "reseau-sankey": "/reseau?territoire=perimetre:pays-cob&onglet=sankey",
 }
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screens"
 
