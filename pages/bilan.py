@@ -26,7 +26,6 @@ def indicator_table(table: pd.DataFrame) -> pd.DataFrame:
         {
             "Indicateur": table["label"],
             "Unité": table["unit"],
-            "Règle d'agrégation": table["rule"].map(lambda r: vocab.AGGREGATION_FR.get(r, r)),
             name: [vocab.number(v, int(d)) for v, d in zip(table["value"], table["decimals"])],
         }
     )
@@ -39,6 +38,9 @@ def indicator_table(table: pd.DataFrame) -> pd.DataFrame:
         f"{int(r)} / {int(n)}" if r == r and r is not None else "—"
         for r, n in zip(table.get("rank", [None] * len(table)), table.get("rank_of", [None] * len(table)))
     ]
+    # After the figures: on a 1280-px projector the territory and its three references are in
+    # view without scrolling the grid sideways.
+    out["Règle d'agrégation"] = table["rule"].map(lambda r: vocab.AGGREGATION_FR.get(r, r)).to_numpy()
     out["Source"] = table["source"]
     out["Année"] = table["year"]
     return out

@@ -41,6 +41,7 @@ VIEWS = {
     "reseau-profils": "/reseau?territoire=perimetre:pays-cob&onglet=profils",
     "reseau-emplois": "/reseau?territoire=perimetre:pays-cob&onglet=emplois",
     "reseau-exterieur": "/reseau?territoire=perimetre:pays-cob&onglet=exterieur",
+    "bilan": "/bilan?territoire=perimetre:pays-cob",
     "perimetres": "/perimetres?territoire=perimetre:pays-cob",
     "cooperations": "/cooperations?territoire=epci:242900314",
     "cooperations-statistiques": "/cooperations?territoire=epci:242900314&onglet=statistiques",

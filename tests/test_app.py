@@ -294,3 +294,14 @@ def test_comparer_flow_indicators_never_show_a_blank_or_none(app_db):
             assert cell == "non calculable" or re.fullmatch(r"\d+,\d\u00a0%", cell), cell
     assert not table.isna().any().any()
     assert (table == "non calculable").any().any()  # Brest: at least one side not covered by a file
+
+
+def test_bilan_tables_put_the_references_beside_the_territory(app_db):
+    # On a 1280-px projector the grid shows about six columns: the territory's figure and its
+    # département, région and France come before the rule, source and year.
+    at = _app(app_db, "pages/bilan.py", territoire="perimetre:pays-cob")
+    assert not at.exception
+    grid = next(d.value for d in at.dataframe if "Indicateur" in d.value.columns)
+    name = next(t.value for t in at.title).removeprefix("Bilan — ")
+    assert list(grid.columns[:6]) == ["Indicateur", "Unité", name, "Finistère", "Bretagne", "France"]
+    assert list(grid.columns[-3:]) == ["Règle d'agrégation", "Source", "Année"]

@@ -38,13 +38,13 @@ def test_bilan_of_a_perimeter_shows_each_theme(built_db, tmp_path):
         heads = [h.strip() for h in page.locator("[data-testid='stHeading'] h3").all_inner_texts()]
         assert heads[:4] == ["Population", "Logement", "Économie", "Mobilité"]
         assert "Énergie" in heads and "Eau" in heads
-        # The indicators' tables: rule and references (département, région, France) in the headers.
+        # The indicators' tables: the references (département, région, France) in the headers.
         grids = page.locator("[data-testid='stDataFrame']")
         assert grids.count() >= 4
         headers = " ".join(
             page.locator("[data-testid='stDataFrame'] [role='columnheader']").all_inner_texts()
         )
-        for col in ("Règle d'agrégation", "Finistère", "Bretagne", "France"):  # the columns in view
+        for col in ("Finistère", "Bretagne", "France"):  # the references in view at 1280 px
             assert col in headers, col
         # The flows of the theme (logement: residential migrations; mobilité: commuting).
         assert text.count("Flux du thème") >= 2
