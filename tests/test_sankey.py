@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from observatoire import text
-from observatoire.render import sankey
+from observatoire.render import charts, sankey
 from tests.test_network import GRE, GRES, VOIR, raw3  # noqa: F401  (the fixture)
 
 LINKS = pd.DataFrame(
@@ -130,3 +130,12 @@ def test_reseau_sankey_tab_against_raw_insee_lines(app_db, raw3):  # noqa: F811
         out = sum(raw3.get((o, d), 0.0) for d in codes if d != o)
         assert any(lab.endswith("<br>" + text.number(round(out))) for lab in labels), (o, out, labels)
     assert any(a["text"].startswith("Source : ") for a in spec["layout"]["annotations"])
+
+
+def test_a_long_source_runs_in_wide_lines_under_the_full_width_chart():
+    source = "Insee, Comparateur de territoires (RP 2018) — Navettes domicile-travail ESTIMÉES " * 2
+    fig = sankey.figure(LINKS, NAMES, "t", source, estimated=True)
+    [note] = [a.text for a in fig.layout.annotations if a.text.startswith("Source : ")]
+    lines = note.split("<br>")
+    assert all(len(line) <= charts.WIDE_WRAP for line in lines)
+    assert len(lines) <= 3  # the 44-character column note took 5 lines

@@ -23,6 +23,7 @@ def _fr_number(v: float, decimals: int = 0) -> str:
 
 
 SOURCE_WRAP = 44  # characters per line of the source note (fits a 286-px chart: a column on a tablet)
+WIDE_WRAP = 84  # the same for a chart always drawn full width, its note from the figure's left edge
 TITLE_PX, LEGEND_PX, AXIS_PX, LINE_PX = 44, 30, 58, 16
 
 
@@ -38,10 +39,12 @@ def _layout(
     legend: bool | None = None,
     x_title: bool = True,
     left: int | None = None,
+    wrap: int = SOURCE_WRAP,
 ) -> go.Figure:
     """Title on top, legend under it (above the plot), the source note at the bottom of a
-    margin reserved for it below the x axis: nothing can collide, whatever the width."""
-    lines = _wrap(f"Source : {source}")
+    margin reserved for it below the x axis: nothing can collide, whatever the width.
+    ``wrap``: characters per line of the note (wider for a chart always drawn full width)."""
+    lines = _wrap(f"Source : {source}", wrap)
     has_legend = legend if legend is not None else sum(1 for t in fig.data if t.showlegend is not False) > 1
     # Legend rows, for the narrowest chart we plan for (a half-width column on a tablet).
     names = [t.name or "" for t in fig.data if t.showlegend is not False and t.name]

@@ -172,7 +172,7 @@ def figure(
         )
     longest = max((len(line) for n in nodes for line in n.label.split("<br>")), default=8)
     side_px = int(charts.LABEL_CHAR_PX * 0.93 * longest) + 18
-    lines = charts.wrap_note(f"Source : {source}")
+    lines = charts.wrap_note(f"Source : {source}", charts.WIDE_WRAP)  # drawn full width
     bottom = 30 + charts.LINE_PX * len(lines) + 8
     charts.layout(
         fig,
@@ -182,6 +182,7 @@ def figure(
         legend=False,
         x_title=False,
         left=side_px,
+        wrap=charts.WIDE_WRAP,
     )
     fig.update_layout(
         height=int(plot_px) + charts.TITLE_PX + HEAD_PX + bottom,
