@@ -4,7 +4,7 @@ editors create, edit, reorder and archive them."""
 
 import streamlit as st
 
-from observatoire.ui import atelier_run, ateliers, auth, state
+from observatoire.ui import atelier_run, ateliers, auth, state, widgets
 
 st.title("Ateliers")
 user = auth.sign_in_box()
@@ -175,18 +175,6 @@ if user:
     box_hist = state.lazy_expander("Historique des modifications", "_at_historique")
     if box_hist.open:
         with box_hist:
-            hist = ateliers.history(rec["id"])
-            st.dataframe(
-                hist[["version", "action", "changed_by", "changed_at"]].rename(
-                    columns={
-                        "version": "Version",
-                        "action": "Action",
-                        "changed_by": "Par",
-                        "changed_at": "Le",
-                    }
-                ),
-                hide_index=True,
-                width="stretch",
-            )
+            widgets.history_table(ateliers.history(rec["id"]))
 elif not user:
     st.caption("Lecture et remarques libres ; la préparation d'un atelier demande un compte.")

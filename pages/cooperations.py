@@ -246,18 +246,7 @@ with tab:
             box_hist = state.lazy_expander("Historique des modifications", "_coop_historique")
             if box_hist.open:
                 with box_hist:
-                    hist = data.cooperation_history(cid)
-                    st.dataframe(
-                        hist[["version", "action", "changed_at", "changed_by"]].rename(
-                            columns={
-                                "version": "Version",
-                                "action": "Action",
-                                "changed_at": "Date (UTC)",
-                                "changed_by": "Par",
-                            }
-                        ),
-                        hide_index=True,
-                    )
+                    widgets.history_table(data.cooperation_history(cid))
             if user:
                 with st.form("_edit"):
                     st.markdown(f"**Modifier** (version {rec['version']})")

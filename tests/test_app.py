@@ -305,3 +305,30 @@ def test_bilan_tables_put_the_references_beside_the_territory(app_db):
     name = next(t.value for t in at.title).removeprefix("Bilan — ")
     assert list(grid.columns[:6]) == ["Indicateur", "Unité", name, "Finistère", "Bretagne", "France"]
     assert list(grid.columns[-3:]) == ["Règle d'agrégation", "Source", "Année"]
+
+
+def test_history_tables_say_when_in_utc_by_whom():
+    def script():
+        import datetime as dt
+
+        import pandas as pd
+
+        from observatoire.ui import widgets
+
+        widgets.history_table(
+            pd.DataFrame(
+                {
+                    "changed_by": ["ana", "léo"],
+                    "version": [1, 2],
+                    "after": ["{}", "{}"],
+                    "action": ["create", "update"],
+                    "changed_at": [dt.datetime(2026, 1, 5, 9, 30), dt.datetime(2026, 2, 1, 17, 0)],
+                }
+            )
+        )
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    [grid] = at.dataframe
+    assert list(grid.value.columns) == ["Version", "Action", "Date (UTC)", "Par"]  # no stored JSON
+    assert grid.value["Par"].tolist() == ["ana", "léo"]

@@ -216,6 +216,16 @@ def fiche_buttons(level: str, code: str, key: str) -> None:
         )
 
 
+HISTORY_COLUMNS = {"version": "Version", "action": "Action", "changed_at": "Date (UTC)", "changed_by": "Par"}
+
+
+def history_table(hist: pd.DataFrame) -> None:
+    """A record's versions (cooperation, atelier): version, action, when (UTC, as stored), by whom."""
+    st.dataframe(
+        hist[list(HISTORY_COLUMNS)].rename(columns=HISTORY_COLUMNS), hide_index=True, width="stretch"
+    )
+
+
 def csv_bytes(df) -> bytes:
     """A table as CSV (UTF-8 with BOM, for spreadsheet software)."""
     return exports.to_csv_bytes(df)
