@@ -139,6 +139,12 @@ def test_unconstrained_groups_one_unit_several_components_and_full_exit():
     q = np.array([0.3, 0.3, 0.995, 0.995, 0.5, 0.5, 0.5])  # B sends nearly all its movers out
     free = E.unconstrained_groups(pairs, groups, q)
     np.testing.assert_array_equal(free, [False, False, True, True, True, True, True])
+    # E = {7, 8}: an island pair of its own (both in reach of each other only)
+    lon2 = np.append(lon, [9.0, 9.045])
+    pairs2 = M.build_pairs(lon2, np.zeros(9), np.full(9, 1.0), cutoff_km=100)
+    groups2 = np.append(groups, ["E", "E"]).astype(object)
+    assert not E.unconstrained_groups(pairs2, groups2)[7:].any()
+    assert E.unconstrained_groups(pairs2, groups2, outside_main=True)[7:].all()
 
 
 def test_three_stage_free_groups_are_balanced_as_in_the_two_stage_model():

@@ -92,6 +92,10 @@ def two_stage(o, d, pairs, beta, share, tail, gate, outside_km, tol, max_iter=10
     )
 
 
+#: :func:`E.unconstrained_groups` also frees the groups outside the main component (``--rule main``).
+RULE = {"main": True}
+
+
 def blend(o, d, pairs, beta, share, groups, two, ql, lam, tail, gate, outside_km, tol, max_iter):
     """The split IPF on top of the two-stage run ``two``: each group's exit target is
     ``(1 - lam) q2 + lam ql`` (``ql`` per unit, averaged over the group's movers), no group
@@ -101,7 +105,7 @@ def blend(o, d, pairs, beta, share, groups, two, ql, lam, tail, gate, outside_km
     q2 = group_exit_share(pairs, two.flows, two.outside_origin if outside_km else None, movers, g)
     mov_g = np.bincount(g, weights=movers)
     ql_g = np.divide(np.bincount(g, weights=ql * movers), mov_g, out=np.zeros_like(mov_g), where=mov_g > 0)
-    free = E.unconstrained_groups(pairs, groups, q2[g])
+    free = E.unconstrained_groups(pairs, groups, q2[g], outside_main=RULE["main"])
     r = E.three_stage_flows(
         o,
         d,
@@ -118,6 +122,22 @@ def blend(o, d, pairs, beta, share, groups, two, ql, lam, tail, gate, outside_km
         tail=tail if tail[0] > 0 else None,
         tail_origin=gate,
     )
+    if not r.converged:  # where the split IPF misses: the worst groups' exit totals
+        target = ((1 - lam) * q2 + lam * ql_g) * mov_g
+        out = g[pairs.origin] != g[pairs.destination]
+        got = np.bincount(g[pairs.origin[out]], weights=r.flows[out], minlength=mov_g.shape[0])
+        if outside_km:
+            got += np.bincount(g, weights=r.outside_origin, minlength=mov_g.shape[0])
+        free_g = np.bincount(g, weights=free, minlength=mov_g.shape[0]) > 0
+        rel = np.divide(np.abs(got - target), target, out=np.zeros_like(target), where=(target > 0) & ~free_g)
+        names = pd.Series(np.asarray(groups).astype(str)).groupby(g).first().to_numpy()
+        size = np.bincount(g)
+        for k in np.argsort(rel)[::-1][:4]:
+            print(
+                f"    group {names[k]} ({size[k]} units): movers {mov_g[k]:.0f}, q2 {q2[k]:.3f}, "
+                f"q_logit {ql_g[k]:.3f}, exit target {target[k]:.0f}, got {got[k]:.0f}",
+                flush=True,
+            )
     return r, free
 
 
@@ -307,52 +327,99 @@ def closed(data, units, systems, cands, max_iter) -> None:
         )
 
 
-def france(data, units, lam, tail, max_iter) -> None:
+def france(data, units, lam, tail, max_iter, systems=None) -> None:
+    """One France run (exit logit ``DEFAULT_EXIT_COEF``, all sources); with ``systems``, the
+    blend is re-run for each métropole ``c`` with the exit logit fitted without it (nor, for
+    Grenoble, its Isère communes), and ``c``'s share and outflows are read from that run: the
+    métropoles' figures are then held out for the exit logit (``lam`` and the tail are fixed)."""
+    from types import SimpleNamespace
+
     t0 = time.perf_counter()
     pairs, o, d, share = L.france_inputs(units)
     gate = L.epci_gate(units, units["code"], GATE)
     groups = T.groups_of(units)
     two = two_stage(o, d, pairs, M.DEFAULT_INTER_BETA, share, tail, gate, M.DEFAULT_OUTSIDE_KM, M.DEFAULT_TOL)
-    t1 = time.perf_counter()
-    ql = M.stay_share(M.DEFAULT_EXIT_COEF, E.exit_features(o, d, groups))
-    r, free = blend(
-        o,
-        d,
-        pairs,
-        M.DEFAULT_INTER_BETA,
-        share,
-        groups,
-        two,
-        ql,
-        lam,
-        tail,
-        gate,
-        M.DEFAULT_OUTSIDE_KM,
-        M.DEFAULT_TOL,
-        max_iter,
-    )
-    del two
+    print(f"  two-stage: {two.iterations} it, {time.perf_counter() - t0:.0f} s", flush=True)
+    coefs = {None: M.DEFAULT_EXIT_COEF}
+    if systems is not None:
+        src = sources_of(data, units, systems)
+        coefs.update({c: T.fit_exit(T.training(src, c), src["features"]) for c in EM.METROPOLES})
+    feats = E.exit_features(o, d, groups)
     g = E.group_index(groups)
-    print(
-        f"  split IPF: {r.iterations} it, err {r.max_rel_error:.2g}, {time.perf_counter() - t1:.0f} s; "
-        f"free groups {len(np.unique(g[free]))} ({100 * o[free].sum() / o.sum():.2f} % of workers)",
-        flush=True,
-    )
-    agg = EM.aggregates_of(units, pairs, r)
-    agg["metropole_cpc"] = EM.metropole_cpc(units, pairs, r, data)
-    print(
-        f"  France lam {lam:g} tail {tail}: "
-        + ", ".join(f"{k[:9]} {100 * v:.2f}" for k, v in agg.items())
-        + f" ({time.perf_counter() - t0:.0f} s)",
-        flush=True,
-    )
     target = {"france_epci": 0.330, "france_commune": 0.640, "bretagne_epci": 0.337}
     _, met = EM.metropole_observed(data, units)
     target.update(met)
-    gaps = [abs(agg[k] - v) for k, v in target.items()]
-    print(
-        f"  mean gap 8 shares {100 * np.mean(gaps):.2f}, within 2 points {sum(x <= 0.02 for x in gaps)} of 8"
-    )
+    loo_flows = loo_out = None
+    loo_agg = {}
+    for k, coef in coefs.items():
+        t1 = time.perf_counter()
+        r, free = blend(
+            o,
+            d,
+            pairs,
+            M.DEFAULT_INTER_BETA,
+            share,
+            groups,
+            two,
+            M.stay_share(coef, feats),
+            lam,
+            tail,
+            gate,
+            M.DEFAULT_OUTSIDE_KM,
+            M.DEFAULT_TOL,
+            max_iter,
+        )
+        print(
+            f"  exit logit without {k}: split IPF {r.iterations} it, err {r.max_rel_error:.2g}, "
+            f"{time.perf_counter() - t1:.0f} s; free groups {len(np.unique(g[free]))} "
+            f"({100 * o[free].sum() / o.sum():.2f} % of workers)",
+            flush=True,
+        )
+        if k is None:
+            agg = EM.aggregates_of(units, pairs, r)
+            agg["metropole_cpc"] = EM.metropole_cpc(units, pairs, r, data)
+            print(
+                f"  France lam {lam:g} tail {tail} (exit logit on all sources): "
+                + ", ".join(f"{x[:9]} {100 * v:.2f}" for x, v in agg.items()),
+                flush=True,
+            )
+            gaps = [abs(agg[x] - v) for x, v in target.items()]
+            print(
+                f"  mean gap 8 shares {100 * np.mean(gaps):.2f}, within 2 points {sum(x <= 0.02 for x in gaps)} of 8",
+                flush=True,
+            )
+            if systems is not None:
+                loo_flows, loo_out = r.flows.copy(), r.outside_origin.copy()
+        else:
+            sel = groups == k
+            rows = sel[pairs.origin]
+            loo_flows[rows] = r.flows[rows]
+            loo_out[sel] = r.outside_origin[sel]
+            loo_agg[k] = EM.aggregates_of(units, pairs, r)[k]
+            loo_agg[k + " cpc"] = T.met_cpc(
+                units, pairs, r, pd.read_parquet(data / "flows/metropoles-travail-2019.parquet"), k
+            )
+        del r
+    if systems is not None:
+        comp = SimpleNamespace(flows=loo_flows, outside_origin=loo_out)
+        cpc = EM.metropole_cpc(units, pairs, comp, data)
+        shares = {c: loo_agg[c] for c in EM.METROPOLES}
+        print(
+            "  métropoles, exit logit held out: "
+            + " / ".join(
+                f"{100 * shares[c]:.2f} (CPC {100 * loo_agg[c + ' cpc']:.2f})" for c in EM.METROPOLES
+            )
+            + f"; outflow CPC of the five {100 * cpc:.2f}",
+            flush=True,
+        )
+        gaps = [abs(agg[x] - target[x]) for x in ("france_epci", "france_commune", "bretagne_epci")]
+        gaps += [abs(shares[c] - target[c]) for c in EM.METROPOLES]
+        print(
+            f"  mean gap 8 shares (métropoles held out) {100 * np.mean(gaps):.2f}, within 2 points "
+            f"{sum(x <= 0.02 for x in gaps)} of 8",
+            flush=True,
+        )
+    print(f"  ({time.perf_counter() - t0:.0f} s)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -360,16 +427,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loo", action="store_true")
     ap.add_argument("--closed", type=float, nargs="+", metavar="LAM A B2")
     ap.add_argument("--france", type=float, nargs=3, metavar=("LAM", "A", "B2"))
+    ap.add_argument(
+        "--france-loo", action="store_true", help="--france: also the five exit logits without each métropole"
+    )
     ap.add_argument("--radius-km", type=float, default=160.0)
     ap.add_argument("--lams", type=float, nargs="+", default=list(LAMS))
     ap.add_argument("--tails", type=float, nargs="+", metavar="A B2", help="--loo grid (default: 13 tails)")
     ap.add_argument("--max-iter", type=int, default=E.DEFAULT_MAX_ITER, help="split IPF iterations")
+    ap.add_argument(
+        "--rule",
+        choices=("main", "basic"),
+        default="main",
+        help="groups without exit constraint: 'basic' (one unit, several components, q2 >= 0.99) "
+        "or 'main' (basic + outside the main component)",
+    )
     args = ap.parse_args(argv)
+    RULE["main"] = args.rule == "main"
     t0 = time.perf_counter()
     data, raw = Path(config.data_dir()), Path(config.raw_dir())
     units = EM.france_units(data)
     if args.france:
-        france(data, units, args.france[0], (args.france[1], args.france[2]), args.max_iter)
+        france(
+            data,
+            units,
+            args.france[0],
+            (args.france[1], args.france[2]),
+            args.max_iter,
+            EM.load_systems(data, raw)[0] if args.france_loo else None,
+        )
     if args.closed:
         v = args.closed
         cands = [tuple(v[k : k + 3]) for k in range(0, len(v), 3)]

@@ -94,6 +94,7 @@ def unconstrained_groups(
     exit_share: np.ndarray | None = None,
     *,
     max_share: float = EXIT_SHARE_FREE,
+    outside_main: bool = False,
 ) -> np.ndarray:
     """Bool per unit: its group gets no exit constraint in :func:`three_stage_flows`
     (``split="group"``), because a target there may be infeasible (``docs/MODEL.md`` §13):
@@ -102,7 +103,11 @@ def unconstrained_groups(
     * it spans several connected components of the pair graph (e.g. two EPCI of Guyane): the
       split between its sides is then fixed by the components' own margins, not by one factor;
     * its own exit share ``exit_share`` (per unit, e.g. the two-stage model's share of the group)
-      is at least ``max_share``: nearly no inner side to move people from.
+      is at least ``max_share``: nearly no inner side to move people from;
+    * with ``outside_main``, it has a unit outside the largest component (most units) of the pair
+      graph: the DROM, Corsica and the islands, where most exits go to the outside zone and the
+      exit logit (fitted on mainland regions) is an extrapolation (e.g. CC de l'Ouest guyanais,
+      whose blended target the balancing cannot meet).
 
     Parameters
     ----------
@@ -112,6 +117,7 @@ def unconstrained_groups(
     exit_share : array-like, optional
         Reference exit share per unit (its group's); ``None``: the last rule is not applied.
     max_share : float
+    outside_main : bool
 
     Returns
     -------
@@ -127,6 +133,9 @@ def unconstrained_groups(
     np.minimum.at(lo, g, comp)
     np.maximum.at(hi, g, comp)
     free = (size <= 1) | (lo != hi)
+    if outside_main and comp.size:
+        main = np.bincount(comp).argmax()
+        free |= np.bincount(g, weights=(comp != main), minlength=k) > 0
     if exit_share is not None:
         q = np.asarray(exit_share, dtype=np.float64)
         q_g = np.zeros(k)
