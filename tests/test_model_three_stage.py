@@ -127,3 +127,86 @@ def test_side_access_by_hand():
     assert inside[0] == pytest.approx(d[1] * np.exp(-0.1 * dist[1]), rel=1e-6)
     assert outside[0] == pytest.approx(sum(d[j] * np.exp(-0.1 * dist[j]) for j in (2, 3, 4)), rel=1e-6)
     assert inside[4] == 0.0  # alone in its group
+
+
+def test_unconstrained_groups_one_unit_several_components_and_full_exit():
+    # A = {0, 1} and C = {4} on a line; D = {5, 6}, 6 out of reach of everyone (its own component)
+    lon = np.array([0.0, 0.045, 0.09, 0.135, 0.18, 0.225, 5.0])
+    pairs = M.build_pairs(lon, np.zeros(7), np.full(7, 1.0), cutoff_km=100)
+    groups = np.array(["A", "A", "B", "B", "C", "D", "D"], dtype=object)
+    free = E.unconstrained_groups(pairs, groups)
+    np.testing.assert_array_equal(free, [False, False, False, False, True, True, True])
+    q = np.array([0.3, 0.3, 0.995, 0.995, 0.5, 0.5, 0.5])  # B sends nearly all its movers out
+    free = E.unconstrained_groups(pairs, groups, q)
+    np.testing.assert_array_equal(free, [False, False, True, True, True, True, True])
+    # E = {7, 8}: an island pair of its own (both in reach of each other only)
+    lon2 = np.append(lon, [9.0, 9.045])
+    pairs2 = M.build_pairs(lon2, np.zeros(9), np.full(9, 1.0), cutoff_km=100)
+    groups2 = np.append(groups, ["E", "E"]).astype(object)
+    assert not E.unconstrained_groups(pairs2, groups2)[7:].any()
+    assert E.unconstrained_groups(pairs2, groups2, outside_main=True)[7:].all()
+
+
+def test_three_stage_free_groups_are_balanced_as_in_the_two_stage_model():
+    pairs, o, d, groups = _line_system()
+    stay = np.full(5, 0.2)
+    two = M.two_stage_flows(o, d, pairs, 0.15, stay, tol=1e-12, max_iter=5000, outside_km=40)
+    # every group free: whatever the exit shares, the two-stage model
+    res = E.three_stage_flows(
+        o,
+        d,
+        pairs,
+        0.15,
+        stay,
+        np.full(5, 0.9),
+        groups,
+        tol=1e-12,
+        max_iter=5000,
+        outside_km=40,
+        split="group",
+        free=np.ones(5, bool),
+    )
+    np.testing.assert_allclose(res.flows, two.flows, rtol=1e-7, atol=1e-9)
+    # A constrained, B and C free: A's total is met, every row and column still exact
+    q = np.array([0.5, 0.5, 0.9, 0.9, 0.9])
+    res = E.three_stage_flows(
+        o,
+        d,
+        pairs,
+        0.15,
+        stay,
+        q,
+        groups,
+        tol=1e-10,
+        max_iter=5000,
+        split="group",
+        free=np.array([False, False, True, True, True]),
+    )
+    assert res.converged
+    _, outer = _side_sums(pairs, res.flows, groups)
+    assert outer[:2].sum() == pytest.approx(0.5 * 0.8 * o[:2].sum(), rel=1e-8)
+    np.testing.assert_allclose(np.bincount(pairs.origin, weights=res.flows, minlength=5), o, rtol=1e-8)
+
+
+def test_three_stage_tail_matches_the_two_stage_tail_when_free():
+    pairs, o, d, groups = _line_system()
+    gate = np.array([True, True, False, False, False])
+    two = M.two_stage_flows(
+        o, d, pairs, 0.15, np.full(5, 0.2), tol=1e-12, max_iter=5000, tail=(0.05, 0.03), tail_origin=gate
+    )
+    res = E.three_stage_flows(
+        o,
+        d,
+        pairs,
+        0.15,
+        np.full(5, 0.2),
+        np.full(5, 0.5),
+        groups,
+        tol=1e-12,
+        max_iter=5000,
+        split="group",
+        free=np.ones(5, bool),
+        tail=(0.05, 0.03),
+        tail_origin=gate,
+    )
+    np.testing.assert_allclose(res.flows, two.flows, rtol=1e-7, atol=1e-9)

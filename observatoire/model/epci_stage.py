@@ -24,8 +24,9 @@ import numpy as np
 from observatoire.model.balancing import IPFResult
 from observatoire.model.constants import Form
 from observatoire.model.gravity import deterrence
+from observatoire.model.margins import connected_components
 from observatoire.model.pairs import PairSet
-from observatoire.model.stayers import gravity_inputs
+from observatoire.model.stayers import add_tail, gravity_inputs
 
 #: Largest share of a group's jobs (after its stayers) its own other residents may take
 #: (``split="group"``): a group whose exit logit would keep more of them at home than its jobs
@@ -37,6 +38,11 @@ INNER_MAX = 0.9
 #: an EPCI sends nearly all its movers out; the shares measured in ``docs/MODEL.md`` §9 move by
 #: < 0.01 point between 300 and 1 000 iterations.
 DEFAULT_MAX_ITER = 400
+
+#: :func:`unconstrained_groups`: a group whose own (two-stage) exit share is at least this sends
+#: nearly all its movers out; a blended target there asks the balancing for an inner side it
+#: barely has (``docs/MODEL.md`` §13).
+EXIT_SHARE_FREE = 0.99
 
 #: Names of the columns of :func:`exit_features`.
 EXIT_FEATURES = (
@@ -82,6 +88,62 @@ def exit_features(origins: np.ndarray, destinations: np.ndarray, groups: np.ndar
     )
 
 
+def unconstrained_groups(
+    pairs: PairSet,
+    groups: np.ndarray,
+    exit_share: np.ndarray | None = None,
+    *,
+    max_share: float = EXIT_SHARE_FREE,
+    outside_main: bool = False,
+) -> np.ndarray:
+    """Bool per unit: its group gets no exit constraint in :func:`three_stage_flows`
+    (``split="group"``), because a target there may be infeasible (``docs/MODEL.md`` §13):
+
+    * the group has one unit (no inner side: its exits are its movers, whatever the target);
+    * it spans several connected components of the pair graph (e.g. two EPCI of Guyane): the
+      split between its sides is then fixed by the components' own margins, not by one factor;
+    * its own exit share ``exit_share`` (per unit, e.g. the two-stage model's share of the group)
+      is at least ``max_share``: nearly no inner side to move people from;
+    * with ``outside_main``, it has a unit outside the largest component (most units) of the pair
+      graph: the DROM, Corsica and the islands, where most exits go to the outside zone and the
+      exit logit (fitted on mainland regions) is an extrapolation (e.g. CC de l'Ouest guyanais,
+      whose blended target the balancing cannot meet).
+
+    Parameters
+    ----------
+    pairs : PairSet
+    groups : array-like
+        Group code per unit.
+    exit_share : array-like, optional
+        Reference exit share per unit (its group's); ``None``: the last rule is not applied.
+    max_share : float
+    outside_main : bool
+
+    Returns
+    -------
+    numpy.ndarray of bool, one per unit
+    """
+    g = group_index(groups)
+    k = int(g.max()) + 1 if g.size else 0
+    size = np.bincount(g, minlength=k)
+    _, comp = connected_components(pairs)
+    # several components: the smallest and largest label of the group differ
+    lo = np.full(k, np.iinfo(np.int64).max)
+    hi = np.full(k, -1)
+    np.minimum.at(lo, g, comp)
+    np.maximum.at(hi, g, comp)
+    free = (size <= 1) | (lo != hi)
+    if outside_main and comp.size:
+        main = np.bincount(comp).argmax()
+        free |= np.bincount(g, weights=(comp != main), minlength=k) > 0
+    if exit_share is not None:
+        q = np.asarray(exit_share, dtype=np.float64)
+        q_g = np.zeros(k)
+        np.maximum.at(q_g, g, np.nan_to_num(q, nan=0.0))
+        free |= q_g >= float(max_share)
+    return free[g]
+
+
 def three_stage_flows(
     origins: np.ndarray,
     destinations: np.ndarray,
@@ -96,6 +158,9 @@ def three_stage_flows(
     max_iter: int = 2000,
     outside_km: float | None = None,
     split: str = "unit",
+    free: np.ndarray | None = None,
+    tail: tuple[float, float] | None = None,
+    tail_origin: np.ndarray | None = None,
 ) -> IPFResult:
     """Stayers on the diagonal, then gravity with rows split between own group and the rest.
 
@@ -121,6 +186,13 @@ def three_stage_flows(
         ``"group"``: only each group's total is met (``sum exit_share (O - S)`` over its units,
         raised where needed so that its own residents take at most :data:`INNER_MAX` of its jobs), the gravity model choosing
         which of its units send them (``info["exit_share"]`` is then the group's share).
+    free : array-like of bool, optional
+        ``split="group"`` only: per unit, its group has no exit constraint (its rows are balanced
+        as in the two-stage model; e.g. :func:`unconstrained_groups`). Default: every group
+        constrained (the model of ``docs/MODEL.md`` §9).
+    tail, tail_origin : long-distance tail of the deterrence on the pairs whose origin is in
+        ``tail_origin`` (as :func:`observatoire.model.stayers.two_stage_flows`; the outside
+        zone keeps its plain seed).
 
     Returns
     -------
@@ -134,6 +206,8 @@ def three_stage_flows(
 
     n = pairs.n_units
     o, d, w, diag, n_comp = gravity_inputs(origins, destinations, pairs, beta, form)
+    if tail is not None:
+        add_tail(w, pairs, tail, tail_origin)
     g = group_index(groups)
     inner = g[pairs.origin] == g[pairs.destination]
     inner &= ~diag
@@ -173,8 +247,21 @@ def three_stage_flows(
     del outer
     w_out = csr_array((w, pairs.destination, pairs.indptr), shape=(n, n))
     x_out = float(o2.sum())  # margins of the outside zone, as two_stage_flows
+    free_g = None
+    if split == "group" and free is not None:
+        free_g = np.bincount(g, weights=np.asarray(free, dtype=np.float64), minlength=int(g.max()) + 1) > 0
     a_in, a_out, b, b_z, a_z, it, err = _split_ipf(
-        o_in, o_out, d2, w_in, w_out, kappa, x_out, tol, max_iter, group=g if split == "group" else None
+        o_in,
+        o_out,
+        d2,
+        w_in,
+        w_out,
+        kappa,
+        x_out,
+        tol,
+        max_iter,
+        group=g if split == "group" else None,
+        free=free_g,
     )
     flows = w  # outer seeds, overwritten in place
     flows *= a_out[pairs.origin]
@@ -206,12 +293,13 @@ def three_stage_flows(
     return res
 
 
-def _split_ipf(o_in, o_out, d, w_in, w_out, kappa, x_out, tol, max_iter, group=None):
+def _split_ipf(o_in, o_out, d, w_in, w_out, kappa, x_out, tol, max_iter, group=None, free=None):
     """Furness with the rows split between own group and the rest, and one margin per destination.
 
     ``group=None``: two row margins per origin (``o_in``, ``o_out``). With ``group`` (label per
     unit), each origin's total ``o_in + o_out`` is met and only each group's total to the rest
-    (sum of ``o_out`` over its units), by one more balancing factor per group.
+    (sum of ``o_out`` over its units), by one more balancing factor per group; ``free`` (bool
+    per group): those groups keep their factor at 1 (no group constraint).
     """
     n = d.shape[0]
     pos_d = d > 0
@@ -222,6 +310,9 @@ def _split_ipf(o_in, o_out, d, w_in, w_out, kappa, x_out, tol, max_iter, group=N
         o_tot = o_in + o_out
         q_g = np.bincount(group, weights=o_out)
         theta = np.where(q_g > 0, 1.0, 0.0)
+        if free is not None:
+            theta[free] = 1.0
+            q_g = np.where(free, -1.0, q_g)  # < 0: not a target (see _group_step)
     err = math.inf
     it = 0
     while it < max_iter:
@@ -253,13 +344,18 @@ def _split_ipf(o_in, o_out, d, w_in, w_out, kappa, x_out, tol, max_iter, group=N
 
 
 def _group_step(o_tot, q_g, group, theta, r_in, r_out):
-    """Rows exact and each group's flow to the rest rescaled to its target: (a_in, a_out, theta, err)."""
+    """Rows exact and each group's flow to the rest rescaled to its target: (a_in, a_out, theta, err).
+
+    A group with a negative target (``free`` in :func:`_split_ipf`) keeps its factor."""
     n = o_tot.shape[0]
     t = theta[group] * r_out
     den = r_in + t
     a = np.divide(o_tot, den, out=np.zeros(n), where=(o_tot > 0) & (den > 0))
     f_g = np.bincount(group, weights=a * t, minlength=q_g.shape[0])
-    theta = np.divide(theta * q_g, f_g, out=np.zeros_like(theta), where=f_g > 0)
+    fixed = q_g < 0
+    theta = np.where(
+        fixed, theta, np.divide(theta * q_g, f_g, out=np.zeros_like(theta), where=(f_g > 0) & ~fixed)
+    )
     t = theta[group] * r_out
     den = r_in + t
     a = np.divide(o_tot, den, out=np.zeros(n), where=(o_tot > 0) & (den > 0))
