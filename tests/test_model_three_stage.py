@@ -129,7 +129,7 @@ def test_side_access_by_hand():
     assert inside[4] == 0.0  # alone in its group
 
 
-def test_unconstrained_groups_one_unit_several_components_and_full_exit():
+def test_unconstrained_groups_are_those_whose_exit_target_may_be_infeasible():
     # A = {0, 1} and C = {4} on a line; D = {5, 6}, 6 out of reach of everyone (its own component)
     lon = np.array([0.0, 0.045, 0.09, 0.135, 0.18, 0.225, 5.0])
     pairs = M.build_pairs(lon, np.zeros(7), np.full(7, 1.0), cutoff_km=100)
