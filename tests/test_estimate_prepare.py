@@ -37,24 +37,34 @@ def test_prepared_estimate_keeps_the_full_frame_flows_of_one_person(tmp_path):
     data, units = _data_dir(tmp_path)
     path, meta = flow_sources.prepare_estimated(data, data / "flows")
     shipped = pd.read_parquet(path)
+    # the shipped model (docs/MODEL.md §13): the exit blend on top of the gated-tail two-stage model
+    assert M.DEFAULT_MODEL == "blend"
     full = M.estimate_flows(
         units,
-        model=M.DEFAULT_MODEL,
+        model="blend",
         stay_coef=M.DEFAULT_STAY_COEF,
+        exit_coef=M.DEFAULT_EXIT_COEF,
+        lam=M.BLEND_LAMBDA,
         beta=M.DEFAULT_INTER_BETA,
-        tail=M.DEFAULT_TAIL,
+        tail=M.BLEND_TAIL,
         tail_gate_workers=M.DEFAULT_TAIL_GATE_WORKERS,
     )
     kept = full[full["value"] >= flow_sources.ESTIMATE_MIN]
     assert len(shipped) == len(kept) > 1000
     assert (shipped["value"] >= 1.0).all()
     np.testing.assert_allclose(shipped["value"].sum(), kept["value"].round(1).sum(), rtol=1e-9)
-    assert (meta["params"]["queue_a"], meta["params"]["queue_beta2_par_km"]) == M.DEFAULT_TAIL
-    # the gated tail is in the shipped estimate: without it the flows differ
-    plain = M.estimate_flows(
-        units, model=M.DEFAULT_MODEL, stay_coef=M.DEFAULT_STAY_COEF, beta=M.DEFAULT_INTER_BETA
-    )
-    assert not np.allclose(plain["value"].to_numpy(), full["value"].to_numpy())
+    assert (meta["params"]["queue_a"], meta["params"]["queue_beta2_par_km"]) == M.BLEND_TAIL
+    assert meta["params"]["poids_logit_sortie"] == M.BLEND_LAMBDA
+    assert meta["params"]["logit_sortie_epci"] == dict(zip(M.EXIT_FEATURES, M.DEFAULT_EXIT_COEF, strict=True))
+    # the gated tail and the exit blend are in the shipped estimate: without either the flows differ
+    common = {"stay_coef": M.DEFAULT_STAY_COEF, "beta": M.DEFAULT_INTER_BETA}
+    gate = {"tail_gate_workers": M.DEFAULT_TAIL_GATE_WORKERS}
+    for other in (
+        M.estimate_flows(units, model="two-stage", tail=M.BLEND_TAIL, **gate, **common),
+        M.estimate_flows(units, model="blend", exit_coef=M.DEFAULT_EXIT_COEF, **common),
+    ):
+        merged = full.merge(other, on=["origin", "destination"], how="outer").fillna(0.0)
+        assert not np.allclose(merged["value_x"].to_numpy(), merged["value_y"].to_numpy())
     assert meta["params"]["couples_estimes"] == int((full["value"] > 0).sum())
     assert meta["params"]["part_du_volume_livre"] == round(
         kept["value"].round(1).sum() / full["value"].sum(), 4

@@ -54,7 +54,8 @@ def test_flux_lists_the_files_of_the_store_when_none_covers_the_territory(built_
 
 def test_donnees_aggregates_are_the_shipped_evaluation_file(built_db, tmp_path, monkeypatch):
     """The Données table of published aggregates shows ``data/flows/model-evaluation.json`` (written by
-    ``tools/evaluate_model.py``): the shipped model (gated tail) beside the previous one (no tail)."""
+    ``tools/evaluate_model.py``): the shipped model (exit blend, docs/MODEL.md §13) beside the
+    previous one (gated tail, no exit logit)."""
     from observatoire import config, text
 
     ev = json.loads((config.data_dir() / "flows/model-evaluation.json").read_text(encoding="utf-8"))
@@ -63,6 +64,8 @@ def test_donnees_aggregates_are_the_shipped_evaluation_file(built_db, tmp_path, 
     con.close()
     assert params["evaluation"]["aggregates"] == ev["aggregates"]
     assert any("queue de longue distance" in r["modele"] for r in ev["scores"])
+    shipped = [r["modele"] for r in ev["scores"] if "modèle livré" in r["modele"]]
+    assert shipped and all("logit de sortie" in m for m in shipped)
     db = tmp_path / "observatoire.duckdb"
     shutil.copy(built_db, db)
     at = _page(db, "pages/donnees.py", monkeypatch)

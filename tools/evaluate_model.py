@@ -476,11 +476,43 @@ def tail_gate_at(
     return pd.Series(gate, index=units["code"]).reindex(codes).fillna(False).to_numpy(bool)
 
 
-def two_stage_heldout(systems: dict, prep: dict, cal: dict, units: pd.DataFrame) -> list[dict]:
-    """Held-out CPC of the two-stage model (logit and inter-commune β from the training
-    region, measured on the other), observed margins, all flows: same table as the main one.
-    ``previous_*``: without the long-distance tail; the others with the shipped gated tail
-    (:data:`M.DEFAULT_TAIL`, gate from the EPCI sizes of all France ``units``)."""
+#: The model shipped before ``docs/MODEL.md`` §13 (the comparison column): two-stage + gated tail.
+PREVIOUS_MODEL = "two-stage"
+
+
+def exit_sources(data: Path, units: pd.DataFrame, systems: dict) -> dict:
+    """The exit logit's training tables (``tools/evaluate_three_stage.py``) and its features."""
+    import evaluate_three_stage as T  # noqa: PLC0415  (it imports this module)
+
+    return {
+        "IDF": T.exit_table_system(systems["IDF"]),
+        "ISERE": T.exit_table_system(systems["ISERE"]),
+        "met2019": T.exit_table_metropoles(data, 2019, units),
+        "met2022": T.exit_table_metropoles(data, 2022, units),
+        "features": pd.DataFrame(
+            M.exit_features(units["origins"], units["destinations"], M.unit_groups(units)),
+            index=units["code"],
+        ),
+    }
+
+
+def heldout_exit_coef(src: dict, train: str, test: str) -> np.ndarray:
+    """Exit logit for a closed test region: fitted on the training region and the métropoles not
+    in the test region (Grenoble left out when testing Isère), as ``docs/MODEL.md`` §13."""
+    import evaluate_three_stage as T  # noqa: PLC0415
+
+    mets = [x for k, x in src.items() if k.startswith("met")]
+    if test == "ISERE":
+        mets = [x[x["metropole"] != T.GRENOBLE] for x in mets]
+    return T.fit_exit([src[train], *mets], src["features"])
+
+
+def two_stage_heldout(systems: dict, prep: dict, cal: dict, units: pd.DataFrame, src: dict) -> list[dict]:
+    """Held-out CPC of the staged models (stay logit, inter-commune β and exit logit from the
+    training region, measured on the other), observed margins, all flows: same table as the main
+    one. ``previous_*``: the two-stage model with the gated tail of §12 (:data:`M.DEFAULT_TAIL`);
+    the others: the shipped blend (:data:`M.BLEND_LAMBDA`, :data:`M.BLEND_TAIL`, same gate, from
+    the EPCI sizes of all France ``units``), closed systems."""
     rows = []
     for train, test in DIRECTIONS:
         beta = cal[(train, True, "exp", "cpc")].beta
@@ -488,15 +520,40 @@ def two_stage_heldout(systems: dict, prep: dict, cal: dict, units: pd.DataFrame)
         coef = fit_stay([systems[train]])
         share = M.stay_share(coef, stay_design(p.system, p.o_obs, p.d_obs))
         gate = tail_gate_at(units, p.system.codes, M.DEFAULT_TAIL_GATE_WORKERS)
-        prev = {}
-        for tail in (None, M.DEFAULT_TAIL):
-            res = M.two_stage_flows(
-                p.o_obs, p.d_obs, p.pairs, beta, share, tol=1e-6, max_iter=3000, tail=tail, tail_origin=gate
-            )
-            sc = scores(p, res.flows)
-            if tail is None:
-                prev = {"previous_" + k: v for k, v in sc.items()}
-                prev["classes_previous"] = M.error_by_volume(p.observed, res.flows)
+        two = M.two_stage_flows(
+            p.o_obs,
+            p.d_obs,
+            p.pairs,
+            beta,
+            share,
+            tol=1e-6,
+            max_iter=3000,
+            tail=M.DEFAULT_TAIL,
+            tail_origin=gate,
+        )
+        prev = {"previous_" + k: v for k, v in scores(p, two.flows).items()}
+        prev["classes_previous"] = M.error_by_volume(p.observed, two.flows)
+        del two
+        ql = M.stay_share(
+            heldout_exit_coef(src, train, test),
+            src["features"].reindex(p.system.codes).fillna(0.0).to_numpy(),
+        )
+        res = M.blend_flows(
+            p.o_obs,
+            p.d_obs,
+            p.pairs,
+            beta,
+            share,
+            ql,
+            p.system.epci,
+            M.BLEND_LAMBDA,
+            tail=M.BLEND_TAIL,
+            tail_origin=gate,
+            tol=1e-6,
+            max_iter=3000,
+            split_max_iter=3000,
+        )
+        sc = scores(p, res.flows)
         base = run_model(p, "gravity-exp", cal[(train, False, "exp", "cpc")].beta, "observed")
         rows.append(
             {
@@ -505,6 +562,7 @@ def two_stage_heldout(systems: dict, prep: dict, cal: dict, units: pd.DataFrame)
                 "beta": beta,
                 **sc,
                 **prev,
+                "split_ipf": {"iterations": res.iterations, "max_rel_error": res.max_rel_error},
                 "classes": M.error_by_volume(p.observed, res.flows),
                 "classes_gravity": M.error_by_volume(p.observed, base),
             }
@@ -512,21 +570,59 @@ def two_stage_heldout(systems: dict, prep: dict, cal: dict, units: pd.DataFrame)
     return rows
 
 
-def france_run(units: pd.DataFrame, model: str, coef=None, beta_inter=None):
+def france_run(units: pd.DataFrame, model: str, coef=None, beta_inter=None, exit_coef=None, two=None):
     """All of France with the production settings: ``model`` = "gravity" (single stage),
-    "two-stage" (stay logit ``coef``, inter-commune ``beta_inter``, the shipped gated tail) or
-    "two-stage-previous" (the same without the tail, shipped before ``docs/MODEL.md`` §12)."""
+    "two-stage" (stay logit ``coef``, inter-commune ``beta_inter``, the gated tail of §12, shipped
+    before ``docs/MODEL.md`` §13) or "blend" (shipped: the two-stage model with
+    :data:`M.BLEND_TAIL`, then the exit blend with the exit logit ``exit_coef``, default
+    :data:`M.DEFAULT_EXIT_COEF`; ``two``: its two-stage run, reused)."""
     if model == "gravity":
         return M.estimate_flows(units, as_frame=False)
-    tail = {"tail": M.DEFAULT_TAIL, "tail_gate_workers": M.DEFAULT_TAIL_GATE_WORKERS}
-    return M.estimate_flows(
-        units,
-        model="two-stage",
-        stay_coef=coef,
-        beta=beta_inter,
-        as_frame=False,
-        **(tail if model == "two-stage" else {}),
+    gate = {"tail_gate_workers": M.DEFAULT_TAIL_GATE_WORKERS}
+    if model == "two-stage" and two is None:
+        return M.estimate_flows(
+            units,
+            model="two-stage",
+            stay_coef=coef,
+            beta=beta_inter,
+            as_frame=False,
+            tail=M.DEFAULT_TAIL,
+            **gate,
+        )
+    if model == "blend-two-stage":  # the blend's own first stage (its tail), for reuse
+        return M.estimate_flows(
+            units,
+            model="two-stage",
+            stay_coef=coef,
+            beta=beta_inter,
+            as_frame=False,
+            tail=M.BLEND_TAIL,
+            **gate,
+        )
+    pairs, res = two
+    o = np.nan_to_num(units["origins"].to_numpy(float))
+    d = np.nan_to_num(units["destinations"].to_numpy(float))
+    groups = M.unit_groups(units)
+    share = M.stay_share(
+        coef, M.stay_features(o, d, units["area_km2"].to_numpy(float), units["jobs_salaried"])
     )
+    ql = M.stay_share(M.DEFAULT_EXIT_COEF if exit_coef is None else exit_coef, M.exit_features(o, d, groups))
+    out = M.blend_flows(
+        o,
+        d,
+        pairs,
+        beta_inter,
+        share,
+        ql,
+        groups,
+        M.BLEND_LAMBDA,
+        tail=M.BLEND_TAIL,
+        tail_origin=M.tail_gate(o, groups, M.DEFAULT_TAIL_GATE_WORKERS),
+        tol=M.DEFAULT_TOL,
+        outside_km=M.DEFAULT_OUTSIDE_KM,
+        two_stage=res,
+    )
+    return pairs, out
 
 
 def aggregates_of(units: pd.DataFrame, pairs: M.PairSet, res) -> dict[str, float]:
@@ -568,6 +664,54 @@ def metropole_cpc(units: pd.DataFrame, pairs: M.PairSet, res, data: Path) -> flo
     )
 
 
+def france_blend(data: Path, units: pd.DataFrame, coef, beta_inter, src: dict) -> dict:
+    """The shipped blend on all of France: France / Bretagne from the run with the exit logit on
+    all sources (:data:`M.DEFAULT_EXIT_COEF`; fitted on by nothing), each métropole's share and
+    outflows from a re-run with the exit logit fitted without it (nor, for Grenoble, its Isère
+    communes; λ and the tail fixed), as ``docs/MODEL.md`` §13: the métropoles' figures are held
+    out for the exit logit (``aggregates``); ``aggregates_in_sample``: all from the first run."""
+    from types import SimpleNamespace
+
+    import evaluate_three_stage as T  # noqa: PLC0415
+
+    t = time.perf_counter()
+    two = france_run(units, "blend-two-stage", coef, beta_inter)
+    pairs = two[0]
+    _, res = france_run(units, "blend", coef, beta_inter, two=two)
+    agg = aggregates_of(units, pairs, res)
+    out = {
+        "aggregates_in_sample": dict(agg),
+        "metropole_cpc_in_sample": metropole_cpc(units, pairs, res, data),
+        "split_ipf": {
+            "iterations": res.iterations,
+            "max_rel_error": res.max_rel_error,
+            "free_groups": res.info["free_groups"],
+        },
+    }
+    flows, outside = res.flows.copy(), res.outside_origin.copy()
+    del res
+    groups = M.unit_groups(units)
+    loo_it = {}
+    for c in METROPOLES:
+        _, r = france_run(
+            units, "blend", coef, beta_inter, T.fit_exit(T.training(src, c), src["features"]), two
+        )
+        agg[c] = aggregates_of(units, pairs, r)[c]
+        sel = groups == c
+        rows = sel[pairs.origin]
+        flows[rows] = r.flows[rows]
+        outside[sel] = r.outside_origin[sel]
+        loo_it[c] = (r.iterations, r.max_rel_error)
+        del r
+    out["aggregates"] = agg
+    out["metropole_cpc"] = metropole_cpc(
+        units, pairs, SimpleNamespace(flows=flows, outside_origin=outside), data
+    )
+    out["split_ipf_loo"] = loo_it
+    out["seconds"] = time.perf_counter() - t
+    return out
+
+
 def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
     """Every figure of the issue-17 tables: aggregates of today's and the two-stage model,
     held-out CPC of both, and the production parameters of the two-stage model."""
@@ -590,7 +734,7 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
         "metropoles_observed": met_obs,
         "models": {},
     }
-    for model in ("gravity", "two-stage-previous", "two-stage"):
+    for model in ("gravity", PREVIOUS_MODEL):
         t = time.perf_counter()
         pairs, res = france_run(units, model, coef, beta_inter)
         out["models"][model] = {
@@ -599,7 +743,9 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
             "seconds": time.perf_counter() - t,
         }
         del pairs, res
-    out["heldout_two_stage"] = two_stage_heldout(systems, prep, cal, units)
+    src = exit_sources(data, units, systems)
+    out["models"]["blend"] = france_blend(data, units, coef, beta_inter, src)
+    out["heldout_two_stage"] = two_stage_heldout(systems, prep, cal, units, src)
     # logit held out on the métropoles (fitted on IdF + Isère): residents-weighted error of the stay share
     u = units.set_index("code").loc[per["origin"]]
     share = M.stay_share(
@@ -617,13 +763,14 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
 
 def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_rows: dict) -> None:
     """Add the published aggregates (shipped model) and the held-out error classes to
-    ``data/flows/model-evaluation.json`` (shown on the Données and Flux pages)."""
+    ``data/flows/model-evaluation.json`` (shown on the Données and Flux pages), and rewrite
+    ``data/MANIFEST.json``."""
     import json
 
     path = data / "flows/model-evaluation.json"
     ev = json.loads(path.read_text(encoding="utf-8"))
     shipped = checks["models"][M.DEFAULT_MODEL]["aggregates"]
-    before = checks["models"]["two-stage-previous"]["aggregates"]
+    before = checks["models"][PREVIOUS_MODEL]["aggregates"]
     rows = [
         {
             "quantite": label,
@@ -639,7 +786,8 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
         {
             "quantite": f"Résidents de {name} travaillant hors de la métropole",
             "insee": round(checks["metropoles_observed"][code], 4),
-            "source": "Insee, base flux mobilités professionnelles (observé)",
+            "source": "Insee, base flux mobilités professionnelles (observé) ; estimé avec le logit de "
+            "sortie ajusté sans cette métropole",
             "annee": 2019,
             "estime": round(shipped[code], 4),
             "estime_modele_precedent": round(before[code], 4),
@@ -649,7 +797,7 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
     ev["aggregates"] = rows
     shipped_name = (
         "deux étapes : stables (logit) puis gravité, queue de longue distance pour les résidents "
-        "des grands EPCI (modèle livré)"
+        "des grands EPCI, sorties des EPCI rapprochées d'un logit de sortie (modèle livré)"
     )
     sens = {"IDF": "Île-de-France", "ISERE": "Isère"}
     ev["scores"] = (
@@ -664,7 +812,7 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
         ]
         + [
             {
-                "modele": "deux étapes sans queue de longue distance (modèle précédent)",
+                "modele": "deux étapes avec queue de longue distance, sans logit de sortie (modèle précédent)",
                 "sens": f"{sens[r['train']]} → {sens[r['test']]}",
                 "cpc_communes": round(r["previous_cpc_commune"], 3),
                 "cpc_epci": round(r["previous_cpc_epci"], 3),
@@ -691,7 +839,7 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
         ]
     )
     # error classes of the shipped model, held out, pooled over the two directions (worst p80)
-    key = "classes" if M.DEFAULT_MODEL == "two-stage" else "classes_gravity"
+    key = {"blend": "classes", PREVIOUS_MODEL: "classes_previous"}.get(M.DEFAULT_MODEL, "classes_gravity")
     a, b = (r[key] for r in checks["heldout_two_stage"])
     ev["classes_volume"] = [
         {
@@ -702,11 +850,19 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
         }
         for x, y in zip(a, b, strict=True)
     ]
+    ev["method"] = (
+        "logit des stables, β et logit de sortie de l'EPCI ajustés sur une région (et les métropoles "
+        "hors de la région mesurée), mesurés sur l'autre (Île-de-France 2012 ↔ Isère 2017), tous "
+        "flux, marges observées"
+    )
     ev["classes_method"] = (
         "écart |estimé − observé| / estimé des flux entre communes, hors échantillon (Île-de-France 2012 "
         "↔ Isère 2017), par classe de volume estimé ; le plus grand des deux sens"
     )
     path.write_text(json.dumps(ev, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    from observatoire.build import prepare  # noqa: PLC0415
+
+    prepare.write_manifest(data, prepare._shipped(data))  # the file's hash in data/MANIFEST.json
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -215,22 +215,26 @@ def checks_section(checks: dict, published: list, metropoles: dict, gravity_rows
     """Issue 17: published aggregates, held-out CPC of today's and the two-stage model, and the
     held-out error by volume class (every figure computed by ``evaluate_model``)."""
     g = checks["models"]["gravity"]
-    v = checks["models"]["two-stage-previous"]
-    t = checks["models"]["two-stage"]
+    v = checks["models"]["two-stage"]
+    t = checks["models"]["blend"]
     out = [
         "### Against published aggregates (all of France, RP 2018 margins, production settings)",
         "",
         "Estimated shares count the outside zone (workers whose job is beyond the modelled system,",
         "mostly abroad) as outside; Bretagne and the métropoles: by place of residence. The stay logit",
-        "and β are fitted on IdF 2012 and Isère 2017 only; the shipped model's long-distance tail",
-        f"(a = {M.DEFAULT_TAIL[0]:g}, β₂ = {M.DEFAULT_TAIL[1]:g} /km, residents of EPCI with ≥ "
+        "and β are fitted on IdF 2012 and Isère 2017 only. Previous model (§12): two-stage with the",
+        f"gated tail a = {M.DEFAULT_TAIL[0]:g}, β₂ = {M.DEFAULT_TAIL[1]:g} /km (residents of EPCI with ≥ "
         + f"{M.DEFAULT_TAIL_GATE_WORKERS:_.0f}".replace("_", " ")
-        + " employed residents) was chosen on the five métropoles'",
-        "outflows (leave-one-métropole-out, `docs/MODEL.md` §12): their rows are in-sample for it,",
-        "France and Bretagne are not.",
+        + " employed residents). Shipped",
+        f"model (§13, variant C): the same with the tail a = {M.BLEND_TAIL[0]:g}, β₂ = {M.BLEND_TAIL[1]:g} /km,"
+        f" then each EPCI's exits blended with the exit logit (λ = {M.BLEND_LAMBDA:g}). λ and both",
+        "tails were chosen on the five métropoles' outflows (leave-one-métropole-out), and λ also on the",
+        "held-out IdF ↔ Isère CPC; the shipped model's métropole rows are held out **for the exit",
+        "logit** (each from a run with the logit fitted without that métropole), in-sample for λ and the",
+        "tail; France and Bretagne are fitted on by nothing.",
         "",
-        "| quantity | INSEE / observed | source | year | gravity (single stage) | two-stage, no tail (previous) "
-        "| two-stage + gated tail (shipped) |",
+        "| quantity | INSEE / observed | source | year | gravity (single stage) | two-stage + tail (previous) "
+        "| blend C (shipped) |",
         "|---|---|---|---|---|---|---|",
     ]
     for key, label, insee, source, year in published:
@@ -252,12 +256,22 @@ def checks_section(checks: dict, published: list, metropoles: dict, gravity_rows
         f"| **mean gap (points), {len(keys)} shares** | | | | {100 * gaps[0]:.2f} | {100 * gaps[1]:.2f} "
         f"| **{100 * gaps[2]:.2f}** |"
     )
+    ins = t["aggregates_in_sample"]
+    ip = t["split_ipf"]
     out += [
         "",
+        "Shipped model with the exit logit on all sources (métropoles in-sample for it): "
+        + " / ".join(fmt_pct(ins[c]) for c in metropoles)
+        + f", mean gap {100 * sum(abs(ins[k] - insee[k]) for k in keys) / len(keys):.2f}; outflow CPC "
+        f"{fmt_pct(t['metropole_cpc_in_sample'])}. France split IPF: {ip['iterations']} iterations, "
+        f"largest relative error {ip['max_rel_error']:.1e}, {ip['free_groups']} groups without exit constraint.",
+        "",
         f"CPC of the estimated outflows of the five métropoles' residents against the observed 2019 "
-        f"ones (held out): gravity {fmt_pct(g['metropole_cpc'])}, two-stage without tail (previous) "
-        f"{fmt_pct(v['metropole_cpc'])}, two-stage with the gated tail (shipped) {fmt_pct(t['metropole_cpc'])}. "
-        f"France run times: {g['seconds']:.0f} s, {v['seconds']:.0f} s and {t['seconds']:.0f} s.",
+        f"ones (held out): gravity {fmt_pct(g['metropole_cpc'])}, two-stage + tail (previous) "
+        f"{fmt_pct(v['metropole_cpc'])}, blend C (shipped; exit logit without each métropole) "
+        f"{fmt_pct(t['metropole_cpc'])}. "
+        f"France run times: {g['seconds']:.0f} s, {v['seconds']:.0f} s and {t['seconds']:.0f} s (blend: "
+        "its two-stage run, the blend, and five re-runs of the blend).",
         "",
         "Two-stage model: stay logit fitted on IdF 2012 + Isère 2017 (observed stayers, each region "
         "weighted equally; share of non-salaried jobs from the comparateur), coefficients "
@@ -267,10 +281,12 @@ def checks_section(checks: dict, published: list, metropoles: dict, gravity_rows
         f"vs {fmt_pct(checks['stay_logit_metropoles']['observed'])} observed (residents-weighted mean "
         f"absolute error per commune {fmt_pct(checks['stay_logit_metropoles']['mae_weighted'])}).",
         "",
-        "### Held-out CPC, two-stage with and without the tail vs the single stage (all flows, observed margins)",
+        "### Held-out CPC, the blend and the two-stage model vs the single stage (all flows, observed margins)",
         "",
-        "| direction | gravity-exp commune | gravity-exp EPCI | two-stage, no tail commune "
-        "| two-stage, no tail EPCI | two-stage + tail (shipped) commune | two-stage + tail (shipped) EPCI |",
+        "Blend: exit logit fitted on the training region and the métropoles outside the test region.",
+        "",
+        "| direction | gravity-exp commune | gravity-exp EPCI | two-stage + tail (previous) commune "
+        "| two-stage + tail (previous) EPCI | blend C (shipped) commune | blend C (shipped) EPCI |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in checks["heldout_two_stage"]:
@@ -290,8 +306,8 @@ def checks_section(checks: dict, published: list, metropoles: dict, gravity_rows
     for r in checks["heldout_two_stage"]:
         for model, key in (
             ("gravity-exp", "classes_gravity"),
-            ("two-stage, no tail", "classes_previous"),
-            ("two-stage + tail (shipped)", "classes"),
+            ("two-stage + tail (previous)", "classes_previous"),
+            ("blend C (shipped)", "classes"),
         ):
             for c in r[key]:
                 rng = f"{c['min']:g}–{c['max']:g}" if c["max"] is not None else f"≥ {c['min']:g}"

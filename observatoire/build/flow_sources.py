@@ -185,6 +185,14 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
             "tail": model.DEFAULT_TAIL,
             "tail_gate_workers": model.DEFAULT_TAIL_GATE_WORKERS,
         },
+        "blend": {
+            "stay_coef": model.DEFAULT_STAY_COEF,
+            "exit_coef": model.DEFAULT_EXIT_COEF,
+            "lam": model.BLEND_LAMBDA,
+            # the tail of docs/MODEL.md §13 for the residents of large EPCI: needs `epci`
+            "tail": model.BLEND_TAIL,
+            "tail_gate_workers": model.DEFAULT_TAIL_GATE_WORKERS,
+        },
         "three-stage": {
             "stay_coef": model.DEFAULT_STAY_COEF,
             "exit_coef": model.DEFAULT_EXIT_COEF,
@@ -198,6 +206,7 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
         units, model=kind if kind in staged else "gravity", as_frame=False, **kw
     )
     seconds = time.perf_counter() - t0
+    res_info = {"iterations": res.iterations, "max_rel_error": res.max_rel_error, **res.info}
     n_est = int(np.count_nonzero(res.flows > 0))
     total = float(res.flows.sum())
     kept = model.flows_frame(
@@ -220,9 +229,17 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     two_stage = kind in staged
     gate_workers = f"{model.DEFAULT_TAIL_GATE_WORKERS:_.0f}".replace("_", " ")
     three = kind == "three-stage"
+    blend = kind == "blend"
+    tail = model.BLEND_TAIL if blend else model.DEFAULT_TAIL
     params = {
         "modèle": (
-            "trois étapes : part des actifs travaillant dans leur commune (logit), part des autres "
+            "deux étapes : part des actifs travaillant dans leur commune (logit), puis gravité "
+            "doublement contrainte (Furness) entre communes, avec une queue de longue distance pour "
+            f"les résidents des EPCI d'au moins {gate_workers} actifs ; la part des actifs de chaque "
+            f"EPCI travaillant hors de l'EPCI est ensuite rapprochée ({100 * model.BLEND_LAMBDA:.0f} %) "
+            "de celle d'un logit de sortie de l'EPCI, les flux rééquilibrés (Furness) en conséquence"
+            if blend
+            else "trois étapes : part des actifs travaillant dans leur commune (logit), part des autres "
             "travaillant hors de leur EPCI (logit), puis gravité doublement contrainte (Furness) "
             "dans l'EPCI et hors de l'EPCI"
             if three
@@ -246,16 +263,26 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
         **(
             {
                 "dissuasion_queue": "exp(−β d) + a exp(−β₂ d), résidents des grands EPCI seulement",
-                "queue_a": model.DEFAULT_TAIL[0],
-                "queue_beta2_par_km": model.DEFAULT_TAIL[1],
+                "queue_a": tail[0],
+                "queue_beta2_par_km": tail[1],
                 "queue_seuil_actifs_epci": model.DEFAULT_TAIL_GATE_WORKERS,
             }
-            if kind == "two-stage"
+            if kind in ("two-stage", "blend")
             else {}
         ),
         **(
             {"logit_sortie_epci": dict(zip(model.EXIT_FEATURES, model.DEFAULT_EXIT_COEF, strict=True))}
-            if three
+            if three or blend
+            else {}
+        ),
+        **(
+            {
+                "poids_logit_sortie": model.BLEND_LAMBDA,
+                "iterations_equilibrage": int(res_info["iterations"]),
+                "ecart_relatif_max": float(f"{res_info['max_rel_error']:.2g}"),
+                "epci_sans_contrainte_de_sortie": res_info["free_groups"],
+            }
+            if blend
             else {}
         ),
         "couples_estimes": n_est,
@@ -269,7 +296,10 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
         "year": 2018,
         "period_years": None,
         "nature": "estimé",
-        "method": "actifs stables (logit), sortie de l'EPCI (logit), puis gravité doublement contrainte"
+        "method": "actifs stables (logit), gravité doublement contrainte avec queue de longue distance, "
+        "sorties des EPCI rapprochées d'un logit de sortie"
+        if blend
+        else "actifs stables (logit), sortie de l'EPCI (logit), puis gravité doublement contrainte"
         if three
         else "actifs stables (logit) puis gravité doublement contrainte"
         if two_stage

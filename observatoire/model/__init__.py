@@ -55,9 +55,12 @@ imported only by the functions that need it.
 """
 
 from observatoire.model.balancing import IPFResult, furness
+from observatoire.model.blend import blend_flows, group_exit_share
 from observatoire.model.calibration import DEFAULT_BOUNDS, CalibrationResult, calibrate_gravity
 from observatoire.model.checks import VOLUME_BOUNDS, error_by_volume, quality_class, share_outside
 from observatoire.model.constants import (
+    BLEND_LAMBDA,
+    BLEND_TAIL,
     DEFAULT_BETA,
     DEFAULT_CUTOFF_KM,
     DEFAULT_EXIT_COEF,
@@ -107,6 +110,8 @@ __all__ = [
     "DEFAULT_EXIT_COEF",
     "DEFAULT_TAIL",
     "DEFAULT_TAIL_GATE_WORKERS",
+    "BLEND_LAMBDA",
+    "BLEND_TAIL",
     "DEFAULT_OUTSIDE_KM",
     "DEFAULT_TOL",
     "DEFAULT_BOUNDS",
@@ -145,6 +150,8 @@ __all__ = [
     "EXIT_FEATURES",
     "exit_features",
     "three_stage_flows",
+    "blend_flows",
+    "group_exit_share",
     "VOLUME_BOUNDS",
     "share_outside",
     "error_by_volume",

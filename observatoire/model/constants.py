@@ -37,9 +37,11 @@ DEFAULT_TOL: float = 1e-4
 
 Form = Literal["exp", "power"]
 
-#: Model of the shipped estimate: ``"two-stage"`` (stay logit, then gravity on ``i != j``,
-#: :func:`two_stage_flows`) or ``"gravity"`` (single stage, the model before issue 17).
-DEFAULT_MODEL: str = "two-stage"
+#: Model of the shipped estimate: ``"blend"`` (the two-stage model with :data:`BLEND_TAIL`, then
+#: each EPCI's exits blended with the exit logit, :func:`blend_flows`, ``docs/MODEL.md`` §13),
+#: ``"two-stage"`` (stay logit, then gravity on ``i != j``, :func:`two_stage_flows`; shipped in
+#: §12) or ``"gravity"`` (single stage, the model before issue 17).
+DEFAULT_MODEL: str = "blend"
 
 #: Coefficients of the stay logit (:data:`STAY_FEATURES` order, five columns: with the share of
 #: non-salaried jobs), fitted on the observed stayers of Ile-de-France 2012 and Isere 2017, each
@@ -71,3 +73,14 @@ DEFAULT_TAIL: tuple[float, float] = (0.01, 0.03)
 #: The tail applies to the residents of EPCI with at least this many employed residents (summed
 #: over the EPCI's communes; set once in ``docs/MODEL.md`` §11, not tuned).
 DEFAULT_TAIL_GATE_WORKERS: float = 100_000
+
+#: Weight λ of the exit logit in the shipped blend (``docs/MODEL.md`` §13, variant C): each EPCI
+#: sends ``(1 - λ) q2 + λ q_logit`` of its movers outside itself, ``q2`` the two-stage model's own
+#: share. The largest screened λ keeping every held-out IdF <-> Isère CPC cell at or above the
+#: two-stage model's of §12; the France split IPF converges there (≈ 300 iterations).
+BLEND_LAMBDA: float = 0.15
+
+#: Long-distance tail ``(a, β₂)`` of the shipped blend's second stage (same gate,
+#: :data:`DEFAULT_TAIL_GATE_WORKERS`): the leave-one-métropole-out pick of §12, which the exit
+#: blend brings back within 2 points of INSEE's France outside-EPCI share (``docs/MODEL.md`` §13).
+BLEND_TAIL: tuple[float, float] = (0.04, 0.045)

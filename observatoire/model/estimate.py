@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from observatoire.model.balancing import IPFResult
+from observatoire.model.blend import blend_flows
 from observatoire.model.constants import (
+    BLEND_LAMBDA,
     DEFAULT_BETA,
     DEFAULT_CUTOFF_KM,
     DEFAULT_FORM,
@@ -28,10 +30,11 @@ from observatoire.model.stayers import stay_features, stay_share, tail_gate, two
 def estimate_flows(
     units: pd.DataFrame,
     *,
-    model: Literal["gravity", "two-stage", "three-stage", "radiation"] = "gravity",
+    model: Literal["gravity", "two-stage", "blend", "three-stage", "radiation"] = "gravity",
     stay_coef: np.ndarray | None = None,
     exit_coef: np.ndarray | None = None,
     exit_split: str = "group",
+    lam: float = BLEND_LAMBDA,
     tail: tuple[float, float] | None = None,
     tail_gate_workers: float | None = None,
     form: Form = DEFAULT_FORM,
@@ -55,20 +58,25 @@ def estimate_flows(
         staged models with the five-coefficient stay logit, ``jobs_salaried``
         (``P18_EMPLT_SAL``).
         Rows with a missing centroid are rejected.
-    model : {"gravity", "two-stage", "three-stage", "radiation"}
+    model : {"gravity", "two-stage", "blend", "three-stage", "radiation"}
         ``"two-stage"``: stayers from the stay logit ``stay_coef`` (:func:`stay_share`), the
         others by gravity on ``i != j`` (:func:`two_stage_flows`), ``beta`` then being the
-        inter-commune deterrence. ``"three-stage"``: as two-stage, but the share of the others
+        inter-commune deterrence. ``"blend"`` (shipped, ``docs/MODEL.md`` §13): the two-stage
+        model (with ``tail`` and ``tail_gate_workers``), then each EPCI (column ``epci``) sends
+        ``(1 - lam) q2 + lam q_logit`` of its movers outside itself, ``q_logit`` from the exit
+        logit ``exit_coef`` (:func:`blend_flows`). ``"three-stage"``: as two-stage, but the share of the others
         working outside their EPCI (column ``epci`` of ``units``) comes from the exit logit
         ``exit_coef`` (:func:`three_stage_flows`).
     stay_coef, exit_coef : array-like, optional
-        Coefficients of the stay logit (``"two-stage"``, ``"three-stage"``) and of the exit
-        logit (``"three-stage"``).
+        Coefficients of the stay logit (``"two-stage"``, ``"blend"``, ``"three-stage"``) and of
+        the exit logit (``"blend"``, ``"three-stage"``).
     exit_split : {"unit", "group"}
         ``"three-stage"``: exit share met per commune or per EPCI (:func:`three_stage_flows`).
+    lam : float
+        ``"blend"``: weight of the exit logit (shipped: :data:`BLEND_LAMBDA`).
     tail : (a, β₂), optional
-        ``"two-stage"``: long-distance tail of the second stage (:func:`two_stage_flows`; shipped:
-        :data:`DEFAULT_TAIL`); ``None``: the two-stage model without tail.
+        ``"two-stage"``, ``"blend"``: long-distance tail of the second stage (:func:`two_stage_flows`; shipped:
+        :data:`DEFAULT_TAIL`, blend: :data:`BLEND_TAIL`); ``None``: without tail.
     tail_gate_workers : float, optional
         With ``tail``: the tail only for the residents of EPCI (column ``epci``; a commune without
         one is its own group) whose communes in ``units`` sum to at least this many ``origins``
@@ -107,15 +115,32 @@ def estimate_flows(
     d = np.nan_to_num(units["destinations"].to_numpy(dtype=np.float64), nan=0.0)
     if model == "gravity":
         res = gravity_flows(o, d, pairs, beta, form, tol=tol, max_iter=max_iter, outside_km=outside_km)
+    elif model == "blend":
+        if stay_coef is None or exit_coef is None or "epci" not in units.columns:
+            raise ValueError("model 'blend' needs stay_coef, exit_coef and an 'epci' column")
+        groups = unit_groups(units)
+        share = stay_share(stay_coef, _stay_design(units, o, d, stay_coef))
+        res = blend_flows(
+            o,
+            d,
+            pairs,
+            beta,
+            share,
+            stay_share(exit_coef, exit_features(o, d, groups)),
+            groups,
+            lam,
+            form,
+            tail=tail,
+            tail_origin=_gate(units, o, tail, tail_gate_workers),
+            tol=tol,
+            max_iter=max_iter,
+            outside_km=outside_km,
+        )
     elif model == "two-stage":
         if stay_coef is None:
             raise ValueError("model 'two-stage' needs stay_coef")
         share = stay_share(stay_coef, _stay_design(units, o, d, stay_coef))
-        gate = None
-        if tail is not None and tail_gate_workers is not None:
-            if "epci" not in units.columns:
-                raise ValueError("a gated tail (tail_gate_workers) needs an 'epci' column")
-            gate = tail_gate(o, unit_groups(units), tail_gate_workers)
+        gate = _gate(units, o, tail, tail_gate_workers)
         res = two_stage_flows(
             o,
             d,
@@ -152,10 +177,19 @@ def estimate_flows(
     elif model == "radiation":
         res = radiation_flows(o, pairs, d)
     else:
-        raise ValueError("model must be 'gravity', 'two-stage', 'three-stage' or 'radiation'")
+        raise ValueError("model must be 'gravity', 'two-stage', 'blend', 'three-stage' or 'radiation'")
     if not as_frame:
         return pairs, res
     return flows_frame(pairs, res.flows, units["code"].astype(str).to_numpy(), min_value=min_value)
+
+
+def _gate(units: pd.DataFrame, o: np.ndarray, tail, workers) -> np.ndarray | None:
+    """The tail's origins (:func:`tail_gate`), ``None`` (every origin) without a gate."""
+    if tail is None or workers is None:
+        return None
+    if "epci" not in units.columns:
+        raise ValueError("a gated tail (tail_gate_workers) needs an 'epci' column")
+    return tail_gate(o, unit_groups(units), workers)
 
 
 def unit_groups(units: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,126 @@
+"""Exit blend: the two-stage model's exits from each EPCI pulled towards the exit logit.
+
+The shipped estimate (``docs/MODEL.md`` §13): the two-stage model with the gated long-distance
+tail (:func:`observatoire.model.stayers.two_stage_flows`) gives each group (EPCI) ``g`` its own
+share ``q2_g`` of movers (non-stayers) working outside it, outside zone included; the exit logit
+(:func:`observatoire.model.epci_stage.exit_features`) gives ``q_logit_g`` (its units' shares,
+averaged over the two-stage movers). Each group then sends exactly ``(1 - λ) q2_g + λ q_logit_g``
+of its movers outside itself, balanced by the split IPF of
+:func:`observatoire.model.epci_stage.three_stage_flows` (``split="group"``), except for the
+groups :func:`observatoire.model.epci_stage.unconstrained_groups` frees (``outside_main=True``),
+whose rows are balanced as in the two-stage model. ``λ = 0`` is the two-stage model. Pure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from observatoire.model.balancing import IPFResult
+from observatoire.model.constants import Form
+from observatoire.model.epci_stage import (
+    DEFAULT_MAX_ITER,
+    group_index,
+    three_stage_flows,
+    unconstrained_groups,
+)
+from observatoire.model.pairs import PairSet
+from observatoire.model.stayers import two_stage_flows
+
+
+def group_exit_share(
+    pairs: PairSet, flows: np.ndarray, outside, movers: np.ndarray, g: np.ndarray
+) -> np.ndarray:
+    """Share of each group's movers working outside it (outside zone ``outside`` per unit
+    included; ``None``: a closed system), one value per group label of ``g`` (:func:`group_index`)."""
+    out = g[pairs.origin] != g[pairs.destination]
+    mov_g = np.bincount(g, weights=movers)
+    ex_g = np.bincount(g[pairs.origin[out]], weights=flows[out], minlength=mov_g.shape[0])
+    if outside is not None:
+        ex_g += np.bincount(g, weights=outside, minlength=mov_g.shape[0])
+    return np.divide(ex_g, mov_g, out=np.zeros_like(mov_g), where=mov_g > 0)
+
+
+def blend_flows(
+    origins: np.ndarray,
+    destinations: np.ndarray,
+    pairs: PairSet,
+    beta: float,
+    stay: np.ndarray,
+    exit_logit: np.ndarray,
+    groups: np.ndarray,
+    lam: float,
+    form: Form = "exp",
+    *,
+    tail: tuple[float, float] | None = None,
+    tail_origin: np.ndarray | None = None,
+    tol: float = 1e-6,
+    max_iter: int = 2000,
+    split_max_iter: int = DEFAULT_MAX_ITER,
+    outside_km: float | None = None,
+    two_stage: IPFResult | None = None,
+) -> IPFResult:
+    """The two-stage model, then each group's exits blended with the exit logit (module doc).
+
+    Parameters
+    ----------
+    origins, destinations, pairs, beta, form, tail, tail_origin, outside_km :
+        as :func:`observatoire.model.stayers.two_stage_flows` (plain outside seed).
+    stay : array-like
+        Stay probability per unit (:func:`stay_share`).
+    exit_logit : array-like
+        Exit-logit probability per unit (:func:`stay_share` of the exit coefficients on
+        :func:`exit_features`).
+    groups : array-like
+        Group (EPCI) code per unit.
+    lam : float
+        Weight of the exit logit, in [0, 1].
+    tol : IPF tolerance of both balancings.
+    max_iter, split_max_iter : iterations of the two-stage and of the split balancing.
+    two_stage : IPFResult, optional
+        The two-stage run of these very inputs (e.g. shared by several exit logits); default:
+        computed here.
+
+    Returns
+    -------
+    IPFResult
+        As :func:`three_stage_flows`; ``info`` adds ``model="blend"``, ``lam``, ``tail``,
+        ``free_groups`` (groups without exit constraint), ``two_stage_iterations``.
+    """
+    if not 0.0 <= lam <= 1.0:
+        raise ValueError("lam must be in [0, 1]")
+    o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
+    kw = {"tol": tol, "outside_km": outside_km, "tail": tail, "tail_origin": tail_origin}
+    two = two_stage
+    if two is None:
+        two = two_stage_flows(o, destinations, pairs, beta, stay, form, max_iter=max_iter, **kw)
+    g = group_index(groups)
+    movers = o - two.info["stayers"]
+    q2 = group_exit_share(pairs, two.flows, two.outside_origin if outside_km is not None else None, movers, g)
+    mov_g = np.bincount(g, weights=movers)
+    ql = np.nan_to_num(np.asarray(exit_logit, dtype=np.float64), nan=0.0)
+    ql_g = np.divide(np.bincount(g, weights=ql * movers), mov_g, out=np.zeros_like(mov_g), where=mov_g > 0)
+    free = unconstrained_groups(pairs, groups, q2[g], outside_main=True)
+    two_it = two.iterations
+    del two
+    res = three_stage_flows(
+        o,
+        destinations,
+        pairs,
+        beta,
+        stay,
+        ((1.0 - lam) * q2 + lam * ql_g)[g],
+        groups,
+        form,
+        max_iter=split_max_iter,
+        split="group",
+        free=free,
+        **kw,
+    )
+    res.info.update(
+        model="blend",
+        lam=float(lam),
+        tail=None if tail is None else (float(tail[0]), float(tail[1])),
+        free_groups=int(np.unique(g[free]).size),
+        two_stage_iterations=int(two_it),
+    )
+    return res
