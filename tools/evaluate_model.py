@@ -713,8 +713,9 @@ def france_blend(data: Path, units: pd.DataFrame, coef, beta_inter, src: dict) -
 
 
 def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
-    """Every figure of the issue-17 tables: aggregates of today's and the two-stage model,
-    held-out CPC of both, and the production parameters of the two-stage model."""
+    """Every figure of the issue-17 tables: aggregates of the single stage, of the two-stage model
+    of §12 (previous) and of the shipped blend (:func:`france_blend`), held-out CPC of the last two,
+    and the production parameters of the two-stage stage."""
     units = france_units(data)
     coef = fit_stay([systems["IDF"], systems["ISERE"]])
     both = [prep[("IDF", True)], prep[("ISERE", True)]]
