@@ -71,9 +71,18 @@ def test_donnees_aggregates_are_the_shipped_evaluation_file(built_db, tmp_path, 
     at = _page(db, "pages/donnees.py", monkeypatch)
     shown = [df.value for df in at.dataframe if "Estimé (modèle précédent)" in df.value.columns]
     assert shown, "the published-aggregates table is missing"
+    assert list(shown[0].columns[:4]) == [
+        "Quantité",
+        "Insee / observé",
+        "Estimé (modèle livré)",
+        "Écart (points)",
+    ]
     table = shown[0].set_index("Quantité")
     for r in ev["aggregates"]:
         assert table.loc[r["quantite"], "Estimé (modèle livré)"] == text.percent(r["estime"], 1)
+        gap = round(100 * r["estime"], 1) - round(100 * r["insee"], 1)  # the two shown figures' difference
+        shown_gap = float(table.loc[r["quantite"], "Écart (points)"].replace(",", ".").replace("−", "-"))
+        assert abs(shown_gap - gap) <= 0.1 + 1e-9
         assert table.loc[r["quantite"], "Estimé (modèle précédent)"] == text.percent(
             r["estime_modele_precedent"], 1
         )

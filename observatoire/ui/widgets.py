@@ -252,20 +252,23 @@ def evaluation_table(scores: list[dict]) -> pd.DataFrame:
 
 
 def aggregates_table(rows: list[dict]) -> pd.DataFrame:
-    """Estimated shares against INSEE's published (or observed) figures, in French, for a table."""
+    """Estimated shares against INSEE's published (or observed) figures, in French, for a table:
+    the figures side by side, then the gap in points (the target is within 2), source and year
+    last, so a 1280-px screen shows the comparison without scrolling the grid sideways."""
     return pd.DataFrame(
         [
             {
                 "Quantité": r["quantite"],
                 "Insee / observé": text.percent(r["insee"], 1),
-                "Source": r["source"],
-                "Année": r["annee"],
                 "Estimé (modèle livré)": text.percent(r["estime"], 1),
+                "Écart (points)": text.number(100 * (r["estime"] - r["insee"]), 1, signed=True),
                 **(
                     {"Estimé (modèle précédent)": text.percent(r["estime_modele_precedent"], 1)}
                     if r.get("estime_modele_precedent") is not None
                     else {}
                 ),
+                "Source": r["source"],
+                "Année": r["annee"],
             }
             for r in rows
         ]
