@@ -32,16 +32,7 @@ import evaluate_three_stage as T  # noqa: E402
 from observatoire import config  # noqa: E402
 from observatoire import model as M  # noqa: E402
 from observatoire.model import epci_stage as E  # noqa: E402
-
-
-def group_exit_share(pairs, flows, outside, movers, g) -> np.ndarray:
-    """Share of each group's movers working outside it (outside zone included)."""
-    out = g[pairs.origin] != g[pairs.destination]
-    mov_g = np.bincount(g, weights=movers)
-    ex_g = np.bincount(g[pairs.origin[out]], weights=flows[out], minlength=mov_g.shape[0])
-    if outside is not None:
-        ex_g += np.bincount(g, weights=outside, minlength=mov_g.shape[0])
-    return np.divide(ex_g, mov_g, out=np.zeros_like(mov_g), where=mov_g > 0)
+from observatoire.model.blend import group_exit_share  # noqa: E402  (the screens share the model's)
 
 
 def main(argv: list[str] | None = None) -> int:
