@@ -50,29 +50,15 @@ if str(ROOT) not in sys.path:
 import evaluate_model as EM  # noqa: E402
 import evaluate_three_stage as T  # noqa: E402
 import screen_long_tail as L  # noqa: E402
-from screen_exit_blend import group_exit_share  # noqa: E402
 
 from observatoire import config  # noqa: E402
 from observatoire import model as M  # noqa: E402
 from observatoire.model import epci_stage as E  # noqa: E402
+from observatoire.model.blend import exit_targets  # noqa: E402
 
 GATE = M.DEFAULT_TAIL_GATE_WORKERS
 TAILS = ((0.0, 0.0), *itertools.product((0.005, 0.01, 0.02, 0.04), (0.02, 0.03, 0.045)))
 LAMS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
-
-
-def sources_of(data: Path, units: pd.DataFrame, systems: dict) -> dict:
-    """The exit logit's training tables (as ``evaluate_three_stage``) and its features."""
-    return {
-        "IDF": T.exit_table_system(systems["IDF"]),
-        "ISERE": T.exit_table_system(systems["ISERE"]),
-        "met2019": T.exit_table_metropoles(data, 2019, units),
-        "met2022": T.exit_table_metropoles(data, 2022, units),
-        "features": pd.DataFrame(
-            E.exit_features(units["origins"], units["destinations"], T.groups_of(units)),
-            index=units["code"],
-        ),
-    }
 
 
 def two_stage(o, d, pairs, beta, share, tail, gate, outside_km, tol, max_iter=1000):
@@ -98,21 +84,18 @@ RULE = {"main": True}
 
 def blend(o, d, pairs, beta, share, groups, two, ql, lam, tail, gate, outside_km, tol, max_iter):
     """The split IPF on top of the two-stage run ``two``: each group's exit target is
-    ``(1 - lam) q2 + lam ql`` (``ql`` per unit, averaged over the group's movers), no group
-    constraint where :func:`E.unconstrained_groups` says so. Returns (result, free per unit)."""
-    g = E.group_index(groups)
-    movers = o - two.info["stayers"]
-    q2 = group_exit_share(pairs, two.flows, two.outside_origin if outside_km else None, movers, g)
-    mov_g = np.bincount(g, weights=movers)
-    ql_g = np.divide(np.bincount(g, weights=ql * movers), mov_g, out=np.zeros_like(mov_g), where=mov_g > 0)
-    free = E.unconstrained_groups(pairs, groups, q2[g], outside_main=RULE["main"])
+    ``(1 - lam) q2 + lam ql`` (``ql`` per unit, averaged over the group's movers,
+    :func:`observatoire.model.blend.exit_targets`), no group constraint where
+    :func:`E.unconstrained_groups` says so. Returns (result, free per unit)."""
+    t = exit_targets(pairs, two, o, ql, groups, lam, outside=bool(outside_km), outside_main=RULE["main"])
+    g, mov_g, free = t.g, t.movers, t.free
     r = E.three_stage_flows(
         o,
         d,
         pairs,
         beta,
         share,
-        ((1 - lam) * q2 + lam * ql_g)[g],
+        t.share[g],
         groups,
         tol=tol,
         max_iter=max_iter,
@@ -123,7 +106,7 @@ def blend(o, d, pairs, beta, share, groups, two, ql, lam, tail, gate, outside_km
         tail_origin=gate,
     )
     if not r.converged:  # where the split IPF misses: the worst groups' exit totals
-        target = ((1 - lam) * q2 + lam * ql_g) * mov_g
+        target = t.share * mov_g
         out = g[pairs.origin] != g[pairs.destination]
         got = np.bincount(g[pairs.origin[out]], weights=r.flows[out], minlength=mov_g.shape[0])
         if outside_km:
@@ -134,8 +117,8 @@ def blend(o, d, pairs, beta, share, groups, two, ql, lam, tail, gate, outside_km
         size = np.bincount(g)
         for k in np.argsort(rel)[::-1][:4]:
             print(
-                f"    group {names[k]} ({size[k]} units): movers {mov_g[k]:.0f}, q2 {q2[k]:.3f}, "
-                f"q_logit {ql_g[k]:.3f}, exit target {target[k]:.0f}, got {got[k]:.0f}",
+                f"    group {names[k]} ({size[k]} units): movers {mov_g[k]:.0f}, q2 {t.q2[k]:.3f}, "
+                f"q_logit {t.q_logit[k]:.3f}, exit target {target[k]:.0f}, got {got[k]:.0f}",
                 flush=True,
             )
     return r, free
@@ -156,7 +139,7 @@ def regional_setup(units, code, radius_km):
 
 
 def loo(data, units, systems, radius_km, tails, lams, max_iter) -> list[tuple]:
-    src = sources_of(data, units, systems)
+    src = EM.exit_sources(data, units, systems)
     feats = src["features"]
     obs = L.observed_bands(data, units)
     obs19 = pd.read_parquet(data / "flows/metropoles-travail-2019.parquet")
@@ -274,7 +257,7 @@ def loo(data, units, systems, radius_km, tails, lams, max_iter) -> list[tuple]:
 
 
 def closed(data, units, systems, cands, max_iter) -> None:
-    src = sources_of(data, units, systems)
+    src = EM.exit_sources(data, units, systems)
     feats = src["features"]
     print("| lam; a, β₂ | IdF → Isère commune / EPCI | Isère → IdF commune / EPCI |")
     print("|---|---|---|")
@@ -342,7 +325,7 @@ def france(data, units, lam, tail, max_iter, systems=None) -> None:
     print(f"  two-stage: {two.iterations} it, {time.perf_counter() - t0:.0f} s", flush=True)
     coefs = {None: M.DEFAULT_EXIT_COEF}
     if systems is not None:
-        src = sources_of(data, units, systems)
+        src = EM.exit_sources(data, units, systems)
         coefs.update({c: T.fit_exit(T.training(src, c), src["features"]) for c in EM.METROPOLES})
     feats = E.exit_features(o, d, groups)
     g = E.group_index(groups)

@@ -13,6 +13,8 @@ whose rows are balanced as in the two-stage model. ``λ = 0`` is the two-stage m
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from observatoire.model.balancing import IPFResult
@@ -38,6 +40,43 @@ def group_exit_share(
     if outside is not None:
         ex_g += np.bincount(g, weights=outside, minlength=mov_g.shape[0])
     return np.divide(ex_g, mov_g, out=np.zeros_like(mov_g), where=mov_g > 0)
+
+
+class ExitTargets(NamedTuple):
+    """Per group (index of :func:`group_index`): ``movers`` (two-stage non-stayers), ``q2`` the
+    two-stage exit share, ``q_logit`` the exit logit averaged over the movers, ``share`` the
+    blended exit share ``(1 - lam) q2 + lam q_logit``; ``g`` the group index per unit, ``free``
+    per unit (no exit constraint, :func:`unconstrained_groups`)."""
+
+    g: np.ndarray
+    movers: np.ndarray
+    q2: np.ndarray
+    q_logit: np.ndarray
+    share: np.ndarray
+    free: np.ndarray
+
+
+def exit_targets(
+    pairs: PairSet,
+    two: IPFResult,
+    origins: np.ndarray,
+    exit_logit: np.ndarray,
+    groups: np.ndarray,
+    lam: float,
+    *,
+    outside: bool,
+    outside_main: bool = True,
+) -> ExitTargets:
+    """Each group's exit target of the blend, from the two-stage run ``two`` of these inputs
+    (``outside``: its outside zone counts as exits)."""
+    g = group_index(groups)
+    movers = np.asarray(origins, dtype=np.float64) - two.info["stayers"]
+    q2 = group_exit_share(pairs, two.flows, two.outside_origin if outside else None, movers, g)
+    mov_g = np.bincount(g, weights=movers)
+    ql = np.nan_to_num(np.asarray(exit_logit, dtype=np.float64), nan=0.0)
+    ql_g = np.divide(np.bincount(g, weights=ql * movers), mov_g, out=np.zeros_like(mov_g), where=mov_g > 0)
+    free = unconstrained_groups(pairs, groups, q2[g], outside_main=outside_main)
+    return ExitTargets(g, mov_g, q2, ql_g, (1.0 - lam) * q2 + lam * ql_g, free)
 
 
 def blend_flows(
@@ -93,13 +132,7 @@ def blend_flows(
     two = two_stage
     if two is None:
         two = two_stage_flows(o, destinations, pairs, beta, stay, form, max_iter=max_iter, **kw)
-    g = group_index(groups)
-    movers = o - two.info["stayers"]
-    q2 = group_exit_share(pairs, two.flows, two.outside_origin if outside_km is not None else None, movers, g)
-    mov_g = np.bincount(g, weights=movers)
-    ql = np.nan_to_num(np.asarray(exit_logit, dtype=np.float64), nan=0.0)
-    ql_g = np.divide(np.bincount(g, weights=ql * movers), mov_g, out=np.zeros_like(mov_g), where=mov_g > 0)
-    free = unconstrained_groups(pairs, groups, q2[g], outside_main=True)
+    t = exit_targets(pairs, two, o, exit_logit, groups, lam, outside=outside_km is not None)
     two_it = two.iterations
     del two
     res = three_stage_flows(
@@ -108,19 +141,19 @@ def blend_flows(
         pairs,
         beta,
         stay,
-        ((1.0 - lam) * q2 + lam * ql_g)[g],
+        t.share[t.g],
         groups,
         form,
         max_iter=split_max_iter,
         split="group",
-        free=free,
+        free=t.free,
         **kw,
     )
     res.info.update(
         model="blend",
         lam=float(lam),
         tail=None if tail is None else (float(tail[0]), float(tail[1])),
-        free_groups=int(np.unique(g[free]).size),
+        free_groups=int(np.unique(t.g[t.free]).size),
         two_stage_iterations=int(two_it),
     )
     return res
