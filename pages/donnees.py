@@ -75,6 +75,11 @@ for row in est.to_dict("records"):
                 "de cinq métropoles) : part des actifs qui travaillent hors de leur territoire."
             )
             st.dataframe(widgets.aggregates_table(evaluation["aggregates"]), hide_index=True)
+        dep = evaluation.get("departements")
+        if dep:
+            st.caption(widgets.departements_note(dep))
+            st.dataframe(widgets.departements_table(dep), hide_index=True)
+            st.caption(f"Source : {dep['source']}, {dep['annee']} ; estimé : marges RP 2018.")
     else:
         st.caption("Qualité hors échantillon non enregistrée pour ce jeu (voir docs/MODEL.md).")
     if row["params"]:

@@ -42,7 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import model_report as R  # noqa: E402  (tools/, next to this script)
+import departement_check as DC  # noqa: E402  (tools/, next to this script)
+import model_report as R  # noqa: E402
 from model_report import DIRECTIONS, MODEL_KEY, MODELS, SHORT, fmt_pct  # noqa: E402
 
 from observatoire import config  # noqa: E402
@@ -682,6 +683,7 @@ def france_blend(data: Path, units: pd.DataFrame, coef, beta_inter, src: dict) -
     out = {
         "aggregates_in_sample": dict(agg),
         "metropole_cpc_in_sample": metropole_cpc(units, pairs, res, data),
+        "departements": DC.check(data, units, pairs, res.flows),
         "split_ipf": {
             "iterations": res.iterations,
             "max_rel_error": res.max_rel_error,
@@ -741,6 +743,7 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
         out["models"][model] = {
             "aggregates": aggregates_of(units, pairs, res),
             "metropole_cpc": metropole_cpc(units, pairs, res, data),
+            "departements": DC.check(data, units, pairs, res.flows),
             "seconds": time.perf_counter() - t,
         }
         del pairs, res
@@ -760,6 +763,28 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
         "mae_weighted": float((np.abs(share - obs_share) * w).sum() / w.sum()),
     }
     return out
+
+
+def _dep_json(r: dict) -> dict:
+    """The département check (:func:`departement_check.check`), rounded for the JSON."""
+    return {
+        "couples": r["n_listed"],
+        "observe": round(r["observed"]),
+        "estime": round(r["estimated"]),
+        "cpc": round(r["cpc"], 4),
+        "couples_non_publies_estimes_au_dessus": r["n_unlisted_above"],
+        "exces_non_publies": round(r["excess_unlisted"]),
+        "bandes": [
+            {
+                "min": b["min"],
+                "max": b["max"],
+                "couples": b["n"],
+                "observe": round(b["observed"]),
+                "estime": round(b["estimated"]),
+            }
+            for b in r["bands"]
+        ],
+    }
 
 
 def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_rows: dict) -> None:
@@ -796,6 +821,14 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
         for code, name in METROPOLES.items()
     ]
     ev["aggregates"] = rows
+    ev["departements"] = {
+        "source": "Insee, RP 2016, base flux de mobilité domicile-lieu de travail, agrégée par département "
+        "(seuls les couples d'au moins 200 actifs entre deux départements sont publiés)",
+        "annee": 2016,
+        "seuil": DC.THRESHOLD,
+        "estime": _dep_json(checks["models"][M.DEFAULT_MODEL]["departements"]),
+        "estime_modele_precedent": _dep_json(checks["models"][PREVIOUS_MODEL]["departements"]),
+    }
     shipped_name = (
         "deux étapes : stables (logit) puis gravité, queue de longue distance pour les résidents "
         "des grands EPCI, sorties des EPCI rapprochées d'un logit de sortie (modèle livré)"

@@ -211,6 +211,62 @@ def report(args: argparse.Namespace, results: dict, note: str, elapsed: float) -
     return "\n".join(parts)
 
 
+def departements_section(checks: dict) -> list[str]:
+    """§14: the three France runs against INSEE's département-level commuting (2016), on what
+    that file covers (its listed pairs, >= 200 workers between two départements)."""
+    runs = [
+        ("gravity (single stage)", checks["models"]["gravity"]["departements"]),
+        ("two-stage + tail (previous)", checks["models"]["two-stage"]["departements"]),
+        ("blend C (shipped)", checks["models"]["blend"]["departements"]),
+    ]
+    first = runs[0][1]
+
+    def rng(b):
+        return f"{b['min']:g}–{b['max']:g} km" if b["max"] is not None else f"≥ {b['min']:g} km"
+
+    out = [
+        "### Against INSEE's département-level commuting (RP 2016, flows ≥ 200 between two départements)",
+        "",
+        f"`mobpro-2016-departements`: {first['n_listed']} pairs of metropolitan départements, "
+        f"{first['observed']:,.0f} workers".replace(",", " ")
+        + "; the file lists every inter-département flow of at least 200 and nothing else, so only "
+        "those pairs are compared (estimates summed commune to département, RP 2018 margins), by "
+        "distance between the départements' centres (residents-weighted mean of their communes' "
+        "centroids). Fitted on by no model.",
+        "",
+        "| distance | pairs | observed 2016 | "
+        + " | ".join(f"{n}: estimated (ratio)" for n, _ in runs)
+        + " |",
+        "|---|---|---|" + "---|" * len(runs),
+    ]
+    for k, b in enumerate(first["bands"]):
+        cells = [
+            f"{r['bands'][k]['estimated']:,.0f} ({r['bands'][k]['estimated'] / b['observed']:.2f})".replace(
+                ",", " "
+            )
+            for _, r in runs
+        ]
+        out.append(
+            f"| {rng(b)} | {b['n']} | {b['observed']:,.0f} | ".replace(",", " ") + " | ".join(cells) + " |"
+        )
+    out.append(
+        f"| **all listed pairs** | {first['n_listed']} | {first['observed']:,.0f} | ".replace(",", " ")
+        + " | ".join(
+            f"{r['estimated']:,.0f} ({r['estimated'] / r['observed']:.2f})".replace(",", " ") for _, r in runs
+        )
+        + " |"
+    )
+    out.append("| CPC on the listed pairs | | | " + " | ".join(fmt_pct(r["cpc"]) for _, r in runs) + " |")
+    out.append(
+        "| unlisted pairs estimated ≥ 200 (excess above 200) | | | "
+        + " | ".join(
+            f"{r['n_unlisted_above']} ({r['excess_unlisted']:,.0f})".replace(",", " ") for _, r in runs
+        )
+        + " |"
+    )
+    return [*out, ""]
+
+
 def checks_section(checks: dict, published: list, metropoles: dict, gravity_rows: dict) -> str:
     """Issue 17: published aggregates, held-out CPC of today's and the two-stage model, and the
     held-out error by volume class (every figure computed by ``evaluate_model``)."""
@@ -281,6 +337,7 @@ def checks_section(checks: dict, published: list, metropoles: dict, gravity_rows
         f"vs {fmt_pct(checks['stay_logit_metropoles']['observed'])} observed (residents-weighted mean "
         f"absolute error per commune {fmt_pct(checks['stay_logit_metropoles']['mae_weighted'])}).",
         "",
+        *departements_section(checks),
         "### Held-out CPC, the blend and the two-stage model vs the single stage (all flows, observed margins)",
         "",
         "Blend: exit logit fitted on the training region and the métropoles outside the test region.",

@@ -57,7 +57,14 @@ imported only by the functions that need it.
 from observatoire.model.balancing import IPFResult, furness
 from observatoire.model.blend import blend_flows, group_exit_share
 from observatoire.model.calibration import DEFAULT_BOUNDS, CalibrationResult, calibrate_gravity
-from observatoire.model.checks import VOLUME_BOUNDS, error_by_volume, quality_class, share_outside
+from observatoire.model.checks import (
+    VOLUME_BOUNDS,
+    error_by_volume,
+    group_flows,
+    listed_pairs_check,
+    quality_class,
+    share_outside,
+)
 from observatoire.model.constants import (
     BLEND_LAMBDA,
     BLEND_TAIL,
@@ -80,6 +87,7 @@ from observatoire.model.constants import (
 )
 from observatoire.model.epci_stage import EXIT_FEATURES, exit_features, three_stage_flows
 from observatoire.model.estimate import estimate_flows, unit_groups
+from observatoire.model.far import add_far, far_pairs, far_term
 from observatoire.model.frames import aggregate_flows, flows_frame
 from observatoire.model.gravity import deterrence, gravity_flows
 from observatoire.model.margins import balance_destinations, connected_components, employed_residents
@@ -154,6 +162,11 @@ __all__ = [
     "group_exit_share",
     "VOLUME_BOUNDS",
     "share_outside",
+    "group_flows",
+    "far_pairs",
+    "far_term",
+    "add_far",
+    "listed_pairs_check",
     "error_by_volume",
     "quality_class",
 ]

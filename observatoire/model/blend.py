@@ -97,6 +97,7 @@ def blend_flows(
     split_max_iter: int = DEFAULT_MAX_ITER,
     outside_km: float | None = None,
     two_stage: IPFResult | None = None,
+    far: tuple[float, float, float] | None = None,
 ) -> IPFResult:
     """The two-stage model, then each group's exits blended with the exit logit (module doc).
 
@@ -115,6 +116,8 @@ def blend_flows(
         Weight of the exit logit, in [0, 1].
     tol : IPF tolerance of both balancings.
     max_iter, split_max_iter : iterations of the two-stage and of the split balancing.
+    far : (a, γ, d0), optional
+        Far pairs' deterrence (:func:`observatoire.model.far.add_far`) in both balancings.
     two_stage : IPFResult, optional
         The two-stage run of these very inputs (e.g. shared by several exit logits); default:
         computed here.
@@ -128,7 +131,7 @@ def blend_flows(
     if not 0.0 <= lam <= 1.0:
         raise ValueError("lam must be in [0, 1]")
     o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
-    kw = {"tol": tol, "outside_km": outside_km, "tail": tail, "tail_origin": tail_origin}
+    kw = {"tol": tol, "outside_km": outside_km, "tail": tail, "tail_origin": tail_origin, "far": far}
     two = two_stage
     if two is None:
         two = two_stage_flows(o, destinations, pairs, beta, stay, form, max_iter=max_iter, **kw)

@@ -23,6 +23,7 @@ import numpy as np
 
 from observatoire.model.balancing import IPFResult
 from observatoire.model.constants import Form
+from observatoire.model.far import add_far
 from observatoire.model.gravity import deterrence
 from observatoire.model.margins import connected_components
 from observatoire.model.pairs import PairSet
@@ -161,6 +162,7 @@ def three_stage_flows(
     free: np.ndarray | None = None,
     tail: tuple[float, float] | None = None,
     tail_origin: np.ndarray | None = None,
+    far: tuple[float, float, float] | None = None,
 ) -> IPFResult:
     """Stayers on the diagonal, then gravity with rows split between own group and the rest.
 
@@ -190,6 +192,7 @@ def three_stage_flows(
         ``split="group"`` only: per unit, its group has no exit constraint (its rows are balanced
         as in the two-stage model; e.g. :func:`unconstrained_groups`). Default: every group
         constrained (the model of ``docs/MODEL.md`` §9).
+    far : far pairs' deterrence (:func:`observatoire.model.far.add_far`), ``None``: none.
     tail, tail_origin : long-distance tail of the deterrence on the pairs whose origin is in
         ``tail_origin`` (as :func:`observatoire.model.stayers.two_stage_flows`; the outside
         zone keeps its plain seed).
@@ -208,6 +211,7 @@ def three_stage_flows(
     o, d, w, diag, n_comp = gravity_inputs(origins, destinations, pairs, beta, form)
     if tail is not None:
         add_tail(w, pairs, tail, tail_origin)
+    add_far(w, pairs, far)
     g = group_index(groups)
     inner = g[pairs.origin] == g[pairs.destination]
     inner &= ~diag

@@ -21,6 +21,7 @@ import numpy as np
 
 from observatoire.model.balancing import IPFResult, furness
 from observatoire.model.constants import MIN_DISTANCE_KM, Form
+from observatoire.model.far import add_far
 from observatoire.model.gravity import deterrence
 from observatoire.model.margins import balance_destinations, connected_components
 from observatoire.model.pairs import PairSet
@@ -202,6 +203,7 @@ def two_stage_flows(
     tail_form: Form = "exp",
     tail_seed: bool = False,
     beta_other: float | None = None,
+    far: tuple[float, float, float] | None = None,
 ) -> IPFResult:
     """Stayers first (``S_i = min(share_i O_i, D_i)`` on the diagonal), then a
     doubly-constrained gravity model for the others on the pairs ``i != j``.
@@ -227,6 +229,9 @@ def two_stage_flows(
         The outside zone's seed ``f(outside_km)`` with the tail (default: without, "plain").
     beta_other : float, optional
         Deterrence of the origins outside ``tail_origin`` (default ``beta``; screened only).
+    far : (a, γ, d0), optional
+        Deterrence ``a (d / d0)^-γ`` added on the pairs beyond ``d0`` km (the far pairs of
+        :func:`observatoire.model.far.far_pairs`, every origin); ``None``: none.
 
     Returns
     -------
@@ -240,6 +245,7 @@ def two_stage_flows(
         if beta_other is not None and tail_origin is not None:
             off = ~np.asarray(tail_origin, bool)[pairs.origin]
             w[off] = deterrence(pairs.distance_km[off], beta_other, form)
+    add_far(w, pairs, far)
     has_other = np.bincount(pairs.origin[~diag], minlength=pairs.n_units) > 0
     p = np.clip(np.asarray(share, dtype=np.float64), 0.0, 1.0)
     p = np.where(has_other, p, 1.0)
@@ -269,5 +275,6 @@ def two_stage_flows(
         stayers=stay,
         tail=None if tail is None else (float(tail[0]), float(tail[1])),
         tail_origins=None if tail is None or tail_origin is None else int(np.count_nonzero(tail_origin)),
+        far=None if far is None else tuple(float(x) for x in far),
     )
     return res

@@ -275,6 +275,56 @@ def aggregates_table(rows: list[dict]) -> pd.DataFrame:
     )
 
 
+def departements_table(dep: dict) -> pd.DataFrame:
+    """The estimate against INSEE's département-level commuting, on the pairs that file publishes
+    (at least its threshold between two départements), by distance, in French, for a table."""
+
+    def band(b: dict) -> str:
+        if b["min"] == 0:
+            return f"moins de {text.number(b['max'])} km"
+        if b["max"] is None:
+            return f"{text.number(b['min'])} km et plus"
+        return f"{text.number(b['min'])} à {text.number(b['max'])} km"
+
+    est, prev = dep["estime"], dep.get("estime_modele_precedent")
+    rows = []
+    for k, b in enumerate(est["bandes"]):
+        rows.append(
+            (band(b), b["couples"], b["observe"], b["estime"], prev["bandes"][k]["estime"] if prev else None)
+        )
+    rows.append(("Ensemble", est["couples"], est["observe"], est["estime"], prev["estime"] if prev else None))
+    year = dep["annee"]
+    return pd.DataFrame(
+        [
+            {
+                "Distance entre départements": label,
+                "Couples publiés": text.number(n),
+                f"Observé ({year})": text.number(obs),
+                "Estimé (modèle livré)": text.number(e),
+                "Estimé / observé": text.number(e / obs, 2) if obs else "–",
+                **(
+                    {"Estimé / observé (modèle précédent)": text.number(p / obs, 2) if obs else "–"}
+                    if prev
+                    else {}
+                ),
+            }
+            for label, n, obs, e, p in rows
+        ]
+    )
+
+
+def departements_note(dep: dict) -> str:
+    """What :func:`departements_table` compares, and what the file does not let us compare."""
+    est, seuil = dep["estime"], text.number(dep["seuil"])
+    return (
+        f"Comparaison avec les navettes entre départements publiées par l'Insee ({dep['annee']}) : le "
+        f"fichier ne donne que les couples d'au moins {seuil} actifs entre deux départements, seuls ces "
+        f"couples sont comparés (part commune des navetteurs {text.percent(est['cpc'], 1)}) ; "
+        f"{text.number(est['couples_non_publies_estimes_au_dessus'])} couples non publiés (donc observés "
+        f"sous {seuil}) sont estimés au-dessus."
+    )
+
+
 def estimate_uncertainty(params: dict) -> str | None:
     """In words, how far an estimated flow can be from reality at each volume (held-out error
     classes stored with the model's evaluation); None when no class is recorded."""

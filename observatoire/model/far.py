@@ -1,0 +1,98 @@
+"""Far pairs: commuting beyond the pair set's cutoff, towards the large job centres.
+
+The pair set stops at 100 km (``DEFAULT_CUTOFF_KM``); INSEE's département-level commuting
+(RP 2016) shows what that misses: the model reproduces the flows between départements whose
+centres are less than 100 km apart (0.96–1.05 of the observed) but only two thirds at 100–150 km
+and none beyond, where 145 000 workers commute in flows of 200 or more, two thirds of them to
+Île-de-France (``docs/MODEL.md`` §14). Here every origin of the main connected component gets
+extra pairs to the units with at least ``min_jobs`` jobs between the cutoff and ``far_km``, with
+the deterrence ``a (d / d0)^-γ`` (:func:`add_far`) added to the model's own. Pure NumPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from observatoire.model.margins import connected_components
+from observatoire.model.pairs import PairSet, haversine_km
+
+
+def far_pairs(
+    pairs: PairSet,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    jobs: np.ndarray,
+    *,
+    min_jobs: float,
+    far_km: float,
+) -> PairSet:
+    """``pairs`` plus, from every unit of the largest connected component of ``pairs`` to every
+    unit of that component with at least ``min_jobs`` jobs, the pairs at (``pairs.cutoff_km``,
+    ``far_km``] km; sorted again by origin, then distance (the components are unchanged).
+
+    Parameters
+    ----------
+    pairs : PairSet
+        The base pair set (its ``cutoff_km`` is where the far pairs start).
+    lon, lat : array-like
+        Centroids (degrees), one per unit.
+    jobs : array-like
+        Jobs per unit (``NaN`` as 0).
+    min_jobs : float
+        Destinations with at least this many jobs get far pairs.
+    far_km : float
+        Largest distance of a far pair.
+
+    Returns
+    -------
+    PairSet
+        With ``cutoff_km = far_km``; ``n_pairs - pairs.n_pairs`` far pairs.
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    _, labels = connected_components(pairs)
+    main = labels == np.bincount(labels).argmax()
+    big = np.flatnonzero(main & (np.nan_to_num(np.asarray(jobs, dtype=np.float64)) >= float(min_jobs)))
+    org = np.flatnonzero(main)
+    parts_o, parts_d, parts_x = [pairs.origin], [pairs.destination], [pairs.distance_km]
+    step = max(1, 4_000_000 // max(big.size, 1))
+    for s in range(0, org.size, step):
+        oi = np.repeat(org[s : s + step], big.size)
+        dj = np.tile(big, min(step, org.size - s))
+        dist = haversine_km(lon[oi], lat[oi], lon[dj], lat[dj])
+        keep = (dist > pairs.cutoff_km) & (dist <= far_km)
+        parts_o.append(oi[keep].astype(np.int32))
+        parts_d.append(dj[keep].astype(np.int32))
+        parts_x.append(dist[keep].astype(np.float32))
+    origin = np.concatenate(parts_o)
+    destination = np.concatenate(parts_d)
+    distance = np.concatenate(parts_x)
+    del parts_o, parts_d, parts_x
+    order = np.lexsort((destination, distance, origin))
+    indptr = np.zeros(pairs.n_units + 1, np.int64)
+    np.cumsum(np.bincount(origin, minlength=pairs.n_units), out=indptr[1:])
+    return PairSet(
+        origin[order],
+        destination[order],
+        distance[order],
+        indptr,
+        pairs.n_units,
+        float(far_km),
+        pairs.include_self,
+    )
+
+
+def far_term(distance_km, far: tuple[float, float, float]) -> np.ndarray:
+    """``a (d / d0)^-γ`` for ``d > d0``, 0 elsewhere; ``far = (a, γ, d0)``."""
+    a, gamma, d0 = (float(x) for x in far)
+    d = np.asarray(distance_km, dtype=np.float64)
+    return np.where(d > d0, a * (np.maximum(d, d0) / d0) ** -gamma, 0.0)
+
+
+def add_far(w: np.ndarray, pairs: PairSet, far: tuple[float, float, float] | None) -> np.ndarray:
+    """The far pairs' deterrence added to ``w`` in place (pairs beyond ``d0`` only). Returns ``w``."""
+    if far is None or float(far[0]) <= 0:
+        return w
+    sel = np.flatnonzero(pairs.distance_km > float(far[2]))
+    w[sel] += far_term(pairs.distance_km[sel], far)
+    return w

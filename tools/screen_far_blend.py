@@ -1,0 +1,209 @@
+#!/usr/bin/env python
+"""Far pairs under the shipped blend, fitted on INSEE's département-level commuting
+(``docs/MODEL.md`` §14).
+
+The shipped model (two-stage + gated tail, exit blend λ = 0.15) reproduces the flows between
+départements whose centres are < 100 km apart but none beyond 150 km (``departement_check``).
+Here far pairs (:func:`observatoire.model.far_pairs`: every origin of the main component to the
+communes with >= ``--min-jobs`` jobs at 100-``--far-km`` km) get the deterrence ``a (d/100)^-γ``.
+
+* ``--grid``: (a, γ) on a grid, one France two-stage run each (the blend's first stage, its
+  tail); loss = squared log ratios estimated / observed of the département file's listed pairs
+  beyond 100 km, by band (100-150, 150-250, > 250 km), **origins in the five métropoles'
+  départements excluded** (35, 38, 76, 42, 34), so that the métropoles' own figures stay held
+  out for the far term.
+* ``--france A GAMMA``: the blend with that far term on all of France (exit logit
+  ``DEFAULT_EXIT_COEF``; ``--loo``: each métropole from a re-run with the exit logit fitted
+  without it): the 8 published / observed shares, the métropoles' far band and outflow CPC, the
+  département check (all origins).
+
+Usage::
+
+    .venv/bin/python tools/screen_far_blend.py --grid [--a 1e-4 3e-4] [--gamma 1 2]
+    .venv/bin/python tools/screen_far_blend.py --france 3e-4 2 [--loo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import departement_check as DC  # noqa: E402
+import evaluate_model as EM  # noqa: E402
+import screen_long_tail as L  # noqa: E402
+
+from observatoire import config  # noqa: E402
+from observatoire import model as M  # noqa: E402
+
+METRO_DEPS = ("35", "38", "76", "42", "34")
+PUBLISHED = {"france_epci": 0.33, "france_commune": 0.64, "bretagne_epci": 0.337}
+
+
+def far_loss(r: dict) -> float:
+    """Squared log ratios of the bands beyond 100 km."""
+    return float(
+        sum(
+            np.log(max(b["estimated"], 1.0) / b["observed"]) ** 2
+            for b in r["bands"]
+            if b["min"] >= 100 and b["observed"] > 0
+        )
+    )
+
+
+def setup(units, min_jobs, far_km):
+    base, o, d, share = L.france_inputs(units)
+    pairs = M.far_pairs(
+        base, units["lon"].to_numpy(float), units["lat"].to_numpy(float), d, min_jobs=min_jobs, far_km=far_km
+    )
+    groups = M.unit_groups(units)
+    gate = M.tail_gate(o, groups, M.DEFAULT_TAIL_GATE_WORKERS)
+    print(f"far pairs: +{pairs.n_pairs - base.n_pairs} (≥ {min_jobs:g} jobs, ≤ {far_km:g} km)", flush=True)
+    del base
+    return pairs, o, d, share, groups, gate
+
+
+def two_stage(pairs, o, d, share, gate, far):
+    return M.two_stage_flows(
+        o,
+        d,
+        pairs,
+        M.DEFAULT_INTER_BETA,
+        share,
+        tol=M.DEFAULT_TOL,
+        max_iter=1000,
+        outside_km=M.DEFAULT_OUTSIDE_KM,
+        tail=M.BLEND_TAIL,
+        tail_origin=gate,
+        far=far,
+    )
+
+
+def grid(data, units, args) -> None:
+    pairs, o, d, share, _, gate = setup(units, args.min_jobs, args.far_km)
+    obs = DC.observed(data)
+    held = obs[~obs["origin"].isin(METRO_DEPS)]
+    rows = []
+    for a in [0.0, *args.a]:
+        for gamma in args.gamma if a > 0 else [0.0]:
+            t = time.perf_counter()
+            far = None if a == 0 else (a, gamma, M.DEFAULT_CUTOFF_KM)
+            r = two_stage(pairs, o, d, share, gate, far)
+            fit = DC.check(data, units, pairs, r.flows, held)
+            every = DC.check(data, units, pairs, r.flows, obs)
+            fit["n_unlisted_above"], fit["excess_unlisted"] = every["n_unlisted_above"], every["excess_unlisted"]
+            fit["cpc"] = every["cpc"]
+            agg = EM.aggregates_of(units, pairs, r)
+            rows.append((far_loss(fit), a, gamma))
+            print(
+                f"a {a:g} γ {gamma:g}: loss {far_loss(fit):.3f} | {DC.line(fit)} | France EPCI "
+                f"{100 * agg['france_epci']:.2f} | "
+                + " ".join(f"{100 * agg[c]:.1f}" for c in EM.METROPOLES)
+                + f" ({time.perf_counter() - t:.0f} s)",
+                flush=True,
+            )
+            del r
+    best = min(rows)
+    print(f"best (held-out origins): a {best[1]:g} γ {best[2]:g}, loss {best[0]:.3f}")
+
+
+def france(data, units, args) -> None:
+    pairs, o, d, share, groups, gate = setup(units, args.min_jobs, args.far_km)
+    a, gamma = args.france
+    far = None if a == 0 else (a, gamma, M.DEFAULT_CUTOFF_KM)
+    t = time.perf_counter()
+    two = two_stage(pairs, o, d, share, gate, far)
+
+    def blend(exit_coef):
+        ql = M.stay_share(exit_coef, M.exit_features(o, d, groups))
+        return M.blend_flows(
+            o,
+            d,
+            pairs,
+            M.DEFAULT_INTER_BETA,
+            share,
+            ql,
+            groups,
+            M.BLEND_LAMBDA,
+            tail=M.BLEND_TAIL,
+            tail_origin=gate,
+            tol=M.DEFAULT_TOL,
+            outside_km=M.DEFAULT_OUTSIDE_KM,
+            two_stage=two,
+            far=far,
+        )
+
+    res = blend(np.asarray(M.DEFAULT_EXIT_COEF))
+    agg = EM.aggregates_of(units, pairs, res)
+    print(f"blend: {res.iterations} it, err {res.max_rel_error:.2e}, {res.info['free_groups']} free groups")
+    print("départements (all origins):", DC.line(DC.check(data, units, pairs, res.flows)))
+    print(
+        "métropoles' outflow CPC (exit logit in-sample):",
+        f"{100 * EM.metropole_cpc(units, pairs, res, data):.2f}",
+    )
+    bands = {c: L.model_bands(units, pairs, res, c) for c in EM.METROPOLES}
+    if args.loo:
+        import evaluate_three_stage as T  # noqa: PLC0415
+
+        systems, _ = EM.load_systems(data, Path(config.raw_dir()))
+        src = EM.exit_sources(data, units, systems)
+        flows, outside = res.flows.copy(), res.outside_origin.copy()
+        for c in EM.METROPOLES:
+            r = blend(T.fit_exit(T.training(src, c), src["features"]))
+            agg[c] = EM.aggregates_of(units, pairs, r)[c]
+            bands[c] = L.model_bands(units, pairs, r, c)
+            sel = groups == c
+            flows[sel[pairs.origin]] = r.flows[sel[pairs.origin]]
+            outside[sel] = r.outside_origin[sel]
+            del r
+        res = SimpleNamespace(flows=flows, outside_origin=outside)
+        print(
+            "métropoles' outflow CPC (exit logit held out):",
+            f"{100 * EM.metropole_cpc(units, pairs, res, data):.2f}",
+        )
+    _, met_obs = EM.metropole_observed(data, units)
+    obs_b = L.observed_bands(data, units)
+    gaps = [abs(agg[k] - v) for k, v in PUBLISHED.items()] + [abs(agg[c] - met_obs[c]) for c in EM.METROPOLES]
+    print(
+        "France EPCI / commune / Bretagne: "
+        + " / ".join(f"{100 * agg[k]:.2f}" for k in PUBLISHED)
+        + " | métropoles: "
+        + " / ".join(f"{100 * agg[c]:.2f} (obs {100 * met_obs[c]:.1f})" for c in EM.METROPOLES)
+        + f" | mean gap {100 * np.mean(gaps):.2f}, within 2 pts: {sum(g <= 0.02 for g in gaps)}"
+    )
+    print(
+        "far band > 100 km model / observed 2019: "
+        + " / ".join(f"{100 * bands[c][-1]:.2f} ({100 * obs_b[(2019, c)][-1]:.2f})" for c in EM.METROPOLES)
+    )
+    print(f"[{time.perf_counter() - t:.0f} s]")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--grid", action="store_true")
+    ap.add_argument("--france", type=float, nargs=2, metavar=("A", "GAMMA"))
+    ap.add_argument("--loo", action="store_true")
+    ap.add_argument("--a", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3, 3e-3])
+    ap.add_argument("--gamma", type=float, nargs="+", default=[1.0, 2.0, 3.0])
+    ap.add_argument("--min-jobs", type=float, default=20000.0)
+    ap.add_argument("--far-km", type=float, default=1000.0)
+    args = ap.parse_args(argv)
+    data = Path(config.data_dir())
+    units = EM.france_units(data)
+    if args.grid:
+        grid(data, units, args)
+    if args.france:
+        france(data, units, args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
