@@ -478,7 +478,7 @@ def tail_gate_at(
 
 
 #: The model shipped before ``docs/MODEL.md`` §13 (the comparison column): two-stage + gated tail.
-PREVIOUS_MODEL = "two-stage"
+PREVIOUS_MODEL = "blend-c"  # the blend without far pairs, shipped before docs/MODEL.md §14
 
 
 def exit_sources(data: Path, units: pd.DataFrame, systems: dict) -> dict:
@@ -508,12 +508,27 @@ def heldout_exit_coef(src: dict, train: str, test: str) -> np.ndarray:
     return T.fit_exit([src[train], *mets], src["features"])
 
 
+def with_far_pairs(p: Prepared) -> Prepared:
+    """``p`` with the shipped blend's far pairs (:func:`M.far_pairs` on the comparateur jobs,
+    :data:`M.FAR_MIN_JOBS`, :data:`M.FAR_KM`) and the observed flows aligned on them."""
+    import dataclasses  # noqa: PLC0415
+
+    s = p.system
+    pairs = M.far_pairs(p.pairs, s.lon, s.lat, s.comp_d, min_jobs=M.FAR_MIN_JOBS, far_km=M.FAR_KM)
+    if pairs.n_pairs == p.pairs.n_pairs:
+        return p
+    keep = s.obs_o != s.obs_d if p.offdiag else np.ones(s.obs_v.shape, bool)
+    aligned, outside = M.align_to_pairs(pairs, s.obs_o[keep], s.obs_d[keep], s.obs_v[keep])
+    return dataclasses.replace(p, pairs=pairs, observed=aligned, outside=outside)
+
+
 def two_stage_heldout(systems: dict, prep: dict, cal: dict, units: pd.DataFrame, src: dict) -> list[dict]:
     """Held-out CPC of the staged models (stay logit, inter-commune β and exit logit from the
     training region, measured on the other), observed margins, all flows: same table as the main
     one. ``previous_*``: the two-stage model with the gated tail of §12 (:data:`M.DEFAULT_TAIL`);
     the others: the shipped blend (:data:`M.BLEND_LAMBDA`, :data:`M.BLEND_TAIL`, same gate, from
-    the EPCI sizes of all France ``units``), closed systems."""
+    the EPCI sizes of all France ``units``; its far pairs, :func:`with_far_pairs`: ``far_pairs``
+    of them in the test region), closed systems."""
     rows = []
     for train, test in DIRECTIONS:
         beta = cal[(train, True, "exp", "cpc")].beta
@@ -539,10 +554,11 @@ def two_stage_heldout(systems: dict, prep: dict, cal: dict, units: pd.DataFrame,
             heldout_exit_coef(src, train, test),
             src["features"].reindex(p.system.codes).fillna(0.0).to_numpy(),
         )
+        pf = with_far_pairs(p)
         res = M.blend_flows(
             p.o_obs,
             p.d_obs,
-            p.pairs,
+            pf.pairs,
             beta,
             share,
             ql,
@@ -553,8 +569,9 @@ def two_stage_heldout(systems: dict, prep: dict, cal: dict, units: pd.DataFrame,
             tol=1e-6,
             max_iter=3000,
             split_max_iter=3000,
+            far=M.BLEND_FAR,
         )
-        sc = scores(p, res.flows)
+        sc = scores(pf, res.flows)
         base = run_model(p, "gravity-exp", cal[(train, False, "exp", "cpc")].beta, "observed")
         rows.append(
             {
@@ -564,19 +581,23 @@ def two_stage_heldout(systems: dict, prep: dict, cal: dict, units: pd.DataFrame,
                 **sc,
                 **prev,
                 "split_ipf": {"iterations": res.iterations, "max_rel_error": res.max_rel_error},
-                "classes": M.error_by_volume(p.observed, res.flows),
+                "far_pairs": pf.pairs.n_pairs - p.pairs.n_pairs,
+                "classes": M.error_by_volume(pf.observed, res.flows),
                 "classes_gravity": M.error_by_volume(p.observed, base),
             }
         )
     return rows
 
 
-def france_run(units: pd.DataFrame, model: str, coef=None, beta_inter=None, exit_coef=None, two=None):
+def france_run(
+    units: pd.DataFrame, model: str, coef=None, beta_inter=None, exit_coef=None, two=None, far=M.BLEND_FAR
+):
     """All of France with the production settings: ``model`` = "gravity" (single stage),
-    "two-stage" (stay logit ``coef``, inter-commune ``beta_inter``, the gated tail of §12, shipped
-    before ``docs/MODEL.md`` §13) or "blend" (shipped: the two-stage model with
-    :data:`M.BLEND_TAIL`, then the exit blend with the exit logit ``exit_coef``, default
-    :data:`M.DEFAULT_EXIT_COEF`; ``two``: its two-stage run, reused)."""
+    "two-stage" (stay logit ``coef``, inter-commune ``beta_inter``, the gated tail of §12) or
+    "blend" (shipped: the two-stage model with :data:`M.BLEND_TAIL` and the far pairs ``far``
+    (:data:`M.BLEND_FAR`; ``None``: without, the model shipped before §14), then the exit blend
+    with the exit logit ``exit_coef``, default :data:`M.DEFAULT_EXIT_COEF`; ``two``: its
+    two-stage run, "blend-two-stage", reused)."""
     if model == "gravity":
         return M.estimate_flows(units, as_frame=False)
     gate = {"tail_gate_workers": M.DEFAULT_TAIL_GATE_WORKERS}
@@ -590,7 +611,7 @@ def france_run(units: pd.DataFrame, model: str, coef=None, beta_inter=None, exit
             tail=M.DEFAULT_TAIL,
             **gate,
         )
-    if model == "blend-two-stage":  # the blend's own first stage (its tail), for reuse
+    if model == "blend-two-stage":  # the blend's own first stage (its tail, its far pairs), for reuse
         return M.estimate_flows(
             units,
             model="two-stage",
@@ -598,6 +619,7 @@ def france_run(units: pd.DataFrame, model: str, coef=None, beta_inter=None, exit
             beta=beta_inter,
             as_frame=False,
             tail=M.BLEND_TAIL,
+            far=far,
             **gate,
         )
     pairs, res = two
@@ -622,6 +644,7 @@ def france_run(units: pd.DataFrame, model: str, coef=None, beta_inter=None, exit
         tol=M.DEFAULT_TOL,
         outside_km=M.DEFAULT_OUTSIDE_KM,
         two_stage=res,
+        far=far,
     )
     return pairs, out
 
@@ -665,7 +688,7 @@ def metropole_cpc(units: pd.DataFrame, pairs: M.PairSet, res, data: Path) -> flo
     )
 
 
-def france_blend(data: Path, units: pd.DataFrame, coef, beta_inter, src: dict) -> dict:
+def france_blend(data: Path, units: pd.DataFrame, coef, beta_inter, src: dict, far=M.BLEND_FAR) -> dict:
     """The shipped blend on all of France: France / Bretagne from the run with the exit logit on
     all sources (:data:`M.DEFAULT_EXIT_COEF`; fitted on by nothing), each métropole's share and
     outflows from a re-run with the exit logit fitted without it (nor, for Grenoble, its Isère
@@ -676,9 +699,9 @@ def france_blend(data: Path, units: pd.DataFrame, coef, beta_inter, src: dict) -
     import evaluate_three_stage as T  # noqa: PLC0415
 
     t = time.perf_counter()
-    two = france_run(units, "blend-two-stage", coef, beta_inter)
+    two = france_run(units, "blend-two-stage", coef, beta_inter, far=far)
     pairs = two[0]
-    _, res = france_run(units, "blend", coef, beta_inter, two=two)
+    _, res = france_run(units, "blend", coef, beta_inter, two=two, far=far)
     agg = aggregates_of(units, pairs, res)
     out = {
         "aggregates_in_sample": dict(agg),
@@ -696,7 +719,7 @@ def france_blend(data: Path, units: pd.DataFrame, coef, beta_inter, src: dict) -
     loo_it = {}
     for c in METROPOLES:
         _, r = france_run(
-            units, "blend", coef, beta_inter, T.fit_exit(T.training(src, c), src["features"]), two
+            units, "blend", coef, beta_inter, T.fit_exit(T.training(src, c), src["features"]), two, far=far
         )
         agg[c] = aggregates_of(units, pairs, r)[c]
         sel = groups == c
@@ -737,7 +760,7 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
         "metropoles_observed": met_obs,
         "models": {},
     }
-    for model in ("gravity", PREVIOUS_MODEL):
+    for model in ("gravity", "two-stage"):
         t = time.perf_counter()
         pairs, res = france_run(units, model, coef, beta_inter)
         out["models"][model] = {
@@ -749,6 +772,7 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
         del pairs, res
     src = exit_sources(data, units, systems)
     out["models"]["blend"] = france_blend(data, units, coef, beta_inter, src)
+    out["models"][PREVIOUS_MODEL] = france_blend(data, units, coef, beta_inter, src, far=None)
     out["heldout_two_stage"] = two_stage_heldout(systems, prep, cal, units, src)
     # logit held out on the métropoles (fitted on IdF + Isère): residents-weighted error of the stay share
     u = units.set_index("code").loc[per["origin"]]
@@ -846,7 +870,7 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
         ]
         + [
             {
-                "modele": "deux étapes avec queue de longue distance, sans logit de sortie (modèle précédent)",
+                "modele": "deux étapes avec queue de longue distance, sans logit de sortie",
                 "sens": f"{sens[r['train']]} → {sens[r['test']]}",
                 "cpc_communes": round(r["previous_cpc_commune"], 3),
                 "cpc_epci": round(r["previous_cpc_epci"], 3),

@@ -12,6 +12,7 @@ communes with >= ``--min-jobs`` jobs at 100-``--far-km`` km) get the deterrence 
   beyond 100 km, by band (100-150, 150-250, > 250 km), **origins in the five métropoles'
   départements excluded** (35, 38, 76, 42, 34), so that the métropoles' own figures stay held
   out for the far term.
+* ``--closed A GAMMA ...``: the held-out IdF <-> Isère CPC of the blend with each far term.
 * ``--france A GAMMA``: the blend with that far term on all of France (exit logit
   ``DEFAULT_EXIT_COEF``; ``--loo``: each métropole from a re-run with the exit logit fitted
   without it): the 8 published / observed shares, the métropoles' far band and outflow CPC, the
@@ -21,6 +22,7 @@ Usage::
 
     .venv/bin/python tools/screen_far_blend.py --grid [--a 1e-4 3e-4] [--gamma 1 2]
     .venv/bin/python tools/screen_far_blend.py --france 3e-4 2 [--loo]
+    .venv/bin/python tools/screen_far_blend.py --closed 0 0 1e-3 2
 """
 
 from __future__ import annotations
@@ -99,7 +101,10 @@ def grid(data, units, args) -> None:
             r = two_stage(pairs, o, d, share, gate, far)
             fit = DC.check(data, units, pairs, r.flows, held)
             every = DC.check(data, units, pairs, r.flows, obs)
-            fit["n_unlisted_above"], fit["excess_unlisted"] = every["n_unlisted_above"], every["excess_unlisted"]
+            fit["n_unlisted_above"], fit["excess_unlisted"] = (
+                every["n_unlisted_above"],
+                every["excess_unlisted"],
+            )
             fit["cpc"] = every["cpc"]
             agg = EM.aggregates_of(units, pairs, r)
             rows.append((far_loss(fit), a, gamma))
@@ -186,11 +191,74 @@ def france(data, units, args) -> None:
     print(f"[{time.perf_counter() - t:.0f} s]")
 
 
+def closed(data, units, args) -> None:
+    """Held-out IdF <-> Isère CPC of the blend (λ, tail shipped) with each far term of
+    ``args.closed`` (pairs ``A GAMMA``; ``0 0``: none), as ``screen_tail_blend.closed``: stay logit
+    and β from the training region, exit logit from it and the métropoles not in the test region,
+    closed systems; the far pairs are built on the test region (comparateur jobs)."""
+    import dataclasses
+
+    import evaluate_three_stage as T  # noqa: PLC0415
+
+    systems, _ = EM.load_systems(data, Path(config.raw_dir()))
+    src = EM.exit_sources(data, units, systems)
+    feats = src["features"]
+    cands = [tuple(args.closed[k : k + 2]) for k in range(0, len(args.closed), 2)]
+    res = {}
+    for train, test in EM.DIRECTIONS:
+        pt = EM.prepare(systems[train], True, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
+        beta = M.calibrate_gravity(
+            pt.observed, pt.o_obs, pt.d_obs, pt.pairs, "exp", "cpc", observed_outside=pt.outside
+        ).beta
+        p = EM.prepare(systems[test], False, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
+        s = p.system
+        pairs = M.far_pairs(p.pairs, s.lon, s.lat, s.comp_d, min_jobs=args.min_jobs, far_km=args.far_km)
+        aligned, outside = M.align_to_pairs(pairs, s.obs_o, s.obs_d, s.obs_v)
+        pf = dataclasses.replace(p, pairs=pairs, observed=aligned, outside=outside)
+        gate = L.epci_gate(units, s.codes, M.DEFAULT_TAIL_GATE_WORKERS)
+        share = M.stay_share(EM.fit_stay([systems[train]]), EM.stay_design(s, p.o_obs, p.d_obs))
+        mets = [x for k, x in src.items() if k.startswith("met")]
+        if test == "ISERE":
+            mets = [x[x["metropole"] != T.GRENOBLE] for x in mets]
+        ql = M.stay_share(
+            T.fit_exit([src[train], *mets], feats), feats.reindex(s.codes).fillna(0.0).to_numpy()
+        )
+        for a, gamma in cands:
+            far = None if a == 0 else (a, gamma, M.DEFAULT_CUTOFF_KM)
+            r = M.blend_flows(
+                p.o_obs,
+                p.d_obs,
+                pairs,
+                beta,
+                share,
+                ql,
+                s.epci,
+                M.BLEND_LAMBDA,
+                tail=M.BLEND_TAIL,
+                tail_origin=gate,
+                tol=1e-6,
+                max_iter=3000,
+                far=far,
+            )
+            sc = EM.scores(pf, r.flows)
+            res[(train, a, gamma)] = (sc["cpc_commune"], sc["cpc_epci"], r.iterations, r.max_rel_error)
+        print(f"{train} -> {test}: +{pairs.n_pairs - p.pairs.n_pairs} far pairs", flush=True)
+    print("| far a; γ | IdF → Isère commune / EPCI | Isère → IdF commune / EPCI |")
+    print("|---|---|---|")
+    for a, gamma in cands:
+        x, y = res[("IDF", a, gamma)], res[("ISERE", a, gamma)]
+        print(
+            f"| {a:g}; {gamma:g} | {100 * x[0]:.2f} / {100 * x[1]:.2f} ({x[2]} it, {x[3]:.0e}) "
+            f"| {100 * y[0]:.2f} / {100 * y[1]:.2f} ({y[2]} it, {y[3]:.0e}) |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--grid", action="store_true")
     ap.add_argument("--france", type=float, nargs=2, metavar=("A", "GAMMA"))
     ap.add_argument("--loo", action="store_true")
+    ap.add_argument("--closed", type=float, nargs="+", metavar="A_GAMMA")
     ap.add_argument("--a", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3, 3e-3])
     ap.add_argument("--gamma", type=float, nargs="+", default=[1.0, 2.0, 3.0])
     ap.add_argument("--min-jobs", type=float, default=20000.0)
@@ -202,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         grid(data, units, args)
     if args.france:
         france(data, units, args)
+    if args.closed:
+        closed(data, units, args)
     return 0
 
 

@@ -192,6 +192,8 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
             # the tail of docs/MODEL.md §13 for the residents of large EPCI: needs `epci`
             "tail": model.BLEND_TAIL,
             "tail_gate_workers": model.DEFAULT_TAIL_GATE_WORKERS,
+            # far pairs to the large job centres beyond 100 km (docs/MODEL.md §14)
+            "far": model.BLEND_FAR,
         },
         "three-stage": {
             "stay_coef": model.DEFAULT_STAY_COEF,
@@ -237,7 +239,10 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
             "doublement contrainte (Furness) entre communes, avec une queue de longue distance pour "
             f"les résidents des EPCI d'au moins {gate_workers} actifs ; la part des actifs de chaque "
             f"EPCI travaillant hors de l'EPCI est ensuite rapprochée ({100 * model.BLEND_LAMBDA:.0f} %) "
-            "de celle d'un logit de sortie de l'EPCI, les flux rééquilibrés (Furness) en conséquence"
+            "de celle d'un logit de sortie de l'EPCI, les flux rééquilibrés (Furness) en conséquence ; "
+            f"au-delà de {model.DEFAULT_CUTOFF_KM:.0f} km, des navettes vers les communes d'au moins "
+            f"{model.FAR_MIN_JOBS:_.0f}".replace("_", " ")
+            + " emplois (paires lointaines)"
             if blend
             else "trois étapes : part des actifs travaillant dans leur commune (logit), part des autres "
             "travaillant hors de leur EPCI (logit), puis gravité doublement contrainte (Furness) "
@@ -278,6 +283,15 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
         **(
             {
                 "poids_logit_sortie": model.BLEND_LAMBDA,
+                "paires_lointaines": {
+                    "dissuasion": "a (d / d0)^−γ au-delà de d0",
+                    "a": model.BLEND_FAR[0],
+                    "gamma": model.BLEND_FAR[1],
+                    "d0_km": model.BLEND_FAR[2],
+                    "emplois_min_destination": model.FAR_MIN_JOBS,
+                    "distance_max_km": model.FAR_KM,
+                    "calage": "navettes entre départements, Insee RP 2016 (hors départements des cinq métropoles)",
+                },
                 "iterations_equilibrage": int(res_info["iterations"]),
                 "ecart_relatif_max": float(f"{res_info['max_rel_error']:.2g}"),
                 "epci_sans_contrainte_de_sortie": res_info["free_groups"],
@@ -297,7 +311,7 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
         "period_years": None,
         "nature": "estimé",
         "method": "actifs stables (logit), gravité doublement contrainte avec queue de longue distance, "
-        "sorties des EPCI rapprochées d'un logit de sortie"
+        "sorties des EPCI rapprochées d'un logit de sortie, paires lointaines vers les grands pôles d'emploi"
         if blend
         else "actifs stables (logit), sortie de l'EPCI (logit), puis gravité doublement contrainte"
         if three

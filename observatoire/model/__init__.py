@@ -66,6 +66,7 @@ from observatoire.model.checks import (
     share_outside,
 )
 from observatoire.model.constants import (
+    BLEND_FAR,
     BLEND_LAMBDA,
     BLEND_TAIL,
     DEFAULT_BETA,
@@ -81,6 +82,8 @@ from observatoire.model.constants import (
     DEFAULT_TAIL_GATE_WORKERS,
     DEFAULT_TOL,
     EARTH_RADIUS_KM,
+    FAR_KM,
+    FAR_MIN_JOBS,
     MIN_DISTANCE_KM,
     PREVIOUS_STAY_COEF,
     Form,
@@ -164,6 +167,9 @@ __all__ = [
     "share_outside",
     "group_flows",
     "far_pairs",
+    "FAR_KM",
+    "BLEND_FAR",
+    "FAR_MIN_JOBS",
     "far_term",
     "add_far",
     "listed_pairs_check",

@@ -84,3 +84,18 @@ BLEND_LAMBDA: float = 0.15
 #: :data:`DEFAULT_TAIL_GATE_WORKERS`): the leave-one-métropole-out pick of §12, which the exit
 #: blend brings back within 2 points of INSEE's France outside-EPCI share (``docs/MODEL.md`` §13).
 BLEND_TAIL: tuple[float, float] = (0.04, 0.045)
+
+#: Far pairs (``docs/MODEL.md`` §14, :func:`observatoire.model.far.far_pairs`): every origin of the
+#: main component gets pairs to the communes with at least this many jobs (``P18_EMPLT``) beyond
+#: :data:`DEFAULT_CUTOFF_KM`, up to :data:`FAR_KM`.
+FAR_MIN_JOBS: float = 100_000
+
+#: Largest distance of a far pair, km (all of metropolitan France).
+FAR_KM: float = 1000.0
+
+#: Deterrence ``(a, γ, d0)`` of the shipped blend's far pairs, ``a (d / d0)^-γ`` beyond ``d0`` km
+#: (:func:`observatoire.model.far.add_far`): the grid point (a, γ, and the jobs threshold
+#: :data:`FAR_MIN_JOBS`) whose flows best match INSEE's département-level commuting 2016 beyond
+#: 100 km, origins in the five métropoles' départements left out (``tools/screen_far_blend.py``,
+#: ``docs/MODEL.md`` §14).
+BLEND_FAR: tuple[float, float, float] = (0.001, 2.0, 100.0)

@@ -17,9 +17,12 @@ from observatoire.model.constants import (
     DEFAULT_INTRA_FACTOR,
     DEFAULT_OUTSIDE_KM,
     DEFAULT_TOL,
+    FAR_KM,
+    FAR_MIN_JOBS,
     Form,
 )
 from observatoire.model.epci_stage import exit_features, three_stage_flows
+from observatoire.model.far import far_pairs
 from observatoire.model.frames import flows_frame
 from observatoire.model.gravity import gravity_flows
 from observatoire.model.pairs import PairSet, build_pairs, intra_unit_distance_km
@@ -37,6 +40,9 @@ def estimate_flows(
     lam: float = BLEND_LAMBDA,
     tail: tuple[float, float] | None = None,
     tail_gate_workers: float | None = None,
+    far: tuple[float, float, float] | None = None,
+    far_min_jobs: float = FAR_MIN_JOBS,
+    far_km: float = FAR_KM,
     form: Form = DEFAULT_FORM,
     beta: float = DEFAULT_BETA,
     cutoff_km: float = DEFAULT_CUTOFF_KM,
@@ -81,6 +87,12 @@ def estimate_flows(
         With ``tail``: the tail only for the residents of EPCI (column ``epci``; a commune without
         one is its own group) whose communes in ``units`` sum to at least this many ``origins``
         (:func:`tail_gate`; shipped: :data:`DEFAULT_TAIL_GATE_WORKERS`); ``None``: every origin.
+    far : (a, γ, d0), optional
+        ``"two-stage"``, ``"blend"``: far pairs (:func:`far_pairs`: every origin of the main
+        component to the units with at least ``far_min_jobs`` destinations at ``cutoff_km`` to
+        ``far_km``) with the deterrence ``a (d / d0)^-γ`` (:func:`add_far`; shipped blend:
+        :data:`BLEND_FAR`); ``None`` (default): the pair set stops at ``cutoff_km``.
+    far_min_jobs, far_km : see ``far`` (shipped: :data:`FAR_MIN_JOBS`, :data:`FAR_KM`).
     form, beta : deterrence of the gravity model (defaults: calibrated values,
         ``docs/MODEL.md``).
     cutoff_km, intra_factor : pair set construction.
@@ -113,6 +125,17 @@ def estimate_flows(
     )
     o = np.nan_to_num(units["origins"].to_numpy(dtype=np.float64), nan=0.0)
     d = np.nan_to_num(units["destinations"].to_numpy(dtype=np.float64), nan=0.0)
+    if far is not None:
+        if model not in ("two-stage", "blend"):
+            raise ValueError("far pairs are for the models 'two-stage' and 'blend'")
+        pairs = far_pairs(
+            pairs,
+            units["lon"].to_numpy(dtype=np.float64),
+            units["lat"].to_numpy(dtype=np.float64),
+            d,
+            min_jobs=far_min_jobs,
+            far_km=far_km,
+        )
     if model == "gravity":
         res = gravity_flows(o, d, pairs, beta, form, tol=tol, max_iter=max_iter, outside_km=outside_km)
     elif model == "blend":
@@ -135,6 +158,7 @@ def estimate_flows(
             tol=tol,
             max_iter=max_iter,
             outside_km=outside_km,
+            far=far,
         )
     elif model == "two-stage":
         if stay_coef is None:
@@ -153,6 +177,7 @@ def estimate_flows(
             outside_km=outside_km,
             tail=tail,
             tail_origin=gate,
+            far=far,
         )
     elif model == "three-stage":
         if stay_coef is None or exit_coef is None or "epci" not in units.columns:
