@@ -48,6 +48,7 @@ def test_prepared_estimate_keeps_the_full_frame_flows_of_one_person(tmp_path):
         beta=M.DEFAULT_INTER_BETA,
         tail=M.BLEND_TAIL,
         tail_gate_workers=M.DEFAULT_TAIL_GATE_WORKERS,
+        far=M.BLEND_FAR,
     )
     kept = full[full["value"] >= flow_sources.ESTIMATE_MIN]
     assert len(shipped) == len(kept) > 1000
@@ -55,6 +56,10 @@ def test_prepared_estimate_keeps_the_full_frame_flows_of_one_person(tmp_path):
     np.testing.assert_allclose(shipped["value"].sum(), kept["value"].round(1).sum(), rtol=1e-9)
     assert (meta["params"]["queue_a"], meta["params"]["queue_beta2_par_km"]) == M.BLEND_TAIL
     assert meta["params"]["poids_logit_sortie"] == M.BLEND_LAMBDA
+    far = meta["params"]["paires_lointaines"]
+    assert (far["a"], far["gamma"], far["d0_km"]) == M.BLEND_FAR
+    assert (far["emplois_min_destination"], far["distance_max_km"]) == (M.FAR_MIN_JOBS, M.FAR_KM)
+    assert "paires lointaines" in meta["method"]
     assert meta["params"]["logit_sortie_epci"] == dict(zip(M.EXIT_FEATURES, M.DEFAULT_EXIT_COEF, strict=True))
     # the gated tail and the exit blend are in the shipped estimate: without either the flows differ
     common = {"stay_coef": M.DEFAULT_STAY_COEF, "beta": M.DEFAULT_INTER_BETA}

@@ -108,3 +108,47 @@ def test_listed_pairs_check_compares_only_what_the_table_publishes():
 def test_listed_pairs_check_refuses_groups_it_has_no_estimate_for():
     with pytest.raises(KeyError, match="99"):
         M.listed_pairs_check(np.array(["01"]), np.zeros((1, 1)), [("01", "99", 300.0)], threshold=200)
+
+
+def _line_units():
+    """The system of the two-stage test as ``estimate_flows`` units: two EPCI, a job centre."""
+    km = [0, 20, 40, 90, 140, 150]
+    lon, lat = _line(km)
+    return pd.DataFrame(
+        {
+            "code": [f"0000{k}" for k in range(6)],
+            "lon": lon,
+            "lat": lat,
+            "area_km2": np.full(6, 12.0),
+            "origins": [500.0, 300.0, 300.0, 100.0, 600.0, 400.0],
+            "destinations": [300.0, 400.0, 400.0, 100.0, 300.0, 700.0],
+            "jobs_salaried": [250.0, 350.0, 350.0, 80.0, 250.0, 650.0],
+            "epci": ["A", "A", "A", "B", "C", "C"],
+        }
+    )
+
+
+def test_estimate_flows_uses_far_pairs_only_when_asked():
+    units = _line_units()
+    common = {"stay_coef": M.DEFAULT_STAY_COEF, "beta": M.DEFAULT_INTER_BETA, "outside_km": None}
+    far_kw = {"far": (1e-2, 2.0, 100.0), "far_min_jobs": 700, "far_km": 500}
+    two = {"model": "two-stage", "tol": 1e-8, "max_iter": 20000, **common}
+    near = M.estimate_flows(units, **two)
+    far = M.estimate_flows(units, **two, **far_kw)
+    beyond = far[far["distance_km"] > 100]
+    assert set(beyond["destination"]) == {"00005"} and set(beyond["origin"]) == {"00000", "00001", "00002"}
+    assert beyond["value"].sum() > 5
+    assert near["distance_km"].max() <= 100
+    for frame in (near, far):  # same margins either way
+        np.testing.assert_allclose(frame.groupby("origin")["value"].sum().to_numpy(), units["origins"], rtol=1e-5)
+    # the shipped path, the blend, passes them on to both of its balancings
+    blend = {"model": "blend", "exit_coef": M.DEFAULT_EXIT_COEF, **common}
+    with_far = M.estimate_flows(units, **blend, **far_kw)
+    without = M.estimate_flows(units, **blend)
+    assert with_far.loc[with_far["distance_km"] > 100, "value"].sum() > 5
+    assert without["distance_km"].max() <= 100
+
+
+def test_estimate_flows_refuses_far_pairs_for_the_single_stage():
+    with pytest.raises(ValueError, match="far pairs"):
+        M.estimate_flows(_line_units(), far=(1e-3, 2.0, 100.0))
