@@ -65,7 +65,9 @@ def test_two_stage_sends_workers_to_a_far_centre_only_with_the_far_term():
     assert with_far.flows[far].sum() > 10
     for res in (without, with_far):  # margins met either way
         np.testing.assert_allclose(np.bincount(pairs.origin, weights=res.flows, minlength=6), o, rtol=1e-6)
-        np.testing.assert_allclose(np.bincount(pairs.destination, weights=res.flows, minlength=6), d, rtol=1e-6)
+        np.testing.assert_allclose(
+            np.bincount(pairs.destination, weights=res.flows, minlength=6), d, rtol=1e-6
+        )
 
 
 def test_group_flows_sums_commune_pairs_to_groups():
@@ -140,7 +142,9 @@ def test_estimate_flows_uses_far_pairs_only_when_asked():
     assert beyond["value"].sum() > 5
     assert near["distance_km"].max() <= 100
     for frame in (near, far):  # same margins either way
-        np.testing.assert_allclose(frame.groupby("origin")["value"].sum().to_numpy(), units["origins"], rtol=1e-5)
+        np.testing.assert_allclose(
+            frame.groupby("origin")["value"].sum().to_numpy(), units["origins"], rtol=1e-5
+        )
     # the shipped path, the blend, passes them on to both of its balancings
     blend = {"model": "blend", "exit_coef": M.DEFAULT_EXIT_COEF, **common}
     with_far = M.estimate_flows(units, **blend, **far_kw)

@@ -86,3 +86,17 @@ def test_donnees_aggregates_are_the_shipped_evaluation_file(built_db, tmp_path, 
         assert table.loc[r["quantite"], "Estimé (modèle précédent)"] == text.percent(
             r["estime_modele_precedent"], 1
         )
+    # INSEE's département-level commuting (docs/MODEL.md §14): only the published pairs, by distance
+    dep = ev["departements"]
+    dep_tables = [df.value for df in at.dataframe if "Distance entre départements" in df.value.columns]
+    assert dep_tables, "the département-level comparison table is missing"
+    dt = dep_tables[0].set_index("Distance entre départements")
+    assert dt.loc["Ensemble", f"Observé ({dep['annee']})"] == text.number(dep["estime"]["observe"])
+    assert dt.loc["Ensemble", "Estimé (modèle livré)"] == text.number(dep["estime"]["estime"])
+    assert len(dt) == len(dep["estime"]["bandes"]) + 1
+    assert sum(b["observe"] for b in dep["estime"]["bandes"]) == dep["estime"]["observe"]
+    assert dt.loc["250 km et plus", "Estimé / observé"] == text.number(
+        dep["estime"]["bandes"][-1]["estime"] / dep["estime"]["bandes"][-1]["observe"], 2
+    )
+    captions = " ".join(c.value for c in at.caption)
+    assert "au moins 200 actifs" in captions and "couples non publiés" in captions

@@ -229,8 +229,8 @@ def departements_section(checks: dict) -> list[str]:
         "### Against INSEE's département-level commuting (RP 2016, flows ≥ 200 between two départements)",
         "",
         f"`mobpro-2016-departements`: {first['n_listed']} pairs of metropolitan départements, "
-        f"{first['observed']:,.0f} workers".replace(",", " ")
-        + "; the file lists every inter-département flow of at least 200 and nothing else, so only "
+        + f"{first['observed']:,.0f}".replace(",", " ")
+        + " workers; the file lists every inter-département flow of at least 200 and nothing else, so only "
         "those pairs are compared (estimates summed commune to département, RP 2018 margins), by "
         "distance between the départements' centres (residents-weighted mean of their communes' "
         "centroids). The shipped far pairs' (a, γ, jobs threshold) were fitted on the bands beyond "
@@ -282,7 +282,7 @@ def checks_section(checks: dict, published: list, metropoles: dict, gravity_rows
         "",
         "Estimated shares count the outside zone (workers whose job is beyond the modelled system,",
         "mostly abroad) as outside; Bretagne and the métropoles: by place of residence. The stay logit",
-        "and β are fitted on IdF 2012 and Isère 2017 only. Previous model (§12): two-stage with the",
+        "and β are fitted on IdF 2012 and Isère 2017 only. Two-stage + tail (§12): two-stage with the",
         f"gated tail a = {M.DEFAULT_TAIL[0]:g}, β₂ = {M.DEFAULT_TAIL[1]:g} /km (residents of EPCI with ≥ "
         + f"{M.DEFAULT_TAIL_GATE_WORKERS:_.0f}".replace("_", " ")
         + " employed residents). Shipped",
@@ -356,9 +356,10 @@ def checks_section(checks: dict, published: list, metropoles: dict, gravity_rows
         "Far pairs in the test regions: "
         + ", ".join(f"{SHORT[r['test']]} {r['far_pairs']}" for r in checks["heldout_two_stage"])
         + (
-            " (no commune of either region has ≥ "
+            " (no far pair: no commune of either region with ≥ "
             + f"{M.FAR_MIN_JOBS:_.0f}".replace("_", " ")
-            + " jobs more than 100 km from another: there blend C and the shipped model are the same model)."
+            + " jobs lies more than 100 km from another commune of the region, so there blend C and the "
+            "shipped model are the same model)."
             if all(r["far_pairs"] == 0 for r in checks["heldout_two_stage"])
             else "."
         ),

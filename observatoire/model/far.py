@@ -54,7 +54,7 @@ def far_pairs(
     main = labels == np.bincount(labels).argmax()
     big = np.flatnonzero(main & (np.nan_to_num(np.asarray(jobs, dtype=np.float64)) >= float(min_jobs)))
     org = np.flatnonzero(main)
-    parts_o, parts_d, parts_x = [pairs.origin], [pairs.destination], [pairs.distance_km]
+    parts_o, parts_d, parts_x = [], [], []
     step = max(1, 4_000_000 // max(big.size, 1))
     for s in range(0, org.size, step):
         oi = np.repeat(org[s : s + step], big.size)
@@ -64,17 +64,26 @@ def far_pairs(
         parts_o.append(oi[keep].astype(np.int32))
         parts_d.append(dj[keep].astype(np.int32))
         parts_x.append(dist[keep].astype(np.float32))
-    origin = np.concatenate(parts_o)
-    destination = np.concatenate(parts_d)
-    distance = np.concatenate(parts_x)
+    fo, fd, fx = (
+        np.concatenate(p) if p else np.zeros(0, t)
+        for p, t in zip((parts_o, parts_d, parts_x), (np.int32, np.int32, np.float32), strict=True)
+    )
     del parts_o, parts_d, parts_x
-    order = np.lexsort((destination, distance, origin))
+    # far pairs sorted among themselves; all are farther than every base pair of their origin, so a
+    # stable sort on the origin alone keeps each row ordered by distance
+    first = np.lexsort((fd, fx, fo))
+    origin = np.concatenate([pairs.origin, fo[first]])
+    order = np.argsort(origin, kind="stable")
+    origin = origin[order]
+    destination = np.concatenate([pairs.destination, fd[first]])[order]
+    distance = np.concatenate([pairs.distance_km, fx[first]])[order]
+    del fo, fd, fx, first, order
     indptr = np.zeros(pairs.n_units + 1, np.int64)
     np.cumsum(np.bincount(origin, minlength=pairs.n_units), out=indptr[1:])
     return PairSet(
-        origin[order],
-        destination[order],
-        distance[order],
+        origin,
+        destination,
+        distance,
         indptr,
         pairs.n_units,
         float(far_km),
