@@ -24,11 +24,14 @@ def test_departements_table_speaks_french_on_the_published_pairs_only():
             "bandes": [band, far],
         },
     }
-    t = widgets.departements_table(dep).set_index("Distance entre départements")
+    t = widgets.departements_table(dep).set_index("Distance")
     assert t.index.tolist() == ["moins de 50 km", "250 km et plus", "Ensemble"]
+    assert t.columns.tolist() == ["Couples publiés", "Observé (2016)", "Estimé", "Estimé / observé"]
+    with_prev = widgets.departements_table({**dep, "estime_modele_precedent": dep["estime"]})
+    assert with_prev.columns[-1] == "Idem, modèle précédent"
     assert t.loc["moins de 50 km", "Estimé / observé"] == "1,10"
     assert t.loc["250 km et plus", "Estimé / observé"] == "0,00"
     assert t.loc["Ensemble", "Observé (2016)"].replace("\u202f", " ").replace("\xa0", " ") == "1 400"
-    assert "Estimé / observé (modèle précédent)" not in t.columns
+    assert "Idem, modèle précédent" not in t.columns
     note = widgets.departements_note(dep)
     assert "81,2" in note and "7 couples non publiés" in note

@@ -23,6 +23,7 @@ SHOTS = {
     "territoires": "/territoires?territoire=epci:242900314",
     "cooperations": "/cooperations?territoire=epci:242900314",
     "reseau-sankey": "/reseau?territoire=perimetre:pays-cob&onglet=sankey",
+    "donnees": "/donnees",
 }
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screens"
 

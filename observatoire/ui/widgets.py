@@ -297,16 +297,12 @@ def departements_table(dep: dict) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Distance entre départements": label,
+                "Distance": label,
                 "Couples publiés": text.number(n),
                 f"Observé ({year})": text.number(obs),
-                "Estimé (modèle livré)": text.number(e),
+                "Estimé": text.number(e),
                 "Estimé / observé": text.number(e / obs, 2) if obs else "–",
-                **(
-                    {"Estimé / observé (modèle précédent)": text.number(p / obs, 2) if obs else "–"}
-                    if prev
-                    else {}
-                ),
+                **({"Idem, modèle précédent": text.number(p / obs, 2) if obs else "–"} if prev else {}),
             }
             for label, n, obs, e, p in rows
         ]
@@ -317,9 +313,10 @@ def departements_note(dep: dict) -> str:
     """What :func:`departements_table` compares, and what the file does not let us compare."""
     est, seuil = dep["estime"], text.number(dep["seuil"])
     return (
-        f"Comparaison avec les navettes entre départements publiées par l'Insee ({dep['annee']}) : le "
-        f"fichier ne donne que les couples d'au moins {seuil} actifs entre deux départements, seuls ces "
-        f"couples sont comparés (part commune des navetteurs {text.percent(est['cpc'], 1)}) ; "
+        f"Comparaison avec les navettes entre départements publiées par l'Insee ({dep['annee']}), par "
+        "distance entre les centres des départements ; « Estimé » : modèle livré. Le fichier ne donne "
+        f"que les couples d'au moins {seuil} actifs entre deux départements, seuls ces couples sont "
+        f"comparés (part commune des navetteurs {text.percent(est['cpc'], 1)}) ; "
         f"{text.number(est['couples_non_publies_estimes_au_dessus'])} couples non publiés (donc observés "
         f"sous {seuil}) sont estimés au-dessus."
     )
