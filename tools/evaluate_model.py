@@ -508,6 +508,19 @@ def heldout_exit_coef(src: dict, train: str, test: str) -> np.ndarray:
     return T.fit_exit([src[train], *mets], src["features"])
 
 
+def heldout_setup(systems: dict, train: str, test: str) -> tuple[Prepared, float, np.ndarray]:
+    """What every held-out IdF <-> Isère screen starts from: the test region prepared (all flows,
+    closed), the inter-commune β calibrated on the training region (CPC objective) and the stay
+    share of the test region's communes from the logit fitted on the training region."""
+    pt = prepare(systems[train], True, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
+    beta = M.calibrate_gravity(
+        pt.observed, pt.o_obs, pt.d_obs, pt.pairs, "exp", "cpc", observed_outside=pt.outside
+    ).beta
+    p = prepare(systems[test], False, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
+    share = M.stay_share(fit_stay([systems[train]]), stay_design(p.system, p.o_obs, p.d_obs))
+    return p, beta, share
+
+
 def with_far_pairs(p: Prepared) -> Prepared:
     """``p`` with the shipped blend's far pairs (:func:`M.far_pairs` on the comparateur jobs,
     :data:`M.FAR_MIN_JOBS`, :data:`M.FAR_KM`) and the observed flows aligned on them."""

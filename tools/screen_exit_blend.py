@@ -52,13 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         "met2022": T.exit_table_metropoles(data, 2022, units),
     }
     for train, test in EM.DIRECTIONS:
-        pt = EM.prepare(systems[train], True, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
-        beta = M.calibrate_gravity(
-            pt.observed, pt.o_obs, pt.d_obs, pt.pairs, "exp", "cpc", observed_outside=pt.outside
-        ).beta
-        p = EM.prepare(systems[test], False, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
+        p, beta, share = EM.heldout_setup(systems, train, test)
         s = p.system
-        share = M.stay_share(EM.fit_stay([systems[train]]), EM.stay_design(s, p.o_obs, p.d_obs))
         two = M.two_stage_flows(p.o_obs, p.d_obs, p.pairs, beta, share, tol=1e-6, max_iter=3000)
         g = E.group_index(s.epci)
         movers = p.o_obs - two.info["stayers"]

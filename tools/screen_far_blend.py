@@ -73,7 +73,8 @@ def setup(units, min_jobs, far_km):
     return pairs, o, d, share, groups, gate
 
 
-def two_stage(pairs, o, d, share, gate, far):
+def two_stage(pairs, o, d, share, gate, far, tail=M.BLEND_TAIL):
+    """France two-stage run, production settings, the gated ``tail`` and the ``far`` term."""
     return M.two_stage_flows(
         o,
         d,
@@ -83,7 +84,7 @@ def two_stage(pairs, o, d, share, gate, far):
         tol=M.DEFAULT_TOL,
         max_iter=1000,
         outside_km=M.DEFAULT_OUTSIDE_KM,
-        tail=M.BLEND_TAIL,
+        tail=tail,
         tail_origin=gate,
         far=far,
     )
@@ -206,17 +207,12 @@ def closed(data, units, args) -> None:
     cands = [tuple(args.closed[k : k + 2]) for k in range(0, len(args.closed), 2)]
     res = {}
     for train, test in EM.DIRECTIONS:
-        pt = EM.prepare(systems[train], True, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
-        beta = M.calibrate_gravity(
-            pt.observed, pt.o_obs, pt.d_obs, pt.pairs, "exp", "cpc", observed_outside=pt.outside
-        ).beta
-        p = EM.prepare(systems[test], False, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
+        p, beta, share = EM.heldout_setup(systems, train, test)
         s = p.system
         pairs = M.far_pairs(p.pairs, s.lon, s.lat, s.comp_d, min_jobs=args.min_jobs, far_km=args.far_km)
         aligned, outside = M.align_to_pairs(pairs, s.obs_o, s.obs_d, s.obs_v)
         pf = dataclasses.replace(p, pairs=pairs, observed=aligned, outside=outside)
         gate = L.epci_gate(units, s.codes, M.DEFAULT_TAIL_GATE_WORKERS)
-        share = M.stay_share(EM.fit_stay([systems[train]]), EM.stay_design(s, p.o_obs, p.d_obs))
         mets = [x for k, x in src.items() if k.startswith("met")]
         if test == "ISERE":
             mets = [x[x["metropole"] != T.GRENOBLE] for x in mets]
@@ -261,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--closed", type=float, nargs="+", metavar="A_GAMMA")
     ap.add_argument("--a", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3, 3e-3])
     ap.add_argument("--gamma", type=float, nargs="+", default=[1.0, 2.0, 3.0])
-    ap.add_argument("--min-jobs", type=float, default=20000.0)
+    ap.add_argument("--min-jobs", type=float, default=M.FAR_MIN_JOBS)
     ap.add_argument("--far-km", type=float, default=1000.0)
     args = ap.parse_args(argv)
     data = Path(config.data_dir())

@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import evaluate_model as EM  # noqa: E402
+import screen_far_blend as F  # noqa: E402
 import screen_long_tail as S  # noqa: E402
 
 from observatoire import config  # noqa: E402
@@ -73,18 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     for mj in [None, *args.min_jobs]:
         t = time.perf_counter()
         pairs = base if mj is None else with_far_pairs(base, units, gate, mj, args.far_km)
-        r = M.two_stage_flows(
-            o,
-            d,
-            pairs,
-            M.DEFAULT_INTER_BETA,
-            share,
-            tol=M.DEFAULT_TOL,
-            max_iter=1000,
-            outside_km=M.DEFAULT_OUTSIDE_KM,
-            tail=M.DEFAULT_TAIL,
-            tail_origin=gate,
-        )
+        r = F.two_stage(pairs, o, d, share, gate, None, tail=M.DEFAULT_TAIL)
         agg = EM.aggregates_of(units, pairs, r)
         agg["metropole_cpc"] = EM.metropole_cpc(units, pairs, r, data)
         bands[mj] = {c: S.model_bands(units, pairs, r, c) for c in codes}

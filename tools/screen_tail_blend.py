@@ -263,14 +263,9 @@ def closed(data, units, systems, cands, max_iter) -> None:
     print("|---|---|---|")
     res = {}
     for train, test in EM.DIRECTIONS:
-        pt = EM.prepare(systems[train], True, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
-        beta = M.calibrate_gravity(
-            pt.observed, pt.o_obs, pt.d_obs, pt.pairs, "exp", "cpc", observed_outside=pt.outside
-        ).beta
-        p = EM.prepare(systems[test], False, M.DEFAULT_CUTOFF_KM, M.DEFAULT_INTRA_FACTOR)
+        p, beta, share = EM.heldout_setup(systems, train, test)
         s = p.system
         gate = L.epci_gate(units, s.codes, GATE)
-        share = M.stay_share(EM.fit_stay([systems[train]]), EM.stay_design(s, p.o_obs, p.d_obs))
         mets = [x for k, x in src.items() if k.startswith("met")]
         if test == "ISERE":
             mets = [x[x["metropole"] != T.GRENOBLE] for x in mets]
