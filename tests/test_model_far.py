@@ -39,7 +39,7 @@ def test_far_pairs_reach_only_the_big_centres_beyond_the_cutoff():
     assert M.connected_components(far)[0] == M.connected_components(base)[0]
 
 
-def test_far_term_is_zero_within_the_cutoff_and_decays_beyond():
+def test_far_term_starts_beyond_the_cutoff_with_a_power_decay():
     t = M.far_term(np.array([50.0, 100.0, 100.5, 200.0, 400.0]), (1e-3, 2.0, 100.0))
     assert t[0] == 0 and t[1] == 0
     assert t[2] == pytest.approx(1e-3 * (100.5 / 100) ** -2)
