@@ -156,3 +156,15 @@ def test_estimate_flows_uses_far_pairs_only_when_asked():
 def test_estimate_flows_refuses_far_pairs_for_the_single_stage():
     with pytest.raises(ValueError, match="far pairs"):
         M.estimate_flows(_line_units(), far=(1e-3, 2.0, 100.0))
+
+
+def test_far_term_mass_exponent_favours_the_largest_centre():
+    d = np.array([200.0, 200.0])
+    jobs = np.array([100_000.0, 1_600_000.0])
+    plain = M.far_term(d, (1e-3, 2.0, 100.0))
+    massed = M.far_term(d, (1e-3, 2.0, 100.0, 0.5), jobs)
+    assert plain[0] == plain[1]
+    assert massed[0] == pytest.approx(plain[0])  # the reference size: factor 1
+    assert massed[1] == pytest.approx(4 * plain[1])  # 16 times the jobs, δ = 0.5
+    with pytest.raises(ValueError, match="jobs"):
+        M.far_term(d, (1e-3, 2.0, 100.0, 0.5))

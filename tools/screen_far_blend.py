@@ -98,7 +98,7 @@ def grid(data, units, args) -> None:
     for a in [0.0, *args.a]:
         for gamma in args.gamma if a > 0 else [0.0]:
             t = time.perf_counter()
-            far = None if a == 0 else (a, gamma, M.DEFAULT_CUTOFF_KM)
+            far = None if a == 0 else (a, gamma, M.DEFAULT_CUTOFF_KM, args.delta)
             r = two_stage(pairs, o, d, share, gate, far)
             fit = DC.check(data, units, pairs, r.flows, held)
             every = DC.check(data, units, pairs, r.flows, obs)
@@ -110,7 +110,7 @@ def grid(data, units, args) -> None:
             agg = EM.aggregates_of(units, pairs, r)
             rows.append((far_loss(fit), a, gamma))
             print(
-                f"a {a:g} γ {gamma:g}: loss {far_loss(fit):.3f} | {DC.line(fit)} | France EPCI "
+                f"a {a:g} γ {gamma:g} δ {args.delta:g}: loss {far_loss(fit):.3f} | {DC.line(fit)} | France EPCI "
                 f"{100 * agg['france_epci']:.2f} | "
                 + " ".join(f"{100 * agg[c]:.1f}" for c in EM.METROPOLES)
                 + f" ({time.perf_counter() - t:.0f} s)",
@@ -124,7 +124,7 @@ def grid(data, units, args) -> None:
 def france(data, units, args) -> None:
     pairs, o, d, share, groups, gate = setup(units, args.min_jobs, args.far_km)
     a, gamma = args.france
-    far = None if a == 0 else (a, gamma, M.DEFAULT_CUTOFF_KM)
+    far = None if a == 0 else (a, gamma, M.DEFAULT_CUTOFF_KM, args.delta)
     t = time.perf_counter()
     two = two_stage(pairs, o, d, share, gate, far)
 
@@ -257,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--closed", type=float, nargs="+", metavar="A_GAMMA")
     ap.add_argument("--a", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3, 3e-3])
     ap.add_argument("--gamma", type=float, nargs="+", default=[1.0, 2.0, 3.0])
+    ap.add_argument("--delta", type=float, default=0.0, help="mass exponent of the far term (0: none)")
     ap.add_argument("--min-jobs", type=float, default=M.FAR_MIN_JOBS)
     ap.add_argument("--far-km", type=float, default=1000.0)
     args = ap.parse_args(argv)

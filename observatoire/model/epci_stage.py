@@ -211,7 +211,7 @@ def three_stage_flows(
     o, d, w, diag, n_comp = gravity_inputs(origins, destinations, pairs, beta, form)
     if tail is not None:
         add_tail(w, pairs, tail, tail_origin)
-    add_far(w, pairs, far)
+    add_far(w, pairs, far, destinations)
     g = group_index(groups)
     inner = g[pairs.origin] == g[pairs.destination]
     inner &= ~diag

@@ -91,17 +91,31 @@ def far_pairs(
     )
 
 
-def far_term(distance_km, far: tuple[float, float, float]) -> np.ndarray:
-    """``a (d / d0)^-γ`` for ``d > d0``, 0 elsewhere; ``far = (a, γ, d0)``."""
-    a, gamma, d0 = (float(x) for x in far)
+#: Jobs of the reference destination of the far term's mass factor ``(D_j / ref)^δ``.
+FAR_MASS_REF: float = 100_000.0
+
+
+def far_term(distance_km, far: tuple[float, ...], jobs=None) -> np.ndarray:
+    """``a (d / d0)^-γ`` for ``d > d0``, 0 elsewhere; ``far = (a, γ, d0)``, or ``(a, γ, d0, δ)``
+    with the destination's ``jobs`` (one per distance): times ``(jobs / FAR_MASS_REF)^δ``, a pull
+    growing faster (δ > 0) than the gravity model's own ``D_j``."""
+    a, gamma, d0 = (float(x) for x in far[:3])
     d = np.asarray(distance_km, dtype=np.float64)
-    return np.where(d > d0, a * (np.maximum(d, d0) / d0) ** -gamma, 0.0)
+    t = np.where(d > d0, a * (np.maximum(d, d0) / d0) ** -gamma, 0.0)
+    if len(far) > 3 and float(far[3]) != 0.0:
+        if jobs is None:
+            raise ValueError("a far term with a mass exponent needs the destinations' jobs")
+        m = np.maximum(np.asarray(jobs, dtype=np.float64), 1.0) / FAR_MASS_REF
+        t *= m ** float(far[3])
+    return t
 
 
-def add_far(w: np.ndarray, pairs: PairSet, far: tuple[float, float, float] | None) -> np.ndarray:
-    """The far pairs' deterrence added to ``w`` in place (pairs beyond ``d0`` only). Returns ``w``."""
+def add_far(w: np.ndarray, pairs: PairSet, far: tuple[float, ...] | None, jobs=None) -> np.ndarray:
+    """The far pairs' deterrence added to ``w`` in place (pairs beyond ``d0`` only; ``jobs`` per
+    unit for a mass exponent, :func:`far_term`). Returns ``w``."""
     if far is None or float(far[0]) <= 0:
         return w
     sel = np.flatnonzero(pairs.distance_km > float(far[2]))
-    w[sel] += far_term(pairs.distance_km[sel], far)
+    mass = None if jobs is None else np.nan_to_num(np.asarray(jobs, dtype=np.float64))[pairs.destination[sel]]
+    w[sel] += far_term(pairs.distance_km[sel], far, mass)
     return w

@@ -245,7 +245,7 @@ def two_stage_flows(
         if beta_other is not None and tail_origin is not None:
             off = ~np.asarray(tail_origin, bool)[pairs.origin]
             w[off] = deterrence(pairs.distance_km[off], beta_other, form)
-    add_far(w, pairs, far)
+    add_far(w, pairs, far, destinations)
     has_other = np.bincount(pairs.origin[~diag], minlength=pairs.n_units) > 0
     p = np.clip(np.asarray(share, dtype=np.float64), 0.0, 1.0)
     p = np.where(has_other, p, 1.0)
