@@ -4,8 +4,8 @@ département check (``group_flows``) on all of France.
 
 * ``far_pairs``: the shipped construction (far pairs sorted among themselves, then a stable sort of
   the merged set on the origin alone) against the naive one run in the same process (one
-  ``lexsort`` of all ~6.5·10⁷ merged pairs on origin, distance, destination); both must give the
-  same pair set.
+  ``lexsort`` of all ~6.5·10⁷ merged pairs on origin, distance, destination); both generate the far
+  pairs with the same ``far_candidates`` and must give the same pair set.
 * ``group_flows`` (chunked ``bincount`` to départements) against a naive ``pandas`` groupby of
   the same flows.
 
@@ -31,20 +31,16 @@ for p in (ROOT, ROOT / "tools"):
 import evaluate_model as EM  # noqa: E402
 
 from observatoire import model as M  # noqa: E402
+from observatoire.model.far import far_candidates  # noqa: E402
 
 
 def naive_far_pairs(pairs: M.PairSet, lon, lat, jobs, min_jobs: float, far_km: float) -> M.PairSet:
-    """The same pair set, merged by one lexsort of every pair (the first version of §14)."""
-    _, labels = M.connected_components(pairs)
-    main = labels == np.bincount(labels).argmax()
-    big = np.flatnonzero(main & (np.nan_to_num(jobs) >= min_jobs))
-    org = np.flatnonzero(main)
-    oi, dj = np.repeat(org, big.size), np.tile(big, org.size)
-    dist = M.haversine_km(lon[oi], lat[oi], lon[dj], lat[dj])
-    keep = (dist > pairs.cutoff_km) & (dist <= far_km)
-    origin = np.concatenate([pairs.origin, oi[keep].astype(np.int32)])
-    destination = np.concatenate([pairs.destination, dj[keep].astype(np.int32)])
-    distance = np.concatenate([pairs.distance_km, dist[keep].astype(np.float32)])
+    """The same pair set, merged by one lexsort of every pair (the first version of §14); the far
+    pairs themselves from the shipped :func:`observatoire.model.far.far_candidates`."""
+    fo, fd, fx = far_candidates(pairs, lon, lat, jobs, min_jobs=min_jobs, far_km=far_km)
+    origin = np.concatenate([pairs.origin, fo])
+    destination = np.concatenate([pairs.destination, fd])
+    distance = np.concatenate([pairs.distance_km, fx])
     order = np.lexsort((destination, distance, origin))
     indptr = np.zeros(pairs.n_units + 1, np.int64)
     np.cumsum(np.bincount(origin, minlength=pairs.n_units), out=indptr[1:])

@@ -521,13 +521,13 @@ def heldout_setup(systems: dict, train: str, test: str) -> tuple[Prepared, float
     return p, beta, share
 
 
-def with_far_pairs(p: Prepared) -> Prepared:
-    """``p`` with the shipped blend's far pairs (:func:`M.far_pairs` on the comparateur jobs,
-    :data:`M.FAR_MIN_JOBS`, :data:`M.FAR_KM`) and the observed flows aligned on them."""
+def with_far_pairs(p: Prepared, min_jobs: float = M.FAR_MIN_JOBS, far_km: float = M.FAR_KM) -> Prepared:
+    """``p`` with far pairs (:func:`M.far_pairs` on the comparateur jobs; default: the shipped
+    blend's, :data:`M.FAR_MIN_JOBS`, :data:`M.FAR_KM`) and the observed flows aligned on them."""
     import dataclasses  # noqa: PLC0415
 
     s = p.system
-    pairs = M.far_pairs(p.pairs, s.lon, s.lat, s.comp_d, min_jobs=M.FAR_MIN_JOBS, far_km=M.FAR_KM)
+    pairs = M.far_pairs(p.pairs, s.lon, s.lat, s.comp_d, min_jobs=min_jobs, far_km=far_km)
     if pairs.n_pairs == p.pairs.n_pairs:
         return p
     keep = s.obs_o != s.obs_d if p.offdiag else np.ones(s.obs_v.shape, bool)

@@ -222,6 +222,9 @@ def departements_section(checks: dict) -> list[str]:
     ]
     first = runs[0][1]
 
+    def num(x: float) -> str:
+        return f"{x:,.0f}".replace(",", " ")
+
     def rng(b):
         return f"{b['min']:g}–{b['max']:g} km" if b["max"] is not None else f"≥ {b['min']:g} km"
 
@@ -229,7 +232,7 @@ def departements_section(checks: dict) -> list[str]:
         "### Against INSEE's département-level commuting (RP 2016, flows ≥ 200 between two départements)",
         "",
         f"`mobpro-2016-departements`: {first['n_listed']} pairs of metropolitan départements, "
-        + f"{first['observed']:,.0f}".replace(",", " ")
+        + num(first["observed"])
         + " workers; the file lists every inter-département flow of at least 200 and nothing else, so only "
         "those pairs are compared (estimates summed commune to département, RP 2018 margins), by "
         "distance between the départements' centres (residents-weighted mean of their communes' "
@@ -244,27 +247,19 @@ def departements_section(checks: dict) -> list[str]:
     ]
     for k, b in enumerate(first["bands"]):
         cells = [
-            f"{r['bands'][k]['estimated']:,.0f} ({r['bands'][k]['estimated'] / b['observed']:.2f})".replace(
-                ",", " "
-            )
+            f"{num(r['bands'][k]['estimated'])} ({r['bands'][k]['estimated'] / b['observed']:.2f})"
             for _, r in runs
         ]
-        out.append(
-            f"| {rng(b)} | {b['n']} | {b['observed']:,.0f} | ".replace(",", " ") + " | ".join(cells) + " |"
-        )
+        out.append(f"| {rng(b)} | {b['n']} | {num(b['observed'])} | " + " | ".join(cells) + " |")
     out.append(
-        f"| **all listed pairs** | {first['n_listed']} | {first['observed']:,.0f} | ".replace(",", " ")
-        + " | ".join(
-            f"{r['estimated']:,.0f} ({r['estimated'] / r['observed']:.2f})".replace(",", " ") for _, r in runs
-        )
+        f"| **all listed pairs** | {first['n_listed']} | {num(first['observed'])} | "
+        + " | ".join(f"{num(r['estimated'])} ({r['estimated'] / r['observed']:.2f})" for _, r in runs)
         + " |"
     )
     out.append("| CPC on the listed pairs | | | " + " | ".join(fmt_pct(r["cpc"]) for _, r in runs) + " |")
     out.append(
         "| unlisted pairs estimated ≥ 200 (excess above 200) | | | "
-        + " | ".join(
-            f"{r['n_unlisted_above']} ({r['excess_unlisted']:,.0f})".replace(",", " ") for _, r in runs
-        )
+        + " | ".join(f"{r['n_unlisted_above']} ({num(r['excess_unlisted'])})" for _, r in runs)
         + " |"
     )
     return [*out, ""]

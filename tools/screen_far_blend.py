@@ -197,10 +197,6 @@ def closed(data, units, args) -> None:
     ``args.closed`` (pairs ``A GAMMA``; ``0 0``: none), as ``screen_tail_blend.closed``: stay logit
     and β from the training region, exit logit from it and the métropoles not in the test region,
     closed systems; the far pairs are built on the test region (comparateur jobs)."""
-    import dataclasses
-
-    import evaluate_three_stage as T  # noqa: PLC0415
-
     systems, _ = EM.load_systems(data, Path(config.raw_dir()))
     src = EM.exit_sources(data, units, systems)
     feats = src["features"]
@@ -209,15 +205,11 @@ def closed(data, units, args) -> None:
     for train, test in EM.DIRECTIONS:
         p, beta, share = EM.heldout_setup(systems, train, test)
         s = p.system
-        pairs = M.far_pairs(p.pairs, s.lon, s.lat, s.comp_d, min_jobs=args.min_jobs, far_km=args.far_km)
-        aligned, outside = M.align_to_pairs(pairs, s.obs_o, s.obs_d, s.obs_v)
-        pf = dataclasses.replace(p, pairs=pairs, observed=aligned, outside=outside)
+        pf = EM.with_far_pairs(p, args.min_jobs, args.far_km)
+        pairs = pf.pairs
         gate = L.epci_gate(units, s.codes, M.DEFAULT_TAIL_GATE_WORKERS)
-        mets = [x for k, x in src.items() if k.startswith("met")]
-        if test == "ISERE":
-            mets = [x[x["metropole"] != T.GRENOBLE] for x in mets]
         ql = M.stay_share(
-            T.fit_exit([src[train], *mets], feats), feats.reindex(s.codes).fillna(0.0).to_numpy()
+            EM.heldout_exit_coef(src, train, test), feats.reindex(s.codes).fillna(0.0).to_numpy()
         )
         for a, gamma in cands:
             far = None if a == 0 else (a, gamma, M.DEFAULT_CUTOFF_KM)

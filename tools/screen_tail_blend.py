@@ -266,11 +266,8 @@ def closed(data, units, systems, cands, max_iter) -> None:
         p, beta, share = EM.heldout_setup(systems, train, test)
         s = p.system
         gate = L.epci_gate(units, s.codes, GATE)
-        mets = [x for k, x in src.items() if k.startswith("met")]
-        if test == "ISERE":
-            mets = [x[x["metropole"] != T.GRENOBLE] for x in mets]
         ql = M.stay_share(
-            T.fit_exit([src[train], *mets], feats), feats.reindex(s.codes).fillna(0.0).to_numpy()
+            EM.heldout_exit_coef(src, train, test), feats.reindex(s.codes).fillna(0.0).to_numpy()
         )
         for lam, a, b2 in cands:
             t = (a, b2)

@@ -230,6 +230,7 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     frame.to_parquet(path, index=False, compression="zstd")
     two_stage = kind in staged
     gate_workers = f"{model.DEFAULT_TAIL_GATE_WORKERS:_.0f}".replace("_", " ")
+    far_jobs = f"{model.FAR_MIN_JOBS:_.0f}".replace("_", " ")
     three = kind == "three-stage"
     blend = kind == "blend"
     tail = model.BLEND_TAIL if blend else model.DEFAULT_TAIL
@@ -241,8 +242,7 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
             f"EPCI travaillant hors de l'EPCI est ensuite rapprochée ({100 * model.BLEND_LAMBDA:.0f} %) "
             "de celle d'un logit de sortie de l'EPCI, les flux rééquilibrés (Furness) en conséquence ; "
             f"au-delà de {model.DEFAULT_CUTOFF_KM:.0f} km, des navettes vers les communes d'au moins "
-            f"{model.FAR_MIN_JOBS:_.0f}".replace("_", " ")
-            + " emplois (paires lointaines)"
+            f"{far_jobs} emplois (paires lointaines)"
             if blend
             else "trois étapes : part des actifs travaillant dans leur commune (logit), part des autres "
             "travaillant hors de leur EPCI (logit), puis gravité doublement contrainte (Furness) "

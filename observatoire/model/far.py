@@ -48,27 +48,7 @@ def far_pairs(
     PairSet
         With ``cutoff_km = far_km``; ``n_pairs - pairs.n_pairs`` far pairs.
     """
-    lon = np.asarray(lon, dtype=np.float64)
-    lat = np.asarray(lat, dtype=np.float64)
-    _, labels = connected_components(pairs)
-    main = labels == np.bincount(labels).argmax()
-    big = np.flatnonzero(main & (np.nan_to_num(np.asarray(jobs, dtype=np.float64)) >= float(min_jobs)))
-    org = np.flatnonzero(main)
-    parts_o, parts_d, parts_x = [], [], []
-    step = max(1, 4_000_000 // max(big.size, 1))
-    for s in range(0, org.size, step):
-        oi = np.repeat(org[s : s + step], big.size)
-        dj = np.tile(big, min(step, org.size - s))
-        dist = haversine_km(lon[oi], lat[oi], lon[dj], lat[dj])
-        keep = (dist > pairs.cutoff_km) & (dist <= far_km)
-        parts_o.append(oi[keep].astype(np.int32))
-        parts_d.append(dj[keep].astype(np.int32))
-        parts_x.append(dist[keep].astype(np.float32))
-    fo, fd, fx = (
-        np.concatenate(p) if p else np.zeros(0, t)
-        for p, t in zip((parts_o, parts_d, parts_x), (np.int32, np.int32, np.float32), strict=True)
-    )
-    del parts_o, parts_d, parts_x
+    fo, fd, fx = far_candidates(pairs, lon, lat, jobs, min_jobs=min_jobs, far_km=far_km)
     # far pairs sorted among themselves; all are farther than every base pair of their origin, so a
     # stable sort on the origin alone keeps each row ordered by distance
     first = np.lexsort((fd, fx, fo))
@@ -88,6 +68,34 @@ def far_pairs(
         pairs.n_units,
         float(far_km),
         pairs.include_self,
+    )
+
+
+def far_candidates(
+    pairs: PairSet, lon, lat, jobs, *, min_jobs: float, far_km: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The far pairs :func:`far_pairs` adds, unsorted: ``(origin, destination, distance_km)``
+    (int32, int32, float32), from every unit of the largest connected component of ``pairs`` to
+    its units with at least ``min_jobs`` jobs, at (``pairs.cutoff_km``, ``far_km``] km."""
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    _, labels = connected_components(pairs)
+    main = labels == np.bincount(labels).argmax()
+    big = np.flatnonzero(main & (np.nan_to_num(np.asarray(jobs, dtype=np.float64)) >= float(min_jobs)))
+    org = np.flatnonzero(main)
+    parts_o, parts_d, parts_x = [], [], []
+    step = max(1, 4_000_000 // max(big.size, 1))
+    for s in range(0, org.size, step):
+        oi = np.repeat(org[s : s + step], big.size)
+        dj = np.tile(big, min(step, org.size - s))
+        dist = haversine_km(lon[oi], lat[oi], lon[dj], lat[dj])
+        keep = (dist > pairs.cutoff_km) & (dist <= far_km)
+        parts_o.append(oi[keep].astype(np.int32))
+        parts_d.append(dj[keep].astype(np.int32))
+        parts_x.append(dist[keep].astype(np.float32))
+    return tuple(
+        np.concatenate(p) if p else np.zeros(0, t)
+        for p, t in zip((parts_o, parts_d, parts_x), (np.int32, np.int32, np.float32), strict=True)
     )
 
 
