@@ -77,6 +77,29 @@ def test_blend_rejects_lambda_outside_unit_interval():
         M.blend_flows(o, d, pairs, 0.15, np.full(6, 0.3), np.full(6, 0.5), groups, 1.5)
 
 
+def test_blend_takes_one_lambda_per_group():
+    pairs, o, d, groups = _line_system()
+    stay = np.full(6, 0.3)
+    ql = np.array([0.7, 0.7, 0.7, 0.2, 0.2, 0.2])
+    kw = {"tol": 1e-10, "max_iter": 5000, "split_max_iter": 5000, "outside_km": 40.0}
+    q2 = _exit_by_group(pairs, M.blend_flows(o, d, pairs, 0.15, stay, ql, groups, 0.0, **kw), o, groups)
+    lam = M.gated_lambda(0.1, 0.5, groups == "A")
+    np.testing.assert_array_equal(lam, [0.5, 0.5, 0.5, 0.1, 0.1, 0.1])
+    res = M.blend_flows(o, d, pairs, 0.15, stay, ql, groups, lam, **kw)
+    assert res.converged
+    np.testing.assert_allclose(
+        _exit_by_group(pairs, res, o, groups), [0.5 * q2[0] + 0.35, 0.9 * q2[1] + 0.02], rtol=1e-7
+    )
+    assert res.info["lam"] == [0.1, 0.5]
+
+
+def test_blend_rejects_lambda_varying_inside_a_group():
+    pairs, o, d, groups = _line_system()
+    lam = np.array([0.5, 0.1, 0.5, 0.1, 0.1, 0.1])
+    with pytest.raises(ValueError, match="same for every unit"):
+        M.blend_flows(o, d, pairs, 0.15, np.full(6, 0.3), np.full(6, 0.5), groups, lam)
+
+
 def _rennes(model: str, **kw):
     units = pd.read_csv(FIXTURES / "rennes40_units.csv", dtype={"code": str, "epci": str})
     return units, M.estimate_flows(

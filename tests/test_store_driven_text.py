@@ -75,13 +75,13 @@ def test_donnees_aggregates_are_the_shipped_evaluation_file(built_db, tmp_path, 
         "Quantité",
         "Insee / observé",
         "Estimé (modèle livré)",
-        "Écart (points)",
+        "Écart (pts)",
     ]
     table = shown[0].set_index("Quantité")
     for r in ev["aggregates"]:
         assert table.loc[r["quantite"], "Estimé (modèle livré)"] == text.percent(r["estime"], 1)
         gap = round(100 * r["estime"], 1) - round(100 * r["insee"], 1)  # the two shown figures' difference
-        shown_gap = float(table.loc[r["quantite"], "Écart (points)"].replace(",", ".").replace("−", "-"))
+        shown_gap = float(table.loc[r["quantite"], "Écart (pts)"].replace(",", ".").replace("−", "-"))
         assert abs(shown_gap - gap) <= 0.1 + 1e-9
         assert table.loc[r["quantite"], "Estimé (modèle précédent)"] == text.percent(
             r["estime_modele_precedent"], 1

@@ -50,6 +50,13 @@ METRO_DEPS = ("35", "38", "76", "42", "34")
 PUBLISHED = {"france_epci": 0.33, "france_commune": 0.64, "bretagne_epci": 0.337}
 
 
+def lam_of(args, gate):
+    """The exit logit's weight: ``--lam`` everywhere, or ``--lam-big`` in the gated groups."""
+    if args.lam_big is None:
+        return args.lam
+    return M.gated_lambda(args.lam, args.lam_big, gate)
+
+
 def far_loss(r: dict) -> float:
     """Squared log ratios of the bands beyond 100 km."""
     return float(
@@ -138,7 +145,7 @@ def france(data, units, args) -> None:
             share,
             ql,
             groups,
-            M.BLEND_LAMBDA,
+            lam_of(args, gate),
             tail=M.BLEND_TAIL,
             tail_origin=gate,
             tol=M.DEFAULT_TOL,
@@ -221,7 +228,7 @@ def closed(data, units, args) -> None:
                 share,
                 ql,
                 s.epci,
-                M.BLEND_LAMBDA,
+                lam_of(args, gate),
                 tail=M.BLEND_TAIL,
                 tail_origin=gate,
                 tol=1e-6,
@@ -250,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--a", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3, 3e-3])
     ap.add_argument("--gamma", type=float, nargs="+", default=[1.0, 2.0, 3.0])
     ap.add_argument("--delta", type=float, default=0.0, help="mass exponent of the far term (0: none)")
+    ap.add_argument("--lam", type=float, default=M.BLEND_LAMBDA, help="exit logit weight")
+    ap.add_argument("--lam-big", type=float, help="exit logit weight in the gated (tail) groups")
     ap.add_argument("--min-jobs", type=float, default=M.FAR_MIN_JOBS)
     ap.add_argument("--far-km", type=float, default=1000.0)
     args = ap.parse_args(argv)

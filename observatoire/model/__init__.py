@@ -55,7 +55,7 @@ imported only by the functions that need it.
 """
 
 from observatoire.model.balancing import IPFResult, furness
-from observatoire.model.blend import blend_flows, group_exit_share
+from observatoire.model.blend import blend_flows, gated_lambda, group_exit_share
 from observatoire.model.calibration import DEFAULT_BOUNDS, CalibrationResult, calibrate_gravity
 from observatoire.model.checks import (
     VOLUME_BOUNDS,
@@ -162,6 +162,7 @@ __all__ = [
     "exit_features",
     "three_stage_flows",
     "blend_flows",
+    "gated_lambda",
     "group_exit_share",
     "VOLUME_BOUNDS",
     "share_outside",

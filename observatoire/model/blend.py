@@ -62,7 +62,7 @@ def exit_targets(
     origins: np.ndarray,
     exit_logit: np.ndarray,
     groups: np.ndarray,
-    lam: float,
+    lam,
     *,
     outside: bool,
     outside_main: bool = True,
@@ -76,7 +76,29 @@ def exit_targets(
     ql = np.nan_to_num(np.asarray(exit_logit, dtype=np.float64), nan=0.0)
     ql_g = np.divide(np.bincount(g, weights=ql * movers), mov_g, out=np.zeros_like(mov_g), where=mov_g > 0)
     free = unconstrained_groups(pairs, groups, q2[g], outside_main=outside_main)
-    return ExitTargets(g, mov_g, q2, ql_g, (1.0 - lam) * q2 + lam * ql_g, free)
+    lam_g = group_lambda(lam, g, mov_g.shape[0])
+    return ExitTargets(g, mov_g, q2, ql_g, (1.0 - lam_g) * q2 + lam_g * ql_g, free)
+
+
+def group_lambda(lam, g: np.ndarray, n_groups: int) -> np.ndarray:
+    """The exit logit's weight per group: ``lam`` a float (every group) or one value per unit,
+    the same for every unit of a group (e.g. :func:`gated_lambda`); each in [0, 1]."""
+    lam_u = np.broadcast_to(np.asarray(lam, dtype=np.float64), g.shape)
+    if np.any((lam_u < 0.0) | (lam_u > 1.0)) or not np.all(np.isfinite(lam_u)):
+        raise ValueError("lam must be in [0, 1]")
+    lo = np.full(n_groups, np.inf)
+    hi = np.full(n_groups, -np.inf)
+    np.minimum.at(lo, g, lam_u)
+    np.maximum.at(hi, g, lam_u)
+    if np.any(lo[np.isfinite(lo)] != hi[np.isfinite(hi)]):
+        raise ValueError("lam must be the same for every unit of a group")
+    return np.where(np.isfinite(lo), lo, 0.0)
+
+
+def gated_lambda(lam: float, lam_gated: float, gate: np.ndarray) -> np.ndarray:
+    """Per unit: ``lam_gated`` where ``gate`` (e.g. :func:`observatoire.model.tail_gate`: the
+    units of groups with many employed residents), ``lam`` elsewhere."""
+    return np.where(np.asarray(gate, dtype=bool), float(lam_gated), float(lam))
 
 
 def blend_flows(
@@ -87,7 +109,7 @@ def blend_flows(
     stay: np.ndarray,
     exit_logit: np.ndarray,
     groups: np.ndarray,
-    lam: float,
+    lam,
     form: Form = "exp",
     *,
     tail: tuple[float, float] | None = None,
@@ -112,8 +134,9 @@ def blend_flows(
         :func:`exit_features`).
     groups : array-like
         Group (EPCI) code per unit.
-    lam : float
-        Weight of the exit logit, in [0, 1].
+    lam : float or array-like
+        Weight of the exit logit, in [0, 1]: one for every group, or one per unit (the same
+        within a group, e.g. :func:`gated_lambda`).
     tol : IPF tolerance of both balancings.
     max_iter, split_max_iter : iterations of the two-stage and of the split balancing.
     far : (a, γ, d0), optional
@@ -128,8 +151,6 @@ def blend_flows(
         As :func:`three_stage_flows`; ``info`` adds ``model="blend"``, ``lam``, ``tail``,
         ``free_groups`` (groups without exit constraint), ``two_stage_iterations``.
     """
-    if not 0.0 <= lam <= 1.0:
-        raise ValueError("lam must be in [0, 1]")
     o = np.nan_to_num(np.asarray(origins, dtype=np.float64), nan=0.0)
     kw = {"tol": tol, "outside_km": outside_km, "tail": tail, "tail_origin": tail_origin, "far": far}
     two = two_stage
@@ -154,7 +175,7 @@ def blend_flows(
     )
     res.info.update(
         model="blend",
-        lam=float(lam),
+        lam=float(lam) if np.ndim(lam) == 0 else [float(v) for v in np.unique(lam)],
         tail=None if tail is None else (float(tail[0]), float(tail[1])),
         free_groups=int(np.unique(t.g[t.free]).size),
         two_stage_iterations=int(two_it),

@@ -261,7 +261,7 @@ def aggregates_table(rows: list[dict]) -> pd.DataFrame:
                 "Quantité": r["quantite"],
                 "Insee / observé": text.percent(r["insee"], 1),
                 "Estimé (modèle livré)": text.percent(r["estime"], 1),
-                "Écart (points)": text.number(100 * (r["estime"] - r["insee"]), 1, signed=True),
+                "Écart (pts)": text.number(100 * (r["estime"] - r["insee"]), 1, signed=True),
                 **(
                     {"Estimé (modèle précédent)": text.percent(r["estime_modele_precedent"], 1)}
                     if r.get("estime_modele_precedent") is not None
