@@ -75,6 +75,9 @@ for row in est.to_dict("records"):
                 "de cinq métropoles) : part des actifs qui travaillent hors de leur territoire."
             )
             st.dataframe(widgets.aggregates_table(evaluation["aggregates"]), hide_index=True)
+            note = widgets.aggregates_note(evaluation["aggregates"])
+            if note:
+                st.caption(note)
         dep = evaluation.get("departements")
         if dep:
             st.caption(widgets.departements_note(dep))

@@ -35,3 +35,30 @@ def test_departements_table_speaks_french_on_the_published_pairs_only():
     assert "Idem, modèle précédent" not in t.columns
     note = widgets.departements_note(dep)
     assert "81,2" in note and "7 couples non publiés" in note
+
+
+def test_aggregates_table_shows_the_workers_no_flow_places():
+    row = {
+        "quantite": "France : actifs travaillant hors de leur EPCI",
+        "insee": 0.33,
+        "estime": 0.349,
+        "dont_zone_exterieure": 0.0604,
+        "source": "Insee",
+        "annee": 2016,
+    }
+    t = widgets.aggregates_table([row])
+    assert t.columns.tolist() == [
+        "Quantité",
+        "Insee / observé",
+        "Estimé (modèle livré)",
+        "Écart (pts)",
+        "dont non localisés (pts)",
+        "Source",
+        "Année",
+    ]
+    assert t.loc[0, "Écart (pts)"] == "+1,9"
+    assert t.loc[0, "dont non localisés (pts)"] == "6,0"
+    assert "aucun flux" in widgets.aggregates_note([row])
+    old = {k: v for k, v in row.items() if k != "dont_zone_exterieure"}
+    assert "dont non localisés (pts)" not in widgets.aggregates_table([old]).columns
+    assert widgets.aggregates_note([old]) is None

@@ -74,3 +74,26 @@ def test_prepared_estimate_keeps_the_full_frame_flows_of_one_person(tmp_path):
     assert meta["params"]["part_du_volume_livre"] == round(
         kept["value"].round(1).sum() / full["value"].sum(), 4
     )
+
+
+def test_prepared_estimate_says_how_many_workers_no_flow_places(tmp_path):
+    data, units = _data_dir(tmp_path)
+    _, meta = flow_sources.prepare_estimated(data, data / "flows")
+    full = M.estimate_flows(
+        units,
+        model="blend",
+        stay_coef=M.DEFAULT_STAY_COEF,
+        exit_coef=M.DEFAULT_EXIT_COEF,
+        lam=M.BLEND_LAMBDA,
+        beta=M.DEFAULT_INTER_BETA,
+        tail=M.BLEND_TAIL,
+        tail_gate_workers=M.DEFAULT_TAIL_GATE_WORKERS,
+        far=M.BLEND_FAR,
+    )
+    # every worker is in a flow between communes or in the outside zone (margins met to 1e-4)
+    unplaced = 1.0 - full["value"].sum() / units["origins"].sum()
+    share = meta["params"]["part_des_actifs_non_localises"]
+    assert share > 0.001
+    assert abs(share - unplaced) < 1e-3
+    assert f"{100 * share:.0f} % des actifs" in meta["note"]
+    assert "aucun flux" in meta["note"]

@@ -86,6 +86,12 @@ def test_donnees_aggregates_are_the_shipped_evaluation_file(built_db, tmp_path, 
         assert table.loc[r["quantite"], "Estimé (modèle précédent)"] == text.percent(
             r["estime_modele_precedent"], 1
         )
+        # the points of the estimate that are workers placed in no commune (the outside zone)
+        assert 0 < r["dont_zone_exterieure"] < r["estime"]
+        assert table.loc[r["quantite"], "dont non localisés (pts)"] == text.number(
+            100 * r["dont_zone_exterieure"], 1
+        )
+    assert any("zone extérieure" in c.value for c in at.caption)
     # INSEE's département-level commuting (docs/MODEL.md §14): only the published pairs, by distance
     dep = ev["departements"]
     dep_tables = [df.value for df in at.dataframe if {"Distance", "Couples publiés"} <= set(df.value.columns)]

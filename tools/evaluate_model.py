@@ -679,6 +679,19 @@ def aggregates_of(units: pd.DataFrame, pairs: M.PairSet, res) -> dict[str, float
     return agg
 
 
+def outside_zone_of(units: pd.DataFrame, res) -> dict[str, float]:
+    """The part of each share of :func:`aggregates_of` that is the outside zone: workers the
+    model sends to no commune (``IPFResult.outside_origin``), over the same residents' workers.
+    They count as working outside (their commune, their EPCI), and no shipped flow shows them."""
+    o = np.nan_to_num(units["origins"].to_numpy(float))
+    out = np.asarray(res.outside_origin, dtype=np.float64)
+    epci = units["epci"].to_numpy(object)
+    sel = {"france_epci": np.ones(len(o), bool), "france_commune": np.ones(len(o), bool)}
+    sel["bretagne_epci"] = (units["reg"] == "53").to_numpy()
+    sel.update({code: epci == code for code in METROPOLES})
+    return {k: float(out[v].sum() / o[v].sum()) for k, v in sel.items()}
+
+
 def metropole_cpc(units: pd.DataFrame, pairs: M.PairSet, res, data: Path) -> float:
     """CPC of the estimated outflows of the five métropoles' residents against the observed
     2019 ones (held out: never used to calibrate); abroad stays in the observed total."""
@@ -716,6 +729,7 @@ def france_blend(data: Path, units: pd.DataFrame, coef, beta_inter, src: dict, f
     pairs = two[0]
     _, res = france_run(units, "blend", coef, beta_inter, two=two, far=far)
     agg = aggregates_of(units, pairs, res)
+    zone = outside_zone_of(units, res)
     out = {
         "aggregates_in_sample": dict(agg),
         "metropole_cpc_in_sample": metropole_cpc(units, pairs, res, data),
@@ -735,6 +749,7 @@ def france_blend(data: Path, units: pd.DataFrame, coef, beta_inter, src: dict, f
             units, "blend", coef, beta_inter, T.fit_exit(T.training(src, c), src["features"]), two, far=far
         )
         agg[c] = aggregates_of(units, pairs, r)[c]
+        zone[c] = outside_zone_of(units, r)[c]
         sel = groups == c
         rows = sel[pairs.origin]
         flows[rows] = r.flows[rows]
@@ -742,6 +757,7 @@ def france_blend(data: Path, units: pd.DataFrame, coef, beta_inter, src: dict, f
         loo_it[c] = (r.iterations, r.max_rel_error)
         del r
     out["aggregates"] = agg
+    out["outside_zone"] = zone
     out["metropole_cpc"] = metropole_cpc(
         units, pairs, SimpleNamespace(flows=flows, outside_origin=outside), data
     )
@@ -778,6 +794,7 @@ def published_checks(data: Path, systems: dict, prep: dict, cal: dict) -> dict:
         pairs, res = france_run(units, model, coef, beta_inter)
         out["models"][model] = {
             "aggregates": aggregates_of(units, pairs, res),
+            "outside_zone": outside_zone_of(units, res),
             "metropole_cpc": metropole_cpc(units, pairs, res, data),
             "departements": DC.check(data, units, pairs, res.flows),
             "seconds": time.perf_counter() - t,
@@ -833,6 +850,7 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
     path = data / "flows/model-evaluation.json"
     ev = json.loads(path.read_text(encoding="utf-8"))
     shipped = checks["models"][M.DEFAULT_MODEL]["aggregates"]
+    zone = checks["models"][M.DEFAULT_MODEL]["outside_zone"]
     before = checks["models"][PREVIOUS_MODEL]["aggregates"]
     rows = [
         {
@@ -841,6 +859,7 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
             "source": source,
             "annee": year,
             "estime": round(shipped[key], 4),
+            "dont_zone_exterieure": round(zone[key], 4),
             "estime_modele_precedent": round(before[key], 4),
         }
         for key, label, insee, source, year in PUBLISHED
@@ -853,6 +872,7 @@ def write_evaluation_json(data: Path, checks: dict, main_rows: dict, radiation_r
             "sortie ajusté sans cette métropole",
             "annee": 2019,
             "estime": round(shipped[code], 4),
+            "dont_zone_exterieure": round(zone[code], 4),
             "estime_modele_precedent": round(before[code], 4),
         }
         for code, name in METROPOLES.items()

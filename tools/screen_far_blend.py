@@ -57,6 +57,17 @@ def lam_of(args, gate):
     return M.gated_lambda(args.lam, args.lam_big, gate)
 
 
+def outside_line(units, o, outside) -> str:
+    """How many workers the run sends to the outside zone (no destination commune): France,
+    Bretagne, the five métropoles."""
+    epci = units["epci"].to_numpy(object)
+    sel = {"France": np.ones(len(o), bool), "Bretagne": (units["reg"] == "53").to_numpy()}
+    sel.update({EM.METROPOLES[c]: epci == c for c in EM.METROPOLES})
+    return "outside zone, % of workers: " + " / ".join(
+        f"{k} {100 * outside[v].sum() / o[v].sum():.2f}" for k, v in sel.items()
+    )
+
+
 def far_loss(r: dict) -> float:
     """Squared log ratios of the bands beyond 100 km."""
     return float(
@@ -80,7 +91,7 @@ def setup(units, min_jobs, far_km):
     return pairs, o, d, share, groups, gate
 
 
-def two_stage(pairs, o, d, share, gate, far, tail=M.BLEND_TAIL):
+def two_stage(pairs, o, d, share, gate, far, tail=M.BLEND_TAIL, outside_km=M.DEFAULT_OUTSIDE_KM):
     """France two-stage run, production settings, the gated ``tail`` and the ``far`` term."""
     return M.two_stage_flows(
         o,
@@ -90,7 +101,7 @@ def two_stage(pairs, o, d, share, gate, far, tail=M.BLEND_TAIL):
         share,
         tol=M.DEFAULT_TOL,
         max_iter=1000,
-        outside_km=M.DEFAULT_OUTSIDE_KM,
+        outside_km=outside_km,
         tail=tail,
         tail_origin=gate,
         far=far,
@@ -106,7 +117,7 @@ def grid(data, units, args) -> None:
         for gamma in args.gamma if a > 0 else [0.0]:
             t = time.perf_counter()
             far = None if a == 0 else (a, gamma, M.DEFAULT_CUTOFF_KM, args.delta)
-            r = two_stage(pairs, o, d, share, gate, far)
+            r = two_stage(pairs, o, d, share, gate, far, outside_km=args.outside_km)
             fit = DC.check(data, units, pairs, r.flows, held)
             every = DC.check(data, units, pairs, r.flows, obs)
             fit["n_unlisted_above"], fit["excess_unlisted"] = (
@@ -133,7 +144,7 @@ def france(data, units, args) -> None:
     a, gamma = args.france
     far = None if a == 0 else (a, gamma, M.DEFAULT_CUTOFF_KM, args.delta)
     t = time.perf_counter()
-    two = two_stage(pairs, o, d, share, gate, far)
+    two = two_stage(pairs, o, d, share, gate, far, outside_km=args.outside_km)
 
     def blend(exit_coef):
         ql = M.stay_share(exit_coef, M.exit_features(o, d, groups))
@@ -149,13 +160,14 @@ def france(data, units, args) -> None:
             tail=M.BLEND_TAIL,
             tail_origin=gate,
             tol=M.DEFAULT_TOL,
-            outside_km=M.DEFAULT_OUTSIDE_KM,
+            outside_km=args.outside_km,
             two_stage=two,
             far=far,
         )
 
     res = blend(np.asarray(M.DEFAULT_EXIT_COEF))
     agg = EM.aggregates_of(units, pairs, res)
+    print(outside_line(units, o, res.outside_origin))
     print(f"blend: {res.iterations} it, err {res.max_rel_error:.2e}, {res.info['free_groups']} free groups")
     print("départements (all origins):", DC.line(DC.check(data, units, pairs, res.flows)))
     print(
@@ -259,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--delta", type=float, default=0.0, help="mass exponent of the far term (0: none)")
     ap.add_argument("--lam", type=float, default=M.BLEND_LAMBDA, help="exit logit weight")
     ap.add_argument("--lam-big", type=float, help="exit logit weight in the gated (tail) groups")
+    ap.add_argument(
+        "--outside-km", type=float, default=M.DEFAULT_OUTSIDE_KM, help="outside zone seed distance"
+    )
     ap.add_argument("--min-jobs", type=float, default=M.FAR_MIN_JOBS)
     ap.add_argument("--far-km", type=float, default=1000.0)
     args = ap.parse_args(argv)

@@ -211,6 +211,8 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     res_info = {"iterations": res.iterations, "max_rel_error": res.max_rel_error, **res.info}
     n_est = int(np.count_nonzero(res.flows > 0))
     total = float(res.flows.sum())
+    # workers sent to the outside zone (no commune of work): in no shipped flow, said in the note
+    unplaced = float(np.sum(res.outside_origin)) / float(np.nansum(units["origins"].to_numpy(float)))
     kept = model.flows_frame(
         pairs, res.flows, units["code"].astype(str).to_numpy(), min_value=np.nextafter(ESTIMATE_MIN, 0.0)
     )
@@ -302,6 +304,7 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
         "couples_estimes": n_est,
         "seuil_livre_personnes": ESTIMATE_MIN,
         "part_du_volume_livre": round(float(frame["value"].sum()) / total, 4),
+        "part_des_actifs_non_localises": round(unplaced, 4),
         "secondes": round(seconds, 1),
     }
     meta = {
@@ -326,7 +329,8 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
         "note": (
             f"flux ESTIMÉS par un modèle de gravité (non observés) ; seuls les flux d'au moins "
             f"{ESTIMATE_MIN:g} personne sont conservés ({100 * params['part_du_volume_livre']:.0f} % "
-            "du volume estimé)"
+            f"du volume estimé entre communes) ; {100 * unplaced:.0f} % des actifs sont envoyés par le "
+            "modèle vers une zone extérieure, sans commune de travail, et ne figurent dans aucun flux"
         ),
         "sha256_source": "",
         "source": "data/indicators/comparateur_2021.parquet",

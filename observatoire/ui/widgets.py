@@ -253,7 +253,8 @@ def evaluation_table(scores: list[dict]) -> pd.DataFrame:
 
 def aggregates_table(rows: list[dict]) -> pd.DataFrame:
     """Estimated shares against INSEE's published (or observed) figures, in French, for a table:
-    the figures side by side, then the gap in points (the target is within 2), source and year
+    the figures side by side, then the gap in points (the target is within 2) and how many points
+    of the estimate are workers the model places in no commune (its outside zone), source and year
     last, so a 1280-px screen shows the comparison without scrolling the grid sideways."""
     return pd.DataFrame(
         [
@@ -262,6 +263,11 @@ def aggregates_table(rows: list[dict]) -> pd.DataFrame:
                 "Insee / observé": text.percent(r["insee"], 1),
                 "Estimé (modèle livré)": text.percent(r["estime"], 1),
                 "Écart (pts)": text.number(100 * (r["estime"] - r["insee"]), 1, signed=True),
+                **(
+                    {"dont non localisés (pts)": text.number(100 * r["dont_zone_exterieure"], 1)}
+                    if r.get("dont_zone_exterieure") is not None
+                    else {}
+                ),
                 **(
                     {"Estimé (modèle précédent)": text.percent(r["estime_modele_precedent"], 1)}
                     if r.get("estime_modele_precedent") is not None
@@ -272,6 +278,17 @@ def aggregates_table(rows: list[dict]) -> pd.DataFrame:
             }
             for r in rows
         ]
+    )
+
+
+def aggregates_note(rows: list[dict]) -> str | None:
+    """What the « dont non localisés » column of :func:`aggregates_table` counts; None without it."""
+    if not any(r.get("dont_zone_exterieure") is not None for r in rows):
+        return None
+    return (
+        "« dont non localisés » : actifs que le modèle envoie vers une zone extérieure, sans commune de "
+        "travail (emplois à l'étranger, et ce que les marges communales ne permettent pas de placer) ; "
+        "ils comptent comme travaillant hors de leur territoire et ne figurent dans aucun flux des cartes."
     )
 
 
