@@ -128,6 +128,8 @@ if s.share_in is not None:
     )
 if share_bits:
     st.markdown(" · ".join(share_bits))
+if estimated and (unplaced := widgets.unplaced_note(data.flow_unplaced(communes, ds), s.outflow, s.internal)):
+    st.caption(unplaced)
 st.caption(
     f"Source : {source} ({'estimé' if estimated else 'observé'}, {s.year}). "
     f"Unité : {unit} ; flux connus par {LEVEL_FR.get(meta['level'], meta['level'])}"

@@ -97,3 +97,28 @@ def test_prepared_estimate_says_how_many_workers_no_flow_places(tmp_path):
     assert abs(share - unplaced) < 1e-3
     assert f"{100 * share:.0f} % des actifs" in meta["note"]
     assert "aucun flux" in meta["note"]
+
+
+def test_prepared_estimate_ships_each_commune_workers_without_a_commune_of_work(tmp_path):
+    data, units = _data_dir(tmp_path)
+    _, meta = flow_sources.prepare_estimated(data, data / "flows")
+    unplaced = pd.read_parquet(data / "flows" / meta["unplaced"])
+    assert meta["unplaced"] == f"{meta['id']}{flow_sources.UNPLACED_SUFFIX}.parquet"
+    full = M.estimate_flows(
+        units,
+        model="blend",
+        stay_coef=M.DEFAULT_STAY_COEF,
+        exit_coef=M.DEFAULT_EXIT_COEF,
+        lam=M.BLEND_LAMBDA,
+        beta=M.DEFAULT_INTER_BETA,
+        tail=M.BLEND_TAIL,
+        tail_gate_workers=M.DEFAULT_TAIL_GATE_WORKERS,
+        far=M.BLEND_FAR,
+    )
+    # per commune of residence: its workers minus those in a flow (row margins met to 1e-4)
+    placed = full.groupby("origin")["value"].sum().reindex(units["code"]).fillna(0.0).to_numpy()
+    rest = pd.Series(units["origins"].to_numpy() - placed, index=units["code"])
+    got = unplaced.set_index("commune")["value"].reindex(units["code"]).fillna(0.0)
+    assert (unplaced["value"] > 0).all() and len(unplaced) > 10
+    np.testing.assert_allclose(got.to_numpy(), rest.to_numpy(), atol=0.06 + 2e-4 * units["origins"].max())
+    assert abs(got.sum() / units["origins"].sum() - meta["params"]["part_des_actifs_non_localises"]) < 1e-4

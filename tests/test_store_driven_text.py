@@ -106,3 +106,24 @@ def test_donnees_aggregates_are_the_shipped_evaluation_file(built_db, tmp_path, 
     )
     captions = " ".join(c.value for c in at.caption)
     assert "au moins 200 actifs" in captions and "couples non publiés" in captions
+
+
+def test_flux_says_how_many_estimated_workers_no_flow_places(built_db, tmp_path, monkeypatch):
+    """An estimate's workers sent to the model's outside zone (no commune of work) are in no flow:
+    the Flux page states them, from the store, for the territory (Brest Métropole)."""
+    from observatoire import text
+
+    db = tmp_path / "observatoire.duckdb"
+    shutil.copy(built_db, db)
+    con = duckdb.connect(str(db))
+    ds = con.execute("SELECT id FROM flow_dataset WHERE nature = 'estimé'").fetchone()[0]
+    communes = [r[0] for r in con.execute("SELECT commune FROM membership WHERE epci = '242900314'").fetchall()]
+    assert con.execute("SELECT count(*) FROM flow_unplaced WHERE dataset_id = ?", [ds]).fetchone()[0] > 30_000
+    con.execute("DELETE FROM flow_unplaced WHERE dataset_id = ?", [ds])
+    con.execute("INSERT INTO flow_unplaced VALUES (?, ?, 1234.0), (?, '35238', 99.0)", [ds, communes[0], ds])
+    con.close()
+    at = _page(db, "pages/flux.py", monkeypatch, territoire="epci:242900314", flux="travail")
+    notes = [c.value for c in at.caption if "hors de toute commune de travail" in c.value]
+    assert len(notes) == 1
+    assert f"{text.number(1234.0)} actifs résidents" in notes[0]
+    assert "points non localisés" in notes[0]

@@ -63,8 +63,16 @@ def outside_line(units, o, outside) -> str:
     epci = units["epci"].to_numpy(object)
     sel = {"France": np.ones(len(o), bool), "Bretagne": (units["reg"] == "53").to_numpy()}
     sel.update({EM.METROPOLES[c]: epci == c for c in EM.METROPOLES})
-    return "outside zone, % of workers: " + " / ".join(
-        f"{k} {100 * outside[v].sum() / o[v].sum():.2f}" for k, v in sel.items()
+    reg = units["reg"].to_numpy(object)
+    by_reg = " ".join(
+        f"{r} {100 * outside[reg == r].sum() / o[reg == r].sum():.2f}"
+        for r in sorted(set(reg))
+        if o[reg == r].sum()
+    )
+    return (
+        "outside zone, % of workers: "
+        + " / ".join(f"{k} {100 * outside[v].sum() / o[v].sum():.2f}" for k, v in sel.items())
+        + f"\nby région: {by_reg}"
     )
 
 

@@ -142,6 +142,8 @@ def prepare(raw: Path, out: Path, codemap: cog.CodeMap) -> list[Path]:
 
 
 ESTIMATE_ID = "estimation-gravite-travail-2018"
+#: ``<dataset id><suffix>.parquet``: an estimate's workers without a commune of work, per commune
+UNPLACED_SUFFIX = "-sans-commune"
 EVALUATION_FILE = "flows/model-evaluation.json"
 
 
@@ -212,7 +214,12 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     n_est = int(np.count_nonzero(res.flows > 0))
     total = float(res.flows.sum())
     # workers sent to the outside zone (no commune of work): in no shipped flow, said in the note
+    # and shipped per commune of residence for the Flux page
     unplaced = float(np.sum(res.outside_origin)) / float(np.nansum(units["origins"].to_numpy(float)))
+    by_commune = pd.DataFrame(
+        {"commune": units["code"].astype(str).to_numpy(), "value": np.round(res.outside_origin, 1)}
+    )
+    by_commune = by_commune[by_commune["value"] > 0].reset_index(drop=True)
     kept = model.flows_frame(
         pairs, res.flows, units["code"].astype(str).to_numpy(), min_value=np.nextafter(ESTIMATE_MIN, 0.0)
     )
@@ -230,6 +237,7 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
     frame["abroad"] = False
     path = out / f"{ESTIMATE_ID}.parquet"
     frame.to_parquet(path, index=False, compression="zstd")
+    by_commune.to_parquet(out / f"{ESTIMATE_ID}{UNPLACED_SUFFIX}.parquet", index=False, compression="zstd")
     two_stage = kind in staged
     gate_workers = f"{model.DEFAULT_TAIL_GATE_WORKERS:_.0f}".replace("_", " ")
     far_jobs = f"{model.FAR_MIN_JOBS:_.0f}".replace("_", " ")
@@ -333,6 +341,7 @@ def prepare_estimated(data: Path, out: Path) -> tuple[Path, dict]:
             "modèle vers une zone extérieure, sans commune de travail, et ne figurent dans aucun flux"
         ),
         "sha256_source": "",
+        "unplaced": f"{ESTIMATE_ID}{UNPLACED_SUFFIX}.parquet",
         "source": "data/indicators/comparateur_2021.parquet",
         "report": {"total": float(frame["value"].sum()), "couples_apres_regroupement": len(frame)},
     }
@@ -381,3 +390,21 @@ def load(con: duckdb.DuckDBPyConnection, data: Path) -> None:
             period=m.get("period"),
         )
         flow_import.write(con, ds)
+        if m.get("unplaced"):
+            _load_unplaced(con, m["id"], data / "flows" / m["unplaced"])
+
+
+def _load_unplaced(con: duckdb.DuckDBPyConnection, dataset_id: str, path: Path) -> None:
+    """An estimate's workers without a commune of work, per commune of residence → the store."""
+    try:
+        frame = pd.read_parquet(path, columns=["commune", "value"])
+    except FileNotFoundError as exc:
+        raise SourceFileError(path, "fichier des actifs sans commune de travail manquant") from exc
+    except Exception as exc:
+        raise SourceFileError(path, f"fichier Parquet illisible ({exc})") from exc
+    if frame["value"].isna().any() or (frame["value"] < 0).any():
+        raise SourceFileError(path, "valeurs manquantes ou négatives dans la colonne value")
+    con.execute("DELETE FROM flow_unplaced WHERE dataset_id = ?", [dataset_id])
+    con.register("unplaced_in", frame.assign(commune=frame["commune"].astype(str)))
+    con.execute("INSERT INTO flow_unplaced SELECT ?, commune, value FROM unplaced_in", [dataset_id])
+    con.unregister("unplaced_in")

@@ -205,7 +205,7 @@ def infer_scope(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> Scope:
 def write(con: duckdb.DuckDBPyConnection, ds: FlowDataset) -> None:
     """Replace dataset ``ds.id`` in the store (caller holds the transaction)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    for table in ("flow", "flow_scope"):
+    for table in ("flow", "flow_scope", "flow_unplaced"):
         con.execute(f"DELETE FROM {table} WHERE dataset_id = ?", [ds.id])  # noqa: S608 (constant)
     con.execute("DELETE FROM flow_dataset WHERE id = ?", [ds.id])
     con.execute("DELETE FROM dataset WHERE id = ?", [ds.id])

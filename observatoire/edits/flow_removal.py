@@ -8,7 +8,7 @@ import duckdb
 from observatoire.errors import NotFoundError
 from observatoire.store import flow_epci
 
-TABLES = ("flow", "flow_scope", "code_report")
+TABLES = ("flow", "flow_scope", "code_report", "flow_unplaced")
 
 
 def remove(con: duckdb.DuckDBPyConnection, dataset_id: str) -> None:

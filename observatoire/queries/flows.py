@@ -315,6 +315,20 @@ def summary(con, communes: list[str], dataset_id: str, combine: bool = True) -> 
 
 
 @snapshot.once
+def unplaced(con, communes: list[str], dataset_id: str) -> float | None:
+    """Workers of the territory an estimate sends to its outside zone (no commune of work, so in
+    no flow of the dataset); ``None`` when the dataset ships no such figure (observed files)."""
+    cur = _with_territory(con, communes)
+    has, total = cur.execute(
+        """SELECT count(*) > 0,
+                  sum(u.value) FILTER (WHERE u.commune IN (SELECT commune FROM tcom))
+           FROM flow_unplaced u WHERE u.dataset_id = ?""",
+        [dataset_id],
+    ).fetchone()
+    return (float(total or 0.0)) if has else None
+
+
+@snapshot.once
 def side_values(con, communes: list[str], combination: dict) -> dict:
     """The value of each side from the dataset the combination chose for it:
     ``{side: {"value", "dataset_id", "year", "nature", "text"}}`` (``None`` when no dataset)."""

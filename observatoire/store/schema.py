@@ -222,6 +222,18 @@ MIGRATIONS.append(
         ],
     )
 )
+# Estimated flows: the workers the model sends to its outside zone, per commune of residence
+# (no commune of work, so in no flow), that the Flux page states beside the estimated flows.
+MIGRATIONS.append(
+    (
+        9,
+        "flux estimés : actifs sans commune de travail (zone extérieure du modèle)",
+        [
+            """CREATE TABLE flow_unplaced (
+            dataset_id VARCHAR NOT NULL, commune VARCHAR NOT NULL, value DOUBLE NOT NULL)""",
+        ],
+    )
+)
 MIGRATIONS.sort(key=lambda m: m[0])
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

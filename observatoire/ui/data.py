@@ -191,6 +191,12 @@ def flow_summary(communes: tuple[str, ...], dataset_id: str) -> flows.Summary:
 
 
 @_cached(max_entries=128)
+def flow_unplaced(communes: tuple[str, ...], dataset_id: str) -> float | None:
+    """Workers of the territory an estimate places in no commune (``None``: not shipped)."""
+    return flows.unplaced(cursor(), list(communes), dataset_id)
+
+
+@_cached(max_entries=128)
 def flow_side_values(communes: tuple[str, ...], combination: dict) -> dict:
     return flows.side_values(cursor(), list(communes), combination)
 

@@ -292,6 +292,26 @@ def aggregates_note(rows: list[dict]) -> str | None:
     )
 
 
+def unplaced_note(unplaced: float | None, outflow: float | None, internal: float | None) -> str | None:
+    """For an estimate on the Flux page: the territory's workers the model places in no commune
+    (its outside zone), who are in no flow shown, and what share leaves once they are counted;
+    None when the dataset ships no such figure or places none."""
+    if not unplaced or unplaced <= 0:
+        return None
+    text_ = (
+        f"Le modèle place en outre {fmt(unplaced)} actifs résidents hors de toute commune de travail "
+        "(zone extérieure du modèle : emplois éloignés ou à l'étranger, non localisés) ; ils ne figurent "
+        "dans aucun flux de cette page ni dans les sortants"
+    )
+    if outflow is None or internal is None:
+        return text_ + "."
+    residents = outflow + internal + unplaced
+    return text_ + (
+        f". Comptés avec eux, {fmt(100 * (outflow + unplaced) / residents, 1)} % des actifs résidents "
+        f"travaillent hors du territoire, dont {fmt(100 * unplaced / residents, 1)} points non localisés."
+    )
+
+
 def departements_table(dep: dict) -> pd.DataFrame:
     """The estimate against INSEE's département-level commuting, on the pairs that file publishes
     (at least its threshold between two départements), by distance, in French, for a table."""
