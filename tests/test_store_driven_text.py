@@ -117,7 +117,9 @@ def test_flux_says_how_many_estimated_workers_no_flow_places(built_db, tmp_path,
     shutil.copy(built_db, db)
     con = duckdb.connect(str(db))
     ds = con.execute("SELECT id FROM flow_dataset WHERE nature = 'estimé'").fetchone()[0]
-    communes = [r[0] for r in con.execute("SELECT commune FROM membership WHERE epci = '242900314'").fetchall()]
+    communes = [
+        r[0] for r in con.execute("SELECT commune FROM membership WHERE epci = '242900314'").fetchall()
+    ]
     assert con.execute("SELECT count(*) FROM flow_unplaced WHERE dataset_id = ?", [ds]).fetchone()[0] > 30_000
     con.execute("DELETE FROM flow_unplaced WHERE dataset_id = ?", [ds])
     con.execute("INSERT INTO flow_unplaced VALUES (?, ?, 1234.0), (?, '35238', 99.0)", [ds, communes[0], ds])
