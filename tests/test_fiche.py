@@ -121,6 +121,15 @@ def test_content_figures_come_from_the_store(fcon, contents):
     top = flows.partners(fcon, communes, ds, level="epci", n=8)
     assert [p.code for p in fb.top_out] == top[top["direction"] == "sortant"]["code"].tolist()
     assert [p.value for p in fb.top_in] == pytest.approx(top[top["direction"] == "entrant"]["value"].tolist())
+    # the estimate's residents with no commune of work (in no flow): the shipped file's, summed
+    import pandas as pd
+
+    from observatoire import config
+
+    shipped = pd.read_parquet(config.data_dir() / f"flows/{ds}-sans-commune.parquet")
+    assert fb.unplaced == pytest.approx(shipped.loc[shipped["commune"].isin(communes), "value"].sum())
+    assert fb.unplaced > 1000
+    assert ("Actifs sans commune de travail (modèle, dans aucun flux)", number(fb.unplaced)) in fb.summary_rows()
     # Cooperations: those of the catalogue where Brest Métropole is a partner.
     from observatoire.edits import catalogue
 

@@ -57,6 +57,7 @@ class FlowData:
     partners: pd.DataFrame  # every partner: direction, rang, code, name, value, share
     chart_codes: list[str]  # the partners drawn (top TOP_CHART of each direction, in order)
     points: dict[str, tuple[float | None, float | None]]  # code -> (lon, lat) of chart_codes
+    unplaced: float | None = None  # an estimate's residents with no commune of work (in no flow)
 
 
 @dataclass
@@ -171,6 +172,7 @@ def _flows(con, level: str, code: str) -> FlowData | None:
         partners=allp,
         chart_codes=chosen,
         points={c: (lon, lat) for c, lon, lat in pts},
+        unplaced=flows.unplaced(con, communes, ds),
     )
 
 

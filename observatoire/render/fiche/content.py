@@ -118,6 +118,7 @@ class FlowBlock:
     chart: list[dict] = field(default_factory=list)  # code, name, sortant, entrant, lon, lat
     zone: str | None = None  # sides known only with the rest of the file's closed zone
     uncovered: list[str] = field(default_factory=list)  # directions not computable from the file
+    unplaced: float | None = None  # an estimate's residents the model places in no commune
 
     @property
     def estimated(self) -> bool:
@@ -135,7 +136,11 @@ class FlowBlock:
             ("Solde (entrants − sortants)" + zone, nc(self.net, number(self.net, signed=True))),
             ("Part des actifs résidents qui sortent", nc(self.share_out, percent(self.share_out, 1))),
             ("Part des emplois occupés par des entrants", nc(self.share_in, percent(self.share_in, 1))),
-        ]
+        ] + (
+            [("Actifs sans commune de travail (modèle, dans aucun flux)", number(self.unplaced))]
+            if self.estimated and self.unplaced
+            else []
+        )
 
 
 @dataclass
@@ -338,6 +343,7 @@ def _flows(data) -> tuple[FlowBlock | None, str]:
             else ""
         ),
         zone=s.zone,
+        unplaced=fl.unplaced,
         uncovered=[d for d, k in (("sortant", "outflow"), ("entrant", "inflow")) if k in s.reasons],
         top_out=top("sortant"),
         top_in=top("entrant"),
