@@ -319,6 +319,9 @@ def unplaced(con, communes: list[str], dataset_id: str) -> float | None:
     """Workers of the territory an estimate sends to its outside zone (no commune of work, so in
     no flow of the dataset); ``None`` when the dataset ships no such figure (observed files)."""
     cur = _with_territory(con, communes)
+    older = "SELECT count(*) = 0 FROM information_schema.tables WHERE table_name = 'flow_unplaced'"
+    if cur.execute(older).fetchone()[0]:  # a store from before migration 9, read as it is
+        return None
     has, total = cur.execute(
         """SELECT count(*) > 0,
                   sum(u.value) FILTER (WHERE u.commune IN (SELECT commune FROM tcom))
