@@ -67,14 +67,15 @@ for row in est.to_dict("records"):
             "navetteurs (CPC), 100 % = estimation identique aux flux observés. Les flux estimés ne "
             "sont jamais additionnés aux flux observés."
         )
-        st.dataframe(widgets.evaluation_table(evaluation["scores"]), hide_index=True)
+        # static tables: long model names wrap instead of being cut at the grid's edge
+        st.table(widgets.evaluation_table(evaluation["scores"]).set_index("Modèle"))
         st.caption(f"Source : {evaluation['produced_by']}.")
         if evaluation.get("aggregates"):
             st.caption(
                 "Comparaison avec les chiffres publiés par l'Insee (et les flux observés des résidents "
                 "de cinq métropoles) : part des actifs qui travaillent hors de leur territoire."
             )
-            st.dataframe(widgets.aggregates_table(evaluation["aggregates"]), hide_index=True)
+            st.table(widgets.aggregates_table(evaluation["aggregates"]).set_index("Quantité"))
             note = widgets.aggregates_note(evaluation["aggregates"])
             if note:
                 st.caption(note)

@@ -129,7 +129,10 @@ def test_content_figures_come_from_the_store(fcon, contents):
     shipped = pd.read_parquet(config.data_dir() / f"flows/{ds}-sans-commune.parquet")
     assert fb.unplaced == pytest.approx(shipped.loc[shipped["commune"].isin(communes), "value"].sum())
     assert fb.unplaced > 1000
-    assert ("Actifs sans commune de travail (modèle, dans aucun flux)", number(fb.unplaced)) in fb.summary_rows()
+    assert (
+        "Actifs sans commune de travail (modèle, dans aucun flux)",
+        number(fb.unplaced),
+    ) in fb.summary_rows()
     # Cooperations: those of the catalogue where Brest Métropole is a partner.
     from observatoire.edits import catalogue
 

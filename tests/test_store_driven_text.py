@@ -33,7 +33,7 @@ def test_model_scores_on_donnees_come_from_the_store(built_db, tmp_path, monkeyp
     con.execute("UPDATE flow_dataset SET params = ? WHERE nature = 'estimé'", [json.dumps(params)])
     con.close()
     at = _page(db, "pages/donnees.py", monkeypatch)
-    shown = [df.value for df in at.dataframe if "CPC entre communes" in df.value.columns]
+    shown = [t.value for t in at.table if "CPC entre communes" in t.value.columns]
     assert shown, "the held-out scores table is missing"
     assert "12,3\u00a0%" in shown[0]["CPC entre communes"].tolist()
 
@@ -69,15 +69,16 @@ def test_donnees_aggregates_are_the_shipped_evaluation_file(built_db, tmp_path, 
     db = tmp_path / "observatoire.duckdb"
     shutil.copy(built_db, db)
     at = _page(db, "pages/donnees.py", monkeypatch)
-    shown = [df.value for df in at.dataframe if "Estimé (modèle précédent)" in df.value.columns]
+    shown = [t.value for t in at.table if "Estimé (modèle précédent)" in t.value.columns]
     assert shown, "the published-aggregates table is missing"
+    assert shown[0].index.name == "Quantité"
     assert list(shown[0].columns[:4]) == [
-        "Quantité",
         "Insee / observé",
         "Estimé (modèle livré)",
         "Écart (pts)",
+        "dont non localisés (pts)",
     ]
-    table = shown[0].set_index("Quantité")
+    table = shown[0]
     for r in ev["aggregates"]:
         assert table.loc[r["quantite"], "Estimé (modèle livré)"] == text.percent(r["estime"], 1)
         gap = round(100 * r["estime"], 1) - round(100 * r["insee"], 1)  # the two shown figures' difference
