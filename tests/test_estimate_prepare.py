@@ -33,13 +33,9 @@ def _data_dir(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
     return tmp_path, units
 
 
-def test_prepared_estimate_keeps_the_full_frame_flows_of_one_person(tmp_path):
-    data, units = _data_dir(tmp_path)
-    path, meta = flow_sources.prepare_estimated(data, data / "flows")
-    shipped = pd.read_parquet(path)
-    # the shipped model (docs/MODEL.md §13): the exit blend on top of the gated-tail two-stage model
-    assert M.DEFAULT_MODEL == "blend"
-    full = M.estimate_flows(
+def _shipped_model(units: pd.DataFrame) -> pd.DataFrame:
+    """The shipped model's full frame on these units, every production setting spelt out."""
+    return M.estimate_flows(
         units,
         model="blend",
         stay_coef=M.DEFAULT_STAY_COEF,
@@ -50,6 +46,15 @@ def test_prepared_estimate_keeps_the_full_frame_flows_of_one_person(tmp_path):
         tail_gate_workers=M.DEFAULT_TAIL_GATE_WORKERS,
         far=M.BLEND_FAR,
     )
+
+
+def test_prepared_estimate_keeps_the_full_frame_flows_of_one_person(tmp_path):
+    data, units = _data_dir(tmp_path)
+    path, meta = flow_sources.prepare_estimated(data, data / "flows")
+    shipped = pd.read_parquet(path)
+    # the shipped model (docs/MODEL.md §13): the exit blend on top of the gated-tail two-stage model
+    assert M.DEFAULT_MODEL == "blend"
+    full = _shipped_model(units)
     kept = full[full["value"] >= flow_sources.ESTIMATE_MIN]
     assert len(shipped) == len(kept) > 1000
     assert (shipped["value"] >= 1.0).all()
@@ -79,17 +84,7 @@ def test_prepared_estimate_keeps_the_full_frame_flows_of_one_person(tmp_path):
 def test_prepared_estimate_says_how_many_workers_no_flow_places(tmp_path):
     data, units = _data_dir(tmp_path)
     _, meta = flow_sources.prepare_estimated(data, data / "flows")
-    full = M.estimate_flows(
-        units,
-        model="blend",
-        stay_coef=M.DEFAULT_STAY_COEF,
-        exit_coef=M.DEFAULT_EXIT_COEF,
-        lam=M.BLEND_LAMBDA,
-        beta=M.DEFAULT_INTER_BETA,
-        tail=M.BLEND_TAIL,
-        tail_gate_workers=M.DEFAULT_TAIL_GATE_WORKERS,
-        far=M.BLEND_FAR,
-    )
+    full = _shipped_model(units)
     # every worker is in a flow between communes or in the outside zone (margins met to 1e-4)
     unplaced = 1.0 - full["value"].sum() / units["origins"].sum()
     share = meta["params"]["part_des_actifs_non_localises"]
@@ -104,17 +99,7 @@ def test_prepared_estimate_ships_each_commune_workers_without_a_commune_of_work(
     _, meta = flow_sources.prepare_estimated(data, data / "flows")
     unplaced = pd.read_parquet(data / "flows" / meta["unplaced"])
     assert meta["unplaced"] == f"{meta['id']}{flow_sources.UNPLACED_SUFFIX}.parquet"
-    full = M.estimate_flows(
-        units,
-        model="blend",
-        stay_coef=M.DEFAULT_STAY_COEF,
-        exit_coef=M.DEFAULT_EXIT_COEF,
-        lam=M.BLEND_LAMBDA,
-        beta=M.DEFAULT_INTER_BETA,
-        tail=M.BLEND_TAIL,
-        tail_gate_workers=M.DEFAULT_TAIL_GATE_WORKERS,
-        far=M.BLEND_FAR,
-    )
+    full = _shipped_model(units)
     # per commune of residence: its workers minus those in a flow (row margins met to 1e-4)
     placed = full.groupby("origin")["value"].sum().reindex(units["code"]).fillna(0.0).to_numpy()
     rest = pd.Series(units["origins"].to_numpy() - placed, index=units["code"])

@@ -54,12 +54,19 @@ def test_blend_at_lambda_zero_is_the_two_stage_model():
     np.testing.assert_allclose(res.flows, two.flows, rtol=1e-6, atol=1e-8)
 
 
-def test_blend_moves_each_group_exit_share_by_lambda():
+def _two_logit_groups():
+    """The line system with exit logits 0.7 (group A) and 0.2 (B), the blend's settings and each
+    group's exit share at λ = 0 (the two-stage model's)."""
     pairs, o, d, groups = _line_system()
     stay = np.full(6, 0.3)
     ql = np.array([0.7, 0.7, 0.7, 0.2, 0.2, 0.2])
     kw = {"tol": 1e-10, "max_iter": 5000, "split_max_iter": 5000, "outside_km": 40.0}
     q2 = _exit_by_group(pairs, M.blend_flows(o, d, pairs, 0.15, stay, ql, groups, 0.0, **kw), o, groups)
+    return pairs, o, d, groups, stay, ql, kw, q2
+
+
+def test_blend_moves_each_group_exit_share_by_lambda():
+    pairs, o, d, groups, stay, ql, kw, q2 = _two_logit_groups()
     res = M.blend_flows(o, d, pairs, 0.15, stay, ql, groups, 0.25, **kw)
     assert res.converged
     # q_logit per group is 0.7 and 0.2 (the same for all its units), so the target is explicit
@@ -78,11 +85,7 @@ def test_blend_rejects_lambda_outside_unit_interval():
 
 
 def test_blend_takes_one_lambda_per_group():
-    pairs, o, d, groups = _line_system()
-    stay = np.full(6, 0.3)
-    ql = np.array([0.7, 0.7, 0.7, 0.2, 0.2, 0.2])
-    kw = {"tol": 1e-10, "max_iter": 5000, "split_max_iter": 5000, "outside_km": 40.0}
-    q2 = _exit_by_group(pairs, M.blend_flows(o, d, pairs, 0.15, stay, ql, groups, 0.0, **kw), o, groups)
+    pairs, o, d, groups, stay, ql, kw, q2 = _two_logit_groups()
     lam = M.gated_lambda(0.1, 0.5, groups == "A")
     np.testing.assert_array_equal(lam, [0.5, 0.5, 0.5, 0.1, 0.1, 0.1])
     res = M.blend_flows(o, d, pairs, 0.15, stay, ql, groups, lam, **kw)
