@@ -689,7 +689,7 @@ def outside_zone_of(units: pd.DataFrame, res) -> dict[str, float]:
     sel = {"france_epci": np.ones(len(o), bool), "france_commune": np.ones(len(o), bool)}
     sel["bretagne_epci"] = (units["reg"] == "53").to_numpy()
     sel.update({code: epci == code for code in METROPOLES})
-    return {k: float(out[v].sum() / o[v].sum()) for k, v in sel.items()}
+    return {k: float(out[v].sum() / o[v].sum()) if o[v].sum() > 0 else float("nan") for k, v in sel.items()}
 
 
 def metropole_cpc(units: pd.DataFrame, pairs: M.PairSet, res, data: Path) -> float:
