@@ -60,9 +60,8 @@ def lam_of(args, gate):
 def outside_line(units, o, outside) -> str:
     """How many workers the run sends to the outside zone (no destination commune): France,
     Bretagne, the five métropoles."""
-    epci = units["epci"].to_numpy(object)
-    sel = {"France": np.ones(len(o), bool), "Bretagne": (units["reg"] == "53").to_numpy()}
-    sel.update({EM.METROPOLES[c]: epci == c for c in EM.METROPOLES})
+    zone = EM.outside_zone_of(units, SimpleNamespace(outside_origin=outside))
+    names = {"france_epci": "France", "bretagne_epci": "Bretagne", **EM.METROPOLES}
     reg = units["reg"].to_numpy(object)
     by_reg = " ".join(
         f"{r} {100 * outside[reg == r].sum() / o[reg == r].sum():.2f}"
@@ -71,7 +70,7 @@ def outside_line(units, o, outside) -> str:
     )
     return (
         "outside zone, % of workers: "
-        + " / ".join(f"{k} {100 * outside[v].sum() / o[v].sum():.2f}" for k, v in sel.items())
+        + " / ".join(f"{name} {100 * zone[k]:.2f}" for k, name in names.items())
         + f"\nby région: {by_reg}"
     )
 

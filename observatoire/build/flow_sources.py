@@ -358,13 +358,7 @@ def load(con: duckdb.DuckDBPyConnection, data: Path) -> None:
     except json.JSONDecodeError as exc:
         raise SourceFileError(meta_path, f"JSON invalide ({exc.msg})", line=exc.lineno) from exc
     for m in metas:
-        path = data / "flows" / f"{m['id']}.parquet"
-        try:
-            frame = pd.read_parquet(path)
-        except FileNotFoundError as exc:
-            raise SourceFileError(path, "fichier de flux manquant") from exc
-        except Exception as exc:
-            raise SourceFileError(path, f"fichier Parquet illisible ({exc})") from exc
+        frame = _read_parquet(data / "flows" / f"{m['id']}.parquet", "fichier de flux manquant")
         scope = flow_import.Scope(
             [tuple(x) for x in m["origin"]], [tuple(x) for x in m["destination"]], m["note"]
         )
@@ -394,14 +388,19 @@ def load(con: duckdb.DuckDBPyConnection, data: Path) -> None:
             _load_unplaced(con, m["id"], data / "flows" / m["unplaced"])
 
 
-def _load_unplaced(con: duckdb.DuckDBPyConnection, dataset_id: str, path: Path) -> None:
-    """An estimate's workers without a commune of work, per commune of residence → the store."""
+def _read_parquet(path: Path, missing: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """A shipped Parquet file, or a French :class:`SourceFileError` naming it (``missing`` when absent)."""
     try:
-        frame = pd.read_parquet(path, columns=["commune", "value"])
+        return pd.read_parquet(path, columns=columns)
     except FileNotFoundError as exc:
-        raise SourceFileError(path, "fichier des actifs sans commune de travail manquant") from exc
+        raise SourceFileError(path, missing) from exc
     except Exception as exc:
         raise SourceFileError(path, f"fichier Parquet illisible ({exc})") from exc
+
+
+def _load_unplaced(con: duckdb.DuckDBPyConnection, dataset_id: str, path: Path) -> None:
+    """An estimate's workers without a commune of work, per commune of residence → the store."""
+    frame = _read_parquet(path, "fichier des actifs sans commune de travail manquant", ["commune", "value"])
     if frame["value"].isna().any() or (frame["value"] < 0).any():
         raise SourceFileError(path, "valeurs manquantes ou négatives dans la colonne value")
     con.execute("DELETE FROM flow_unplaced WHERE dataset_id = ?", [dataset_id])

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from observatoire import store, text
-from observatoire.edits import flow_keys
+from observatoire.edits import flow_keys, flow_removal
 from observatoire.errors import ObservatoireError
 from observatoire.sources import cog, insee_flows
 from observatoire.store import flow_epci
@@ -205,11 +205,10 @@ def infer_scope(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> Scope:
 def write(con: duckdb.DuckDBPyConnection, ds: FlowDataset) -> None:
     """Replace dataset ``ds.id`` in the store (caller holds the transaction)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    for table in ("flow", "flow_scope", "flow_unplaced"):
+    for table in flow_removal.TABLES:  # a dataset's rows, the same list as its removal
         con.execute(f"DELETE FROM {table} WHERE dataset_id = ?", [ds.id])  # noqa: S608 (constant)
     con.execute("DELETE FROM flow_dataset WHERE id = ?", [ds.id])
     con.execute("DELETE FROM dataset WHERE id = ?", [ds.id])
-    con.execute("DELETE FROM code_report WHERE dataset_id = ?", [ds.id])
     frame = ds.frame
     # handed over as Arrow (no per-row Python object); sorted by DuckDB unless already in order
     # (normalise gives pairs in order)
